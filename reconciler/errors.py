@@ -1,0 +1,167 @@
+"""Every exception the reconciler raises on purpose, and the exit code each one maps to.
+
+::
+
+    ReconcilerError                      exit 1 unless noted
+    ├── ConfigError                      settings, credentials, endpoint, command-line misuse
+    ├── ManifestError                    one or more manifest problems, each with file:line:col
+    ├── ApiError                         the partner API answered with an error
+    │   ├── AuthError                    401 / 403 (bad signature, clock skew, wrong identity)
+    │   ├── ThrottledError               429 APIG.0308 / CBC.0250 after retries ran out
+    │   └── ServerError                  5xx after retries ran out (reads only)
+    ├── TransportError                   no usable answer (connection refused, timeout on a read)
+    │   └── OutcomeUnknownError          a non-idempotent write may or may not have taken effect
+    ├── PlanBlockedError                 exit 3: a guard stopped the plan
+    ├── StalePlanError                   exit 4: a saved plan no longer matches live state
+    ├── LockHeldError                    another apply holds the partner account's lease
+    ├── UnsettledOperationError          an earlier unknown outcome could not be settled
+    └── PartialApplyError                exit 5: some changes failed or are unknown
+
+Messages are written for the person who has to act on them: they name the object, the call or the
+file position, and what to do next. Secrets never appear in them; the client builds messages
+from the method, path, status, error code and request id only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_BLOCKED = 3
+EXIT_STALE = 4
+EXIT_PARTIAL = 5
+
+
+class ReconcilerError(Exception):
+    """Base class. ``exit_code`` is what the CLI exits with."""
+
+    exit_code: int = EXIT_ERROR
+
+
+class ConfigError(ReconcilerError):
+    """Bad settings, credentials, endpoint or command-line usage."""
+
+
+@dataclass(frozen=True, order=True)
+class SourcePosition:
+    """A place in a manifest. ``line`` and ``col`` are 1-based."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, order=True)
+class ManifestProblem:
+    """One problem in a manifest, sortable by file and line."""
+
+    position: SourcePosition
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.position}: {where}{self.message}"
+
+
+class ManifestError(ReconcilerError):
+    """All manifest problems found in one run, sorted by file, line and column."""
+
+    def __init__(self, problems: Sequence[ManifestProblem]) -> None:
+        self.problems = sorted(problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = [str(p) for p in self.problems]
+        super().__init__("\n".join([*lines, f"{count} manifest {noun} found."]))
+
+
+class ApiError(ReconcilerError):
+    """The API answered with an error status, or with ``error_code`` inside a 2xx body."""
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        error_code: str,
+        error_msg: str,
+        request_id: str | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.error_code = error_code
+        self.error_msg = error_msg
+        self.request_id = request_id
+        rid = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{method} {path} -> {status} {error_code}: {error_msg}{rid}")
+
+
+class AuthError(ApiError):
+    """401 or 403: the signature, the clock, or the identity was not accepted."""
+
+
+class ThrottledError(ApiError):
+    """429 (``APIG.0308`` or ``CBC.0250``) and the retry budget is spent."""
+
+
+class ServerError(ApiError):
+    """A 5xx answer on a call that was safe to retry, after the retries ran out."""
+
+
+class TransportError(ReconcilerError):
+    """No usable HTTP answer: connection refused, reset, or a read that timed out."""
+
+    def __init__(self, method: str, path: str, cause: str) -> None:
+        self.method = method
+        self.path = path
+        self.cause = cause
+        super().__init__(f"{method} {path} -> no response: {cause}")
+
+
+class OutcomeUnknownError(TransportError):
+    """A call that moves money may have reached the server, and its answer was lost.
+
+    It is never retried blindly. The apply engine records it as *unknown* and settles it from the
+    API's own records before anything else is written.
+    """
+
+    def __init__(self, method: str, path: str, cause: str) -> None:
+        super().__init__(method, path, cause)
+        self.args = (
+            f"{method} {path} -> outcome unknown: {cause}; the call may have taken effect. "
+            "It will not be retried until the API's own records settle it.",
+        )
+
+
+class PlanBlockedError(ReconcilerError):
+    """A guard stopped the plan. The message names the guard, the value, the limit and the flag."""
+
+    exit_code = EXIT_BLOCKED
+
+
+class StalePlanError(ReconcilerError):
+    """A saved plan no longer matches the manifests or the live objects it was computed from."""
+
+    exit_code = EXIT_STALE
+
+
+class LockHeldError(ReconcilerError):
+    """Another apply holds the lease on this partner account."""
+
+
+class UnsettledOperationError(ReconcilerError):
+    """An earlier write has an unknown outcome that the API's records could not settle."""
+
+
+class PartialApplyError(ReconcilerError):
+    """Apply finished, but some changes failed or have an unknown outcome."""
+
+    exit_code = EXIT_PARTIAL
