@@ -1,0 +1,163 @@
+"""``emulator`` click group: serve, seed, reset, calls. Mounted as ``reconciler emulator ...``.
+
+The state file defaults to ``$RECONCILER_STATE_DIR/emulator-state.json`` (``.reconciler`` in the
+working directory when the variable is unset). Bad input prints one line on stderr and exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, EmulatorCredentials
+from reconciler.emulator.errors import ControlError, SeedError
+from reconciler.emulator.state import StateFileError
+
+STATE_FILE_NAME = "emulator-state.json"
+
+
+def default_state_path() -> Path:
+    return Path(os.environ.get("RECONCILER_STATE_DIR") or ".reconciler") / STATE_FILE_NAME
+
+
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    """Turn expected failures into one line on stderr and exit status 1."""
+    try:
+        yield
+    except SeedError as err:
+        click.echo(
+            f"error: {err.source}: " + "; ".join(_one_line(p) for p in err.problems), err=True
+        )
+        sys.exit(1)
+    except (StateFileError, ControlError) as err:
+        click.echo(f"error: {_one_line(str(err))}", err=True)
+        sys.exit(1)
+    except OSError as err:
+        click.echo(f"error: {err.strerror or err}", err=True)
+        sys.exit(1)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+_state_option = click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"State file (default: $RECONCILER_STATE_DIR/{STATE_FILE_NAME}).",
+)
+
+
+@click.group("emulator")
+def emulator() -> None:
+    """Run and manage the local emulator of the Huawei Cloud partner API."""
+
+
+@emulator.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@_state_option
+@click.option(
+    "--seed",
+    "seed_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Seed applied when the state file is absent (default: the demo seed).",
+)
+@click.option("--ak", help="An extra partner access key to accept (needs --sk).")
+@click.option("--sk", help="Its secret key.")
+@click.option("--domain-id", help="The partner's domain id when the state is created.")
+@click.option(
+    "--rate-limit",
+    default=10.0,
+    show_default=True,
+    type=float,
+    help="Requests per second per account and operation (0 = unlimited).",
+)
+def serve_command(
+    *,
+    host: str,
+    port: int,
+    state_file: Path | None,
+    seed_file: Path | None,
+    ak: str | None,
+    sk: str | None,
+    domain_id: str | None,
+    rate_limit: float,
+) -> None:
+    """Serve the emulator over HTTP until interrupted."""
+    from reconciler.emulator import seed as seeds
+    from reconciler.emulator.server import serve
+
+    if (ak is None) != (sk is None):
+        raise click.UsageError("--ak and --sk go together")
+    with _clean_errors():
+        doc = seeds.load_document(seed_file or seeds.DEMO_SEED_PATH)
+        if domain_id:
+            doc["partner"] = {**doc.get("partner", {}), "domain_id": domain_id}
+        extra = [EmulatorCredentials(ak, sk)] if ak and sk else []
+        shown_ak = ak or DEFAULT_CREDENTIALS.ak
+
+        def ready(server: Any) -> None:
+            click.echo(f"emulator listening on {server.url} (partner AK {shown_ak})")
+
+        serve(host, port, state_file=state_file or default_state_path(), seed=doc,
+              credentials=extra, rate_limit=rate_limit, ready=ready)  # fmt: skip
+
+
+def _with_emulator(state_file: Path | None, action: Callable[[Any], None]) -> None:
+    from reconciler.emulator.core import Emulator
+
+    with _clean_errors():
+        action(Emulator(state_file=state_file or default_state_path()))
+
+
+@emulator.command("seed")
+@click.argument("seed_file", type=click.Path(dir_okay=False, path_type=Path))
+@_state_option
+def seed_command(seed_file: Path, state_file: Path | None) -> None:
+    """Replace the emulator state with SEED_FILE (YAML or JSON)."""
+    _with_emulator(state_file, lambda emu: emu.load_seed(seed_file))
+    click.echo(f"seeded {state_file or default_state_path()} from {seed_file}")
+
+
+@emulator.command("reset")
+@_state_option
+@click.option(
+    "--seed",
+    "seed_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Seed to apply after clearing (default: the partner only, no data).",
+)
+def reset_command(state_file: Path | None, seed_file: Path | None) -> None:
+    """Clear the emulator state."""
+    _with_emulator(state_file, lambda emu: emu.reset(seed_file))
+    click.echo(f"reset {state_file or default_state_path()}")
+
+
+@emulator.command("calls")
+@_state_option
+@click.option("--operation", help="Only calls of this operation (e.g. update_coupon_quotas).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def calls_command(state_file: Path | None, operation: str | None, as_json: bool) -> None:
+    """Show the emulator's call log."""
+    found: list[dict[str, Any]] = []
+    _with_emulator(state_file, lambda emu: found.extend(emu.call_log(operation)))
+    for call in found:
+        if as_json:
+            click.echo(json.dumps(call, ensure_ascii=False, sort_keys=True))
+            continue
+        fault = f" fault={','.join(call['fault'])}" if call.get("fault") else ""
+        code = f" {call['error_code']}" if call.get("error_code") else ""
+        status = call["status"] if call["status"] is not None else "dropped"
+        click.echo(f"{call['seq']:>6} {call['time']} {call['operation'] or '-'} "
+                   f"{call['method']} {call['path']} -> {status}{code}{fault}")  # fmt: skip

@@ -1,0 +1,292 @@
+"""The control plane under ``/_emulator/``: sandbox-only actions with no public API.
+
+No authentication, no rate limit, not in the call log. Each action is also a method of
+:class:`~reconciler.emulator.core.Emulator`; both call the state functions below.
+
+==========  ===========================================  ==========================================
+Method      Path                                          Body / effect
+==========  ===========================================  ==========================================
+POST        /_emulator/reset                             optional seed doc; back to that seed (or
+                                                         the emulator's initial seed)
+POST        /_emulator/seed                              seed doc (YAML or JSON); replace the state
+GET         /_emulator/state                             the whole state (amounts as strings)
+PUT         /_emulator/customers/{id}/account-manager    {"account_name": "..." | null}
+PUT         /_emulator/customers/{id}/agency             {"granted": true | false}
+POST        /_emulator/quotas/{id}/spend                 {"amount": "12.34"}: a reseller spends
+PATCH       /_emulator/resources/{id}                    {"expire_policy", "status", "expire_time"}
+PATCH       /_emulator/quotas/{id}                       {"quota_status", "effective_time",
+                                                         "expire_time"}
+POST        /_emulator/faults                            a fault (see faults.py); answers its id
+GET/DELETE  /_emulator/faults                            list / clear faults
+GET/DELETE  /_emulator/calls[?operation=...]             the call log / clear it
+POST        /_emulator/clock/advance                     {"seconds": n} (VirtualClock only)
+==========  ===========================================  ==========================================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from reconciler.emulator import jsonutil, timefmt
+from reconciler.emulator.errors import ControlError
+from reconciler.emulator.messages import EmulatorRequest
+from reconciler.emulator.models import State
+from reconciler.emulator.params import parse_query
+
+if TYPE_CHECKING:
+    from reconciler.emulator.core import Emulator
+
+PREFIX = "/_emulator/"
+
+
+def set_account_manager(state: State, customer_id: str, account_name: str | None) -> None:
+    customer = _customer(state, customer_id)
+    if account_name is not None and account_name not in state.account_managers:
+        known = ", ".join(sorted(state.account_managers)) or "none"
+        raise ControlError(400, f"unknown account manager {account_name!r} (known: {known})")
+    customer.account_manager = account_name
+
+
+def set_agency(state: State, customer_id: str, granted: bool) -> None:
+    _customer(state, customer_id).agency_granted = granted
+
+
+def spend_quota(state: State, quota_id: str, amount: object, now: float) -> Decimal:
+    """A reseller spends ``amount`` of a child quota; that value never comes back."""
+    quota = state.quotas.get(quota_id)
+    if quota is None or quota.indirect_partner_id is None:
+        raise ControlError(404, f"no reseller quota {quota_id}")
+    value = jsonutil.parse_money(amount)
+    if value is None or value <= 0:
+        raise ControlError(400, 'amount must be > 0 with at most 2 decimals, e.g. "12.34"')
+    if quota.quota_status != 0 or value > quota.balance:
+        raise ControlError(400, f"quota {quota_id} has status {quota.quota_status} and "
+                                f"balance {quota.balance}; cannot spend {value}")  # fmt: skip
+    quota.balance -= value
+    quota.last_update_time = timefmt.fmt(now)
+    return quota.balance
+
+
+def set_resource(
+    state: State,
+    resource_id: str,
+    *,
+    expire_policy: int | None = None,
+    status: int | None = None,
+    expire_time: str | None = None,
+) -> dict[str, Any]:
+    """The customer changing a resource in the console (drift)."""
+    res = state.resources.get(resource_id)
+    if res is None:
+        raise ControlError(404, f"no resource {resource_id}")
+    if expire_policy is not None:
+        if res.parent_resource_id:
+            raise ControlError(400, "attached resources follow their main resource's expire_policy")
+        if expire_policy not in range(6):
+            raise ControlError(400, "expire_policy must be 0..5")
+        res.expire_policy = expire_policy
+    if status is not None:
+        if status not in (2, 3, 4, 5):
+            raise ControlError(400, "status must be 2, 3, 4 or 5")
+        res.status = status
+    if expire_time is not None:
+        if not timefmt.is_timestamp(expire_time):
+            raise ControlError(400, "expire_time must look like 2027-01-01T00:00:00Z")
+        res.expire_time = expire_time
+    return {"resource_id": res.resource_id, "expire_policy": res.expire_policy,
+            "status": res.status, "expire_time": res.expire_time}  # fmt: skip
+
+
+def set_quota(
+    state: State,
+    quota_id: str,
+    *,
+    quota_status: int | None = None,
+    effective_time: str | None = None,
+    expire_time: str | None = None,
+) -> dict[str, Any]:
+    """Huawei operations changing a quota (freeze, invalidate, re-date it)."""
+    quota = state.quotas.get(quota_id)
+    if quota is None:
+        raise ControlError(404, f"no quota {quota_id}")
+    if quota_status is not None:
+        if quota_status not in (0, 3, 4, 5, 6):
+            raise ControlError(400, "quota_status must be 0, 3, 4, 5 or 6")
+        quota.quota_status = quota_status
+    for name, value in (("effective_time", effective_time), ("expire_time", expire_time)):
+        if value is not None:
+            if not timefmt.is_timestamp(value):
+                raise ControlError(400, f"{name} must look like 2027-01-01T00:00:00Z")
+            setattr(quota, name, value)
+    return {"quota_id": quota.quota_id, "quota_status": quota.quota_status,
+            "effective_time": quota.effective_time, "expire_time": quota.expire_time}  # fmt: skip
+
+
+def calls(state: State, operation: str | None = None) -> list[dict[str, Any]]:
+    return [dict(c) for c in state.calls if operation is None or c.get("operation") == operation]
+
+
+def _customer(state: State, customer_id: str) -> Any:
+    customer = state.customers.get(customer_id)
+    if customer is None:
+        raise ControlError(404, f"no customer {customer_id}")
+    return customer
+
+
+# --- HTTP ------------------------------------------------------------------------------------
+Action = Callable[["Emulator", State, EmulatorRequest, re.Match[str]], tuple[int, Any]]
+
+
+def _json(request: EmulatorRequest) -> dict[str, Any]:
+    try:
+        data = jsonutil.loads(request.body) if request.body.strip() else {}
+    except ValueError as exc:
+        raise ControlError(400, f"the body is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ControlError(400, "the body must be a JSON object")
+    return data
+
+
+def _reset(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    emu._replace_state(request.body if request.body.strip() else None)
+    return 200, {"reset": True}
+
+
+def _seed(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    if not request.body.strip():
+        raise ControlError(400, "POST /_emulator/seed needs a seed document in the body")
+    emu._replace_state(request.body)
+    return 200, {"seeded": True}
+
+
+def _manager(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    body = _json(request)
+    if "account_name" not in body or not isinstance(body["account_name"], (str, type(None))):
+        raise ControlError(400, 'body must be {"account_name": "..."} or {"account_name": null}')
+    set_account_manager(state, m["id"], body["account_name"])
+    return 200, {"customer_id": m["id"], "account_name": body["account_name"]}
+
+
+def _agency(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    body = _json(request)
+    if not isinstance(body.get("granted"), bool):
+        raise ControlError(400, 'body must be {"granted": true} or {"granted": false}')
+    set_agency(state, m["id"], body["granted"])
+    return 200, {"customer_id": m["id"], "granted": body["granted"]}
+
+
+def _spend(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    balance = spend_quota(state, m["id"], _json(request).get("amount"), emu.clock.time())
+    return 200, {"quota_id": m["id"], "balance": str(balance)}
+
+
+def _fields(
+    request: EmulatorRequest, ints: tuple[str, ...], texts: tuple[str, ...]
+) -> dict[str, Any]:
+    body = _json(request)
+    unknown = set(body) - set(ints) - set(texts)
+    if unknown:
+        raise ControlError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+    for name in ints:
+        if name in body and (isinstance(body[name], bool) or not isinstance(body[name], int)):
+            raise ControlError(400, f"{name} must be an integer")
+    for name in texts:
+        if name in body and not isinstance(body[name], str):
+            raise ControlError(400, f"{name} must be a string")
+    return body
+
+
+def _patch_resource(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    body = _fields(request, ("expire_policy", "status"), ("expire_time",))
+    return 200, set_resource(state, m["id"], **body)
+
+
+def _patch_quota(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    body = _fields(request, ("quota_status",), ("effective_time", "expire_time"))
+    return 200, set_quota(state, m["id"], **body)
+
+
+def _faults(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    from reconciler.emulator import faults
+
+    if request.method == "POST":
+        return 201, faults.add_fault(state, _json(request))
+    if request.method == "DELETE":
+        state.faults.clear()
+        return 200, {"faults": []}
+    return 200, {"faults": [dict(f) for f in state.faults]}
+
+
+def _calls(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    if request.method == "DELETE":
+        state.calls.clear()
+        return 200, {"calls": []}
+    operation = parse_query(request.raw_query).get("operation")
+    return 200, {"calls": calls(state, operation)}
+
+
+def _state(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    return 200, state.to_plain()
+
+
+def _advance(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    seconds: Any = _json(request).get("seconds")
+    try:
+        emu.advance_clock(float(seconds))
+    except (TypeError, ValueError) as exc:
+        raise ControlError(400, f"cannot advance the clock: {exc}") from exc
+    return 200, {"now": timefmt.fmt(emu.clock.time())}
+
+
+_ROUTES: list[tuple[str, re.Pattern[str], Action]] = [
+    ("POST", re.compile(r"reset"), _reset),
+    ("POST", re.compile(r"seed"), _seed),
+    ("GET", re.compile(r"state"), _state),
+    ("PUT", re.compile(r"customers/(?P<id>[^/]+)/account-manager"), _manager),
+    ("PUT", re.compile(r"customers/(?P<id>[^/]+)/agency"), _agency),
+    ("POST", re.compile(r"quotas/(?P<id>[^/]+)/spend"), _spend),
+    ("PATCH", re.compile(r"resources/(?P<id>[^/]+)"), _patch_resource),
+    ("PATCH", re.compile(r"quotas/(?P<id>[^/]+)"), _patch_quota),
+    ("GET|POST|DELETE", re.compile(r"faults"), _faults),
+    ("GET|DELETE", re.compile(r"calls"), _calls),
+    ("POST", re.compile(r"clock/advance"), _advance),
+]
+
+
+def dispatch(emu: Emulator, state: State, request: EmulatorRequest) -> tuple[int, Any]:
+    """Run one control-plane request; unknown paths answer 404, wrong methods 405."""
+    tail = unquote(request.path[len(PREFIX) :])
+    for methods, pattern, action in _ROUTES:
+        found = pattern.fullmatch(tail)
+        if found is None:
+            continue
+        if request.method not in methods.split("|"):
+            raise ControlError(405, f"{request.method} is not allowed on {request.path}")
+        return action(emu, state, request, found)
+    raise ControlError(404, f"no control-plane action at {request.method} {request.path}")

@@ -1,0 +1,388 @@
+"""The :class:`Emulator`: one synchronous ``handle()`` used by both transports and the server.
+
+A request goes: control plane? -> route (else 501) -> signature (401) -> rate limit (429) ->
+caller check (403) -> faults -> handler -> call log -> response with ``X-Request-Id``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from reconciler.emulator import (
+    auth,
+    control,
+    faults,
+    handlers,
+    ids,
+    jsonutil,
+    quota_handlers,
+    timefmt,
+)
+from reconciler.emulator import seed as seeds
+from reconciler.emulator.call import Call, Result
+from reconciler.emulator.clock import Clock, SystemClock, VirtualClock
+from reconciler.emulator.credentials import EmulatorCredentials
+from reconciler.emulator.errors import (
+    ControlError,
+    EmulatorError,
+    InternalError,
+    NotImplementedByEmulator,
+    SeedError,
+)
+from reconciler.emulator.iam import create_temporary_access_key
+from reconciler.emulator.latency import LatencyModel
+from reconciler.emulator.messages import Drop, EmulatorRequest, EmulatorResponse
+from reconciler.emulator.models import Credential, State
+from reconciler.emulator.ratelimit import RateLimiter
+from reconciler.emulator.routes import Route, authorize, match
+from reconciler.emulator.state import StateStore
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger(__name__)
+
+CALL_LOG_CAP = 5000
+HANDLERS: dict[str, Callable[[Call], Result]] = {
+    "list_sub_customers": handlers.list_sub_customers,
+    "list_indirect_partners": handlers.list_indirect_partners,
+    "list_pay_per_use_customer_resources": handlers.list_pay_per_use_customer_resources,
+    "auto_renewal_resources": handlers.auto_renewal_resources,
+    "cancel_auto_renewal_resources": handlers.cancel_auto_renewal_resources,
+    "set_resources_renew_config": handlers.set_resources_renew_config,
+    "renewal_resources": handlers.renewal_resources,
+    "list_quota_coupons": quota_handlers.list_quota_coupons,
+    "update_coupon_quotas": quota_handlers.update_coupon_quotas,
+    "reclaim_coupon_quotas": quota_handlers.reclaim_coupon_quotas,
+    "list_issued_coupon_quotas": quota_handlers.list_issued_coupon_quotas,
+    "list_coupon_quotas_records": quota_handlers.list_coupon_quotas_records,
+    "iam_create_temporary_access_key": create_temporary_access_key,
+}
+
+
+class Emulator:
+    """An in-process emulation of the partner API, its IAM agency endpoint and a control plane."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        state_file: str | os.PathLike[str] | None = None,
+        seed: seeds.SeedSource | None = None,
+        rate_limit: float = 10.0,
+        latency: LatencyModel | None = None,
+        rng_seed: int = 0,
+    ) -> None:
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.rng_seed = rng_seed
+        self.latency = latency
+        self._seed_doc = seeds.load_document(seed) if seed is not None else None
+        self._seed_source = "seed" if seed is None or isinstance(seed, Mapping) else str(seed)
+        # Fail fast on a bad seed; the built state is used if the state file needs a seed.
+        self._prebuilt: State | None = seeds.build_state(self._seed_doc, source=self._seed_source)
+        self._limiter = RateLimiter(rate_limit, self.clock)
+        self._lock = threading.RLock()
+        self._store = StateStore(state_file, self._initial_state)
+        self._store.open()
+        self._prebuilt = None
+
+    @property
+    def agency_name(self) -> str:
+        """The agency customers grant to the partner: the partner's ``xaccount_type``."""
+        name: str = self._mutate(lambda state: state.partner.xaccount_type)
+        return name
+
+    @property
+    def partner_domain_id(self) -> str:
+        """The emulated partner's domain (account) id."""
+        domain: str = self._mutate(lambda state: state.partner.domain_id)
+        return domain
+
+    def __repr__(self) -> str:
+        where = self._store.path or "memory"
+        return f"Emulator(state={where}, clock={self.clock!r}, rate_limit={self._limiter.rate})"
+
+    # --- the core ---------------------------------------------------------------------------
+    def handle(self, request: EmulatorRequest) -> EmulatorResponse:
+        """Answer one request. Thread-safe; the state file (if any) is locked meanwhile."""
+        with self._lock, self._store.transaction() as state:
+            sequence = state.next_counter("request")
+            request_id = ids.request_id(self.rng_seed, sequence)
+            if request.path.startswith(control.PREFIX):
+                try:
+                    status, payload = control.dispatch(self, state, request)
+                except SeedError as err:
+                    status, payload = 400, ControlError(400, str(err)).body()
+                except EmulatorError as err:
+                    status, payload = err.status, err.body()
+                return _response(status, payload, request_id, exact=False)
+            return self._api_call(request, state, sequence, request_id)
+
+    def _api_call(
+        self, request: EmulatorRequest, state: State, sequence: int, request_id: str
+    ) -> EmulatorResponse:
+        now = self.clock.time()
+        entry = _log_entry(request, sequence, request_id, now)
+        found = match(request.method, request.path)
+        if found is None:
+            err = NotImplementedByEmulator(request.method, request.path)
+            return self._finish(state, entry, _Answer(err.status, err.body()), request_id)
+        route, path_params = found
+        entry["operation"] = route.operation
+        answer = _Answer()
+        if self.latency is not None:
+            answer.latency = self.latency.sample(route.operation, self.rng_seed, sequence)
+        try:
+            self._execute(
+                request, state, route=route, path_params=path_params, now=now, entry=entry,
+                answer=answer,
+            )  # fmt: skip
+        except EmulatorError as err:
+            answer.status, answer.payload = err.status, err.body()
+        except Exception:
+            log.exception("emulator bug while handling %s %s", request.method, request.path)
+            bug = InternalError("internal error in the emulator")
+            answer.status, answer.payload = bug.status, bug.body()
+        return self._finish(state, entry, answer, request_id)
+
+    def _execute(
+        self,
+        request: EmulatorRequest,
+        state: State,
+        *,
+        route: Route,
+        path_params: dict[str, str],
+        now: float,
+        entry: dict[str, Any],
+        answer: _Answer,
+    ) -> None:
+        caller = auth.authenticate(request, state, now)
+        entry["caller"] = caller.describe()
+        self._limiter.acquire(caller.account_id, route.operation)
+        authorize(route, caller, state.partner.partner_type)
+        applied = faults.evaluate(state, route.operation)
+        entry["fault"] = applied.kinds or None
+        answer.latency += applied.extra_latency
+        if applied.terminal == "drop_before_commit":
+            answer.drop = "before_commit"
+            return
+        faults.raise_terminal(applied, self._limiter.rate)
+        if applied.drop_after_commit:
+            answer.drop = "after_commit"
+        call = Call(
+            state, caller, now, self.rng_seed,
+            {k: unquote(v) for k, v in path_params.items()},
+            request.raw_query, request.body, answer.latency, applied.item_errors,
+        )  # fmt: skip
+        try:
+            answer.status, answer.payload = HANDLERS[route.operation](call)
+        finally:
+            entry["mutated"] = call.mutated
+
+    def _finish(
+        self, state: State, entry: dict[str, Any], answer: _Answer, request_id: str
+    ) -> EmulatorResponse:
+        dropped = answer.drop == "before_commit"
+        entry.update(status=None if dropped else answer.status, drop=answer.drop)
+        entry["latency"] = answer.latency
+        if answer.status >= 400 and isinstance(answer.payload, dict):
+            entry["error_code"] = answer.payload.get("error_code")
+        state.calls.append(entry)
+        if len(state.calls) > CALL_LOG_CAP:
+            del state.calls[: len(state.calls) - CALL_LOG_CAP]
+        log.debug("%s %s -> %s", entry["method"], entry["path"], entry["status"])
+        return _response(
+            answer.status, answer.payload, request_id, latency=answer.latency, drop=answer.drop
+        )
+
+    # --- transports -------------------------------------------------------------------------
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        """An httpx transport that sends every request, whatever its host, to this emulator."""
+        from reconciler.emulator.transport import AsyncEmulatorTransport
+
+        return AsyncEmulatorTransport(self)
+
+    def sync_transport(self) -> httpx.BaseTransport:
+        from reconciler.emulator.transport import SyncEmulatorTransport
+
+        return SyncEmulatorTransport(self)
+
+    # --- state and control-plane helpers ----------------------------------------------------
+    def _initial_state(self) -> State:
+        state, self._prebuilt = self._prebuilt, None
+        return state or seeds.build_state(self._seed_doc, source=self._seed_source)
+
+    def _replace_state(self, seed: seeds.SeedSource | bytes | None) -> None:
+        """Replace the state (call inside a transaction). ``None`` = the initial seed."""
+        if seed is None:
+            new = self._initial_state()
+        elif isinstance(seed, bytes):
+            new = seeds.build_state(seeds.parse_document(seed), source="request body")
+        else:
+            source = "seed" if isinstance(seed, Mapping) else str(seed)
+            new = seeds.build_state(seeds.load_document(seed), source=source)
+        old = self._store.state
+        new.counters["request"] = old.counters.get("request", 0)
+        new.temp_credentials = {}
+        self._store.replace(new)
+        self._limiter.reset()
+
+    def _mutate(self, action: Callable[[State], Any]) -> Any:
+        with self._lock, self._store.transaction() as state:
+            return action(state)
+
+    def reset(self, seed: seeds.SeedSource | None = None) -> None:
+        """Clear everything and apply ``seed`` (default: the seed this emulator started with)."""
+        self._mutate(lambda _state: self._replace_state(seed))
+
+    def load_seed(self, seed: seeds.SeedSource) -> None:
+        """Replace the state with ``seed`` (what ``POST /_emulator/seed`` does)."""
+        self.reset(seed)
+
+    def state(self) -> dict[str, Any]:
+        """The whole state as plain JSON data (amounts as strings)."""
+        result: dict[str, Any] = self._mutate(lambda state: state.to_plain())
+        return result
+
+    def call_log(self, operation: str | None = None) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._mutate(lambda state: control.calls(state, operation))
+        return result
+
+    def clear_call_log(self) -> None:
+        self._mutate(lambda state: state.calls.clear())
+
+    def set_account_manager(self, customer_id: str, account_name: str | None) -> None:
+        """Assign (or with ``None`` remove) a customer's account manager, as in the console."""
+        self._mutate(lambda state: control.set_account_manager(state, customer_id, account_name))
+
+    def set_agency(self, customer_id: str, granted: bool) -> None:
+        """Grant or revoke the customer's agency to the partner."""
+        self._mutate(lambda state: control.set_agency(state, customer_id, granted))
+
+    def spend_quota(self, quota_id: str, amount: str | int | Any) -> None:
+        """A reseller spends ``amount`` of its quota ``quota_id`` (never reclaimable)."""
+        self._mutate(lambda state: control.spend_quota(state, quota_id, amount, self.clock.time()))
+
+    def set_resource(
+        self,
+        resource_id: str,
+        *,
+        expire_policy: int | None = None,
+        status: int | None = None,
+        expire_time: str | None = None,
+    ) -> None:
+        """The customer changing a resource in the console (drift)."""
+        self._mutate(
+            lambda state: control.set_resource(
+                state,
+                resource_id,
+                expire_policy=expire_policy,
+                status=status,
+                expire_time=expire_time,
+            )
+        )
+
+    def set_quota(
+        self,
+        quota_id: str,
+        *,
+        quota_status: int | None = None,
+        effective_time: str | None = None,
+        expire_time: str | None = None,
+    ) -> None:
+        """Change a quota's status or dates, as Huawei operations would."""
+        self._mutate(
+            lambda state: control.set_quota(
+                state,
+                quota_id,
+                quota_status=quota_status,
+                effective_time=effective_time,
+                expire_time=expire_time,
+            )
+        )
+
+    def add_fault(
+        self,
+        operation: str,
+        kind: str,
+        *,
+        count: int = 1,
+        skip: int = 0,
+        seconds: float = 0.0,
+        ids: list[str] | None = None,
+        error_code: str | None = None,
+    ) -> str:
+        """Inject a fault (see ``faults.py``); returns its id."""
+        spec: dict[str, Any] = {"operation": operation, "kind": kind, "count": count, "skip": skip,
+                                "seconds": seconds, "ids": list(ids or [])}  # fmt: skip
+        if error_code is not None:
+            spec["error_code"] = error_code
+        fault: dict[str, Any] = self._mutate(lambda state: faults.add_fault(state, spec))
+        return str(fault["id"])
+
+    def faults(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._mutate(lambda state: [dict(f) for f in state.faults])
+        return result
+
+    def clear_faults(self) -> None:
+        self._mutate(lambda state: state.faults.clear())
+
+    def add_credentials(self, credentials: EmulatorCredentials) -> None:
+        """Accept another permanent AK/SK for the partner account (persisted with the state)."""
+        cred = Credential(credentials.ak, credentials.sk, credentials.role)
+        self._mutate(lambda state: state.credentials.__setitem__(cred.ak, cred))
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move a :class:`VirtualClock` forward; refused for the system clock."""
+        if not isinstance(self.clock, VirtualClock):
+            raise ControlError(400, "only a VirtualClock can be advanced")
+        self.clock.advance(seconds)
+
+
+@dataclass
+class _Answer:
+    status: int = 0
+    payload: Any = None
+    latency: float = 0.0
+    drop: Drop = None
+
+
+def _log_entry(
+    request: EmulatorRequest, sequence: int, request_id: str, now: float
+) -> dict[str, Any]:
+    """A call-log row: who called what and what came of it; never a secret."""
+    return {
+        "seq": sequence, "request_id": request_id, "time": timefmt.fmt(now),
+        "method": request.method, "path": request.path, "query": request.raw_query,
+        "operation": None, "caller": None, "status": None, "error_code": None,
+        "fault": None, "mutated": False, "latency": 0.0, "drop": None,
+        "body": request.body[:4096].decode("utf-8", "replace"),
+    }  # fmt: skip
+
+
+def _response(
+    status: int,
+    payload: Any,
+    request_id: str,
+    *,
+    latency: float = 0.0,
+    drop: Drop = None,
+    exact: bool = True,
+) -> EmulatorResponse:
+    """API answers use exact money JSON; the control plane's may hold floats (seconds)."""
+    headers = {"X-Request-Id": request_id}
+    body = b""
+    if payload is not None and status != 204:
+        headers["Content-Type"] = "application/json;charset=UTF-8"
+        if exact:
+            body = jsonutil.dumps(payload)
+        else:
+            body = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+    return EmulatorResponse(status, headers, body, latency=latency, drop=drop)

@@ -1,0 +1,140 @@
+"""Fault injection: named, counted faults that hit matching API calls.
+
+A fault matches calls to one ``operation`` (or ``"*"`` for every API operation). It lets ``skip``
+matching calls through first, then affects the next ``count`` ones. Kinds:
+
+==================== ===========================================================================
+``throttle``          answer 429 ``APIG.0308`` without executing
+``http_500``          answer 500 ``CBC.0999`` (or ``error_code``) without executing
+``drop_before_commit`` lose the request: nothing executed, the client sees the connection drop
+``commit_then_drop``  execute and commit, then lose the answer (the client cannot know the outcome)
+``latency``           add ``seconds`` to the answer's latency (timeouts, CBC.50000045 windows)
+``item_error``        make the listed ``ids`` fail per item inside HTTP 200 without executing them
+==================== ===========================================================================
+
+Faults are evaluated in the order they were added; the first terminal one (throttle, http_500,
+drop_before_commit) stops the evaluation. Faults live in the state, so they persist with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.emulator.errors import ControlError, InternalError, Throttled
+from reconciler.emulator.models import State
+from reconciler.emulator.routes import OPERATIONS
+
+KINDS = ("commit_then_drop", "drop_before_commit", "http_500", "throttle", "latency", "item_error")
+TERMINAL = frozenset({"drop_before_commit", "http_500", "throttle"})
+_FIELDS = frozenset({"operation", "kind", "count", "skip", "seconds", "ids", "error_code"})
+
+
+@dataclass
+class Applied:
+    """The combined effect of the faults that hit one call."""
+
+    terminal: str | None = None
+    error_code: str = "CBC.0999"
+    drop_after_commit: bool = False
+    extra_latency: float = 0.0
+    item_errors: dict[str, str] = field(default_factory=dict)
+    fault_ids: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+
+def add_fault(state: State, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``spec`` and append it as a new fault; returns the stored fault."""
+    operation, kind, count, skip, seconds, ids = _validate(spec)
+    fault = {
+        "id": f"fault-{state.next_counter('fault')}",
+        "operation": operation,
+        "kind": kind,
+        "count": count,
+        "remaining": count,
+        "skip": skip,
+        "seconds": seconds,
+        "ids": ids,
+        "error_code": str(spec.get("error_code") or "CBC.0999"),
+        "applied": 0,
+    }
+    state.faults.append(fault)
+    return fault
+
+
+def _validate(spec: Mapping[str, Any]) -> tuple[str, str, int, int, float, list[str]]:
+    unknown = sorted(set(spec) - _FIELDS)
+    if unknown:
+        raise ControlError(400, f"unknown fault field(s): {', '.join(unknown)}")
+    operation = spec.get("operation", "*")
+    if operation != "*" and operation not in OPERATIONS:
+        raise ControlError(
+            400, f"unknown operation {operation!r}; one of: * {' '.join(OPERATIONS)}"
+        )
+    kind = spec.get("kind")
+    if kind not in KINDS:
+        raise ControlError(400, f"kind must be one of {', '.join(KINDS)}")
+    count, skip = spec.get("count", 1), spec.get("skip", 0)
+    if not _is_int(count) or count < 1 or not _is_int(skip) or skip < 0:
+        raise ControlError(400, "count must be an integer >= 1 and skip an integer >= 0")
+    seconds = spec.get("seconds", 0)
+    try:
+        if isinstance(seconds, bool):
+            raise TypeError("a boolean is not a number")
+        seconds_value = float(seconds)
+    except (TypeError, ValueError) as exc:
+        raise ControlError(400, "seconds must be a number") from exc
+    if kind == "latency" and seconds_value <= 0:
+        raise ControlError(400, "a latency fault needs seconds > 0")
+    ids = spec.get("ids", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ControlError(400, "ids must be a list of strings")
+    if kind == "item_error" and not ids:
+        raise ControlError(400, "an item_error fault needs ids (reseller ids or quota ids)")
+    return operation, kind, count, skip, seconds_value, list(ids)
+
+
+def evaluate(state: State, operation: str) -> Applied:
+    """Consume the faults that hit this call of ``operation`` and combine their effects."""
+    applied = Applied()
+    for fault in state.faults:
+        if fault["operation"] not in ("*", operation) or fault["remaining"] <= 0:
+            continue
+        if fault["skip"] > 0:
+            fault["skip"] -= 1
+            continue
+        fault["remaining"] -= 1
+        fault["applied"] += 1
+        applied.fault_ids.append(fault["id"])
+        applied.kinds.append(fault["kind"])
+        _combine(applied, fault)
+        if applied.terminal:
+            break
+    return applied
+
+
+def _combine(applied: Applied, fault: dict[str, Any]) -> None:
+    kind = fault["kind"]
+    if kind in TERMINAL:
+        applied.terminal = kind
+        applied.error_code = fault["error_code"]
+    elif kind == "commit_then_drop":
+        applied.drop_after_commit = True
+    elif kind == "latency":
+        applied.extra_latency += float(fault["seconds"])
+    elif kind == "item_error":
+        for item_id in fault["ids"]:
+            applied.item_errors[item_id] = fault["error_code"]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def raise_terminal(applied: Applied, rate: float) -> None:
+    """Answer a terminal throttle or http_500 fault by raising its error."""
+    if applied.terminal == "throttle":
+        raise Throttled(rate if rate > 0 else 10)
+    if applied.terminal == "http_500":
+        raise InternalError("Injected fault: internal error.", code=applied.error_code)

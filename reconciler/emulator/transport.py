@@ -1,0 +1,84 @@
+"""In-process httpx transports: every request, whatever its host, goes to one :class:`Emulator`.
+
+The raw bytes the client produced (path, query, headers, body) reach ``Emulator.handle`` unchanged,
+so signatures are verified exactly as a server would. Latency is slept on the emulator's clock
+(async) or, for a system clock only, with ``time.sleep`` (sync). A latency longer than the client's
+read timeout becomes ``httpx.ReadTimeout`` after the effect was committed; a dropped response
+becomes ``httpx.RemoteProtocolError``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import httpx
+
+from reconciler.emulator.clock import SystemClock
+from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse, HeaderMap
+
+if TYPE_CHECKING:
+    from reconciler.emulator.core import Emulator
+
+DISCONNECTED = "Server disconnected without sending a response."
+
+
+def to_emulator_request(request: httpx.Request, body: bytes) -> EmulatorRequest:
+    raw_path = request.url.raw_path.decode("ascii")
+    path, _, query = raw_path.partition("?")
+    headers = HeaderMap((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
+    return EmulatorRequest(request.method, path, query, headers, body)
+
+
+def _read_timeout(request: httpx.Request) -> float | None:
+    timeout = request.extensions.get("timeout") or {}
+    value = timeout.get("read") if isinstance(timeout, dict) else None
+    return float(value) if value is not None else None
+
+
+def _to_httpx(response: EmulatorResponse, request: httpx.Request) -> httpx.Response:
+    if response.drop is not None:
+        raise httpx.RemoteProtocolError(DISCONNECTED, request=request)
+    return httpx.Response(
+        response.status,
+        headers=list(response.headers.items()),
+        content=response.body,
+        request=request,
+    )
+
+
+class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        response = self.emulator.handle(to_emulator_request(request, body))
+        timeout = _read_timeout(request)
+        clock = self.emulator.clock
+        if timeout is not None and response.latency > timeout:
+            await clock.sleep(timeout)
+            raise httpx.ReadTimeout("timed out waiting for the emulator's answer", request=request)
+        if response.latency > 0:
+            await clock.sleep(response.latency)
+        return _to_httpx(response, request)
+
+
+class SyncEmulatorTransport(httpx.BaseTransport):
+    """Sleeps for real only with a :class:`SystemClock`; virtual latency costs no time here."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        response = self.emulator.handle(to_emulator_request(request, body))
+        timeout = _read_timeout(request)
+        real = isinstance(self.emulator.clock, SystemClock)
+        if timeout is not None and response.latency > timeout:
+            if real:
+                time.sleep(timeout)
+            raise httpx.ReadTimeout("timed out waiting for the emulator's answer", request=request)
+        if real and response.latency > 0:
+            time.sleep(response.latency)
+        return _to_httpx(response, request)

@@ -1,0 +1,88 @@
+"""API views of the state: the JSON objects of REFERENCE §7, with ``None`` fields left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.emulator.models import Customer, Quota, QuotaRecord, Reseller, Resource, State
+
+_CUSTOMER_FIELDS = (
+    "customer", "account_name", "customer_id", "associated_on", "association_type", "label",
+    "telephone", "verified_status", "country_code", "customer_type", "is_frozen",
+)  # fmt: skip
+_CUSTOMER_TAIL = ("xaccount_id", "xaccount_type", "customer_level", "email")
+_RESELLER_FIELDS = (
+    "indirect_partner_id", "mobile_phone", "email", "account_name", "name", "associated_on",
+    "account_manager_id", "account_manager_name",
+)  # fmt: skip
+_RESOURCE_FIELDS = (
+    "id", "resource_id", "resource_name", "region_code", "service_type_code",
+    "resource_type_code", "resource_type_name", "service_type_name", "resource_spec_code",
+    "project_id", "product_id", "parent_resource_id", "is_main_resource", "status",
+    "effective_time", "expire_time", "expire_policy", "product_spec_desc", "spec_size",
+    "spec_size_measure_id", "update_time", "enterprise_project",
+)  # fmt: skip
+_QUOTA_FIELDS = (
+    "quota_id", "quota_type", "create_time", "last_update_time", "quota_value", "quota_status",
+    "balance", "measure_id", "currency", "effective_time", "expire_time", "limit_infos",
+)  # fmt: skip
+_RECORD_FIELDS = (
+    "id", "operator", "operation_type", "quota_id", "parent_quota_id", "amount",
+    "operation_time", "result", "indirect_partner_account_name", "indirect_partner_id",
+    "indirect_partner_name", "remark",
+)  # fmt: skip
+
+
+def _pick(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(obj, name)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def customer(c: Customer) -> dict[str, Any]:
+    out = _pick(c, _CUSTOMER_FIELDS)
+    if c.account_manager:
+        # At most one entry; with no manager the field is left out (the client must cope).
+        out["account_managers"] = [{"account_name": c.account_manager}]
+    out.update(_pick(c, _CUSTOMER_TAIL))
+    return out
+
+
+def reseller(r: Reseller) -> dict[str, Any]:
+    return _pick(r, _RESELLER_FIELDS)
+
+
+def resource(r: Resource, state: State) -> dict[str, Any]:
+    out = _pick(r, _RESOURCE_FIELDS)
+    if r.parent_resource_id:
+        main = state.resources.get(r.parent_resource_id)
+        if main is not None:
+            out["expire_policy"] = main.expire_policy  # attached resources follow their main
+    if r.enterprise_project is not None:
+        out["enterprise_project"] = dict(r.enterprise_project)
+    return out
+
+
+def quota(q: Quota) -> dict[str, Any]:
+    out = _pick(q, _QUOTA_FIELDS)
+    out["limit_infos"] = [dict(item) for item in q.limit_infos]
+    return out
+
+
+def issued_quota(q: Quota, state: State) -> dict[str, Any]:
+    out = quota(q)
+    owner = state.resellers.get(q.indirect_partner_id or "")
+    out["indirect_partner_id"] = q.indirect_partner_id
+    if owner is not None:
+        out["indirect_partner_account_name"] = owner.account_name
+        if owner.name is not None:
+            out["indirect_partner_name"] = owner.name
+    out["parent_quota_id"] = q.parent_quota_id
+    return out
+
+
+def record(r: QuotaRecord) -> dict[str, Any]:
+    return _pick(r, _RECORD_FIELDS)

@@ -1,0 +1,164 @@
+"""Served mode on an ephemeral loopback port, and the ``emulator`` CLI commands."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from reconciler.emulator.cli import emulator as emulator_cli
+from reconciler.emulator.server import EmulatorServer, make_server
+
+from . import demo
+from .client import Api
+from .conftest import DEMO_DOC
+
+SUB = "/v2/partners/sub-customers/query"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[EmulatorServer]:
+    srv = make_server("127.0.0.1", 0, state_file=tmp_path / "state.json", seed=DEMO_DOC)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=5)
+
+
+def served_api(srv: EmulatorServer) -> Api:
+    host = srv.url.removeprefix("http://")
+    return Api(srv.emulator, host=host, scheme="http", transport=httpx.HTTPTransport())
+
+
+def test_signed_request_over_http_returns_the_seeded_customers(server: EmulatorServer) -> None:
+    reply = served_api(server).post(SUB, {"offset": 0, "limit": 100})
+    assert reply.status == 200
+    assert reply.json["count"] == demo.CUSTOMER_COUNT
+    assert len(reply.json["customer_infos"]) == demo.CUSTOMER_COUNT
+    assert reply.headers["x-request-id"]
+    assert reply.headers["content-type"] == "application/json;charset=UTF-8"
+
+
+def test_wrongly_signed_request_over_http_is_401(server: EmulatorServer) -> None:
+    api = served_api(server)
+    api.sk = "not-the-secret"
+    reply = api.post(SUB, {})
+    assert (reply.status, reply.code) == (401, "APIG.0301")
+
+
+def test_signature_covers_the_port(server: EmulatorServer) -> None:
+    api = served_api(server)
+    api.extra_headers = {"Host": "127.0.0.1:1"}  # signed as port 1, sent to the real port
+    _, headers, content = api.build("POST", SUB, body={})
+    headers["Host"] = server.url.removeprefix("http://")  # what is really sent
+    with httpx.Client() as client:
+        resp = client.post(server.url + SUB, headers=headers, content=content)
+    assert resp.status_code == 401
+
+
+def test_a_dropped_response_closes_the_connection(server: EmulatorServer) -> None:
+    server.emulator.add_fault("list_sub_customers", "commit_then_drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        served_api(server).post(SUB, {})
+    assert served_api(server).post(SUB, {}).status == 200
+
+
+def test_control_plane_and_501_over_http(server: EmulatorServer) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        assert client.get("/_emulator/calls").status_code == 200
+        resp = client.get("/v2/unknown?x=1")
+        assert resp.status_code == 501
+        assert resp.json()["error_msg"] == "not implemented by the emulator: GET /v2/unknown"
+
+
+# --- CLI --------------------------------------------------------------------------------------
+def test_cli_seed_calls_reset(tmp_path: Path) -> None:
+    runner = CliRunner()
+    state = tmp_path / "s.json"
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps(DEMO_DOC))
+    result = runner.invoke(emulator_cli, ["seed", str(seed), "--state", str(state)])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(state.read_text())["state"]["customers"]) == 29
+    result = runner.invoke(emulator_cli, ["calls", "--state", str(state)])
+    assert (result.exit_code, result.output) == (0, "")
+    result = runner.invoke(emulator_cli, ["reset", "--state", str(state)])
+    assert result.exit_code == 0
+    assert json.loads(state.read_text())["state"]["customers"] == {}
+
+
+def test_cli_calls_lists_the_log(tmp_path: Path) -> None:
+    from reconciler.emulator import Emulator
+
+    state = tmp_path / "s.json"
+    emu = Emulator(state_file=state, seed=DEMO_DOC)
+    Api(emu).post(SUB, {})
+    Api(emu).get("/nope")
+    result = CliRunner().invoke(
+        emulator_cli, ["calls", "--state", str(state), "--operation", "list_sub_customers"]
+    )
+    assert result.exit_code == 0
+    assert result.output.count("\n") == 1
+    assert "list_sub_customers POST /v2/partners/sub-customers/query -> 200" in result.output
+    as_json = CliRunner().invoke(emulator_cli, ["calls", "--state", str(state), "--json"])
+    assert [json.loads(line)["status"] for line in as_json.output.splitlines()] == [200, 501]
+
+
+def test_cli_default_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECONCILER_STATE_DIR", str(tmp_path / "dir"))
+    result = CliRunner().invoke(emulator_cli, ["reset"])
+    assert result.exit_code == 0
+    assert (tmp_path / "dir" / "emulator-state.json").exists()
+
+
+def test_cli_bad_seed_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    seed = tmp_path / "bad.yaml"
+    seed.write_text("customers:\n  - {account_name: a}\n")
+    result = CliRunner().invoke(
+        emulator_cli, ["seed", str(seed), "--state", str(tmp_path / "s.json")]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {seed}: customers[0].customer_id: required"
+    assert "Traceback" not in result.output
+
+
+def test_cli_serve_with_a_bad_seed_exits_1(tmp_path: Path) -> None:
+    seed = tmp_path / "bad.yaml"
+    seed.write_text("[")
+    result = CliRunner().invoke(
+        emulator_cli,
+        ["serve", "--seed", str(seed), "--state", str(tmp_path / "s.json"), "--port", "0"],
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {seed}: not valid YAML or JSON")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_serve_port_in_use_exits_1(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(
+            emulator_cli, ["serve", "--port", str(port), "--state", str(tmp_path / "s.json")]
+        )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ")
+    assert "Address already in use" in result.stderr
+
+
+def test_cli_serve_needs_ak_and_sk_together(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        emulator_cli, ["serve", "--ak", "X", "--state", str(tmp_path / "s.json")]
+    )
+    assert result.exit_code == 2
