@@ -1,0 +1,317 @@
+"""Typed, frozen, slotted records of what the API returns.
+
+Only the fields the reconciler and its plan display use are kept: these objects are held in
+memory by the hundred thousand. Money is ``Decimal``; times stay the API's UTC strings
+(``yyyy-MM-ddTHH:mm:ssZ``). Each ``from_api`` accepts one item of the JSON answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from .jsonutil import to_money
+
+T = TypeVar("T")
+
+#: ``expire_policy`` value that means auto-renew is on (REFERENCE §6).
+EXPIRE_POLICY_AUTO_RENEW = 3
+#: ``quota_status`` of an issued quota that was reclaimed.
+QUOTA_STATUS_RECLAIMED = 6
+
+
+def _str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else str(value)
+
+
+def _int(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
+def _money(data: Mapping[str, Any], key: str) -> Decimal | None:
+    return to_money(data.get(key))
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list call: its items and the API's total for the whole filter."""
+
+    items: tuple[T, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    customer_id: str
+    account_name: str | None
+    name: str | None  # real-name-verified name (``customer``)
+    association_type: str | None  # "1" referral, "2" resale
+    label: str | None
+    account_manager: str | None  # account_managers[0].account_name
+    telephone: str | None
+    email: str | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> Customer:
+        managers = data.get("account_managers") or []
+        first = managers[0] if managers and isinstance(managers[0], Mapping) else {}
+        return cls(
+            customer_id=str(data.get("customer_id") or ""),
+            account_name=_str(data, "account_name"),
+            name=_str(data, "customer"),
+            association_type=_str(data, "association_type"),
+            label=_str(data, "label"),
+            account_manager=_str(first, "account_name") or None,
+            telephone=_str(data, "telephone"),
+            email=_str(data, "email"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IndirectPartner:
+    indirect_partner_id: str
+    account_name: str | None
+    name: str | None
+    email: str | None
+    mobile_phone: str | None
+    associated_on: str | None
+    account_manager_id: str | None
+    account_manager_name: str | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> IndirectPartner:
+        return cls(
+            indirect_partner_id=str(data.get("indirect_partner_id") or ""),
+            account_name=_str(data, "account_name"),
+            name=_str(data, "name"),
+            email=_str(data, "email"),
+            mobile_phone=_str(data, "mobile_phone"),
+            associated_on=_str(data, "associated_on"),
+            account_manager_id=_str(data, "account_manager_id"),
+            account_manager_name=_str(data, "account_manager_name"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A yearly/monthly resource (``OrderInstanceV2``) of one customer."""
+
+    resource_id: str
+    customer_id: str
+    resource_name: str | None
+    service_type_code: str | None
+    resource_type_code: str | None
+    region_code: str | None
+    is_main_resource: bool
+    parent_resource_id: str | None
+    status: int | None  # 2 in use, 3 closed, 4 frozen, 5 expired
+    expire_policy: int | None  # 3 = auto-renew
+    expire_time: str | None
+
+    @property
+    def auto_renew(self) -> bool:
+        return self.expire_policy == EXPIRE_POLICY_AUTO_RENEW
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any], customer_id: str) -> Resource:
+        return cls(
+            resource_id=str(data.get("resource_id") or data.get("id") or ""),
+            customer_id=customer_id,
+            resource_name=_str(data, "resource_name"),
+            service_type_code=_str(data, "service_type_code"),
+            resource_type_code=_str(data, "resource_type_code"),
+            region_code=_str(data, "region_code"),
+            is_main_resource=_int(data, "is_main_resource") == 1,
+            parent_resource_id=_str(data, "parent_resource_id") or None,
+            status=_int(data, "status"),
+            expire_policy=_int(data, "expire_policy"),
+            expire_time=_str(data, "expire_time"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CouponQuota:
+    """A coupon quota held by the partner (or, with ``indirect_partner_id``, a reseller)."""
+
+    quota_id: str
+    quota_type: int | None
+    quota_value: Decimal | None
+    balance: Decimal | None
+    quota_status: int | None  # 0 normal, 3 invalid, 4 being adjusted, 5 frozen
+    currency: str | None
+    effective_time: str | None
+    expire_time: str | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> CouponQuota:
+        return cls(
+            quota_id=str(data.get("quota_id") or ""),
+            quota_type=_int(data, "quota_type"),
+            quota_value=_money(data, "quota_value"),
+            balance=_money(data, "balance"),
+            quota_status=_int(data, "quota_status"),
+            currency=_str(data, "currency"),
+            effective_time=_str(data, "effective_time"),
+            expire_time=_str(data, "expire_time"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedQuota:
+    """A quota the distributor issued to a reseller (a child of ``parent_quota_id``)."""
+
+    quota_id: str
+    parent_quota_id: str | None
+    indirect_partner_id: str | None
+    indirect_partner_account_name: str | None
+    quota_value: Decimal | None
+    balance: Decimal | None
+    quota_status: int | None  # 0 normal, 3 invalid, 4 adjusting, 5 frozen, 6 reclaimed
+    create_time: str | None
+    expire_time: str | None
+
+    @property
+    def reclaimed(self) -> bool:
+        return self.quota_status == QUOTA_STATUS_RECLAIMED
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> IssuedQuota:
+        return cls(
+            quota_id=str(data.get("quota_id") or ""),
+            parent_quota_id=_str(data, "parent_quota_id"),
+            indirect_partner_id=_str(data, "indirect_partner_id"),
+            indirect_partner_account_name=_str(data, "indirect_partner_account_name"),
+            quota_value=_money(data, "quota_value"),
+            balance=_money(data, "balance"),
+            quota_status=_int(data, "quota_status"),
+            create_time=_str(data, "create_time"),
+            expire_time=_str(data, "expire_time"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaRecord:
+    """One issue ("10") or reclaim ("11") in the distributor's quota audit log."""
+
+    id: str
+    operation_type: str | None
+    quota_id: str | None
+    parent_quota_id: str | None
+    amount: Decimal | None
+    operation_time: str | None
+    result: str | None  # "0" success, "-1" failure
+    indirect_partner_id: str | None
+    remark: str | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> QuotaRecord:
+        return cls(
+            id=str(data.get("id") or ""),
+            operation_type=_str(data, "operation_type"),
+            quota_id=_str(data, "quota_id"),
+            parent_quota_id=_str(data, "parent_quota_id"),
+            amount=_money(data, "amount"),
+            operation_time=_str(data, "operation_time"),
+            result=_str(data, "result"),
+            indirect_partner_id=_str(data, "indirect_partner_id"),
+            remark=_str(data, "remark"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    """One failed item of a batch write (``error_details[]``)."""
+
+    id: str
+    error_code: str
+    error_msg: str
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> ItemError:
+        return cls(
+            id=str(data.get("id") or ""),
+            error_code=str(data.get("error_code") or ""),
+            error_msg=str(data.get("error_msg") or ""),
+        )
+
+
+def item_errors(data: object) -> tuple[ItemError, ...]:
+    details = data.get("error_details") if isinstance(data, Mapping) else None
+    return tuple(ItemError.from_api(d) for d in details or () if isinstance(d, Mapping))
+
+
+def _unaccounted(
+    requested: Sequence[str], successes: Mapping[str, object], failures: tuple[ItemError, ...]
+) -> tuple[str, ...]:
+    failed = {f.id for f in failures}
+    return tuple(i for i in requested if i not in successes and i not in failed)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueResult:
+    """``update_coupon_quotas``: reseller id -> the reseller's (child) quota id, and failures.
+
+    ``unaccounted`` lists requested resellers the answer mentions in neither list: their outcome
+    is unknown and must be settled from the quota records.
+    """
+
+    successes: dict[str, str]
+    failures: tuple[ItemError, ...]
+    unaccounted: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, data: object, requested: Sequence[str] = ()) -> IssueResult:
+        infos = data.get("simple_quota_infos") if isinstance(data, Mapping) else None
+        successes = {
+            str(i.get("id")): str(i.get("quota_id")) for i in infos or () if isinstance(i, Mapping)
+        }
+        failures = item_errors(data)
+        return cls(successes, failures, _unaccounted(requested, successes, failures))
+
+
+@dataclass(frozen=True, slots=True)
+class ReclaimResult:
+    """``reclaim_coupon_quotas``: quota id -> its balance after the reclaim, and failures."""
+
+    successes: dict[str, Decimal | None]
+    failures: tuple[ItemError, ...]
+    unaccounted: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, data: object, requested: Sequence[str] = ()) -> ReclaimResult:
+        infos = data.get("simple_quota_infos") if isinstance(data, Mapping) else None
+        successes = {
+            str(i.get("quota_id")): to_money(i.get("quota_balance"))
+            for i in infos or ()
+            if isinstance(i, Mapping)
+        }
+        failures = item_errors(data)
+        return cls(successes, failures, _unaccounted(requested, successes, failures))
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalResult:
+    """``renewal_resources``: the orders created and the resources that failed."""
+
+    order_ids: tuple[str, ...]
+    failures: tuple[ItemError, ...]
+
+    @classmethod
+    def from_api(cls, data: object) -> RenewalResult:
+        body = data if isinstance(data, Mapping) else {}
+        failures = tuple(
+            ItemError(
+                str(f.get("resource_id") or ""),
+                str(f.get("error_code") or ""),
+                str(f.get("error_msg") or ""),
+            )
+            for f in body.get("fail_resource_infos") or ()
+            if isinstance(f, Mapping)
+        )
+        return cls(tuple(str(o) for o in body.get("order_ids") or ()), failures)

@@ -1,0 +1,109 @@
+"""Client-side pacing: one bucket per API, so the client never causes a 429 by itself.
+
+BSS throttles per (account, source IP, API) at 10 requests per second by default (REFERENCE §4).
+Each API gets a :class:`Pacer` that spaces call *starts* at least ``1/rate`` seconds apart (burst
+1), so no 1-second window ever holds more than ``rate`` starts. Different APIs have different
+pacers and run concurrently. Every wait goes through the injected clock.
+
+Callers of one API are served in arrival order (a FIFO lock), so they never race for a slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from reconciler.emulator.clock import Clock
+
+DEFAULT_RATE = 10.0
+# Added to every interval so that float rounding can never squeeze rate+1 starts into 1 s.
+_MARGIN = 1e-6
+
+
+@dataclass(slots=True)
+class ApiStats:
+    """Counters for one API (for benchmarks and the apply report)."""
+
+    calls: int = 0  # requests sent (each attempt counts)
+    throttled: int = 0  # 429 answers received
+    retries: int = 0  # attempts after the first
+    wait_seconds: float = 0.0  # time spent waiting for a pacer slot
+    backoff_seconds: float = 0.0  # time spent in retry backoff
+
+    def snapshot(self) -> ApiStats:
+        return replace(self)
+
+
+class Pacer:
+    """Spaces call starts at least ``1/rate`` seconds apart on ``clock``.
+
+    Callers queue on a FIFO lock; each one waits until ``interval`` after the previous *actual*
+    start, so a caller that woke late pushes the next ones back instead of letting them bunch up.
+    """
+
+    def __init__(self, rate: float, clock: Clock) -> None:
+        if not rate > 0:
+            raise ValueError(f"rate must be > 0 requests per second, got {rate}")
+        self.rate = rate
+        self.interval = 1.0 / rate + _MARGIN
+        self._clock = clock
+        self._last = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> float:
+        """Wait for the next slot; return the seconds waited (queueing included)."""
+        asked = self._clock.monotonic()
+        async with self._lock:
+            wait = self._last + self.interval - self._clock.monotonic()
+            if wait > 0:
+                await self._clock.sleep(wait)
+            self._last = self._clock.monotonic()
+        return self._last - asked
+
+
+class RateLimiter:
+    """A :class:`Pacer` and :class:`ApiStats` per API name, created on first use."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        default_rate: float = DEFAULT_RATE,
+        rates: Mapping[str, float] | None = None,
+    ) -> None:
+        if not default_rate > 0:
+            raise ValueError(f"rate must be > 0 requests per second, got {default_rate}")
+        self._clock = clock
+        self._default = default_rate
+        self._rates = dict(rates or {})
+        for api, rate in self._rates.items():
+            if not rate > 0:
+                raise ValueError(f"rate for {api} must be > 0 requests per second, got {rate}")
+        self._pacers: dict[str, Pacer] = {}
+        self._stats: dict[str, ApiStats] = {}
+
+    def rate(self, api: str) -> float:
+        return self._rates.get(api, self._default)
+
+    def pacer(self, api: str) -> Pacer:
+        pacer = self._pacers.get(api)
+        if pacer is None:
+            pacer = self._pacers[api] = Pacer(self.rate(api), self._clock)
+        return pacer
+
+    def stats_for(self, api: str) -> ApiStats:
+        stats = self._stats.get(api)
+        if stats is None:
+            stats = self._stats[api] = ApiStats()
+        return stats
+
+    async def acquire(self, api: str) -> None:
+        """Wait for ``api``'s next slot and count the call."""
+        waited = await self.pacer(api).acquire()
+        stats = self.stats_for(api)
+        stats.calls += 1
+        stats.wait_seconds += waited
+
+    def stats(self) -> dict[str, ApiStats]:
+        """A snapshot of every API's counters, sorted by API name."""
+        return {api: self._stats[api].snapshot() for api in sorted(self._stats)}

@@ -1,0 +1,197 @@
+"""One API call: pace, sign, send, read the answer, retry what is safe to retry.
+
+Each attempt waits for its API's pacer slot, is signed afresh (``X-Sdk-Date`` moves on) and
+counts in the API's :class:`~reconciler.bss.ratelimit.ApiStats`. The retry rules are in
+:mod:`reconciler.bss.retry`. Exceptions raised here never carry request headers or bodies: their
+messages are built from the method, the path, the status, the error code and the request id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from reconciler.emulator.clock import Clock
+from reconciler.errors import ApiError, ConfigError, OutcomeUnknownError, TransportError
+
+from . import jsonutil
+from .credentials import Credentials
+from .operations import CallKind, Operation
+from .ratelimit import RateLimiter
+from .redact import get_logger
+from .responses import api_error, body_error, request_id
+from .retry import (
+    Backoff,
+    Decision,
+    Failure,
+    classify_exception,
+    classify_status,
+    decide,
+    parse_retry_after,
+)
+from .signing import QueryPairs, sign_for
+
+log = get_logger(__name__)
+
+
+class _Attempt:
+    """The outcome of one failed attempt."""
+
+    __slots__ = ("cause", "error", "failure", "retry_after")
+
+    def __init__(
+        self,
+        failure: Failure,
+        cause: str,
+        error: ApiError | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.failure = failure
+        self.cause = cause
+        self.error = error
+        self.retry_after = retry_after
+
+
+class Executor:
+    """Sends operations with pacing, signing and retries."""
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        limiter: RateLimiter,
+        backoff: Backoff,
+        max_attempts: int,
+        user_agent: str,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._http = http
+        self._clock = clock
+        self._limiter = limiter
+        self._backoff = backoff
+        self._max_attempts = max_attempts
+        self._user_agent = user_agent
+
+    async def call(
+        self,
+        op: Operation,
+        *,
+        endpoint: str,
+        credentials: Credentials,
+        path: str,
+        query: QueryPairs = (),
+        body: object = None,
+    ) -> Any:
+        """Run ``op`` until it succeeds, fails for good, or its outcome becomes unknown.
+
+        Returns the parsed JSON body (``None`` for an empty one).
+        """
+        payload = jsonutil.dumps(body) if body is not None else None
+        stats = self._limiter.stats_for(op.name)
+        for attempt in range(1, self._max_attempts + 1):
+            await self._limiter.acquire(op.name)
+            outcome = await self._attempt(
+                op, endpoint, path, credentials=credentials, query=query, payload=payload
+            )
+            if not isinstance(outcome, _Attempt):
+                return outcome[0]
+            if outcome.failure is Failure.THROTTLED:
+                stats.throttled += 1
+            self._raise_if_final(op, path, outcome, last=attempt == self._max_attempts)
+            delay = self._backoff.delay(attempt, outcome.failure, outcome.retry_after)
+            log.info(
+                "retrying %s %s (attempt %d of %d) in %.2f s: %s",
+                op.method,
+                path,
+                attempt + 1,
+                self._max_attempts,
+                delay,
+                outcome.cause,
+            )
+            stats.retries += 1
+            stats.backoff_seconds += delay
+            await self._clock.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _raise_if_final(op: Operation, path: str, outcome: _Attempt, *, last: bool) -> None:
+        """Raise unless the failure may be retried and attempts are left."""
+        decision = decide(op.kind, outcome.failure)
+        if decision is Decision.UNKNOWN:
+            raise OutcomeUnknownError(op.method, path, outcome.cause)
+        if decision is Decision.RAISE or last:
+            if outcome.error is not None:
+                raise outcome.error
+            raise TransportError(op.method, path, f"{outcome.cause} (retries exhausted)")
+
+    async def _attempt(
+        self,
+        op: Operation,
+        endpoint: str,
+        path: str,
+        *,
+        credentials: Credentials,
+        query: QueryPairs,
+        payload: bytes | None,
+    ) -> tuple[Any] | _Attempt:
+        url, signed = sign_for(
+            op.method,
+            endpoint,
+            path,
+            query=query,
+            body=payload,
+            credentials=credentials,
+            now=self._clock.time(),
+            user_agent=self._user_agent,
+        )
+        try:
+            response = await self._http.request(
+                op.method, url, headers=signed.headers, content=payload
+            )
+        except httpx.UnsupportedProtocol:
+            raise ConfigError(
+                f"unsupported endpoint URL {endpoint!r}: use http:// or https://"
+            ) from None
+        except httpx.TransportError as exc:
+            detail = str(exc)
+            cause = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+            return _Attempt(classify_exception(exc), cause)
+        status = response.status_code
+        log.debug("%s %s -> %d", op.method, path, status)
+        if 200 <= status < 300:
+            return (self._success(op, path, response),)
+        error = api_error(op.method, path, status, response.content, response.headers)
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        cause = f"HTTP {status} {error.error_code}: {error.error_msg}"
+        if error.request_id:
+            cause += f" (request id {error.request_id})"
+        return _Attempt(classify_status(status), cause, error, retry_after)
+
+    def _success(self, op: Operation, path: str, response: httpx.Response) -> Any:
+        content = response.content
+        if not content.strip():
+            return None
+        rid = request_id(response.headers)
+        try:
+            data = jsonutil.loads(content)
+        except ValueError:
+            cause = f"HTTP {response.status_code} with a body that is not JSON"
+            if op.kind is CallKind.MONEY:
+                raise OutcomeUnknownError(op.method, path, cause) from None
+            raise ApiError(
+                method=op.method,
+                path=path,
+                status=response.status_code,
+                error_code=str(response.status_code),
+                error_msg="response body is not JSON",
+                request_id=rid,
+            ) from None
+        error = body_error(
+            op.method, path, response.status_code, data, request_id(response.headers, data)
+        )
+        if error is not None:
+            raise error
+        return data

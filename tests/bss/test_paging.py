@@ -1,0 +1,179 @@
+# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
+# (the [tool.mypy] "tests.*" override, until tests/ is a package: see docs/client.md)
+"""Walking every page: offsets, de-duplication, and the stop conditions."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from reconciler.emulator.clock import VirtualClock
+
+from .fakes import FakeBss, make_client, reply
+
+CUSTOMERS = "/v2/partners/sub-customers/query"
+RESOURCES = "/v2/orders/suscriptions/resources/query"
+ISSUED = "/v2/partners/issued-coupon-quotas"
+
+
+class Pager:
+    """Serves ``rows`` by offset/limit; ``overrides`` replace the page at an offset."""
+
+    def __init__(self, rows, items_key, total_key, *, total=None, overrides=None, in_body=True):
+        self.rows = rows
+        self.items_key = items_key
+        self.total_key = total_key
+        self.total = len(rows) if total is None else total
+        self.overrides = overrides or {}
+        self.in_body = in_body
+        self.asked: list[tuple[int, int]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.in_body:
+            params = json.loads(request.content)
+        else:
+            params = {k: int(v) for k, v in request.url.params.items() if k in ("offset", "limit")}
+        offset, limit = params["offset"], params["limit"]
+        self.asked.append((offset, limit))
+        page = self.overrides.get(offset, self.rows[offset : offset + limit])
+        body = {self.items_key: page}
+        if self.total >= 0:
+            body[self.total_key] = self.total
+        return reply(200, body)
+
+
+def _collect(path, method, pager, iterate, latency=0.02):
+    clock = VirtualClock()
+    fake = FakeBss(clock, latency=latency)
+    fake.on(method, path, pager)
+
+    async def main():
+        async with make_client(fake) as client:
+            return [item async for item in iterate(client)]
+
+    return clock.run(main()), clock
+
+
+def _customers(n):
+    return [{"customer_id": f"c{i:04d}", "account_name": f"acct{i}"} for i in range(n)]
+
+
+def test_all_pages_in_order_with_prefetch():
+    pager = Pager(_customers(250), "customer_infos", "count")
+    items, _ = _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers())
+    assert [c.customer_id for c in items] == [f"c{i:04d}" for i in range(250)]
+    assert sorted(pager.asked) == [(0, 100), (100, 100), (200, 100)]
+
+
+def test_duplicates_across_pages_are_dropped():
+    rows = _customers(200)
+    shifted = [rows[99], *rows[100:199]]  # an insert upstream shifted the window by one
+    pager = Pager(rows, "customer_infos", "count", overrides={100: shifted})
+    items, _ = _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers())
+    ids = [c.customer_id for c in items]
+    assert len(ids) == len(set(ids)) == 199
+    assert ids.count("c0099") == 1
+
+
+def test_stops_when_total_reached():
+    pager = Pager(_customers(200), "customer_infos", "count")
+    items, _ = _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers(prefetch=1))
+    assert len(items) == 200
+    assert pager.asked == [(0, 100), (100, 100)]
+
+
+def test_stops_on_a_short_page_even_if_total_says_more():
+    pager = Pager(_customers(150), "customer_infos", "count", total=1000)
+    items, _ = _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers(prefetch=1))
+    assert len(items) == 150
+    assert pager.asked == [(0, 100), (100, 100)]
+
+
+def test_unknown_total_pages_one_at_a_time_until_short():
+    pager = Pager(_customers(230), "customer_infos", "count", total=-1)
+    items, _ = _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers())
+    assert len(items) == 230
+    assert pager.asked == [(0, 100), (100, 100), (200, 100)]
+
+
+def test_resources_use_bigger_pages_and_carry_the_customer():
+    rows = [
+        {"resource_id": f"r{i}", "expire_policy": 3 if i % 2 else 0, "is_main_resource": 1}
+        for i in range(700)
+    ]
+    pager = Pager(rows, "data", "total_count")
+    items, _ = _collect(
+        RESOURCES,
+        "POST",
+        pager,
+        lambda c: c.iter_customer_resources("cust-7", page_size=500, only_main_resource=1),
+    )
+    assert len(items) == 700
+    assert {r.customer_id for r in items} == {"cust-7"}
+    assert sum(r.auto_renew for r in items) == 350
+    assert items[0].is_main_resource
+    assert pager.asked == [(0, 500), (500, 500)]
+
+
+def test_issued_quotas_via_get_paging():
+    rows = [
+        {"quota_id": f"q{i}", "balance": "1.10", "quota_value": 5, "quota_status": 0}
+        for i in range(120)
+    ]
+    pager = Pager(rows, "quotas", "total_count", in_body=False)
+
+    async def collect(c):
+        return await c.all_issued_coupon_quotas(indirect_partner_id="ip-1")
+
+    clock = VirtualClock()
+    fake = FakeBss(clock)
+    fake.on("GET", ISSUED, pager)
+
+    async def main():
+        async with make_client(fake) as client:
+            return await collect(client)
+
+    items = clock.run(main())
+    assert len(items) == 120
+    assert items[0].balance == Decimal("1.10") and items[0].quota_value == Decimal("5.00")
+    assert all(s.query.startswith(b"indirect_partner_id=ip-1&limit=100&offset=") for s in fake.seen)
+
+
+def test_breaking_out_early_cancels_prefetched_pages():
+    pager = Pager(_customers(1000), "customer_infos", "count")
+    clock = VirtualClock()
+    fake = FakeBss(clock, latency=0.5)
+    fake.on("POST", CUSTOMERS, pager)
+
+    async def main():
+        async with make_client(fake) as client:
+            walker = client.iter_sub_customers(prefetch=3)
+            first = [item async for item in _take(walker, 150)]
+            await walker.aclose()  # type: ignore[attr-defined]
+            return first
+
+    items = clock.run(main())
+    assert len(items) == 150
+    assert len(pager.asked) <= 4
+
+
+async def _take(iterator, n):
+    count = 0
+    async for item in iterator:
+        yield item
+        count += 1
+        if count == n:
+            return
+
+
+@pytest.mark.parametrize("page_size", [0, 101])
+def test_page_size_validated(page_size):
+    clock = VirtualClock()
+    fake = FakeBss(clock)
+    client = make_client(fake)
+    with pytest.raises(ValueError, match="limit"):
+        client.iter_sub_customers(page_size=page_size)
+    clock.run(client.aclose())

@@ -1,0 +1,144 @@
+# mypy: allow-untyped-defs, allow-incomplete-defs, allow-untyped-calls
+# (the [tool.mypy] "tests.*" override, until tests/ is a package: see docs/client.md)
+"""Pacing: never more than ``rate`` starts in any 1-second window, APIs side by side."""
+
+from __future__ import annotations
+
+import asyncio
+from itertools import pairwise
+
+import pytest
+
+from reconciler.bss.ratelimit import Pacer, RateLimiter
+from reconciler.emulator.clock import VirtualClock
+
+from .fakes import FakeBss, make_client, reply
+
+PATHS = {
+    "list_sub_customers": ("POST", "/v2/partners/sub-customers/query"),
+    "list_quota_coupons": ("POST", "/v2/partners/coupon-quotas/query"),
+    "list_issued_coupon_quotas": ("GET", "/v2/partners/issued-coupon-quotas"),
+}
+
+
+class WindowedBss(FakeBss):
+    """Answers 429 whenever a path got more than ``limit`` requests in the last second."""
+
+    def __init__(self, clock: VirtualClock, limit: int = 10, latency: float = 0.0) -> None:
+        super().__init__(clock, latency)
+        self.limit = limit
+        self.throttled = 0
+
+    def judge(self, path: str):
+        def answer(_request):
+            now = self.clock.monotonic()
+            recent = [s for s in self.calls(path) if now - s.at < 1.0]
+            if len(recent) > self.limit:
+                self.throttled += 1
+                return reply(429, {"error_code": "APIG.0308", "error_msg": "throttled"})
+            return reply(200, {"quotas": [], "customer_infos": [], "total_count": 0, "count": 0})
+
+        return answer
+
+
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    times = sorted(times)
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - window:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def _hammer(rates=None, per_api=35, latency=0.03):
+    clock = VirtualClock()
+    fake = WindowedBss(clock, latency=latency)
+    for method, path in PATHS.values():
+        fake.on(method, path, fake.judge(path))
+
+    async def main():
+        async with make_client(fake, rates=rates) as client:
+            calls = []
+            for _ in range(per_api):
+                calls += [
+                    client.list_sub_customers(),
+                    client.list_quota_coupons(),
+                    client.list_issued_coupon_quotas(),
+                ]
+            await asyncio.gather(*calls)
+            return client.stats()
+
+    stats = clock.run(main())
+    return clock, fake, stats
+
+
+def test_never_more_than_rate_per_second_and_apis_run_side_by_side():
+    clock, fake, stats = _hammer()
+    assert fake.throttled == 0
+    for api, (_, path) in PATHS.items():
+        times = [s.at for s in fake.calls(path)]
+        assert len(times) == 35
+        assert max_in_window(times) == 10
+        gaps = [b - a for a, b in pairwise(times)]
+        assert min(gaps) >= 0.1
+        assert stats[api].calls == 35
+        assert stats[api].throttled == 0
+        assert stats[api].wait_seconds > 0
+    # 35 calls per API at 10/s take ~3.4 s; run one API after another they would take ~10.2 s.
+    assert 3.4 <= clock.monotonic() < 3.6
+
+
+def test_per_api_rate_override():
+    _, fake, _ = _hammer(rates={"list_quota_coupons": 2.0}, per_api=6)
+    quota_times = [s.at for s in fake.calls(PATHS["list_quota_coupons"][1])]
+    assert max_in_window(quota_times) == 2
+    assert min(b - a for a, b in pairwise(quota_times)) >= 0.5
+    customer_times = [s.at for s in fake.calls(PATHS["list_sub_customers"][1])]
+    assert customer_times[-1] - customer_times[0] < 0.6
+
+
+def test_an_idle_pacer_lets_the_next_call_go_at_once_then_spaces_again():
+    clock = VirtualClock()
+    pacer = Pacer(10.0, clock)
+    starts: list[float] = []
+
+    async def main():
+        await pacer.acquire()
+        starts.append(clock.monotonic())
+        await clock.sleep(0.35)  # the caller was slow to come back
+        for _ in range(3):
+            await pacer.acquire()
+            starts.append(clock.monotonic())
+
+    clock.run(main())
+    assert starts[1] == pytest.approx(0.35)
+    gaps = [b - a for a, b in pairwise(starts[1:])]
+    assert gaps == [pytest.approx(0.1, abs=1e-5)] * 2
+    assert min(gaps) >= 0.1
+
+
+def test_rates_must_be_positive():
+    with pytest.raises(ValueError, match="> 0"):
+        RateLimiter(VirtualClock(), 0)
+    with pytest.raises(ValueError, match="list_sub_customers"):
+        RateLimiter(VirtualClock(), 10, {"list_sub_customers": -1})
+
+
+def test_unknown_api_in_rates_is_a_config_error():
+    from reconciler.errors import ConfigError
+
+    clock = VirtualClock()
+    with pytest.raises(ConfigError, match="unknown API list_customer_resources"):
+        make_client(FakeBss(clock), rates={"list_customer_resources": 5.0})
+    with pytest.raises(ConfigError, match="http"):
+        make_client(FakeBss(clock), endpoint="bss.myhuaweicloud.com")
+
+
+def test_rate_for_and_agency_name():
+    clock = VirtualClock()
+    client = make_client(FakeBss(clock), rates={"update_coupon_quotas": 2.5}, agency_name="ag")
+    assert client.rate_for("update_coupon_quotas") == 2.5
+    assert client.rate_for("list_sub_customers") == 10.0
+    assert client.agency_name == "ag"
+    clock.run(client.aclose())
