@@ -1,0 +1,328 @@
+"""Strict YAML: PyYAML's event stream turned into plain values, with a position for every node.
+
+We read events, not PyYAML's constructed objects, because the constructor applies YAML 1.1
+typing (``no`` -> ``False``, ``0123`` -> 83), keeps the last of two duplicate keys and expands
+aliases. Here:
+
+* plain scalars follow the JSON subset of YAML 1.2's core schema: ``true``/``false`` are booleans,
+  ``null``/``~``/empty are ``None``, ``-?(0|[1-9][0-9]*)`` is an integer, a plain decimal
+  fraction such as ``12.5`` becomes a :class:`PlainNumber` (never valid in a manifest: money is
+  a quoted string), and everything else is a string. Quoted and block scalars are strings;
+* the only explicit tag allowed is ``!!str``; anchors and aliases are refused (no billion
+  laughs), duplicate keys and keys that are not strings are refused;
+* every node's start is recorded by its JSON path (a tuple of keys and indices), and every
+  mapping key's start by the path of its value;
+* size caps (nesting depth, documents per file, nodes per file) stop the file at the first hit.
+
+Strictness problems are collected and parsing goes on; a YAML syntax error or a cap ends the
+file (``ParseResult.failed``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol, TypeAlias
+
+import yaml
+
+from reconciler.errors import ManifestProblem, SourcePosition
+
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT = re.compile(r"-?(?:0|[1-9][0-9]{0,63})\Z")
+_FLOAT = re.compile(
+    r"[-+]?(?:(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)\Z"
+)
+_KEYWORDS: dict[str, bool | None] = {
+    "true": True,
+    "false": False,
+    "null": None,
+    "~": None,
+    "": None,
+}
+_SPECIAL_START = frozenset("0123456789-+.tfn~") | {""}
+
+
+class _Mark(Protocol):
+    line: int
+    column: int
+
+
+class PlainNumber(Decimal):
+    """An unquoted decimal fraction such as ``12.5``. Validation always reports it.
+
+    It is a number (so JSON Schema type checks treat it as one) that remembers its text, so the
+    message can say ``write it as a quoted string, e.g. "12.50"``.
+    """
+
+    text: str
+
+    def __new__(cls, text: str) -> PlainNumber:
+        self = super().__new__(cls, text)
+        self.text = text
+        return self
+
+
+PathKey: TypeAlias = "str | int"
+JsonPath: TypeAlias = "tuple[PathKey, ...]"
+YamlValue: TypeAlias = (
+    "dict[str, YamlValue] | list[YamlValue] | str | int | bool | PlainNumber | None"
+)
+LineCol: TypeAlias = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that keep a hostile or runaway file from exhausting time or memory."""
+
+    max_file_bytes: int = 16 * 1024 * 1024
+    max_depth: int = 32
+    max_documents: int = 500
+    max_nodes: int = 1_000_000
+    max_problems: int = 100
+
+
+@dataclass
+class ParsedDocument:
+    """One YAML document: its value and the 1-based (line, col) of every node and key."""
+
+    index: int
+    value: YamlValue
+    values: dict[JsonPath, LineCol] = field(repr=False)
+    keys: dict[JsonPath, LineCol] = field(repr=False)
+
+
+@dataclass
+class ParseResult:
+    documents: list[ParsedDocument]
+    problems: list[ManifestProblem]
+    failed: bool
+
+
+def format_path(path: JsonPath) -> str:
+    """``("spec", "resellers", 0, "balance")`` -> ``spec.resellers[0].balance``."""
+    out = ""
+    for key in path:
+        if isinstance(key, str) and key.startswith("\0"):
+            continue  # the value of a refused key: no addressable path
+        if isinstance(key, int):
+            out += f"[{key}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            out += f".{key}" if out else key
+        else:
+            out += f'["{key}"]'
+    return out
+
+
+def resolve_plain(text: str) -> YamlValue:
+    """The value of a plain (unquoted, untagged) scalar."""
+    if text[:1] not in _SPECIAL_START:
+        return text
+    if text in _KEYWORDS:
+        return _KEYWORDS[text]
+    if _INT.match(text):
+        return int(text)
+    return PlainNumber(text) if _FLOAT.match(text) else text
+
+
+def parse_yaml(text: str, file: str, limits: Limits) -> ParseResult:
+    """Parse every document of ``text``; never raises for bad input."""
+    builder = _Builder(file, limits)
+    try:
+        builder.run(yaml.parse(text, Loader=_LOADER))
+    except yaml.MarkedYAMLError as exc:
+        builder.syntax_error(exc, text)
+    except yaml.YAMLError as exc:
+        builder.reader_error(exc, text)
+    except _Abort:
+        builder.failed = True
+    return ParseResult(builder.documents, builder.problems, builder.failed)
+
+
+class _Abort(Exception):
+    """Stop reading this file: a cap was hit. The problem is already recorded."""
+
+
+class _Builder:
+    def __init__(self, file: str, limits: Limits) -> None:
+        self.file = file
+        self.limits = limits
+        self.documents: list[ParsedDocument] = []
+        self.problems: list[ManifestProblem] = []
+        self.failed = False
+        self._nodes = 0
+        self._values: dict[JsonPath, LineCol] = {}
+        self._keys: dict[JsonPath, LineCol] = {}
+
+    def run(self, events: Iterator[yaml.Event]) -> None:
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                self._document(event, events)
+
+    def _document(self, start: yaml.DocumentStartEvent, events: Iterator[yaml.Event]) -> None:
+        if len(self.documents) >= self.limits.max_documents:
+            limit = self.limits.max_documents
+            msg = f"more than {limit} documents in one file (the limit); split it into files"
+            self._abort(start.start_mark, (), msg)
+        self._values, self._keys = {}, {}
+        value = self._node(next(events), events, (), 1)
+        next(events)  # DocumentEndEvent
+        index = len(self.documents)
+        self.documents.append(ParsedDocument(index, value, self._values, self._keys))
+
+    def _node(
+        self, event: yaml.Event, events: Iterator[yaml.Event], path: JsonPath, depth: int
+    ) -> YamlValue:
+        self._count(event, path, depth)
+        mark = event.start_mark
+        self._values[path] = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if isinstance(event, yaml.ScalarEvent):  # the hot path: most nodes are scalars
+            if event.tag is None:
+                if event.anchor is not None:
+                    self._check_node(event, path)
+                return resolve_plain(event.value) if event.implicit[0] else event.value
+            self._check_node(event, path)
+            return event.value  # !!str, or a refused tag (reported)
+        if isinstance(event, yaml.AliasEvent):
+            self._refuse_anchor(event, path, f"*{event.anchor}")
+            return None
+        self._check_node(event, path)
+        if isinstance(event, yaml.MappingStartEvent):
+            return self._mapping(events, path, depth)
+        return self._sequence(events, path, depth)
+
+    def _mapping(self, events: Iterator[yaml.Event], path: JsonPath, depth: int) -> YamlValue:
+        result: dict[str, YamlValue] = {}
+        while not isinstance(event := next(events), yaml.MappingEndEvent):
+            key = self._key(event, events, path, depth)
+            value_event = next(events)
+            if key is None or key in result:
+                if key is not None:
+                    self._duplicate(event, path, key)
+                # Read the value for its own problems, under a path nobody looks up.
+                hidden = (*path, f"\0{_linecol(event.start_mark)}")
+                self._node(value_event, events, hidden, depth + 1)
+                continue
+            child = (*path, key)
+            self._keys[child] = _linecol(event.start_mark)
+            result[key] = self._node(value_event, events, child, depth + 1)
+        return result
+
+    def _sequence(self, events: Iterator[yaml.Event], path: JsonPath, depth: int) -> YamlValue:
+        items: list[YamlValue] = []
+        while not isinstance(event := next(events), yaml.SequenceEndEvent):
+            items.append(self._node(event, events, (*path, len(items)), depth + 1))
+        return items
+
+    def _key(
+        self, event: yaml.Event, events: Iterator[yaml.Event], path: JsonPath, depth: int
+    ) -> str | None:
+        if not isinstance(event, yaml.ScalarEvent):
+            what = "an alias" if isinstance(event, yaml.AliasEvent) else "a mapping or list"
+            self._problem(event.start_mark, path, f"a key must be a string, not {what}")
+            hidden = (*path, f"\0key{_linecol(event.start_mark)}")
+            self._node(event, events, hidden, depth + 1)
+            return None
+        self._count(event, path, depth)
+        self._check_node(event, path)
+        key = self._scalar(event, path)
+        if isinstance(key, str):
+            return key
+        if key is None:
+            self._problem(event.start_mark, path, "a key must not be empty")
+        else:
+            msg = f'key {event.value} must be a string (quote it: "{event.value}")'
+            self._problem(event.start_mark, path, msg)
+        return None
+
+    def _scalar(self, event: yaml.ScalarEvent, path: JsonPath) -> YamlValue:
+        if event.tag is None and event.implicit[0]:
+            return resolve_plain(event.value)
+        return event.value  # quoted, block, or !!str (other tags were reported)
+
+    def _check_node(self, event: yaml.Event, path: JsonPath) -> None:
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._refuse_anchor(event, path, f"&{anchor}")
+        tag = getattr(event, "tag", None)
+        if tag is not None and not (isinstance(event, yaml.ScalarEvent) and tag == _STR_TAG):
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            msg = f"tag {shown} is not allowed (only !!str is); remove it, or quote the value"
+            self._problem(event.start_mark, path, msg)
+
+    def _refuse_anchor(self, event: yaml.Event, path: JsonPath, shown: str) -> None:
+        msg = f"anchors and aliases are not allowed ({shown}); write the value out in full"
+        self._problem(event.start_mark, path, msg)
+
+    def _duplicate(self, event: yaml.Event, path: JsonPath, key: str) -> None:
+        child = (*path, key)
+        first_line = self._keys[child][0]
+        msg = f"duplicate key '{key}' (first defined at line {first_line}); keep only one"
+        self._problem(event.start_mark, child, msg)
+
+    def _count(self, event: yaml.Event, path: JsonPath, depth: int) -> None:
+        self._nodes += 1
+        if self._nodes <= self.limits.max_nodes and depth <= self.limits.max_depth:
+            return
+        if depth > self.limits.max_depth:
+            msg = f"nested more than {self.limits.max_depth} levels deep (the limit)"
+        else:
+            limit = self.limits.max_nodes
+            msg = f"more than {limit} YAML nodes in one file (the limit); split it into files"
+        self._abort(event.start_mark, path, msg)
+
+    def _problem(self, mark: _Mark | None, path: JsonPath, message: str) -> None:
+        if len(self.problems) >= self.limits.max_problems:
+            msg = f"more than {self.limits.max_problems} problems; stopped reading this file"
+            self.problems.append(ManifestProblem(self._position(mark), format_path(path), msg))
+            raise _Abort
+        self.problems.append(ManifestProblem(self._position(mark), format_path(path), message))
+
+    def _abort(self, mark: _Mark | None, path: JsonPath, message: str) -> None:
+        self._problem(mark, path, message)
+        raise _Abort
+
+    def _position(self, mark: _Mark | None) -> SourcePosition:
+        line, col = _linecol(mark)
+        return SourcePosition(self.file, line, col)
+
+    def syntax_error(self, exc: yaml.MarkedYAMLError, text: str) -> None:
+        self.failed = True
+        mark = exc.problem_mark or exc.context_mark
+        message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable input'}"
+        context = exc.context_mark
+        if (
+            exc.problem
+            and exc.context
+            and context is not None
+            and _linecol(context) != _linecol(mark)
+        ):
+            message += f" ({exc.context} at line {context.line + 1})"
+        if mark is not None and "\t" in _line_of(text, mark.line)[: mark.column + 1]:
+            message += "; a tab: indent with spaces"
+        self.problems.append(ManifestProblem(self._position(mark), "", message))
+
+    def reader_error(self, exc: yaml.YAMLError, text: str) -> None:
+        self.failed = True
+        offset = getattr(exc, "position", 0)
+        if _LOADER is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes
+            offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+        offset = min(max(offset, 0), len(text))
+        line = text.count("\n", 0, offset) + 1
+        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        char = getattr(exc, "character", None)
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        message = f"character {shown} is not allowed in YAML (control characters are refused)"
+        self.problems.append(ManifestProblem(SourcePosition(self.file, line, col), "", message))
+
+
+def _linecol(mark: _Mark | None) -> LineCol:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _line_of(text: str, line: int) -> str:
+    lines = text.split("\n")
+    return lines[line] if 0 <= line < len(lines) else ""
