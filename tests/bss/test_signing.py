@@ -107,9 +107,7 @@ VECTORS = [
     ("method", "path", "query", "headers", "body", "creq_sha", "signature", "signed_headers"),
     VECTORS,
 )
-def test_reference_vectors(
-    method, path, query, headers, body, creq_sha, signature, signed_headers
-):
+def test_reference_vectors(method, path, query, headers, body, creq_sha, signature, signed_headers):
     signed = sign_request(method, path, query, headers, body, ak=AK, sk=SK)
     assert signed.canonical_request_sha256 == creq_sha
     assert signed.signature == signature

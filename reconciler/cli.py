@@ -1,0 +1,135 @@
+"""The ``reconciler`` command: a thin click layer over the library.
+
+Every command turns a :class:`~reconciler.errors.ReconcilerError` into one clear message on
+stderr and its documented exit code (see ``docs/architecture.md``); anything else is reported as
+an internal error, with the traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import (
+    EXIT_ERROR,
+    ManifestError,
+    ReconcilerError,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("text", "json", "markdown", "github")
+GUARD_NAMES = (
+    "max-change-percent",
+    "max-issue-per-run",
+    "max-issue-per-reseller",
+    "max-reclaims-per-run",
+)
+
+
+def use_colour() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def fail(err: ReconcilerError, fmt: str = "text") -> None:
+    """Print ``err`` for a person (or as annotations) and exit with its code."""
+    if isinstance(err, ManifestError) and fmt == "github":
+        from reconciler.render import render_problems_github
+
+        click.echo(render_problems_github(err.problems), nl=False)
+    click.echo(f"Error: {err}", err=True)
+    sys.exit(err.exit_code)
+
+
+def handle_errors(fn: F) -> F:
+    """Map exceptions to messages and exit codes; never a traceback without --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        fmt = kwargs.get("fmt", "text")
+        try:
+            return fn(*args, **kwargs)
+        except ReconcilerError as err:
+            fail(err, fmt)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as err:
+            if logging.getLogger("reconciler").isEnabledFor(logging.DEBUG):
+                raise
+            click.echo(
+                f"Internal error: {type(err).__name__}: {err}. Rerun with --debug for details "
+                "and report it.",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def endpoint_options(fn: F) -> F:
+    fn = click.option(
+        "--profile",
+        envvar="RECONCILER_PROFILE",
+        help="Credentials profile in the profile file (see README). Env: RECONCILER_PROFILE.",
+    )(fn)
+    fn = click.option(
+        "--endpoint",
+        envvar="RECONCILER_ENDPOINT",
+        metavar="URL",
+        help="Partner API endpoint, e.g. https://bss.myhuaweicloud.com or a served emulator. "
+        "Env: RECONCILER_ENDPOINT. Without it: the embedded emulator.",
+    )(fn)
+    return fn
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="reconciler")
+@click.option("--debug", is_flag=True, help="Log every API call to stderr (never secrets).")
+def main(debug: bool) -> None:
+    """GitOps for a Huawei Cloud partner account.
+
+    Declare account managers, auto-renew and reseller coupon quota in YAML; `plan` shows what
+    would change, `apply` makes it so, exactly once.
+
+    \b
+    Examples:
+      reconciler validate examples/manifests
+      reconciler plan examples/manifests
+      reconciler plan examples/manifests --format markdown --out plan.json
+      reconciler apply examples/manifests --auto-approve
+    """
+    from reconciler.bss.redact import install_log_filter
+
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("reconciler").setLevel(logging.DEBUG if debug else logging.WARNING)
+    install_log_filter()
+
+
+def _mount_commands() -> None:
+    """Each command lives in its own module under reconciler/commands/."""
+    from reconciler.commands.plan import plan, validate
+    from reconciler.emulator.cli import emulator
+
+    for command in (validate, plan, emulator):
+        main.add_command(command)
+
+
+_mount_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""One module per command group; reconciler.cli mounts them."""

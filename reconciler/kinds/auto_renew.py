@@ -1,0 +1,162 @@
+"""Kind ``AutoRenew``: whether customers' yearly/monthly main resources renew automatically.
+
+Live state is ``expire_policy`` (3 = auto-renew) from ``list_pay_per_use_customer_resources``,
+readable with the partner's credentials. Writes are customer-only calls (REFERENCE §2.1, §2.6):
+they need temporary credentials through the agency the customer granted, so a customer who has
+not granted it is reported as *not applicable* instead of planned. Expired (5) and frozen (4)
+resources cannot get auto-renew (``CBC.99003602``); closed ones (3) are not shown at all.
+Attached resources follow their main resource, so only main resources are managed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reconciler.kinds.base import KindResult, LiveState, customer_label
+from reconciler.plan import Call, Change, Notice, fingerprint
+
+if TYPE_CHECKING:
+    from reconciler.bss.models import Customer, Resource
+    from reconciler.desired import AutoRenewRule, DesiredState
+    from reconciler.errors import SourcePosition
+
+KIND = "auto-renew"
+STATUS_CLOSED = 3
+NOT_RENEWABLE = {4: "frozen", 5: "expired"}
+AUTORENEW_PATH = "/v2/orders/subscriptions/resources/autorenew/{resource_id}"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A managed resource whose auto-renew differs from the manifest."""
+
+    rule: AutoRenewRule
+    customer: Customer
+    resource: Resource
+    enabled: bool
+    source: SourcePosition
+
+
+def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate], KindResult]:
+    """Pure diff: the resources to change, plus problems and the in-scope count."""
+    result = KindResult()
+    found: list[Candidate] = []
+    for rule in desired.auto_renew:
+        customer = live.customer(rule.customer)
+        if customer is None:
+            continue
+        resources = live.resources.get(customer.customer_id, [])
+        _check_overrides(rule, customer, resources, result)
+        for res in sorted(resources, key=lambda r: r.resource_id):
+            want = rule.desired_for(res.resource_id, res.service_type_code or "")
+            if want is None or res.status == STATUS_CLOSED:
+                continue
+            result.in_scope += 1
+            enabled, source = want
+            if res.auto_renew != enabled:
+                found.append(Candidate(rule, customer, res, enabled, source))
+    return found, result
+
+
+def customers_needing_agency(found: list[Candidate]) -> set[str]:
+    """Customers the planner must check the agency for (only those with something to do)."""
+    return {c.customer.customer_id for c in found if c.resource.status not in NOT_RENEWABLE}
+
+
+def diff(desired: DesiredState, live: LiveState) -> KindResult:
+    """Changes and not-applicable notices; ``live.agency`` must hold the checked customers."""
+    found, result = candidates(desired, live)
+    agency_name = desired.settings.agency_name
+    for cand in found:
+        reason = _not_applicable(cand, live, agency_name)
+        if reason:
+            result.notices.append(
+                Notice(
+                    kind=KIND,
+                    key=_key(cand.resource),
+                    level="not-applicable",
+                    subject=_subject(cand.customer, cand.resource),
+                    message=reason,
+                    source=cand.source,
+                )
+            )
+        else:
+            result.changes.append(_change(cand))
+    return result
+
+
+def _not_applicable(cand: Candidate, live: LiveState, agency_name: str | None) -> str | None:
+    res = cand.resource
+    if res.status in NOT_RENEWABLE:
+        state = NOT_RENEWABLE[res.status]
+        want = "on" if cand.enabled else "off"
+        return (
+            f"the resource is {state}: auto-renew cannot be switched {want} (CBC.99003602); "
+            "renew or unfreeze it first"
+        )
+    return live.agency.get(cand.customer.customer_id)
+
+
+def _check_overrides(
+    rule: AutoRenewRule, customer: Customer, resources: list[Resource], result: KindResult
+) -> None:
+    ids = {r.resource_id for r in resources}
+    for rid, override in sorted(rule.resources.items()):
+        if rid not in ids:
+            result.problem(
+                override.source,
+                f"resources.{rid}",
+                f"customer {customer_label(customer)} has no yearly/monthly main resource "
+                f"{rid!r} (attached resources follow their main resource; list them with "
+                "`reconciler export --kind auto-renew`)",
+            )
+
+
+def _key(res: Resource) -> str:
+    return f"{KIND}/{res.customer_id}/{res.resource_id}"
+
+
+def _subject(customer: Customer, res: Resource) -> str:
+    service = (res.service_type_code or "?").rsplit(".", 1)[-1]
+    name = res.resource_name or res.resource_id
+    where = f" {res.region_code}" if res.region_code else ""
+    return f"{name} [{service}{where}] of {customer_label(customer)}"
+
+
+def live_object(res: Resource) -> dict[str, object]:
+    return {
+        "resource_id": res.resource_id,
+        "customer_id": res.customer_id,
+        "expire_policy": res.expire_policy,
+        "status": res.status,
+    }
+
+
+def _change(cand: Candidate) -> Change:
+    res, rule = cand.resource, cand.rule
+    path = AUTORENEW_PATH.format(resource_id=res.resource_id)
+    after: dict[str, object] = {"auto_renew": cand.enabled}
+    if cand.enabled:
+        body: dict[str, object] = {}
+        if rule.renew_times is not None:
+            body["auto_renew_times"] = rule.renew_times
+            after["renew_times"] = rule.renew_times
+        if rule.period_type is not None:
+            body["period_type"] = rule.period_type
+            after["period_type"] = rule.period_type
+        call = Call("auto_renewal_resources", "POST", path, body or None, identity="customer")
+    else:
+        call = Call("cancel_auto_renewal_resources", "DELETE", path, None, identity="customer")
+    return Change(
+        kind=KIND,
+        key=_key(res),
+        action="enable" if cand.enabled else "disable",
+        subject=_subject(cand.customer, res),
+        before={"auto_renew": res.auto_renew, "expire_policy": res.expire_policy},
+        after=after,
+        calls=(call,),
+        source=cand.source,
+        fingerprint=fingerprint(live_object(res)),
+        notes=(f"expires {res.expire_time}",) if res.expire_time else (),
+    )

@@ -1,0 +1,91 @@
+"""What every kind shares: the live state it diffs against and the result it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from reconciler.errors import ManifestProblem, SourcePosition
+from reconciler.plan import Change, Notice
+
+if TYPE_CHECKING:
+    from reconciler.bss.models import (
+        CouponQuota,
+        Customer,
+        IndirectPartner,
+        IssuedQuota,
+        Resource,
+    )
+    from reconciler.desired import CustomerRef, ResellerRef
+
+
+@dataclass
+class LiveState:
+    """What the reader found, indexed for O(1) lookups. Only what the manifests mention."""
+
+    customers: dict[str, Customer] = field(default_factory=dict)
+    resellers: dict[str, IndirectPartner] = field(default_factory=dict)
+    #: customer id -> its main yearly/monthly resources
+    resources: dict[str, list[Resource]] = field(default_factory=dict)
+    #: reseller id -> every quota issued to it (all parents, all statuses)
+    issued: dict[str, list[IssuedQuota]] = field(default_factory=dict)
+    distributor_quotas: dict[str, CouponQuota] = field(default_factory=dict)
+    #: customer id -> None when the agency is granted, else the reason it cannot be used
+    agency: dict[str, str | None] = field(default_factory=dict)
+    #: account managers seen on any customer or reseller read
+    managers_seen: set[str] = field(default_factory=set)
+    #: reference text -> resolved id, filled by the reader
+    customer_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+    reseller_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+
+    def customer(self, ref: CustomerRef) -> Customer | None:
+        cid = self.customer_refs.get((ref.customer_id, ref.account_name))
+        return self.customers.get(cid) if cid else None
+
+    def reseller(self, ref: ResellerRef) -> IndirectPartner | None:
+        rid = self.reseller_refs.get((ref.reseller_id, ref.account_name))
+        return self.resellers.get(rid) if rid else None
+
+
+@dataclass
+class KindResult:
+    """One kind's share of a plan."""
+
+    changes: list[Change] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    problems: list[ManifestProblem] = field(default_factory=list)
+    in_scope: int = 0
+
+    def problem(self, source: SourcePosition, path: str, message: str) -> None:
+        self.problems.append(ManifestProblem(source, path, message))
+
+
+def customer_label(customer: Customer) -> str:
+    name = customer.account_name or customer.customer_id
+    return f"{name} ({customer.customer_id})"
+
+
+def reseller_label(reseller: IndirectPartner) -> str:
+    name = reseller.account_name or reseller.indirect_partner_id
+    return f"{name} ({reseller.indirect_partner_id})"
+
+
+def mask_phone(value: str | None) -> str | None:
+    """``13812345678`` -> ``138****5678``: enough for a reviewer to recognise, no more."""
+    if not value:
+        return value
+    digits = value.strip()
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    keep = 3 if len(digits) >= 10 else 1
+    return digits[:keep] + "*" * (len(digits) - keep - 4) + digits[-4:]
+
+
+def mask_email(value: str | None) -> str | None:
+    """``zhang.wei@example.com`` -> ``z***@example.com``."""
+    if not value:
+        return value
+    local, sep, domain = value.partition("@")
+    if not sep:
+        return "***"
+    return f"{local[:1]}***@{domain}"

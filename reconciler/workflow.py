@@ -1,0 +1,55 @@
+"""The commands' work, without click: load manifests, connect, plan (and later apply).
+
+The CLI calls these; tests may call them directly. Each function runs its own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from reconciler.connect import connect, resolve_target
+from reconciler.desired import DesiredState, load_desired
+from reconciler.emulator.clock import Clock, SystemClock
+from reconciler.plan import Plan
+from reconciler.planner import PlanContext, build_plan
+from reconciler.render import render_json
+
+
+async def plan_async(
+    desired: DesiredState,
+    *,
+    endpoint: str | None,
+    profile: str | None,
+    allow: Sequence[str],
+    clock: Clock,
+) -> Plan:
+    target = resolve_target(endpoint, profile or desired.settings.endpoint_profile)
+    async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
+        ctx = PlanContext(endpoint=target.label, partner_id=conn.partner_id, allow=tuple(allow))
+        return await build_plan(desired, conn.client, ctx, clock)
+
+
+def compute_plan(
+    paths: Sequence[str | Path],
+    *,
+    endpoint: str | None = None,
+    profile: str | None = None,
+    allow: Sequence[str] = (),
+    clock: Clock | None = None,
+) -> Plan:
+    desired = load_desired(paths)
+    return asyncio.run(
+        plan_async(
+            desired, endpoint=endpoint, profile=profile, allow=allow, clock=clock or SystemClock()
+        )
+    )
+
+
+def write_plan(plan: Plan, path: Path) -> None:
+    """Save the JSON plan atomically, readable by the owner only (it names customers)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render_json(plan), encoding="utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(path)
