@@ -3,6 +3,9 @@
 * ``--endpoint URL`` or ``RECONCILER_ENDPOINT``: that endpoint, with credentials from the
   environment (``HUAWEICLOUD_SDK_AK`` / ``HUAWEICLOUD_SDK_SK`` / ``HUAWEICLOUD_SDK_DOMAIN_ID``) or
   a profile file (``RECONCILER_PROFILE``). ``RECONCILER_IAM_ENDPOINT`` overrides the IAM endpoint.
+* ``RECONCILER_RATE``: requests per second per API (default 10, the partner API's documented
+  limit). Raise it only when Huawei has raised your quota; the embedded emulator enforces the
+  same rate.
 * Neither: the embedded emulator, in process, with its state in
   ``$RECONCILER_STATE_DIR/emulator-state.json`` (default ``.reconciler/``). When that file does
   not exist yet the emulator starts from the demo seed, so a first command works offline.
@@ -22,6 +25,7 @@ from reconciler.emulator.clock import Clock, SystemClock
 from reconciler.errors import ConfigError
 
 DEFAULT_STATE_DIR = ".reconciler"
+DEFAULT_RATE = 10.0
 
 
 def state_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -37,6 +41,7 @@ class Target:
     iam_endpoint: str | None
     profile: str | None
     state_dir: Path
+    rate: float = DEFAULT_RATE
 
     @property
     def embedded(self) -> bool:
@@ -63,7 +68,22 @@ def resolve_target(
         iam_endpoint=env.get("RECONCILER_IAM_ENDPOINT") or None,
         profile=profile or env.get("RECONCILER_PROFILE") or None,
         state_dir=state_dir(env),
+        rate=_rate(env.get("RECONCILER_RATE")),
     )
+
+
+def _rate(text: str | None) -> float:
+    if not text:
+        return DEFAULT_RATE
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = 0.0
+    if not rate > 0:
+        raise ConfigError(
+            f"RECONCILER_RATE={text!r} is not a positive number of requests per second"
+        )
+    return rate
 
 
 @dataclass(frozen=True)
@@ -94,6 +114,7 @@ async def connect(
             clock=clock,
             state_file=target.state_dir / "emulator-state.json",
             seed=default_seed(),
+            rate_limit=target.rate,
         )
         creds = Credentials(ak=EMU.ak, sk=Secret(EMU.sk), domain_id=EMU.domain_id)
         client = BssClient(
@@ -104,6 +125,7 @@ async def connect(
             clock=clock,
             agency_name=agency or emulator.agency_name,
             rng_seed=rng_seed,
+            rate=target.rate,
         )
         partner = EMU.domain_id
         agency = agency or emulator.agency_name
@@ -117,6 +139,7 @@ async def connect(
             clock=clock,
             agency_name=agency,
             rng_seed=rng_seed,
+            rate=target.rate,
         )
         partner = creds.domain_id or "(domain id not set)"
     async with client:

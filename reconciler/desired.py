@@ -141,6 +141,8 @@ class QuotaTarget:
     reseller: ResellerRef
     balance: Decimal
     source: SourcePosition
+    #: where ``spec.distributorQuota`` is written (problems about the quota point there)
+    quota_source: SourcePosition | None = None
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,10 @@ def _targets(doc: Document) -> list[QuotaTarget]:
         balance = _money(entry, "balance")
         assert balance is not None, doc.pos(path)
         where = doc.pos((*path, "balance"))
-        targets.append(QuotaTarget(quota, _reseller(doc, path, entry), balance, where))
+        quota_at = doc.pos(("spec", "distributorQuota"))
+        targets.append(
+            QuotaTarget(quota, _reseller(doc, path, entry), balance, where, quota_source=quota_at)
+        )
     return targets
 
 

@@ -58,7 +58,7 @@ async def build_plan(
     for result in results.values():
         problems += result.problems
     if problems:
-        raise ManifestError(problems)
+        raise ManifestError(sorted(set(problems)))
     changes = [c for r in results.values() for c in r.changes]
     in_scope = {kind: r.in_scope for kind, r in results.items() if r.in_scope}
     guards = evaluate(changes, in_scope, desired.settings.guards, set(ctx.allow))

@@ -198,16 +198,15 @@ class Reader:
 
     def _unknown(self, refs: Iterable[_Ref], d: _Directory[T]) -> None:
         for ref in refs:
-            key = (
-                "customerId"
-                if d.what == "customer" and ref.ident
-                else ("resellerId" if ref.ident else d.what)
-            )
+            if d.what == "customer":
+                key = "customerId" if ref.ident else "customer"
+            else:
+                key = "resellerId" if ref.ident else "reseller"
             self.problems.append(
                 ManifestProblem(
                     ref.source,
                     key,
-                    f"unknown {d.what} {ref.text!r}: not found in the partner account ({d.hint})",
+                    f"no {d.what} {ref.ident or ref.name!r} in the partner account ({d.hint})",
                 )
             )
 

@@ -16,6 +16,7 @@ from reconciler.plan import Change, fingerprint
 if TYPE_CHECKING:
     from reconciler.bss.models import Customer
     from reconciler.desired import DesiredState, ManagerAssignment
+    from reconciler.errors import SourcePosition
 
 KIND = "account-manager"
 
@@ -43,10 +44,14 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
     """Changes for every assignment whose customer was found and whose manager differs."""
     result = KindResult()
     known = live.managers_seen | set(desired.settings.account_managers)
+    seen: dict[str, SourcePosition] = {}
     for want in desired.managers:
         customer = live.customer(want.customer)
         if customer is None:
             continue  # the reader already reported the unknown customer
+        label = f"the account manager of customer {customer_label(customer)}"
+        if not result.first_declaration(seen, customer.customer_id, want.source, label):
+            continue
         if want.manager is not None and want.manager not in known:
             result.problem(
                 want.source,

@@ -42,9 +42,13 @@ def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate],
     """Pure diff: the resources to change, plus problems and the in-scope count."""
     result = KindResult()
     found: list[Candidate] = []
+    seen: dict[str, SourcePosition] = {}
     for rule in desired.auto_renew:
         customer = live.customer(rule.customer)
         if customer is None:
+            continue
+        label = f"auto-renew of customer {customer_label(customer)}"
+        if not result.first_declaration(seen, customer.customer_id, rule.source, label):
             continue
         resources = live.resources.get(customer.customer_id, [])
         _check_overrides(rule, customer, resources, result)

@@ -59,6 +59,16 @@ class KindResult:
     def problem(self, source: SourcePosition, path: str, message: str) -> None:
         self.problems.append(ManifestProblem(source, path, message))
 
+    def first_declaration(
+        self, seen: dict[str, SourcePosition], key: str, source: SourcePosition, what: str
+    ) -> bool:
+        """False (and a problem) when ``key`` was already declared, e.g. by name and by id."""
+        earlier = seen.setdefault(key, source)
+        if earlier is source:
+            return True
+        self.problem(source, "", f"{what} is declared twice; also declared at {earlier}")
+        return False
+
 
 def customer_label(customer: Customer) -> str:
     name = customer.account_name or customer.customer_id

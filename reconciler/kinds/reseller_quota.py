@@ -111,14 +111,21 @@ def _fmt(value: Decimal | None) -> str | None:
 def diff(desired: DesiredState, live: LiveState) -> KindResult:
     result = KindResult()
     draws: dict[str, Decimal] = {}
+    seen: dict[str, SourcePosition] = {}
     for target in desired.quotas:
         reseller = live.reseller(target.reseller)
         parent = live.distributor_quotas.get(target.distributor_quota_id)
         if reseller is None:
             continue
+        key = f"{target.distributor_quota_id}/{reseller.indirect_partner_id}"
+        label = (
+            f"the balance of reseller {reseller_label(reseller)} from {target.distributor_quota_id}"
+        )
+        if not result.first_declaration(seen, key, target.source, label):
+            continue
         if parent is None:
             result.problem(
-                target.source,
+                target.quota_source or target.source,
                 "distributorQuota",
                 f"unknown distributor quota {target.distributor_quota_id!r} "
                 "(list yours with `reconciler export --kind reseller-quota`)",
@@ -225,7 +232,7 @@ def _check_supply(
     """Targets whose net draw exceeds what a distributor quota holds fail before any write."""
     first: dict[str, SourcePosition] = {}
     for t in desired.quotas:
-        first.setdefault(t.distributor_quota_id, t.source)
+        first.setdefault(t.distributor_quota_id, t.quota_source or t.source)
     for quota_id, net in sorted(draws.items()):
         parent = live.distributor_quotas[quota_id]
         balance = parent.balance if parent.balance is not None else ZERO
