@@ -38,6 +38,9 @@ class EmulatorServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's
+    # delayed ACK of the headers (~40 ms on Linux) on every kept-alive response.
+    disable_nagle_algorithm = True
     server: EmulatorServer
 
     def _serve(self) -> None:

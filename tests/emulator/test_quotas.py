@@ -197,7 +197,7 @@ def test_parent_quota_must_be_usable(
 
 
 def test_quota_expires_as_the_clock_moves(api: Api, emu: Emulator, clock: VirtualClock) -> None:
-    clock.advance(2 * 365 * 86400)  # 2028-01-01, after 2027-06-30
+    clock.advance(5 * 365 * 86400)  # 2030-12-31, after 2030-06-30
     assert issue(api, "10.00", demo.TIANFU).code == "CBC.99000017"
 
 
