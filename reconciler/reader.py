@@ -1,41 +1,93 @@
-"""Read the live state the manifests mention, with the fewest calls.
+"""Read the live state the manifests mention, with the fewest calls, at each API's rate.
 
-* Customers and resellers named in manifests are resolved either by one targeted query each
-  (``customer_id`` / ``indirect_partner_id`` exact filters, ``account_name`` fuzzy filter then an
-  exact match) or by listing every page, whichever costs fewer calls. The first listing page
-  tells the total, so the choice is made with numbers, not guessed.
-* Resources are read per customer in scope (``only_main_resource=1``), issued quotas per reseller,
-  and distributor quotas by id, 50 per call.
-* Independent reads run concurrently: each API has its own pacer in the client, and a pool of
-  workers per API keeps its pacer busy. The pool size follows from the API's rate and a latency
-  allowance (Little's law: in flight = rate x latency), not from a fixed knob.
+Every partner API allows about 10 calls per second and a customer's yearly/monthly resources can
+only be listed one customer at a time, so the time a plan takes is set by how well each API's
+budget is used. The reader therefore:
+
+* **Reads only what the manifests mention, with the fewest calls.** Customers and resellers named
+  in manifests are resolved either by one targeted query each (``customer_id`` /
+  ``indirect_partner_id`` exact filters; ``account_name`` fuzzy filter, then an exact match) or
+  by listing every page, whichever costs fewer calls. With a handful of references the targeted
+  queries are made straight away; otherwise the first page of the listing tells the total, so
+  the choice is made with numbers, not guessed. Resources are read for the customers that have
+  AutoRenew rules (``only_main_resource=1``, 500 per page), issued quotas per reseller in scope
+  (100 per page), distributor quotas by id (50 per call).
+* **Pipelines.** Each customer found on a listing page (or by a targeted query) queues its
+  resource listing at once; nothing waits for the whole customer list. Likewise reseller ->
+  issued quotas, and (through :meth:`Reader.read`'s ``on_resources`` hook) customer resources
+  -> the planner's agency check.
+* **Keeps every API's pacer busy.** Each API has an :class:`ApiPool` of workers. By Little's law
+  ``rate x latency`` calls are in flight when an API is used at its rate, so the pool holds that
+  many workers plus one waiting at the pacer for the next slot. The latency is the slowest recent
+  answer of that API (about its p99) with a margin, so the pool follows the API when it slows
+  down; before the first answer it assumes :data:`LATENCY_ALLOWANCE`. There is no parallelism
+  knob, and no 429 of our making: the client's pacer spaces the calls.
+* **Fetches the pages of a long listing together.** The first page tells the total; the other
+  pages are queued ahead of new work (so a customer's listing finishes early and its pages are
+  not held in memory for long) and fetched concurrently by the same pool.
+* **Survives offset paging over a changing set** (research B8 T10). Items are de-duplicated by
+  id. A resource or quota listing whose total moved between its pages is read again (twice at
+  most, then kept de-duplicated with a warning). A reference that a whole-partner listing did not
+  find is looked up directly before it is called unknown, so a customer that moved between pages
+  while the listing ran (a deletion shifts later offsets) is never reported missing.
+
+Memory and CPU are linear in the objects read: listing pages are matched against a dict of the
+references and dropped, only the customers and resellers the manifests mention are kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from reconciler.bss import queries as q
+from reconciler.bss.redact import get_logger
 from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.kinds.base import LiveState
+from reconciler.progress import Progress, ReadCounters
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
-    from reconciler.bss.models import Customer, IndirectPartner, Page
+    from reconciler.bss.models import Customer, IndirectPartner, IssuedQuota, Page, Resource
     from reconciler.desired import CustomerRef, DesiredState, ResellerRef
 
+log = get_logger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
 PAGE = 100
+RESOURCE_PAGE = q.MAX_RESOURCE_PAGE
+ISSUED_PAGE = 100
 #: Fewer references than this are always resolved one by one, without a probe page.
 PROBE_THRESHOLD = 4
-#: Seconds of latency the worker pools are sized for (p99 of the API is well below).
-LATENCY_ALLOWANCE = 2.0
+#: Seconds a call is assumed to take before the API has answered once.
+LATENCY_ALLOWANCE = 1.0
+#: Margin on the slowest recent answer when sizing a pool.
+HEADROOM = 1.25
+#: Never more workers than this on one API, however slow it gets.
+MAX_WORKERS = 256
 QUOTA_IDS_PER_CALL = 50
+#: A listing whose total moved between its pages is read again at most this many times.
+REREADS = 2
+
+LIST_CUSTOMERS = "list_sub_customers"
+LIST_RESELLERS = "list_indirect_partners"
+LIST_RESOURCES = "list_pay_per_use_customer_resources"
+LIST_ISSUED = "list_issued_coupon_quotas"
+LIST_QUOTAS = "list_quota_coupons"
+
+Key = tuple[str | None, str | None]
+Job = Callable[[], Awaitable[None]]
+
+
+def workers_for(rate: float, latency: float = LATENCY_ALLOWANCE) -> int:
+    """Little's law: ``rate x latency`` calls in flight, plus one waiting for the next slot."""
+    return max(2, min(MAX_WORKERS, math.ceil(rate * latency) + 1))
 
 
 async def pool_map(items: Iterable[T], fn: Callable[[T], Awaitable[R]], workers: int) -> list[R]:
@@ -52,8 +104,77 @@ async def pool_map(items: Iterable[T], fn: Callable[[T], Awaitable[R]], workers:
     return results  # type: ignore[return-value]
 
 
-def workers_for(rate: float) -> int:
-    return max(2, math.ceil(rate * LATENCY_ALLOWANCE))
+class ApiPool:
+    """Runs jobs (each making calls to one API) with enough workers to keep its pacer busy.
+
+    Workers are started as jobs arrive, up to :meth:`target`, and stop when the queue is empty.
+    ``urgent`` jobs (the further pages of a listing already started) go before the others.
+    """
+
+    def __init__(self, client: BssClient, api: str, fail: Callable[[BaseException], None]) -> None:
+        self.client = client
+        self.api = api
+        self.rate = client.rate_for(api)
+        self._fail = fail
+        self._urgent: deque[Job] = deque()
+        self._normal: deque[Job] = deque()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def target(self) -> int:
+        """Workers needed now: from the rate and the slowest recent answer (Little's law)."""
+        latency = self.client.recent_latency(self.api)
+        allowance = LATENCY_ALLOWANCE if latency is None else latency * HEADROOM
+        return workers_for(self.rate, allowance)
+
+    @property
+    def queued(self) -> int:
+        return len(self._urgent) + len(self._normal)
+
+    @property
+    def idle(self) -> bool:
+        return self._idle.is_set()
+
+    def submit(self, job: Job, *, urgent: bool = False) -> None:
+        (self._urgent if urgent else self._normal).append(job)
+        self._idle.clear()
+        self._grow()
+
+    def _grow(self) -> None:
+        want = min(self.target(), len(self._tasks) + self.queued)
+        while len(self._tasks) < want:
+            task = asyncio.ensure_future(self._worker())
+            self._tasks.add(task)
+
+    async def _worker(self) -> None:
+        try:
+            while self._urgent or self._normal:
+                job = self._urgent.popleft() if self._urgent else self._normal.popleft()
+                await job()
+                self._grow()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._fail(exc)
+        finally:
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.discard(task)
+            if not self._tasks and not self.queued:
+                self._idle.set()
+
+    async def join(self) -> None:
+        """Wait until every job submitted so far (and any they submit) has finished."""
+        await self._idle.wait()
+
+    def cancel(self) -> None:
+        self._urgent.clear()
+        self._normal.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        self._tasks.clear()
+        self._idle.set()
 
 
 @dataclass(frozen=True)
@@ -61,7 +182,35 @@ class _Ref:
     ident: str | None
     name: str | None
     source: SourcePosition
-    text: str
+
+    @property
+    def key(self) -> Key:
+        return (self.ident, self.name)
+
+
+class _RefIndex:
+    """The references still unresolved, by id and by account name, for O(1) matching."""
+
+    def __init__(self, refs: Iterable[_Ref]) -> None:
+        self.by_id: dict[str, list[_Ref]] = {}
+        self.by_name: dict[str, list[_Ref]] = {}
+        for ref in refs:
+            if ref.ident:
+                self.by_id.setdefault(ref.ident, []).append(ref)
+            else:
+                self.by_name.setdefault(ref.name or "", []).append(ref)
+
+    def take(self, ident: str, name: str | None) -> list[_Ref]:
+        found = self.by_id.pop(ident, [])
+        if name:
+            found += self.by_name.pop(name, [])
+        return found
+
+    def pending(self) -> list[_Ref]:
+        return [r for refs in (*self.by_id.values(), *self.by_name.values()) for r in refs]
+
+    def __len__(self) -> int:
+        return sum(map(len, self.by_id.values())) + sum(map(len, self.by_name.values()))
 
 
 @dataclass
@@ -69,6 +218,7 @@ class _Directory(Generic[T]):
     """How to find one object type: by id, by name, or by listing every page."""
 
     what: str
+    api: str
     id_of: Callable[[T], str]
     name_of: Callable[[T], str | None]
     by_id: Callable[[str], Awaitable[Page[T]]]
@@ -77,54 +227,188 @@ class _Directory(Generic[T]):
     hint: str
 
 
-class Reader:
-    """Scoped, concurrent reads of the live partner account."""
+class _Listing(Generic[T]):
+    """A listing of several pages being fetched concurrently."""
 
-    def __init__(self, client: BssClient) -> None:
+    __slots__ = ("attempt", "done", "limit", "pages", "remaining", "totals")
+
+    def __init__(self, first: Page[T], limit: int, attempt: int) -> None:
+        count = math.ceil(first.total / limit)
+        self.pages: list[Page[T] | None] = [first, *([None] * (count - 1))]
+        self.remaining = count - 1
+        self.totals = {first.total}
+        self.limit = limit
+        self.attempt = attempt
+        self.done = False
+
+    def consistent(self) -> bool:
+        """Every page full but the last, which holds the rest, and one total throughout."""
+        if len(self.totals) != 1:
+            return False
+        (total,) = self.totals
+        sizes = [len(p.items) for p in self.pages if p is not None]
+        expected = [min(self.limit, total - n * self.limit) for n in range(len(self.pages))]
+        return sizes == expected
+
+
+Fetch = Callable[[int, int], Awaitable["Page[T]"]]
+
+
+class Reader:
+    """Scoped, pipelined, rate-saturating reads of the live partner account."""
+
+    def __init__(self, client: BssClient, *, progress: Progress | None = None) -> None:
         self.client = client
         self.live = LiveState()
         self.problems: list[ManifestProblem] = []
+        self.progress = progress or Progress()
+        self.counters = ReadCounters()
+        self._pools: dict[str, ApiPool] = {}
+        self._failure: BaseException | None = None
+        self._renew: set[Key] = set()
+        self._resources_started: set[str] = set()
+        self._issued_started: set[str] = set()
+        self._on_resources: Callable[[str], None] | None = None
+        self._keys: dict[str, list[Key]] = {}
 
-    async def read(self, desired: DesiredState) -> LiveState:
+    # -- the pools -------------------------------------------------------------------------
+
+    def pool(self, api: str) -> ApiPool:
+        """The worker pool of ``api`` (created on first use); the planner queues jobs here too."""
+        pool = self._pools.get(api)
+        if pool is None:
+            pool = self._pools[api] = ApiPool(self.client, api, self._abort)
+        return pool
+
+    def _abort(self, exc: BaseException) -> None:
+        """A job failed: stop every pool; the first failure is what :meth:`read` raises."""
+        if self._failure is None:
+            self._failure = exc
+        for pool in self._pools.values():
+            pool.cancel()
+
+    async def _join(self, *apis: str) -> None:
+        for api in apis:
+            await self.pool(api).join()
+        if self._failure is not None:
+            raise self._failure
+
+    async def _drain(self) -> None:
+        """Until every pool is idle at once (jobs may queue jobs on other pools)."""
+        while True:
+            busy = [p for p in self._pools.values() if not p.idle]
+            if not busy:
+                break
+            for pool in busy:
+                await pool.join()
+        if self._failure is not None:
+            raise self._failure
+
+    # -- entry point -----------------------------------------------------------------------
+
+    async def read(
+        self, desired: DesiredState, *, on_resources: Callable[[str], None] | None = None
+    ) -> LiveState:
+        """Everything ``desired`` mentions. ``on_resources(customer_id)`` runs as soon as a
+        customer's resources are in ``live.resources`` (it may queue jobs on :meth:`pool`)."""
+        # Say what is about to happen first: the rest can take hours against the real API.
+        self._renew = {
+            (r.customer.customer_id, r.customer.account_name) for r in desired.auto_renew
+        }
+        managed = {(m.customer.customer_id, m.customer.account_name) for m in desired.managers}
+        resellers = {(t.reseller.reseller_id, t.reseller.account_name) for t in desired.quotas}
+        c = self.counters
+        c.customers, c.resellers = len(self._renew | managed), len(resellers)
+        c.resource_lists = len(self._renew)
+        self.progress.line(
+            f"Reading live state for {c.customers:,} customers, {c.resellers:,} resellers..."
+        )
         customer_refs = _refs_customers(desired)
         reseller_refs = _refs_resellers(desired)
-        renew_ids = {(r.customer.customer_id, r.customer.account_name) for r in desired.auto_renew}
-        await asyncio.gather(
-            self._customers_then_resources(customer_refs, renew_ids),
+        self._on_resources = on_resources
+        branches = (
+            self._customers_then_resources(customer_refs),
             self._resellers_then_quotas(reseller_refs),
-            self._distributor_quotas(sorted({q.distributor_quota_id for q in desired.quotas})),
+            self._distributor_quotas(sorted({t.distributor_quota_id for t in desired.quotas})),
         )
+        try:
+            results = await asyncio.gather(*branches, return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise self._failure or result
+            await self._drain()
+        except BaseException as exc:
+            self._abort(exc)
+            raise
+        finally:
+            self.progress.finish()
         return self.live
+
+    def _tick(self) -> None:
+        c = self.counters
+        c.calls += 1
+        c.eta_seconds = self._eta()
+        self.progress.update(c)
+
+    def _eta(self) -> float | None:
+        """Seconds left at each API's rate for the calls still known to be needed: the slowest."""
+        c = self.counters
+        left = {
+            LIST_RESOURCES: c.resource_lists - c.resource_lists_done + self._pages_pending(),
+            LIST_ISSUED: c.resellers - c.quota_lists_done,
+        }
+        customer_pool = self._pools.get(LIST_CUSTOMERS)
+        if customer_pool is not None:
+            left[LIST_CUSTOMERS] = customer_pool.queued
+        etas = [n / self.client.rate_for(api) for api, n in left.items() if n > 0]
+        return max(etas) if etas else None
+
+    def _pages_pending(self) -> int:
+        pool = self._pools.get(LIST_RESOURCES)
+        return 0 if pool is None else len(pool._urgent)
 
     # -- customers and their resources -----------------------------------------------------
 
-    async def _customers_then_resources(
-        self, refs: list[_Ref], renew: set[tuple[str | None, str | None]]
-    ) -> None:
-        found = await self._resolve(refs, self._customer_directory())
-        for ref, customer in found.items():
-            self.live.customer_refs[(ref.ident, ref.name)] = customer.customer_id
-            self.live.customers[customer.customer_id] = customer
-        for customer in self.live.customers.values():
+    async def _customers_then_resources(self, refs: list[_Ref]) -> None:
+        await self._resolve(refs, self._customer_directory(), self._customer_found)
+        await self._join(LIST_RESOURCES)
+
+    def references(self, customer_id: str) -> list[Key]:
+        """The manifest references (``(customer_id, account_name)``) resolved to a customer."""
+        return self._keys.get(customer_id, [])
+
+    def _customer_found(self, ref: _Ref, customer: Customer) -> None:
+        cid = customer.customer_id
+        self.live.customer_refs[ref.key] = cid
+        self._keys.setdefault(cid, []).append(ref.key)
+        self.counters.customers_found += 1
+        if cid not in self.live.customers:
+            self.live.customers[cid] = customer
             if customer.account_manager:
                 self.live.managers_seen.add(customer.account_manager)
-        ids = sorted({self.live.customer_refs[k] for k in renew if k in self.live.customer_refs})
-        rate = self.client.rate_for("list_pay_per_use_customer_resources")
-        lists = await pool_map(ids, self._resources, workers_for(rate))
-        for cid, resources in zip(ids, lists, strict=True):
-            self.live.resources[cid] = resources
+        if ref.key in self._renew and cid not in self._resources_started:
+            self._resources_started.add(cid)
+            self._list_all(
+                self.pool(LIST_RESOURCES),
+                _resource_fetch(self.client, cid),
+                RESOURCE_PAGE,
+                lambda r: r.resource_id,
+                functools.partial(self._resources_read, cid),
+            )
+        elif ref.key in self._renew:
+            self.counters.resource_lists -= 1  # a second reference to a customer already read
 
-    async def _resources(self, customer_id: str) -> list:  # type: ignore[type-arg]
-        return [
-            r
-            async for r in self.client.iter_customer_resources(customer_id, only_main_resource=1)
-            if r.is_main_resource
-        ]
+    def _resources_read(self, cid: str, items: list[Resource]) -> None:
+        self.live.resources[cid] = [r for r in items if r.is_main_resource]
+        self.counters.resource_lists_done += 1
+        if self._on_resources is not None:
+            self._on_resources(cid)
 
     def _customer_directory(self) -> _Directory[Customer]:
         c = self.client
         return _Directory(
             what="customer",
+            api=LIST_CUSTOMERS,
             id_of=lambda x: x.customer_id,
             name_of=lambda x: x.account_name,
             by_id=lambda v: c.list_sub_customers(customer_id=v, limit=PAGE),
@@ -136,25 +420,35 @@ class Reader:
     # -- resellers and their quotas --------------------------------------------------------
 
     async def _resellers_then_quotas(self, refs: list[_Ref]) -> None:
-        found = await self._resolve(refs, self._reseller_directory())
-        for ref, reseller in found.items():
-            rid = reseller.indirect_partner_id
-            self.live.reseller_refs[(ref.ident, ref.name)] = rid
-            self.live.resellers[rid] = reseller
-        ids = sorted(self.live.resellers)
-        rate = self.client.rate_for("list_issued_coupon_quotas")
-        lists = await pool_map(
-            ids,
-            lambda rid: self.client.all_issued_coupon_quotas(indirect_partner_id=rid),
-            workers_for(rate),
+        await self._resolve(refs, self._reseller_directory(), self._reseller_found)
+        await self._join(LIST_ISSUED)
+
+    def _reseller_found(self, ref: _Ref, reseller: IndirectPartner) -> None:
+        rid = reseller.indirect_partner_id
+        self.live.reseller_refs[ref.key] = rid
+        self.counters.resellers_found += 1
+        self.live.resellers.setdefault(rid, reseller)
+        if rid in self._issued_started:
+            self.counters.resellers -= 1
+            return
+        self._issued_started.add(rid)
+        self._list_all(
+            self.pool(LIST_ISSUED),
+            _issued_fetch(self.client, rid),
+            ISSUED_PAGE,
+            lambda x: x.quota_id,
+            functools.partial(self._issued_read, rid),
         )
-        for rid, quotas in zip(ids, lists, strict=True):
-            self.live.issued[rid] = quotas
+
+    def _issued_read(self, rid: str, items: list[IssuedQuota]) -> None:
+        self.live.issued[rid] = items
+        self.counters.quota_lists_done += 1
 
     def _reseller_directory(self) -> _Directory[IndirectPartner]:
         c = self.client
         return _Directory(
             what="reseller",
+            api=LIST_RESELLERS,
             id_of=lambda x: x.indirect_partner_id,
             name_of=lambda x: x.account_name,
             by_id=lambda v: c.list_indirect_partners(indirect_partner_id=v, limit=PAGE),
@@ -164,37 +458,169 @@ class Reader:
         )
 
     async def _distributor_quotas(self, quota_ids: Sequence[str]) -> None:
+        pool = self.pool(LIST_QUOTAS)
         for start in range(0, len(quota_ids), QUOTA_IDS_PER_CALL):
             batch = list(quota_ids[start : start + QUOTA_IDS_PER_CALL])
-            async for quota in self.client.iter_quota_coupons(quota_ids=batch):
-                self.live.distributor_quotas[quota.quota_id] = quota
+
+            async def job(batch: list[str] = batch) -> None:
+                async for quota in self.client.iter_quota_coupons(quota_ids=batch):
+                    self.live.distributor_quotas[quota.quota_id] = quota
+                self._tick()
+
+            pool.submit(job)
+        await self._join(LIST_QUOTAS)
+
+    # -- listings of several pages ---------------------------------------------------------
+
+    def _list_all(
+        self,
+        pool: ApiPool,
+        fetch: Fetch[T],
+        limit: int,
+        key: Callable[[T], str],
+        done: Callable[[list[T]], None],
+        attempt: int = 0,
+    ) -> None:
+        """Queue a whole listing: the first page, then (urgently) the others it announces."""
+
+        async def first() -> None:
+            page = await fetch(0, limit)
+            if len(page.items) < limit or 0 <= page.total <= limit:
+                done(_unique(page.items, key))
+            elif page.total < 0:  # no total: one page after another until a short one
+                items = list(page.items)
+                while len(page.items) == limit:
+                    self._tick()
+                    page = await fetch(len(items), limit)
+                    items += page.items
+                done(_unique(items, key))
+            else:
+                listing: _Listing[T] = _Listing(page, limit, attempt)
+                for n in range(1, len(listing.pages)):
+                    pool.submit(self._page_job(pool, listing, n, fetch, key, done), urgent=True)
+            self._tick()
+
+        pool.submit(first)
+
+    def _page_job(
+        self,
+        pool: ApiPool,
+        listing: _Listing[T],
+        n: int,
+        fetch: Fetch[T],
+        key: Callable[[T], str],
+        done: Callable[[list[T]], None],
+    ) -> Job:
+        async def job() -> None:
+            page = await fetch(n * listing.limit, listing.limit)
+            listing.pages[n] = page
+            listing.totals.add(page.total)
+            listing.remaining -= 1
+            if not listing.remaining:
+                self._complete(pool, listing, fetch, key, done)
+            self._tick()
+
+        return job
+
+    def _complete(
+        self,
+        pool: ApiPool,
+        listing: _Listing[T],
+        fetch: Fetch[T],
+        key: Callable[[T], str],
+        done: Callable[[list[T]], None],
+    ) -> None:
+        """Every page is in: hand the items over, or read again if the total moved meanwhile."""
+        consistent = listing.consistent()
+        if not consistent and listing.attempt < REREADS:
+            log.info("total moved while paging %s; reading again", sorted(listing.totals))
+            self._list_all(pool, fetch, listing.limit, key, done, listing.attempt + 1)
+            return
+        if not consistent:
+            log.warning(
+                "a listing kept changing while it was read (totals %s); keeping what was read, "
+                "de-duplicated",
+                sorted(listing.totals),
+            )
+        done(_unique([item for p in listing.pages if p is not None for item in p.items], key))
 
     # -- resolution ------------------------------------------------------------------------
 
-    async def _resolve(self, refs: list[_Ref], d: _Directory[T]) -> dict[_Ref, T]:
-        """Each reference -> its object; unknown ones become problems."""
+    async def _resolve(
+        self, refs: list[_Ref], d: _Directory[T], found: Callable[[_Ref, T], None]
+    ) -> None:
+        """Each reference -> its object (``found`` is called as soon as it is known); unknown
+        ones become problems.
+
+        After a whole-partner listing, references it did not find are looked up one by one when
+        that is cheaper than the listing was (the set may have moved between pages), or when the
+        total moved while listing. If the total moved and many are missing, the listing is
+        repeated first (at most :data:`REREADS` times).
+        """
         if not refs:
-            return {}
-        found: dict[_Ref, T] = {}
-        pending = list(refs)
+            return
+        index = _RefIndex(refs)
+
+        def take(items: Iterable[T]) -> None:
+            for item in items:
+                for ref in index.take(d.id_of(item), d.name_of(item)):
+                    found(ref, item)
+
         if len(refs) >= PROBE_THRESHOLD:
-            first = await d.page(0)
-            pending = _match(pending, first.items, d, found)
-            pages_left = max(0, math.ceil(first.total / PAGE) - 1)
-            if pending and pages_left <= _targeted_cost(pending):
-                offsets = [PAGE * (n + 1) for n in range(pages_left)]
-                pages = await pool_map(offsets, d.page, workers_for(10.0))
-                for page in pages:
-                    pending = _match(pending, page.items, d, found)
-                self._unknown(pending, d)
-                return found
-        lookups = await pool_map(pending, lambda r: _lookup(r, d), workers_for(10.0))
-        for ref, obj in zip(pending, lookups, strict=True):
-            if obj is None:
-                self._unknown([ref], d)
-            else:
-                found[ref] = obj
-        return found
+            for attempt in range(REREADS + 1):
+                first = await d.page(0)
+                take(first.items)
+                self._tick()
+                pages_left = max(0, math.ceil(first.total / PAGE) - 1)
+                if not len(index) or pages_left > len(index):
+                    break  # all found, or one query each is cheaper than listing
+                totals = await self._list_pages(d, pages_left, take, first.total)
+                if len(index) <= pages_left + 1:
+                    break  # few missing: look them up (cheaper than listing again)
+                if len(totals) == 1:
+                    self._unknown(index.pending(), d)  # a stable listing did not have them
+                    return
+                if attempt < REREADS:
+                    log.info("%s total moved while listing %s; again", d.what, sorted(totals))
+        await self._lookups(index.pending(), d, found)
+
+    async def _list_pages(
+        self, d: _Directory[T], count: int, take: Callable[[Iterable[T]], None], total: int
+    ) -> set[int]:
+        """Pages 2..count+1 of a listing through the pool; the totals they reported."""
+        totals = {total}
+        pool = self.pool(d.api)
+        for n in range(count):
+
+            async def job(offset: int = PAGE * (n + 1)) -> None:
+                page = await d.page(offset)
+                totals.add(page.total)
+                take(page.items)
+                self._tick()
+
+            pool.submit(job)
+        await self._join(d.api)
+        return totals
+
+    async def _lookups(
+        self, pending: list[_Ref], d: _Directory[T], found: Callable[[_Ref, T], None]
+    ) -> None:
+        """One targeted query per reference; those it does not find are unknown."""
+        unknown: list[_Ref] = []
+        pool = self.pool(d.api)
+        for ref in pending:
+
+            async def lookup(ref: _Ref = ref) -> None:
+                obj = await _lookup(ref, d)
+                if obj is None:
+                    unknown.append(ref)
+                else:
+                    found(ref, obj)
+                self._tick()
+
+            pool.submit(lookup)
+        await self._join(d.api)
+        self._unknown(sorted(unknown, key=lambda r: r.source), d)
 
     def _unknown(self, refs: Iterable[_Ref], d: _Directory[T]) -> None:
         for ref in refs:
@@ -211,28 +637,35 @@ class Reader:
             )
 
 
-def _targeted_cost(refs: Sequence[_Ref]) -> int:
-    return len(refs)
+def _resource_fetch(client: BssClient, cid: str) -> Fetch[Resource]:
+    async def fetch(offset: int, limit: int) -> Page[Resource]:
+        return await client.list_customer_resources(
+            cid, offset=offset, limit=limit, only_main_resource=1
+        )
+
+    return fetch
 
 
-def _match(
-    pending: list[_Ref], items: Iterable[T], d: _Directory[T], found: dict[_Ref, T]
-) -> list[_Ref]:
-    by_id: dict[str, T] = {}
-    by_name: dict[str, T] = {}
+def _issued_fetch(client: BssClient, rid: str) -> Fetch[IssuedQuota]:
+    async def fetch(offset: int, limit: int) -> Page[IssuedQuota]:
+        return await client.list_issued_coupon_quotas(
+            offset=offset, limit=limit, indirect_partner_id=rid
+        )
+
+    return fetch
+
+
+def _unique(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
+    """Items in order, the first of each id only (offset paging can repeat items)."""
+    seen: set[str] = set()
+    out: list[T] = []
     for item in items:
-        by_id[d.id_of(item)] = item
-        name = d.name_of(item)
-        if name:
-            by_name[name] = item
-    rest = []
-    for ref in pending:
-        obj = by_id.get(ref.ident) if ref.ident else by_name.get(ref.name or "")
-        if obj is None:
-            rest.append(ref)
-        else:
-            found[ref] = obj
-    return rest
+        ident = key(item)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        out.append(item)
+    return out
 
 
 async def _lookup(ref: _Ref, d: _Directory[T]) -> T | None:
@@ -247,23 +680,21 @@ async def _lookup(ref: _Ref, d: _Directory[T]) -> T | None:
 
 
 def _refs_customers(desired: DesiredState) -> list[_Ref]:
-    seen: dict[tuple[str | None, str | None], _Ref] = {}
+    seen: dict[Key, _Ref] = {}
     refs: list[CustomerRef] = [a.customer for a in desired.managers]
     refs += [r.customer for r in desired.auto_renew]
     for ref in refs:
         key = (ref.customer_id, ref.account_name)
-        seen.setdefault(key, _Ref(ref.customer_id, ref.account_name, ref.source, ref.text))
+        if key not in seen:
+            seen[key] = _Ref(ref.customer_id, ref.account_name, ref.source)
     return list(seen.values())
 
 
 def _refs_resellers(desired: DesiredState) -> list[_Ref]:
-    seen: dict[tuple[str | None, str | None], _Ref] = {}
-    refs: list[ResellerRef] = [q.reseller for q in desired.quotas]
+    seen: dict[Key, _Ref] = {}
+    refs: list[ResellerRef] = [t.reseller for t in desired.quotas]
     for ref in refs:
         key = (ref.reseller_id, ref.account_name)
-        seen.setdefault(key, _Ref(ref.reseller_id, ref.account_name, ref.source, ref.text))
+        if key not in seen:
+            seen[key] = _Ref(ref.reseller_id, ref.account_name, ref.source)
     return list(seen.values())
-
-
-async def _aiter_list(it: AsyncIterator[T]) -> list[T]:
-    return [x async for x in it]

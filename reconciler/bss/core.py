@@ -135,6 +135,10 @@ class ClientCore:
         """The pacing rate (requests per second) of one API, by operation name."""
         return self._limiter.rate(api)
 
+    def recent_latency(self, api: str) -> float | None:
+        """The slowest of the API's recent answers in seconds (pacing excluded), if any yet."""
+        return self._limiter.recent_latency(api)
+
     @property
     def agency_name(self) -> str | None:
         """The agency customers grant to this partner (``None``: customer calls impossible)."""

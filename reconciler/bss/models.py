@@ -7,6 +7,7 @@ memory by the hundred thousand. Money is ``Decimal``; times stay the API's UTC s
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,6 +37,19 @@ def _int(data: Mapping[str, Any], key: str) -> int | None:
 
 def _money(data: Mapping[str, Any], key: str) -> Decimal | None:
     return to_money(data.get(key))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _shared(value: object) -> str | None:
+    """A string that many objects hold (a service code, a region): one interned copy."""
+    return None if value is None else sys.intern(str(value))
+
+
+def _number(value: object) -> int | None:
+    return None if value is None or value == "" else int(value)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,18 +134,21 @@ class Resource:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any], customer_id: str) -> Resource:
+        # Half a million of these per large plan: read each field once, and share the strings
+        # that take few values (codes, regions, expiry dates) instead of keeping a copy each.
+        get = data.get
         return cls(
-            resource_id=str(data.get("resource_id") or data.get("id") or ""),
+            resource_id=str(get("resource_id") or get("id") or ""),
             customer_id=customer_id,
-            resource_name=_str(data, "resource_name"),
-            service_type_code=_str(data, "service_type_code"),
-            resource_type_code=_str(data, "resource_type_code"),
-            region_code=_str(data, "region_code"),
-            is_main_resource=_int(data, "is_main_resource") == 1,
-            parent_resource_id=_str(data, "parent_resource_id") or None,
-            status=_int(data, "status"),
-            expire_policy=_int(data, "expire_policy"),
-            expire_time=_str(data, "expire_time"),
+            resource_name=_text(get("resource_name")),
+            service_type_code=_shared(get("service_type_code")),
+            resource_type_code=_shared(get("resource_type_code")),
+            region_code=_shared(get("region_code")),
+            is_main_resource=_number(get("is_main_resource")) == 1,
+            parent_resource_id=_text(get("parent_resource_id")) or None,
+            status=_number(get("status")),
+            expire_policy=_number(get("expire_policy")),
+            expire_time=_shared(get("expire_time")),
         )
 
 

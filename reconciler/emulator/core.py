@@ -79,14 +79,24 @@ class Emulator:
         rate_limit: float = 10.0,
         latency: LatencyModel | None = None,
         rng_seed: int = 0,
+        state_factory: Callable[[], State] | None = None,
     ) -> None:
+        """``state_factory`` replaces ``seed``: it builds the initial state directly (and again on
+        :meth:`reset`), e.g. a large partner from :mod:`reconciler.emulator.generate`."""
+        if state_factory is not None and seed is not None:
+            raise ValueError("pass a seed or a state_factory, not both")
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.rng_seed = rng_seed
         self.latency = latency
+        self._state_factory = state_factory
         self._seed_doc = seeds.load_document(seed) if seed is not None else None
         self._seed_source = "seed" if seed is None or isinstance(seed, Mapping) else str(seed)
         # Fail fast on a bad seed; the built state is used if the state file needs a seed.
-        self._prebuilt: State | None = seeds.build_state(self._seed_doc, source=self._seed_source)
+        self._prebuilt: State | None = (
+            state_factory()
+            if state_factory is not None
+            else seeds.build_state(self._seed_doc, source=self._seed_source)
+        )
         self._limiter = RateLimiter(rate_limit, self.clock)
         self._lock = threading.RLock()
         self._store = StateStore(state_file, self._initial_state)
@@ -217,7 +227,11 @@ class Emulator:
     # --- state and control-plane helpers ----------------------------------------------------
     def _initial_state(self) -> State:
         state, self._prebuilt = self._prebuilt, None
-        return state or seeds.build_state(self._seed_doc, source=self._seed_source)
+        if state is not None:
+            return state
+        if self._state_factory is not None:
+            return self._state_factory()
+        return seeds.build_state(self._seed_doc, source=self._seed_source)
 
     def _replace_state(self, seed: seeds.SeedSource | bytes | None) -> None:
         """Replace the state (call inside a transaction). ``None`` = the initial seed."""

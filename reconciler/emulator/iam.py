@@ -20,6 +20,7 @@ from reconciler.emulator.models import Customer, TempCredential
 
 MIN_DURATION, MAX_DURATION, DEFAULT_DURATION = 900, 86400, 900
 _PRUNE_AFTER = 86400.0
+_PRUNE_EVERY = 64
 
 
 def create_temporary_access_key(call: Call) -> Result:
@@ -70,9 +71,13 @@ def _customer(call: Call, assume: dict[str, Any]) -> Customer | None:
     domain_id, domain_name = assume.get("domain_id"), assume.get("domain_name")
     if not domain_id and not domain_name:
         raise IamError(400, "assume_role needs domain_id or domain_name.")
-    direct = [c for c in call.state.customers.values() if c.indirect_partner_id is None]
-    for customer in direct:
-        if domain_id and customer.customer_id != domain_id:
+    if domain_id:  # by id: one lookup (a large partner has 100,000 customers)
+        found = call.state.customers.get(domain_id)
+        candidates = [found] if found is not None else []
+    else:
+        candidates = list(call.state.customers.values())
+    for customer in candidates:
+        if customer.indirect_partner_id is not None:
             continue
         if domain_name and customer.account_name != domain_name:
             continue
@@ -82,10 +87,12 @@ def _customer(call: Call, assume: dict[str, Any]) -> Customer | None:
 
 def _issue(call: Call, customer: Customer, duration: int) -> dict[str, str]:
     state = call.state
-    for ak, old in list(state.temp_credentials.items()):
-        if old.expires_at + _PRUNE_AFTER < call.now:
-            del state.temp_credentials[ak]
-    access, secret, token = ids.temp_key_material(call.rng_seed, state.next_counter("temp"))
+    sequence = state.next_counter("temp")
+    if sequence % _PRUNE_EVERY == 1:  # not on every call: thousands may be live in a large plan
+        for ak, old in list(state.temp_credentials.items()):
+            if old.expires_at + _PRUNE_AFTER < call.now:
+                del state.temp_credentials[ak]
+    access, secret, token = ids.temp_key_material(call.rng_seed, sequence)
     expires_at = call.now + duration
     state.temp_credentials[access] = TempCredential(
         ak=access,

@@ -52,20 +52,40 @@ def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate],
             continue
         resources = live.resources.get(customer.customer_id, [])
         _check_overrides(rule, customer, resources, result)
-        for res in sorted(resources, key=lambda r: r.resource_id):
-            want = rule.desired_for(res.resource_id, res.service_type_code or "")
-            if want is None or res.status == STATUS_CLOSED:
-                continue
-            result.in_scope += 1
-            enabled, source = want
-            if res.auto_renew != enabled:
-                found.append(Candidate(rule, customer, res, enabled, source))
+        found += _rule_candidates(rule, customer, resources, result)
     return found, result
+
+
+def _rule_candidates(
+    rule: AutoRenewRule, customer: Customer, resources: list[Resource], result: KindResult
+) -> list[Candidate]:
+    found: list[Candidate] = []
+    for res in resources:  # no sort needed: make_plan puts changes in canonical order
+        want = rule.desired_for(res.resource_id, res.service_type_code or "")
+        if want is None or res.status == STATUS_CLOSED:
+            continue
+        result.in_scope += 1
+        enabled, source = want
+        if res.auto_renew != enabled:
+            found.append(Candidate(rule, customer, res, enabled, source))
+    return found
 
 
 def customers_needing_agency(found: list[Candidate]) -> set[str]:
     """Customers the planner must check the agency for (only those with something to do)."""
     return {c.customer.customer_id for c in found if c.resource.status not in NOT_RENEWABLE}
+
+
+def needs_agency(rules: list[AutoRenewRule], customer: Customer, resources: list[Resource]) -> bool:
+    """Whether one customer's rules change a renewable resource, i.e. whether the planner must
+    check its agency (what :func:`customers_needing_agency` finds, known as soon as that
+    customer's resources are read)."""
+    scratch = KindResult()
+    return any(
+        cand.resource.status not in NOT_RENEWABLE
+        for rule in rules
+        for cand in _rule_candidates(rule, customer, resources, scratch)
+    )
 
 
 def diff(desired: DesiredState, live: LiveState) -> KindResult:

@@ -1,0 +1,120 @@
+"""Offset paging over a set that changes while it is read (research B8 T10).
+
+Customers are deleted and inserted while the whole-partner listing runs, and a heavy customer's
+resources change between the pages of its listing. The reader must find every customer the
+manifests name that still exists, keep no duplicates, and re-read a listing whose total moved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from bench import workload
+from reconciler.bss.client import BssClient
+from reconciler.bss.credentials import Credentials, Secret
+from reconciler.emulator import Emulator, LatencyModel, VirtualClock
+from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, DEFAULT_XACCOUNT_TYPE
+from reconciler.emulator.generate import generate_partner
+from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse
+from reconciler.emulator.models import Customer
+from reconciler.reader import Reader
+
+CUSTOMERS_PATH = "/v2/partners/sub-customers/query"
+RESOURCES_PATH = "/v2/orders/suscriptions/resources/query"
+Hook = Callable[[EmulatorRequest, dict[str, object]], None]
+
+
+class ShiftingEmulator(Emulator):
+    """Calls ``before(request, body)`` ahead of answering each request, and logs the bodies."""
+
+    def __init__(self, before: Hook, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.before = before
+        self.bodies: list[tuple[str, dict[str, object]]] = []
+
+    def handle(self, request: EmulatorRequest) -> EmulatorResponse:
+        body = json.loads(request.body) if request.body else {}
+        self.bodies.append((request.path, body))
+        self.before(request, body)
+        return super().handle(request)
+
+
+def test_customers_and_resources_moving_while_read() -> None:
+    gen = generate_partner(2_000, resellers=0, quotas=0, seed=12, heavy_share=0.005)
+    state = gen.state
+    ids = list(state.customers)
+    victims = set(ids[50:90])  # not in the manifests; deleting them shifts every later offset
+    named = [cid for cid in ids if cid not in victims]
+    desired = workload.desired_state(gen, customers=named, resellers=[])
+    counts = gen.resource_counts()
+    heavy = max(named, key=lambda cid: counts[cid])
+    assert counts[heavy] > 1000
+    removed: list[str] = []
+    customer_pages = heavy_pages = 0
+
+    def before(request: EmulatorRequest, body: dict[str, object]) -> None:
+        nonlocal customer_pages, heavy_pages
+        if request.path == CUSTOMERS_PATH:
+            customer_pages += 1
+            if customer_pages == 6:  # the listing is under way
+                for rid in [r for r, res in state.resources.items() if res.customer_id in victims]:
+                    del state.resources[rid]
+                for cid in victims:
+                    del state.customers[cid]
+                # Newcomers: one early (items move up: repeats across pages), others at the end.
+                for n, when in enumerate(["2024-06-01T00:00:00Z"] + ["2026-01-01T00:00:00Z"] * 5):
+                    cid = f"{n:032x}"
+                    state.customers[cid] = Customer(cid, f"newcomer-{n}", associated_on=when)
+                state.invalidate()
+        elif body.get("customer_id") == heavy:
+            heavy_pages += 1
+            if heavy_pages == 2:  # between the pages of the heavy customer's listing
+                mine = [r for r, res in state.resources.items() if res.customer_id == heavy]
+                for rid in mine[:3]:
+                    del state.resources[rid]
+                    removed.append(rid)
+                state.invalidate()
+
+    clock = VirtualClock()
+    emu = ShiftingEmulator(
+        before,
+        clock=clock,
+        state_factory=lambda: state,
+        latency=LatencyModel(0.12, 1.5),
+        rng_seed=12,
+    )
+    creds = DEFAULT_CREDENTIALS
+    client = BssClient(
+        "https://bss.myhuaweicloud.com",
+        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
+        transport=emu.async_transport(),
+        clock=clock,
+        agency_name=DEFAULT_XACCOUNT_TYPE,
+    )
+    reader = Reader(client)
+
+    async def main() -> None:
+        async with client:
+            await reader.read(desired)
+
+    clock.run(main())
+    live = reader.live
+
+    assert reader.problems == []  # every named customer found, although offsets moved
+    assert set(live.customer_refs.values()) == set(named)
+    assert customer_pages > 20  # the listing, then lookups of what it missed
+    assert removed and heavy_pages == 2 * len(range(0, counts[heavy], 500))  # read twice
+    want = sorted(r for r, res in state.resources.items() if res.customer_id == heavy)
+    got = [r.resource_id for r in live.resources[heavy]]
+    assert sorted(got) == want and not set(removed) & set(got)
+    for cid, resources in live.resources.items():
+        rids = [r.resource_id for r in resources]
+        assert len(rids) == len(set(rids)), cid
+    # Each customer's listing was started once (a repeated customer is not read twice), but for
+    # the heavy customer's second reading.
+    firsts = [
+        b["customer_id"] for p, b in emu.bodies if p == RESOURCES_PATH and not b.get("offset")
+    ]
+    assert len(firsts) == len(set(firsts)) + 1 == len(named) + 1

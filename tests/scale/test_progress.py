@@ -1,0 +1,106 @@
+"""Progress of long reads: a status line on a terminal only, the first line before any call."""
+
+from __future__ import annotations
+
+import io
+
+from bench import workload
+from reconciler.bss.client import BssClient
+from reconciler.bss.credentials import Credentials, Secret
+from reconciler.emulator import Emulator, LatencyModel, VirtualClock
+from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
+from reconciler.emulator.generate import generate_partner
+from reconciler.progress import (
+    Progress,
+    ReadCounters,
+    TtyProgress,
+    duration,
+    status_text,
+    tty_progress,
+)
+from reconciler.reader import Reader
+
+
+class FakeTty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_only_on_a_terminal() -> None:
+    assert tty_progress(io.StringIO()) is None
+    assert isinstance(tty_progress(FakeTty()), TtyProgress)
+
+
+def test_status_line() -> None:
+    counters = ReadCounters(
+        customers=100_000,
+        customers_found=12_300,
+        resource_lists=100_000,
+        resource_lists_done=9_800,
+        resellers=500,
+        quota_lists_done=45,
+        eta_seconds=17 * 60,
+    )
+    assert status_text(counters) == (
+        "reading: 12,300/100,000 customers, 9,800/100,000 resource lists, 45/500 resellers "
+        "(ETA 17m)"
+    )
+    assert [duration(s) for s in (4, 170, 10_020)] == ["4s", "3m", "2h47m"]
+
+
+def test_redraws_in_place_at_most_every_interval() -> None:
+    now = [0.0]
+    out = FakeTty()
+    progress = TtyProgress(out, interval=0.25, now=lambda: now[0])
+    progress.line("Reading live state for 3 customers, 0 resellers...")
+    counters = ReadCounters(customers=3)
+    for step in range(10):
+        counters.customers_found = step
+        now[0] = step * 0.1
+        progress.update(counters)
+    progress.finish()
+    text = out.getvalue()
+    assert text.startswith("Reading live state for 3 customers, 0 resellers...\n")
+    assert text.count("\r\x1b[K" + "reading:") == 4  # at 0.0, 0.3, 0.6, 0.9 s
+    assert text.endswith("\r\x1b[K")  # the status line is cleared at the end
+
+
+class Recorder(Progress):
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.lines: list[tuple[str, int]] = []
+        self.updates: list[ReadCounters] = []
+
+    def line(self, text: str) -> None:
+        self.lines.append((text, len(self.emu.call_log())))
+
+    def update(self, counters: ReadCounters) -> None:
+        self.updates.append(ReadCounters(**vars(counters)))
+
+
+def test_first_line_before_any_call_and_counters_reach_the_totals() -> None:
+    gen = generate_partner(250, resellers=12, quotas=30, seed=21)
+    desired = workload.desired_state(gen)
+    clock = VirtualClock()
+    emu = Emulator(clock=clock, state_factory=lambda: gen.state, latency=LatencyModel())
+    creds = DEFAULT_CREDENTIALS
+    client = BssClient(
+        "https://bss.myhuaweicloud.com",
+        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
+        transport=emu.async_transport(),
+        clock=clock,
+    )
+    progress = Recorder(emu)
+    reader = Reader(client, progress=progress)
+
+    async def main() -> None:
+        async with client:
+            await reader.read(desired)
+
+    clock.run(main())
+    assert progress.lines == [("Reading live state for 250 customers, 12 resellers...", 0)]
+    last = progress.updates[-1]
+    assert (last.customers_found, last.resource_lists_done, last.quota_lists_done) == (250, 250, 12)
+    assert last.calls == sum(s.calls for s in client.stats().values())
+    etas = [u.eta_seconds for u in progress.updates if u.eta_seconds is not None]
+    assert etas[0] > etas[len(etas) // 2] > 0  # counts down
