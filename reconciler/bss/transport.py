@@ -8,6 +8,9 @@ messages are built from the method, the path, the status, the error code and the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -33,6 +36,23 @@ from .retry import (
 from .signing import QueryPairs, sign_for
 
 log = get_logger(__name__)
+
+_REQUEST_IDS: ContextVar[list[str] | None] = ContextVar("reconciler_request_ids", default=None)
+
+
+@contextmanager
+def capture_request_ids() -> Iterator[list[str]]:
+    """Collect the ``X-Request-Id`` of every answer received inside the block (this task only).
+
+    The apply journal records which request carried each write; the client's methods return
+    only the parsed body, so the ids travel through a context variable instead.
+    """
+    sink: list[str] = []
+    token = _REQUEST_IDS.set(sink)
+    try:
+        yield sink
+    finally:
+        _REQUEST_IDS.reset(token)
 
 
 class _Attempt:
@@ -93,9 +113,13 @@ class Executor:
         stats = self._limiter.stats_for(op.name)
         for attempt in range(1, self._max_attempts + 1):
             await self._limiter.acquire(op.name)
-            outcome = await self._attempt(
-                op, endpoint, path, credentials=credentials, query=query, payload=payload
-            )
+            sent = self._clock.monotonic()
+            try:
+                outcome = await self._attempt(
+                    op, endpoint, path, credentials=credentials, query=query, payload=payload
+                )
+            finally:
+                self._limiter.observe(op.name, self._clock.monotonic() - sent)
             if not isinstance(outcome, _Attempt):
                 return outcome[0]
             if outcome.failure is Failure.THROTTLED:
@@ -161,6 +185,10 @@ class Executor:
             return _Attempt(classify_exception(exc), cause)
         status = response.status_code
         log.debug("%s %s -> %d", op.method, path, status)
+        sink = _REQUEST_IDS.get()
+        rid = request_id(response.headers)
+        if sink is not None and rid:
+            sink.append(rid)
         if 200 <= status < 300:
             return (self._success(op, path, response),)
         error = api_error(op.method, path, status, response.content, response.headers)

@@ -1,4 +1,5 @@
-"""``emulator`` click group: serve, seed, reset, calls. Mounted as ``reconciler emulator ...``.
+"""``emulator`` click group: serve, seed, reset, calls, assign-manager. Mounted as
+``reconciler emulator ...``.
 
 The state file defaults to ``$RECONCILER_STATE_DIR/emulator-state.json`` (``.reconciler`` in the
 working directory when the variable is unset). Bad input prints one line on stderr and exits 1.
@@ -161,3 +162,22 @@ def calls_command(state_file: Path | None, operation: str | None, as_json: bool)
         status = call["status"] if call["status"] is not None else "dropped"
         click.echo(f"{call['seq']:>6} {call['time']} {call['operation'] or '-'} "
                    f"{call['method']} {call['path']} -> {status}{code}{fault}")  # fmt: skip
+
+
+@emulator.command("assign-manager")
+@click.argument("customer_id")
+@click.argument("manager", required=False)
+@click.option("--none", "remove", is_flag=True, help="Remove the customer's account manager.")
+@_state_option
+def assign_manager_command(
+    customer_id: str, manager: str | None, remove: bool, state_file: Path | None
+) -> None:
+    """Assign MANAGER to CUSTOMER_ID (or --none), as a person would in Partner Center.
+
+    The console action the public API does not offer (REFERENCE section 8); demos and tests use
+    it to play the person who carries out the manual steps of an apply.
+    """
+    if remove == (manager is not None):
+        raise click.UsageError("give either MANAGER or --none")
+    _with_emulator(state_file, lambda emu: emu.set_account_manager(customer_id, manager))
+    click.echo(f"customer {customer_id}: account manager {manager or '(none)'}")

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The README demo, offline against the embedded emulator:
+#   plan -> apply the reviewed plan -> a person does the manual steps -> plan says "No changes."
+# Fails on any unexpected exit code. Run it with `make demo` (or `bash scripts/demo.sh`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export RECONCILER_STATE_DIR="${RECONCILER_STATE_DIR:-.reconciler}"
+unset RECONCILER_ENDPOINT RECONCILER_JOURNAL RECONCILER_CRASH_AT RECONCILER_PROFILE
+MANIFESTS=examples/manifests
+STATE="$RECONCILER_STATE_DIR"
+PLAN="$STATE/demo-plan.json"
+
+section() { printf '\n==> %s\n\n' "$*"; }
+
+# expect CODE COMMAND...: run COMMAND and stop the demo unless it exits with CODE.
+expect() {
+  local want=$1 got=0
+  shift
+  "$@" || got=$?
+  if [ "$got" -ne "$want" ]; then
+    printf '\ndemo: `%s` exited %s, expected %s\n' "$*" "$got" "$want" >&2
+    exit 1
+  fi
+}
+
+section "Reset the embedded emulator to the demo distributor ($STATE)"
+mkdir -p "$STATE"
+rm -f "$STATE/journal.sqlite" "$STATE/journal.sqlite-wal" "$STATE/journal.sqlite-shm" "$PLAN"
+expect 0 reconciler emulator reset --seed examples/emulator-seed.yaml
+
+section "Plan: what would change (saved for review in $PLAN)"
+expect 2 reconciler plan "$MANIFESTS" --detailed-exitcode --out "$PLAN"
+
+section "Apply the reviewed plan: every write journalled, verified, exactly once"
+expect 0 reconciler apply --plan "$PLAN" --report "$STATE/demo-report.json" \
+  --manual-steps "$STATE/demo-manual-steps.md"
+
+section "A person does the manual steps in Partner Center (played on the emulator)"
+expect 2 reconciler plan "$MANIFESTS" --detailed-exitcode --format json --out "$PLAN" >/dev/null
+python - "$PLAN" <<'PY' | while read -r customer manager; do
+import json
+import sys
+
+for change in json.load(open(sys.argv[1], encoding="utf-8"))["changes"]:
+    if change["kind"] == "account-manager":
+        print(change["key"].split("/", 1)[1], change["after"]["account_manager"] or "--none")
+PY
+  expect 0 reconciler emulator assign-manager "$customer" "$manager"
+done
+
+section "Plan again: nothing left to do"
+expect 0 reconciler plan "$MANIFESTS" --detailed-exitcode
