@@ -121,10 +121,13 @@ def main(debug: bool) -> None:
 
 def _mount_commands() -> None:
     """Each command lives in its own module under reconciler/commands/."""
+    from reconciler.commands.apply import apply, journal, unlock
+    from reconciler.commands.drift import drift
+    from reconciler.commands.export import export
     from reconciler.commands.plan import plan, validate
     from reconciler.emulator.cli import emulator
 
-    for command in (validate, plan, emulator):
+    for command in (validate, plan, apply, journal, unlock, drift, export, emulator):
         main.add_command(command)
 
 

@@ -91,12 +91,15 @@ def plan(
       reconciler plan manifests/ --format markdown --out plan.json > plan.md
       reconciler plan manifests/ --allow max-issue-per-run
     """
+    from reconciler.progress import tty_progress
     from reconciler.workflow import compute_plan, write_plan
 
-    result = compute_plan(paths, endpoint=endpoint, profile=profile, allow=allow)
+    result = compute_plan(
+        paths, endpoint=endpoint, profile=profile, allow=allow, progress=tty_progress(sys.stderr)
+    )
     click.echo(render(result, fmt), nl=False)
     if out is not None:
-        write_plan(result, out)
+        write_plan(result, out, manifest_paths=paths)
     if result.blocked:
         sys.exit(EXIT_BLOCKED)
     sys.exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)

@@ -134,18 +134,21 @@ def test_quota_targets(state: DesiredState) -> None:
             ResellerRef(None, "tianfu-cloud", at(rq, 11, 17)),
             Decimal("40000.00"),
             at(rq, 12, 16),
+            quota_source=at(rq, 9, 21),
         ),
         QuotaTarget(
             "2025063010300118",
             ResellerRef(RESELLER_ID, None, at(rq, 13, 19)),
             Decimal("18500.00"),
             at(rq, 14, 16),
+            quota_source=at(rq, 9, 21),
         ),
         QuotaTarget(
             "2025063010300118",
             ResellerRef(None, "pengcheng-cloud", at(rq, 15, 17)),
             Decimal("0.00"),
             at(rq, 16, 16),
+            quota_source=at(rq, 9, 21),
         ),
     )
     assert all(q.balance.as_tuple().exponent == -2 for q in state.quotas)
