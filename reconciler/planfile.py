@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler.difference import differences
 from reconciler.errors import ConfigError, StalePlanError
 from reconciler.plan import FORMAT_VERSION, fingerprint
 
@@ -73,6 +74,9 @@ class SavedPlan:
     def changes(self) -> dict[str, tuple[str, str]]:
         return {c["key"]: (c["action"], c["fingerprint"]) for c in self.data["changes"]}
 
+    def befores(self) -> dict[str, Any]:
+        return {c["key"]: c.get("before") for c in self.data["changes"]}
+
     def check_static(self, manifest_checksum: str, now: float) -> None:
         """What can be checked without reading the API: integrity, expiry, manifests."""
         problems = []
@@ -100,6 +104,8 @@ class SavedPlan:
                 )
         saved = self.changes()
         now = {c.key: (c.action, c.fingerprint) for c in fresh.changes}
+        befores = self.befores()
+        fresh_befores = {c.key: dict(c.before) for c in fresh.changes}
         for key in sorted(set(saved) | set(now)):
             if key not in now:
                 problems.append(f"{key}: no longer needed (live state changed since the plan)")
@@ -108,7 +114,11 @@ class SavedPlan:
             elif saved[key][0] != now[key][0]:
                 problems.append(f"{key}: now {now[key][0]}, the plan says {saved[key][0]}")
             elif saved[key][1] != now[key][1]:
-                problems.append(f"{key}: the live object changed since the plan was made")
+                moved = differences(befores.get(key), fresh_befores[key])
+                detail = "; ".join(moved) if moved else "its fingerprint changed"
+                problems.append(
+                    f"{key}: the live object changed since the plan was made ({detail})"
+                )
         self._raise(problems)
 
     def _raise(self, problems: list[str]) -> None:

@@ -55,7 +55,11 @@ def _tamper(env: Env) -> None:
 @pytest.mark.parametrize(
     ("spoil", "says"),
     [
-        (_drift_live, f"reseller-quota/{MAIN}/{TIANFU}: the live object changed since the plan"),
+        (
+            _drift_live,
+            f"reseller-quota/{MAIN}/{TIANFU}: "
+            "the live object changed since the plan was made (balance: '30000.00' -> '29900.00')",
+        ),
         (_edit_manifests, "the manifests changed since the plan was made"),
         (_expire, "the plan expired at 2020-01-01T00:00:00Z"),
         (_tamper, "the file was modified after it was saved"),
