@@ -7,6 +7,7 @@
     ├── ManifestError                    one or more manifest problems, each with file:line:col
     ├── ApiError                         the partner API answered with an error
     │   ├── AuthError                    401 / 403 (bad signature, clock skew, wrong identity)
+    │   │   └── AgencyDeniedError        IAM refused a customer's temporary credentials
     │   ├── ThrottledError               429 APIG.0308 / CBC.0250 after retries ran out
     │   └── ServerError                  5xx after retries ran out (reads only)
     ├── TransportError                   no usable answer (connection refused, timeout on a read)
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -106,6 +108,29 @@ class ApiError(ReconcilerError):
 
 class AuthError(ApiError):
     """401 or 403: the signature, the clock, or the identity was not accepted."""
+
+
+class AgencyDeniedError(AuthError):
+    """IAM refused temporary credentials for a customer through the partner's agency (403).
+
+    Either the customer has not granted the agency (or the name is wrong), or the partner
+    credentials in use may not assume agencies (e.g. a read-only operator). IAM's own words are
+    in ``iam_message``; the two cases cannot be told apart from the answer alone.
+    """
+
+    def __init__(self, *, customer_id: str, agency: str, iam_message: str, **kw: Any) -> None:
+        self.customer_id = customer_id
+        self.agency = agency
+        self.iam_message = iam_message
+        super().__init__(
+            error_msg=(
+                f"IAM refused temporary credentials for customer {customer_id} through the "
+                f"agency {agency!r}: the customer has not granted it to this partner (or the name "
+                "is wrong), or these credentials may not assume agencies. "
+                f"IAM said: {iam_message}"
+            ),
+            **kw,
+        )
 
 
 class ThrottledError(ApiError):

@@ -16,7 +16,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from reconciler import __version__
-from reconciler.errors import ApiError, AuthError, ConfigError, ManifestError, ManifestProblem
+from reconciler.errors import (
+    AgencyDeniedError,
+    ApiError,
+    AuthError,
+    ConfigError,
+    ManifestError,
+    ManifestProblem,
+)
 from reconciler.guards import evaluate
 from reconciler.kinds import account_managers, auto_renew, reseller_quota
 from reconciler.kinds.base import KindResult, LiveState
@@ -223,12 +230,16 @@ async def agency_problem(client: BssClient, customer_id: str, agency: str) -> st
     """Why the customer's temporary credentials cannot be had, or ``None`` when they can."""
     try:
         await client.customer_credentials(customer_id)
-    except AuthError as err:
+    except AgencyDeniedError as err:
         return (
-            f"the customer has not granted the agency {agency!r} to this partner "
-            f"(IAM answered {err.status} {err.error_code}); ask them to authorise it, or "
-            "leave this customer out of the AutoRenew manifests"
+            f"IAM refused the customer's temporary credentials through the agency {agency!r} "
+            f"({err.status} {err.error_code}: {err.iam_message}). Either the customer has not "
+            "granted this agency to the partner (ask them to authorise it, or leave them out of "
+            "the AutoRenew manifests), or the credentials running the plan may not assume "
+            "agencies (plan with credentials that may)"
         )
+    except AuthError as err:
+        return f"customer credentials could not be obtained: {err}"
     except (ApiError, ConfigError) as err:
         return f"customer credentials could not be obtained: {err}"
     return None

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.emulator.clock import Clock
-from reconciler.errors import ApiError, AuthError, ConfigError
+from reconciler.errors import AgencyDeniedError, ApiError, AuthError, ConfigError
 
 from .credentials import Credentials, Secret
 from .operations import IAM_SECURITY_TOKENS
@@ -169,16 +169,14 @@ class CustomerCredentials:
         except AuthError as exc:
             if exc.status != 403:
                 raise
-            raise AuthError(
+            raise AgencyDeniedError(
+                customer_id=customer_id,
+                agency=agency,
+                iam_message=exc.error_msg,
                 method=exc.method,
                 path=exc.path,
                 status=exc.status,
                 error_code=exc.error_code,
-                error_msg=(
-                    f"customer {customer_id} has not granted the agency {agency!r} to this partner "
-                    "(or the agency name is wrong); ask the customer to authorise the partner in "
-                    f"Partner Center. IAM said: {exc.error_msg}"
-                ),
                 request_id=exc.request_id,
             ) from None
         return self._parse(customer_id, data)

@@ -134,7 +134,10 @@ def test_agency_not_granted_is_a_clear_auth_error_and_asked_once():
     results = clock.run(main())
     assert all(isinstance(r, AuthError) for r in results)
     message = str(results[0])
-    assert "customer cust-9 has not granted the agency 'partner-agency' to this partner" in message
+    assert (
+        "for customer cust-9 through the agency 'partner-agency': the customer has not granted it"
+        in message
+    )
     assert message.startswith("POST /v3.0/OS-CREDENTIAL/securitytokens -> 403 403:")
     assert len(fake.calls(IAM_PATH)) == 1
     assert fake.calls(AUTORENEW.format("r1")) == []

@@ -321,7 +321,10 @@ def test_customer_without_the_agency(
         contract.call(lambda c: c.auto_renewal_resources(customer_id, resource_id))
     error = info.value
     assert (error.status, error.error_code) == (403, "IAM.0002")
-    assert f"customer {customer_id} has not granted the agency {AGENCY!r}" in str(error)
+    assert (
+        f"IAM refused temporary credentials for customer {customer_id} "
+        f"through the agency {AGENCY!r}" in str(error)
+    )
     (iam,) = contract.control.calls()  # IAM refused; no BSS call was attempted
     assert (iam["operation"], iam["status"]) == ("iam_create_temporary_access_key", 403)
 

@@ -113,7 +113,7 @@ def test_customer_without_the_agency_cannot_be_healed(env: Env) -> None:
 
     item = by_subject(data, "xinghe-web-01")
     assert (item["healable"], item["heal"]) == (False, "none")
-    assert "has not granted the agency" in item["reason"]
+    assert "has not granted this agency" in item["reason"]
 
 
 def test_drift_is_the_plan_seen_from_the_other_side(env: Env) -> None:

@@ -31,7 +31,10 @@ def test_examples_plan_shows_every_kind(env: Env) -> None:
     assert "- disable         haina-datasets" in out
     assert "! manual          huaxia-edu" in out
     assert "Choose 'Assign Account Manager', select wang.fang and confirm." in out
-    assert "has not granted the agency 'demo_distributor_platform'" in out
+    assert (
+        "IAM refused the customer's temporary credentials through the agency "
+        "'demo_distributor_platform'" in out
+    )
     assert "the resource is expired" in out
     assert out.rstrip().endswith(
         "Plan: 11 changes (1 disable, 3 enable, 3 issue, 1 reclaim-reissue, 3 manual); "
