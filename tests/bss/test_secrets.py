@@ -30,6 +30,7 @@ def _request() -> httpx.Request:
 
 def test_canaries_never_leak(caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="reconciler")  # a CLI test may have raised it
     clock = VirtualClock()
     fake = FakeBss(clock)
     iam = {
