@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
 from reconciler.guards import evaluate
-from reconciler.kinds import account_managers, auto_renew, reseller_quota
-from reconciler.kinds.base import KindResult, LiveState
+from reconciler.kinds import auto_renew, reseller_quota
+from reconciler.kinds.base import LiveState
 from reconciler.plan import (
     KIND_ORDER,
     ZERO,
@@ -46,8 +46,7 @@ from reconciler.plan import (
     fmt_money,
     money,
 )
-from reconciler.planner import PlanContext, check_agencies, iso, scope_dict, scoped
-from reconciler.reader import Reader
+from reconciler.planner import PlanContext, diff_kinds, iso, read_live, scope_dict, scoped
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
@@ -220,16 +219,9 @@ async def detect(
 ) -> DriftReport:
     """Read, diff, classify. Raises only for errors that stop the reading itself."""
     desired = scoped(desired)
-    reader = Reader(client)
-    live = await reader.read(desired)
+    live, problems = await read_live(desired, client)
     found, _ = auto_renew.candidates(desired, live)
-    await check_agencies(client, auto_renew.customers_needing_agency(found), live, desired)
-    results: dict[str, KindResult] = {
-        reseller_quota.KIND: reseller_quota.diff(desired, live),
-        auto_renew.KIND: auto_renew.diff(desired, live),
-        account_managers.KIND: account_managers.diff(_managers_known(desired), live),
-    }
-    problems = list(reader.problems)
+    results = diff_kinds(_managers_known(desired), live)
     for result in results.values():
         problems += result.problems
     changes = sorted((c for r in results.values() for c in r.changes), key=Change.sort_key)

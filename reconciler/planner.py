@@ -64,13 +64,22 @@ async def build_plan(
     its resources are read, alongside the remaining reads, not after them.
     """
     desired = scoped(desired)
+    live, problems = await read_live(desired, client, progress=progress)
+    return assemble_plan(desired, live, problems, ctx, clock.time())
+
+
+async def read_live(
+    desired: DesiredState, client: BssClient, *, progress: Progress | None = None
+) -> tuple[LiveState, list[ManifestProblem]]:
+    """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
+    and the agency of every customer with an auto-renew change; plus the reader's problems."""
     reader = Reader(client, progress=progress)
     agencies = _AgencyChecks(client, desired, reader)
     live = await reader.read(desired, on_resources=agencies.consider)
     found, _ = auto_renew.candidates(desired, live)
     missing = auto_renew.customers_needing_agency(found) - live.agency.keys()
     await check_agencies(client, missing, live, desired)
-    return assemble_plan(desired, live, reader.problems, ctx, clock.time())
+    return live, reader.problems
 
 
 def assemble_plan(
@@ -99,6 +108,15 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def diff_kinds(desired: DesiredState, live: LiveState) -> dict[str, KindResult]:
+    """Every kind's changes, notices and problems against ``live`` (pure)."""
+    return {
+        reseller_quota.KIND: reseller_quota.diff(desired, live),
+        auto_renew.KIND: auto_renew.diff(desired, live),
+        account_managers.KIND: account_managers.diff(desired, live),
+    }
+
+
 def _assemble(
     desired: DesiredState,
     live: LiveState,
@@ -106,11 +124,7 @@ def _assemble(
     ctx: PlanContext,
     now: float,
 ) -> Plan:
-    results: dict[str, KindResult] = {
-        reseller_quota.KIND: reseller_quota.diff(desired, live),
-        auto_renew.KIND: auto_renew.diff(desired, live),
-        account_managers.KIND: account_managers.diff(desired, live),
-    }
+    results = diff_kinds(desired, live)
     problems = list(read_problems)
     for result in results.values():
         problems += result.problems
