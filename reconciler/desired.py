@@ -219,7 +219,7 @@ class DesiredState:
 
 def load_desired(paths: Sequence[str | Path], *, limits: Limits | None = None) -> DesiredState:
     """Load, validate and build; raises :class:`ManifestError` with every problem found."""
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _load_desired(paths, limits)
 
 
@@ -238,9 +238,10 @@ def _load_desired(paths: Sequence[str | Path], limits: Limits | None) -> Desired
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Loading builds millions of small acyclic objects; full cyclic collections over them
-    cost a third of the time on large manifests, and reference counting frees them anyway."""
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around work that builds millions of small acyclic
+    objects (loading large manifests, diffing large states): full collections over them would
+    cost about a third of the time, and reference counting frees them anyway."""
     enabled = gc.isenabled()
     gc.disable()
     try:

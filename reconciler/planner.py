@@ -8,14 +8,13 @@ evaluate the guards, and return the plan in canonical order. Nothing here writes
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from reconciler import __version__
+from reconciler.desired import cyclic_gc_paused
 from reconciler.errors import (
     AgencyDeniedError,
     ApiError,
@@ -92,20 +91,6 @@ def assemble_plan(
     """Diff every kind against ``live``, check problems and guards, order the plan (no I/O)."""
     with cyclic_gc_paused():
         return _assemble(desired, live, read_problems, ctx, now)
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """The diff makes hundreds of thousands of small acyclic objects next to a live state of
-    millions: full cyclic collections over them would cost a third of the diff's time, and
-    reference counting frees them anyway."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def diff_kinds(desired: DesiredState, live: LiveState) -> dict[str, KindResult]:

@@ -99,12 +99,15 @@ def summary_line(plan: Plan) -> str:
     )
 
 
+def styler(colour: bool) -> Callable[[str, str], str]:
+    """``style(text, mark)``: the mark's colour on a terminal, plain text otherwise."""
+    if colour:
+        return lambda text, mark: click.style(text, fg=COLOURS.get(mark))
+    return lambda text, _mark: text
+
+
 def render_text(plan: Plan, *, colour: bool = False) -> str:
-    style: Callable[[str, str], str] = (
-        (lambda text, mark: click.style(text, fg=COLOURS.get(mark)))
-        if colour
-        else (lambda t, _m: t)
-    )
+    style = styler(colour)
     lines = [
         f"Plan for partner {plan.partner_id} at {plan.endpoint}",
         f"Manifests {plan.manifest_checksum}; plan {plan.checksum}; valid until {plan.expires_at}",

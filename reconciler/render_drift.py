@@ -9,14 +9,12 @@ hidden line the workflow finds the issue by, and stays under
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-import click
 
 from reconciler.drift import HEAL_APPLY, HEAL_MANUAL, DriftItem, DriftReport
 from reconciler.plan import KIND_ORDER, ZERO
-from reconciler.render import MARKDOWN_LIMIT, TITLES, amount, annotation
+from reconciler.render import MARKDOWN_LIMIT, TITLES, amount, annotation, styler
 
 DRIFT_MARKER = "<!-- partner-reconciler:drift -->"
 MARKS = {HEAL_APPLY: "~", HEAL_MANUAL: "!"}  # anything else: "x", cannot be healed
@@ -75,11 +73,7 @@ def summary_line(report: DriftReport) -> str:
 
 
 def render_text(report: DriftReport, *, colour: bool = False) -> str:
-    style: Callable[[str, str], str] = (
-        (lambda text, mark: click.style(text, fg=COLOURS.get(mark)))
-        if colour
-        else (lambda t, _m: t)
-    )
+    style = styler(colour)
     lines = [
         f"Drift for partner {report.partner_id} at {report.endpoint}",
         f"Manifests {report.manifest_checksum}; checked {report.created_at}",
