@@ -197,7 +197,13 @@ def _open_journal(journal_file: Path | None) -> Any:
 
 @click.group("journal")
 def journal() -> None:
-    """Inspect the apply journal, and settle an operation by hand."""
+    """Inspect the apply journal, and settle an operation by hand.
+
+    \b
+    Examples:
+      reconciler journal list --open
+      reconciler journal settle op-3f9a1c2b7d4e --committed
+    """
 
 
 @journal.command("list")

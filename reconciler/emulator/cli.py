@@ -61,7 +61,18 @@ _state_option = click.option(
 
 @click.group("emulator")
 def emulator() -> None:
-    """Run and manage the local emulator of the Huawei Cloud partner API."""
+    """Run and manage the local emulator of the Huawei Cloud partner API.
+
+    Without --endpoint every reconciler command uses the embedded emulator, whose state is in
+    $RECONCILER_STATE_DIR/emulator-state.json (default .reconciler/). See
+    reconciler/emulator/README.md for the seed format, control plane and faults.
+
+    \b
+    Examples:
+      reconciler emulator reset --seed examples/emulator-seed.yaml
+      reconciler emulator serve --port 8765
+      reconciler emulator calls --operation update_coupon_quotas
+    """
 
 
 @emulator.command("serve")
@@ -95,7 +106,17 @@ def serve_command(
     domain_id: str | None,
     rate_limit: float,
 ) -> None:
-    """Serve the emulator over HTTP until interrupted."""
+    """Serve the emulator over HTTP until interrupted.
+
+    Default credentials: AK HPUAEMUPARTNER000001 with the SK in reconciler/emulator/README.md
+    (never use them anywhere else).
+
+    \b
+    Examples:
+      reconciler emulator serve
+      reconciler emulator serve --port 0 --state /tmp/emu.json --seed examples/emulator-seed.yaml
+      reconciler emulator serve --ak MYTESTAK --sk my-test-sk --rate-limit 0
+    """
     from reconciler.emulator import seed as seeds
     from reconciler.emulator.server import serve
 
@@ -126,7 +147,12 @@ def _with_emulator(state_file: Path | None, action: Callable[[Any], None]) -> No
 @click.argument("seed_file", type=click.Path(dir_okay=False, path_type=Path))
 @_state_option
 def seed_command(seed_file: Path, state_file: Path | None) -> None:
-    """Replace the emulator state with SEED_FILE (YAML or JSON)."""
+    """Replace the emulator state with SEED_FILE (YAML or JSON).
+
+    \b
+    Example:
+      reconciler emulator seed examples/emulator-seed.yaml
+    """
     _with_emulator(state_file, lambda emu: emu.load_seed(seed_file))
     click.echo(f"seeded {state_file or default_state_path()} from {seed_file}")
 
@@ -140,7 +166,12 @@ def seed_command(seed_file: Path, state_file: Path | None) -> None:
     help="Seed to apply after clearing (default: the partner only, no data).",
 )
 def reset_command(state_file: Path | None, seed_file: Path | None) -> None:
-    """Clear the emulator state."""
+    """Clear the emulator state (and apply --seed FILE if given).
+
+    \b
+    Example:
+      reconciler emulator reset --seed examples/emulator-seed.yaml
+    """
     _with_emulator(state_file, lambda emu: emu.reset(seed_file))
     click.echo(f"reset {state_file or default_state_path()}")
 
@@ -150,7 +181,13 @@ def reset_command(state_file: Path | None, seed_file: Path | None) -> None:
 @click.option("--operation", help="Only calls of this operation (e.g. update_coupon_quotas).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def calls_command(state_file: Path | None, operation: str | None, as_json: bool) -> None:
-    """Show the emulator's call log."""
+    """Show the emulator's call log.
+
+    \b
+    Examples:
+      reconciler emulator calls
+      reconciler emulator calls --operation reclaim_coupon_quotas --json
+    """
     found: list[dict[str, Any]] = []
     _with_emulator(state_file, lambda emu: found.extend(emu.call_log(operation)))
     for call in found:
