@@ -213,6 +213,11 @@ def assign_manager_command(
 
     The console action the public API does not offer (REFERENCE section 8); demos and tests use
     it to play the person who carries out the manual steps of an apply.
+
+    \b
+    Examples:
+      reconciler emulator assign-manager 8b465a3f89f3c847bf335bcbb874b004 wang.fang
+      reconciler emulator assign-manager 9e52d0fb25418c4642ffe89f2e73dbaf --none
     """
     if remove == (manager is not None):
         raise click.UsageError("give either MANAGER or --none")
