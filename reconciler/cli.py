@@ -92,6 +92,17 @@ def endpoint_options(fn: F) -> F:
     return fn
 
 
+def agency_check_option(fn: F) -> F:
+    return click.option(
+        "--skip-agency-check",
+        is_flag=True,
+        envvar="RECONCILER_SKIP_AGENCY_CHECK",
+        help="Do not ask IAM whether customers granted the agency (for credentials that may not "
+        "assume agencies, e.g. read-only ones): auto-renew changes are planned with a note, and "
+        "apply checks the agency. Env: RECONCILER_SKIP_AGENCY_CHECK=1.",
+    )(fn)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
 @click.option("--debug", is_flag=True, help="Log every API call to stderr (never secrets).")

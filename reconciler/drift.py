@@ -219,7 +219,7 @@ async def detect(
 ) -> DriftReport:
     """Read, diff, classify. Raises only for errors that stop the reading itself."""
     desired = scoped(desired)
-    live, problems = await read_live(desired, client)
+    live, problems = await read_live(desired, client, verify_agencies=ctx.verify_agencies)
     found, _ = auto_renew.candidates(desired, live)
     results = diff_kinds(_managers_known(desired), live)
     for result in results.values():
@@ -249,6 +249,7 @@ def detect_drift(
     endpoint: str | None = None,
     profile: str | None = None,
     clock: Clock | None = None,
+    verify_agencies: bool = True,
 ) -> DriftReport:
     """Load the manifests, connect and :func:`detect` (the ``reconciler drift`` command)."""
     from reconciler.connect import connect, resolve_target
@@ -261,7 +262,11 @@ def detect_drift(
     async def run() -> DriftReport:
         target = resolve_target(endpoint, profile or desired.settings.endpoint_profile)
         async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
-            ctx = PlanContext(endpoint=target.label, partner_id=conn.partner_id)
+            ctx = PlanContext(
+                endpoint=target.label,
+                partner_id=conn.partner_id,
+                verify_agencies=verify_agencies,
+            )
             return await detect(desired, conn.client, ctx, clock)
 
     return asyncio.run(run())

@@ -27,10 +27,16 @@ async def plan_async(
     allow: Sequence[str],
     clock: Clock,
     progress: Progress | None = None,
+    verify_agencies: bool = True,
 ) -> Plan:
     target = resolve_target(endpoint, profile or desired.settings.endpoint_profile)
     async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
-        ctx = PlanContext(endpoint=target.label, partner_id=conn.partner_id, allow=tuple(allow))
+        ctx = PlanContext(
+            endpoint=target.label,
+            partner_id=conn.partner_id,
+            allow=tuple(allow),
+            verify_agencies=verify_agencies,
+        )
         return await build_plan(desired, conn.client, ctx, clock, progress=progress)
 
 
@@ -42,6 +48,7 @@ def compute_plan(
     allow: Sequence[str] = (),
     clock: Clock | None = None,
     progress: Progress | None = None,
+    verify_agencies: bool = True,
 ) -> Plan:
     """Load, connect, plan. ``progress`` (a terminal's) hears what is going on as it happens."""
     if progress is not None:
@@ -55,6 +62,7 @@ def compute_plan(
             allow=allow,
             clock=clock or SystemClock(),
             progress=progress,
+            verify_agencies=verify_agencies,
         )
     )
 

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import FORMATS, endpoint_options, handle_errors, use_colour
+from reconciler.cli import (
+    FORMATS,
+    agency_check_option,
+    endpoint_options,
+    handle_errors,
+    use_colour,
+)
 from reconciler.errors import EXIT_CHANGES, EXIT_OK
 
 
@@ -28,12 +34,14 @@ from reconciler.errors import EXIT_CHANGES, EXIT_OK
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also save the report as JSON (schemas/drift.schema.json).",
 )
+@agency_check_option
 @endpoint_options
 @handle_errors
 def drift(
     paths: Sequence[Path],
     fmt: str,
     out: Path | None,
+    skip_agency_check: bool,
     endpoint: str | None,
     profile: str | None,
 ) -> None:
@@ -56,7 +64,9 @@ def drift(
     from reconciler import render_drift as r
     from reconciler.drift import detect_drift
 
-    report = detect_drift(paths, endpoint=endpoint, profile=profile)
+    report = detect_drift(
+        paths, endpoint=endpoint, profile=profile, verify_agencies=not skip_agency_check
+    )
     if fmt == "json":
         text = r.render_json(report)
     elif fmt == "markdown":

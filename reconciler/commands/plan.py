@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from reconciler.cli import FORMATS, GUARD_NAMES, endpoint_options, handle_errors, use_colour
+from reconciler.cli import (
+    FORMATS,
+    GUARD_NAMES,
+    agency_check_option,
+    endpoint_options,
+    handle_errors,
+    use_colour,
+)
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
 
 
@@ -67,6 +74,7 @@ def validate(paths: Sequence[Path], fmt: str) -> None:
     metavar="GUARD",
     help=f"Let a tripped guard pass: {', '.join(GUARD_NAMES)}. Repeatable.",
 )
+@agency_check_option
 @endpoint_options
 @handle_errors
 def plan(
@@ -75,6 +83,7 @@ def plan(
     out: Path | None,
     detailed_exitcode: bool,
     allow: Sequence[str],
+    skip_agency_check: bool,
     endpoint: str | None,
     profile: str | None,
 ) -> None:
@@ -90,12 +99,18 @@ def plan(
       reconciler plan manifests/ --format json --out plan.json
       reconciler plan manifests/ --format markdown --out plan.json > plan.md
       reconciler plan manifests/ --allow max-issue-per-run
+      reconciler plan manifests/ --skip-agency-check     # read-only credentials
     """
     from reconciler.progress import tty_progress
     from reconciler.workflow import compute_plan, write_plan
 
     result = compute_plan(
-        paths, endpoint=endpoint, profile=profile, allow=allow, progress=tty_progress(sys.stderr)
+        paths,
+        endpoint=endpoint,
+        profile=profile,
+        allow=allow,
+        progress=tty_progress(sys.stderr),
+        verify_agencies=not skip_agency_check,
     )
     click.echo(render(result, fmt), nl=False)
     if out is not None:

@@ -106,7 +106,7 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
                 )
             )
         else:
-            result.changes.append(_change(cand))
+            result.changes.append(_change(cand, live.agency_verified))
     return result
 
 
@@ -157,7 +157,13 @@ def live_object(res: Resource) -> dict[str, object]:
     }
 
 
-def _change(cand: Candidate) -> Change:
+UNVERIFIED_NOTE = (
+    "agency not verified (planned with --skip-agency-check): apply checks it, and refuses a "
+    "saved plan if the customer has not granted it"
+)
+
+
+def _change(cand: Candidate, agency_verified: bool = True) -> Change:
     res, rule = cand.resource, cand.rule
     path = AUTORENEW_PATH.format(resource_id=res.resource_id)
     after: dict[str, object] = {"auto_renew": cand.enabled}
@@ -182,5 +188,8 @@ def _change(cand: Candidate) -> Change:
         calls=(call,),
         source=cand.source,
         fingerprint=fingerprint(live_object(res)),
-        notes=(f"expires {res.expire_time}",) if res.expire_time else (),
+        notes=(
+            *((f"expires {res.expire_time}",) if res.expire_time else ()),
+            *(() if agency_verified else (UNVERIFIED_NOTE,)),
+        ),
     )

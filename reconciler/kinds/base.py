@@ -32,6 +32,8 @@ class LiveState:
     distributor_quotas: dict[str, CouponQuota] = field(default_factory=dict)
     #: customer id -> None when the agency is granted, else the reason it cannot be used
     agency: dict[str, str | None] = field(default_factory=dict)
+    #: False when the plan was made without asking IAM (``--skip-agency-check``)
+    agency_verified: bool = True
     #: account managers seen on any customer or reseller read
     managers_seen: set[str] = field(default_factory=set)
     #: reference text -> resolved id, filled by the reader

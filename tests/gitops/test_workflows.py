@@ -287,12 +287,26 @@ def test_plan_and_drift_prefer_read_only_keys(name: str) -> None:
                 assert f"secrets.{var}_READONLY || secrets.{var} " in value
 
 
-def test_apply_plans_with_read_only_keys_and_writes_with_the_write_pair() -> None:
+def test_apply_plans_and_writes_with_the_write_pair() -> None:
+    """The reviewed plan must check agencies as apply will, or apply would find it stale."""
     wf = workflow("apply.yml")
-    plan_env = [s.get("env", {}) for s in wf["jobs"]["plan"]["steps"]]
-    assert any("_READONLY ||" in str(e) for e in plan_env)
-    apply_env = [s.get("env", {}) for s in wf["jobs"]["apply"]["steps"]]
-    assert not any("_READONLY" in str(e) for e in apply_env)
+    for job in ("plan", "apply"):
+        envs = [s.get("env", {}) for s in wf["jobs"][job]["steps"]]
+        assert any("secrets.HUAWEICLOUD_SDK_AK }}" in str(e) for e in envs), job
+        assert not any("_READONLY" in str(e) for e in envs), job
+
+
+@pytest.mark.parametrize("name", ["plan.yml", "drift.yml"])
+def test_read_only_keys_skip_the_agency_check(name: str) -> None:
+    steps = [s for job in workflow(name)["jobs"].values() for s in job["steps"]]
+    readonly = [
+        s
+        for s in steps
+        if "_READONLY ||" in str(s.get("env", {})) and "reconciler " in s.get("run", "")
+    ]
+    assert readonly
+    for step in readonly:
+        assert "RECONCILER_SKIP_AGENCY_CHECK" in step["env"], step.get("name")
 
 
 @pytest.mark.parametrize("name", ["plan.yml", "apply.yml", "drift.yml"])
