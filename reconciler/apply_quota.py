@@ -26,7 +26,7 @@ from reconciler.bss.queries import MAX_ISSUE_RESELLERS, MAX_RECLAIM_QUOTAS
 from reconciler.journal import ItemOutcome, ItemSpec, OpSpec, iso, new_id
 from reconciler.kinds.reseller_quota import live_balance, live_object
 from reconciler.plan import ZERO, fingerprint, fmt_money, money
-from reconciler.reader import pool_map, workers_for
+from reconciler.pools import pool_map, workers_for
 from reconciler.render import amount as fmt_amount
 from reconciler.settle import ISSUE, RECLAIM, SKEW, settle_operation
 

@@ -16,7 +16,7 @@ from reconciler.apply_ops import ExecContext, Sent, journalled
 from reconciler.journal import ItemOutcome, ItemSpec, OpSpec
 from reconciler.kinds.auto_renew import live_object
 from reconciler.plan import fingerprint
-from reconciler.reader import pool_map, workers_for
+from reconciler.pools import pool_map, workers_for
 from reconciler.settle import RENEW_OFF, RENEW_ON, settle_operation
 
 if TYPE_CHECKING:

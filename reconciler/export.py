@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ConfigError
-from reconciler.reader import PAGE, QUOTA_IDS_PER_CALL, pool_map, workers_for
+from reconciler.pools import pool_map, workers_for
+from reconciler.reader import PAGE, QUOTA_IDS_PER_CALL
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient

@@ -27,8 +27,9 @@ from reconciler.guards import evaluate
 from reconciler.kinds import account_managers, auto_renew, reseller_quota
 from reconciler.kinds.base import KindResult, LiveState
 from reconciler.plan import Plan, make_plan
+from reconciler.pools import pool_map, workers_for
 from reconciler.progress import Progress
-from reconciler.reader import Reader, pool_map, workers_for
+from reconciler.reader import Reader
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient

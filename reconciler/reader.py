@@ -40,21 +40,32 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.bss import queries as q
 from reconciler.bss.redact import get_logger
-from reconciler.errors import ManifestProblem, SourcePosition
+from reconciler.errors import ManifestProblem
 from reconciler.kinds.base import LiveState
+from reconciler.pools import ApiPool, Job
 from reconciler.progress import Progress, ReadCounters
+from reconciler.references import (
+    Directory,
+    Fetch,
+    Key,
+    Listing,
+    Ref,
+    RefIndex,
+    customer_refs,
+    lookup,
+    reseller_refs,
+    unique,
+)
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner, IssuedQuota, Page, Resource
-    from reconciler.desired import CustomerRef, DesiredState, ResellerRef
+    from reconciler.desired import DesiredState
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -65,12 +76,6 @@ RESOURCE_PAGE = q.MAX_RESOURCE_PAGE
 ISSUED_PAGE = 100
 #: Fewer references than this are always resolved one by one, without a probe page.
 PROBE_THRESHOLD = 4
-#: Seconds a call is assumed to take before the API has answered once.
-LATENCY_ALLOWANCE = 1.0
-#: Margin on the slowest recent answer when sizing a pool.
-HEADROOM = 1.25
-#: Never more workers than this on one API, however slow it gets.
-MAX_WORKERS = 256
 QUOTA_IDS_PER_CALL = 50
 #: A listing whose total moved between its pages is read again at most this many times.
 REREADS = 2
@@ -80,178 +85,6 @@ LIST_RESELLERS = "list_indirect_partners"
 LIST_RESOURCES = "list_pay_per_use_customer_resources"
 LIST_ISSUED = "list_issued_coupon_quotas"
 LIST_QUOTAS = "list_quota_coupons"
-
-Key = tuple[str | None, str | None]
-Job = Callable[[], Awaitable[None]]
-
-
-def workers_for(rate: float, latency: float = LATENCY_ALLOWANCE) -> int:
-    """Little's law: ``rate x latency`` calls in flight, plus one waiting for the next slot."""
-    return max(2, min(MAX_WORKERS, math.ceil(rate * latency) + 1))
-
-
-async def pool_map(items: Iterable[T], fn: Callable[[T], Awaitable[R]], workers: int) -> list[R]:
-    """``fn`` over ``items`` with at most ``workers`` in flight; results in input order."""
-    todo = list(enumerate(items))
-    results: list[R | None] = [None] * len(todo)
-    it = iter(todo)
-
-    async def worker() -> None:
-        for index, item in it:
-            results[index] = await fn(item)
-
-    await asyncio.gather(*(worker() for _ in range(max(1, min(workers, len(todo))))))
-    return results  # type: ignore[return-value]
-
-
-class ApiPool:
-    """Runs jobs (each making calls to one API) with enough workers to keep its pacer busy.
-
-    Workers are started as jobs arrive, up to :meth:`target`, and stop when the queue is empty.
-    ``urgent`` jobs (the further pages of a listing already started) go before the others.
-    """
-
-    def __init__(self, client: BssClient, api: str, fail: Callable[[BaseException], None]) -> None:
-        self.client = client
-        self.api = api
-        self.rate = client.rate_for(api)
-        self._fail = fail
-        self._urgent: deque[Job] = deque()
-        self._normal: deque[Job] = deque()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def target(self) -> int:
-        """Workers needed now: from the rate and the slowest recent answer (Little's law)."""
-        latency = self.client.recent_latency(self.api)
-        allowance = LATENCY_ALLOWANCE if latency is None else latency * HEADROOM
-        return workers_for(self.rate, allowance)
-
-    @property
-    def queued(self) -> int:
-        return len(self._urgent) + len(self._normal)
-
-    @property
-    def idle(self) -> bool:
-        return self._idle.is_set()
-
-    def submit(self, job: Job, *, urgent: bool = False) -> None:
-        (self._urgent if urgent else self._normal).append(job)
-        self._idle.clear()
-        self._grow()
-
-    def _grow(self) -> None:
-        want = min(self.target(), len(self._tasks) + self.queued)
-        while len(self._tasks) < want:
-            task = asyncio.ensure_future(self._worker())
-            self._tasks.add(task)
-
-    async def _worker(self) -> None:
-        try:
-            while self._urgent or self._normal:
-                job = self._urgent.popleft() if self._urgent else self._normal.popleft()
-                await job()
-                self._grow()
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            self._fail(exc)
-        finally:
-            task = asyncio.current_task()
-            if task is not None:
-                self._tasks.discard(task)
-            if not self._tasks and not self.queued:
-                self._idle.set()
-
-    async def join(self) -> None:
-        """Wait until every job submitted so far (and any they submit) has finished."""
-        await self._idle.wait()
-
-    def cancel(self) -> None:
-        self._urgent.clear()
-        self._normal.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        self._tasks.clear()
-        self._idle.set()
-
-
-@dataclass(frozen=True)
-class _Ref:
-    ident: str | None
-    name: str | None
-    source: SourcePosition
-
-    @property
-    def key(self) -> Key:
-        return (self.ident, self.name)
-
-
-class _RefIndex:
-    """The references still unresolved, by id and by account name, for O(1) matching."""
-
-    def __init__(self, refs: Iterable[_Ref]) -> None:
-        self.by_id: dict[str, list[_Ref]] = {}
-        self.by_name: dict[str, list[_Ref]] = {}
-        for ref in refs:
-            if ref.ident:
-                self.by_id.setdefault(ref.ident, []).append(ref)
-            else:
-                self.by_name.setdefault(ref.name or "", []).append(ref)
-
-    def take(self, ident: str, name: str | None) -> list[_Ref]:
-        found = self.by_id.pop(ident, [])
-        if name:
-            found += self.by_name.pop(name, [])
-        return found
-
-    def pending(self) -> list[_Ref]:
-        return [r for refs in (*self.by_id.values(), *self.by_name.values()) for r in refs]
-
-    def __len__(self) -> int:
-        return sum(map(len, self.by_id.values())) + sum(map(len, self.by_name.values()))
-
-
-@dataclass
-class _Directory(Generic[T]):
-    """How to find one object type: by id, by name, or by listing every page."""
-
-    what: str
-    api: str
-    id_of: Callable[[T], str]
-    name_of: Callable[[T], str | None]
-    by_id: Callable[[str], Awaitable[Page[T]]]
-    by_name: Callable[[str], Awaitable[Page[T]]]
-    page: Callable[[int], Awaitable[Page[T]]]
-    hint: str
-
-
-class _Listing(Generic[T]):
-    """A listing of several pages being fetched concurrently."""
-
-    __slots__ = ("attempt", "done", "limit", "pages", "remaining", "totals")
-
-    def __init__(self, first: Page[T], limit: int, attempt: int) -> None:
-        count = math.ceil(first.total / limit)
-        self.pages: list[Page[T] | None] = [first, *([None] * (count - 1))]
-        self.remaining = count - 1
-        self.totals = {first.total}
-        self.limit = limit
-        self.attempt = attempt
-        self.done = False
-
-    def consistent(self) -> bool:
-        """Every page full but the last, which holds the rest, and one total throughout."""
-        if len(self.totals) != 1:
-            return False
-        (total,) = self.totals
-        sizes = [len(p.items) for p in self.pages if p is not None]
-        expected = [min(self.limit, total - n * self.limit) for n in range(len(self.pages))]
-        return sizes == expected
-
-
-Fetch = Callable[[int, int], Awaitable["Page[T]"]]
 
 
 class Reader:
@@ -323,12 +156,12 @@ class Reader:
         self.progress.line(
             f"Reading live state for {c.customers:,} customers, {c.resellers:,} resellers..."
         )
-        customer_refs = _refs_customers(desired)
-        reseller_refs = _refs_resellers(desired)
+        customer_list = customer_refs(desired)
+        reseller_list = reseller_refs(desired)
         self._on_resources = on_resources
         branches = (
-            self._customers_then_resources(customer_refs),
-            self._resellers_then_quotas(reseller_refs),
+            self._customers_then_resources(customer_list),
+            self._resellers_then_quotas(reseller_list),
             self._distributor_quotas(sorted({t.distributor_quota_id for t in desired.quotas})),
         )
         try:
@@ -369,7 +202,7 @@ class Reader:
 
     # -- customers and their resources -----------------------------------------------------
 
-    async def _customers_then_resources(self, refs: list[_Ref]) -> None:
+    async def _customers_then_resources(self, refs: list[Ref]) -> None:
         await self._resolve(refs, self._customer_directory(), self._customer_found)
         await self._join(LIST_RESOURCES)
 
@@ -377,7 +210,7 @@ class Reader:
         """The manifest references (``(customer_id, account_name)``) resolved to a customer."""
         return self._keys.get(customer_id, [])
 
-    def _customer_found(self, ref: _Ref, customer: Customer) -> None:
+    def _customer_found(self, ref: Ref, customer: Customer) -> None:
         cid = customer.customer_id
         self.live.customer_refs[ref.key] = cid
         self._keys.setdefault(cid, []).append(ref.key)
@@ -404,9 +237,9 @@ class Reader:
         if self._on_resources is not None:
             self._on_resources(cid)
 
-    def _customer_directory(self) -> _Directory[Customer]:
+    def _customer_directory(self) -> Directory[Customer]:
         c = self.client
-        return _Directory(
+        return Directory(
             what="customer",
             api=LIST_CUSTOMERS,
             id_of=lambda x: x.customer_id,
@@ -419,11 +252,11 @@ class Reader:
 
     # -- resellers and their quotas --------------------------------------------------------
 
-    async def _resellers_then_quotas(self, refs: list[_Ref]) -> None:
+    async def _resellers_then_quotas(self, refs: list[Ref]) -> None:
         await self._resolve(refs, self._reseller_directory(), self._reseller_found)
         await self._join(LIST_ISSUED)
 
-    def _reseller_found(self, ref: _Ref, reseller: IndirectPartner) -> None:
+    def _reseller_found(self, ref: Ref, reseller: IndirectPartner) -> None:
         rid = reseller.indirect_partner_id
         self.live.reseller_refs[ref.key] = rid
         self.counters.resellers_found += 1
@@ -444,9 +277,9 @@ class Reader:
         self.live.issued[rid] = items
         self.counters.quota_lists_done += 1
 
-    def _reseller_directory(self) -> _Directory[IndirectPartner]:
+    def _reseller_directory(self) -> Directory[IndirectPartner]:
         c = self.client
-        return _Directory(
+        return Directory(
             what="reseller",
             api=LIST_RESELLERS,
             id_of=lambda x: x.indirect_partner_id,
@@ -486,16 +319,16 @@ class Reader:
         async def first() -> None:
             page = await fetch(0, limit)
             if len(page.items) < limit or 0 <= page.total <= limit:
-                done(_unique(page.items, key))
+                done(unique(page.items, key))
             elif page.total < 0:  # no total: one page after another until a short one
                 items = list(page.items)
                 while len(page.items) == limit:
                     self._tick()
                     page = await fetch(len(items), limit)
                     items += page.items
-                done(_unique(items, key))
+                done(unique(items, key))
             else:
-                listing: _Listing[T] = _Listing(page, limit, attempt)
+                listing: Listing[T] = Listing(page, limit, attempt)
                 for n in range(1, len(listing.pages)):
                     pool.submit(self._page_job(pool, listing, n, fetch, key, done), urgent=True)
             self._tick()
@@ -505,7 +338,7 @@ class Reader:
     def _page_job(
         self,
         pool: ApiPool,
-        listing: _Listing[T],
+        listing: Listing[T],
         n: int,
         fetch: Fetch[T],
         key: Callable[[T], str],
@@ -525,7 +358,7 @@ class Reader:
     def _complete(
         self,
         pool: ApiPool,
-        listing: _Listing[T],
+        listing: Listing[T],
         fetch: Fetch[T],
         key: Callable[[T], str],
         done: Callable[[list[T]], None],
@@ -542,12 +375,12 @@ class Reader:
                 "de-duplicated",
                 sorted(listing.totals),
             )
-        done(_unique([item for p in listing.pages if p is not None for item in p.items], key))
+        done(unique([item for p in listing.pages if p is not None for item in p.items], key))
 
     # -- resolution ------------------------------------------------------------------------
 
     async def _resolve(
-        self, refs: list[_Ref], d: _Directory[T], found: Callable[[_Ref, T], None]
+        self, refs: list[Ref], d: Directory[T], found: Callable[[Ref, T], None]
     ) -> None:
         """Each reference -> its object (``found`` is called as soon as it is known); unknown
         ones become problems.
@@ -559,7 +392,7 @@ class Reader:
         """
         if not refs:
             return
-        index = _RefIndex(refs)
+        index = RefIndex(refs)
 
         def take(items: Iterable[T]) -> None:
             for item in items:
@@ -585,7 +418,7 @@ class Reader:
         await self._lookups(index.pending(), d, found)
 
     async def _list_pages(
-        self, d: _Directory[T], count: int, take: Callable[[Iterable[T]], None], total: int
+        self, d: Directory[T], count: int, take: Callable[[Iterable[T]], None], total: int
     ) -> set[int]:
         """Pages 2..count+1 of a listing through the pool; the totals they reported."""
         totals = {total}
@@ -603,26 +436,26 @@ class Reader:
         return totals
 
     async def _lookups(
-        self, pending: list[_Ref], d: _Directory[T], found: Callable[[_Ref, T], None]
+        self, pending: list[Ref], d: Directory[T], found: Callable[[Ref, T], None]
     ) -> None:
         """One targeted query per reference; those it does not find are unknown."""
-        unknown: list[_Ref] = []
+        unknown: list[Ref] = []
         pool = self.pool(d.api)
         for ref in pending:
 
-            async def lookup(ref: _Ref = ref) -> None:
-                obj = await _lookup(ref, d)
+            async def look(ref: Ref = ref) -> None:
+                obj = await lookup(ref, d)
                 if obj is None:
                     unknown.append(ref)
                 else:
                     found(ref, obj)
                 self._tick()
 
-            pool.submit(lookup)
+            pool.submit(look)
         await self._join(d.api)
         self._unknown(sorted(unknown, key=lambda r: r.source), d)
 
-    def _unknown(self, refs: Iterable[_Ref], d: _Directory[T]) -> None:
+    def _unknown(self, refs: Iterable[Ref], d: Directory[T]) -> None:
         for ref in refs:
             if d.what == "customer":
                 key = "customerId" if ref.ident else "customer"
@@ -653,48 +486,3 @@ def _issued_fetch(client: BssClient, rid: str) -> Fetch[IssuedQuota]:
         )
 
     return fetch
-
-
-def _unique(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
-    """Items in order, the first of each id only (offset paging can repeat items)."""
-    seen: set[str] = set()
-    out: list[T] = []
-    for item in items:
-        ident = key(item)
-        if ident in seen:
-            continue
-        seen.add(ident)
-        out.append(item)
-    return out
-
-
-async def _lookup(ref: _Ref, d: _Directory[T]) -> T | None:
-    if ref.ident:
-        page = await d.by_id(ref.ident)
-        return next((x for x in page.items if d.id_of(x) == ref.ident), None)
-    name = ref.name or ""
-    if not name or " " in name:
-        return None
-    page = await d.by_name(name)
-    return next((x for x in page.items if d.name_of(x) == name), None)
-
-
-def _refs_customers(desired: DesiredState) -> list[_Ref]:
-    seen: dict[Key, _Ref] = {}
-    refs: list[CustomerRef] = [a.customer for a in desired.managers]
-    refs += [r.customer for r in desired.auto_renew]
-    for ref in refs:
-        key = (ref.customer_id, ref.account_name)
-        if key not in seen:
-            seen[key] = _Ref(ref.customer_id, ref.account_name, ref.source)
-    return list(seen.values())
-
-
-def _refs_resellers(desired: DesiredState) -> list[_Ref]:
-    seen: dict[Key, _Ref] = {}
-    refs: list[ResellerRef] = [t.reseller for t in desired.quotas]
-    for ref in refs:
-        key = (ref.reseller_id, ref.account_name)
-        if key not in seen:
-            seen[key] = _Ref(ref.reseller_id, ref.account_name, ref.source)
-    return list(seen.values())
