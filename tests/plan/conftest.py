@@ -1,67 +1,7 @@
-"""Shared fixtures: a fresh embedded emulator per test and a CLI runner against it."""
+"""Fixtures: the shared CLI environment (tests/cli_env.py)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from tests.cli_env import EXAMPLES, IN_SYNC, REPO, WRITES, Env, env
 
-import pytest
-from click.testing import CliRunner, Result
-
-from reconciler.cli import main
-from reconciler.connect import default_seed
-from reconciler.emulator import Emulator
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples" / "manifests"
-IN_SYNC = REPO / "examples" / "in-sync"
-WRITES = {
-    "update_coupon_quotas",
-    "reclaim_coupon_quotas",
-    "auto_renewal_resources",
-    "cancel_auto_renewal_resources",
-}
-
-
-@dataclass
-class Env:
-    """A working directory with its own emulator state, and ways to drive it."""
-
-    root: Path
-    runner: CliRunner
-
-    @property
-    def state_file(self) -> Path:
-        return self.root / "state" / "emulator-state.json"
-
-    def emulator(self) -> Emulator:
-        return Emulator(state_file=self.state_file, seed=default_seed())
-
-    def run(self, *args: str) -> Result:
-        return self.runner.invoke(main, list(args), catch_exceptions=False)
-
-    def write(self, name: str, text: str) -> Path:
-        path = self.root / "manifests" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return path
-
-    def copy_examples(self) -> Path:
-        dest = self.root / "manifests"
-        shutil.copytree(EXAMPLES, dest, dirs_exist_ok=True)
-        return dest
-
-    def writes(self) -> list[dict[str, object]]:
-        return [c for c in self.emulator().call_log() if c["operation"] in WRITES]
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    monkeypatch.setenv("RECONCILER_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("RECONCILER_RATE", "10000")  # pacing is tested in tests/bss
-    for var in ("RECONCILER_ENDPOINT", "RECONCILER_PROFILE", "RECONCILER_AGENCY_NAME", "NO_COLOR"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(tmp_path)
-    yield Env(tmp_path, CliRunner())
+__all__ = ["EXAMPLES", "IN_SYNC", "REPO", "WRITES", "Env", "env"]
