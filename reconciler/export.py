@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 
 from reconciler.errors import ConfigError
 from reconciler.pools import pool_map, workers_for
-from reconciler.reader import PAGE, QUOTA_IDS_PER_CALL
+from reconciler.reader import QUOTA_IDS_PER_CALL
+from reconciler.references import by_id_or_name, customer_directory, reseller_directory
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
@@ -98,15 +99,10 @@ async def _customers(
     if not wanted:
         return await client.all_sub_customers()
 
-    async def find(value: str) -> Customer | None:
-        page = await client.list_sub_customers(customer_id=value, limit=PAGE)
-        hit = next((c for c in page.items if c.customer_id == value), None)
-        if hit is None and " " not in value:
-            page = await client.list_sub_customers(account_name=value, limit=PAGE)
-            hit = next((c for c in page.items if c.account_name == value), None)
-        return hit
-
-    found = await pool_map(wanted, find, workers_for(client.rate_for("list_sub_customers")))
+    d = customer_directory(client)
+    found = await pool_map(
+        wanted, lambda v: by_id_or_name(v, d), workers_for(client.rate_for(d.api))
+    )
     unknown += [f"customer {v!r}" for v, c in zip(wanted, found, strict=True) if c is None]
     return list({c.customer_id: c for c in found if c is not None}.values())
 
@@ -117,15 +113,10 @@ async def _resellers(
     if not wanted:
         return await client.all_indirect_partners()
 
-    async def find(value: str) -> IndirectPartner | None:
-        page = await client.list_indirect_partners(indirect_partner_id=value, limit=PAGE)
-        hit = next((r for r in page.items if r.indirect_partner_id == value), None)
-        if hit is None and " " not in value:
-            page = await client.list_indirect_partners(account_name=value, limit=PAGE)
-            hit = next((r for r in page.items if r.account_name == value), None)
-        return hit
-
-    found = await pool_map(wanted, find, workers_for(client.rate_for("list_indirect_partners")))
+    d = reseller_directory(client)
+    found = await pool_map(
+        wanted, lambda v: by_id_or_name(v, d), workers_for(client.rate_for(d.api))
+    )
     unknown += [f"reseller {v!r}" for v, r in zip(wanted, found, strict=True) if r is None]
     return list({r.indirect_partner_id: r for r in found if r is not None}.values())
 

@@ -50,14 +50,18 @@ from reconciler.kinds.base import LiveState
 from reconciler.pools import ApiPool, Job
 from reconciler.progress import Progress, ReadCounters
 from reconciler.references import (
+    LIST_CUSTOMERS,
+    PAGE,
     Directory,
     Fetch,
     Key,
     Listing,
     Ref,
     RefIndex,
+    customer_directory,
     customer_refs,
     lookup,
+    reseller_directory,
     reseller_refs,
     unique,
 )
@@ -71,7 +75,6 @@ log = get_logger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-PAGE = 100
 RESOURCE_PAGE = q.MAX_RESOURCE_PAGE
 ISSUED_PAGE = 100
 #: Fewer references than this are always resolved one by one, without a probe page.
@@ -80,8 +83,6 @@ QUOTA_IDS_PER_CALL = 50
 #: A listing whose total moved between its pages is read again at most this many times.
 REREADS = 2
 
-LIST_CUSTOMERS = "list_sub_customers"
-LIST_RESELLERS = "list_indirect_partners"
 LIST_RESOURCES = "list_pay_per_use_customer_resources"
 LIST_ISSUED = "list_issued_coupon_quotas"
 LIST_QUOTAS = "list_quota_coupons"
@@ -203,7 +204,7 @@ class Reader:
     # -- customers and their resources -----------------------------------------------------
 
     async def _customers_then_resources(self, refs: list[Ref]) -> None:
-        await self._resolve(refs, self._customer_directory(), self._customer_found)
+        await self._resolve(refs, customer_directory(self.client), self._customer_found)
         await self._join(LIST_RESOURCES)
 
     def references(self, customer_id: str) -> list[Key]:
@@ -237,23 +238,10 @@ class Reader:
         if self._on_resources is not None:
             self._on_resources(cid)
 
-    def _customer_directory(self) -> Directory[Customer]:
-        c = self.client
-        return Directory(
-            what="customer",
-            api=LIST_CUSTOMERS,
-            id_of=lambda x: x.customer_id,
-            name_of=lambda x: x.account_name,
-            by_id=lambda v: c.list_sub_customers(customer_id=v, limit=PAGE),
-            by_name=lambda v: c.list_sub_customers(account_name=v, limit=PAGE),
-            page=lambda offset: c.list_sub_customers(offset=offset, limit=PAGE),
-            hint="`reconciler export --kind account-manager` lists your customers",
-        )
-
     # -- resellers and their quotas --------------------------------------------------------
 
     async def _resellers_then_quotas(self, refs: list[Ref]) -> None:
-        await self._resolve(refs, self._reseller_directory(), self._reseller_found)
+        await self._resolve(refs, reseller_directory(self.client), self._reseller_found)
         await self._join(LIST_ISSUED)
 
     def _reseller_found(self, ref: Ref, reseller: IndirectPartner) -> None:
@@ -276,19 +264,6 @@ class Reader:
     def _issued_read(self, rid: str, items: list[IssuedQuota]) -> None:
         self.live.issued[rid] = items
         self.counters.quota_lists_done += 1
-
-    def _reseller_directory(self) -> Directory[IndirectPartner]:
-        c = self.client
-        return Directory(
-            what="reseller",
-            api=LIST_RESELLERS,
-            id_of=lambda x: x.indirect_partner_id,
-            name_of=lambda x: x.account_name,
-            by_id=lambda v: c.list_indirect_partners(indirect_partner_id=v, limit=PAGE),
-            by_name=lambda v: c.list_indirect_partners(account_name=v, limit=PAGE),
-            page=lambda offset: c.list_indirect_partners(offset=offset, limit=PAGE),
-            hint="`reconciler export --kind reseller-quota` lists your resellers",
-        )
 
     async def _distributor_quotas(self, quota_ids: Sequence[str]) -> None:
         pool = self.pool(LIST_QUOTAS)

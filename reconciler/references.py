@@ -16,10 +16,16 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from reconciler.errors import SourcePosition
 
 if TYPE_CHECKING:
-    from reconciler.bss.models import Page
+    from reconciler.bss.client import BssClient
+    from reconciler.bss.models import Customer, IndirectPartner, Page
     from reconciler.desired import CustomerRef, DesiredState, ResellerRef
 
 T = TypeVar("T")
+
+#: Page size of the customer and reseller listings (their documented maximum).
+PAGE = 100
+LIST_CUSTOMERS = "list_sub_customers"
+LIST_RESELLERS = "list_indirect_partners"
 
 Key = tuple[str | None, str | None]
 
@@ -114,15 +120,61 @@ def unique(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
     return out
 
 
-async def lookup(ref: Ref, d: Directory[T]) -> T | None:
-    if ref.ident:
-        page = await d.by_id(ref.ident)
-        return next((x for x in page.items if d.id_of(x) == ref.ident), None)
-    name = ref.name or ""
+async def by_id(ident: str, d: Directory[T]) -> T | None:
+    """One targeted query with the exact id filter."""
+    page = await d.by_id(ident)
+    return next((x for x in page.items if d.id_of(x) == ident), None)
+
+
+async def by_name(name: str, d: Directory[T]) -> T | None:
+    """One query with the (fuzzy, space-free) account-name filter, then an exact match."""
     if not name or " " in name:
         return None
     page = await d.by_name(name)
     return next((x for x in page.items if d.name_of(x) == name), None)
+
+
+async def lookup(ref: Ref, d: Directory[T]) -> T | None:
+    """The object a manifest reference names, or ``None``."""
+    if ref.ident:
+        return await by_id(ref.ident, d)
+    return await by_name(ref.name or "", d)
+
+
+async def by_id_or_name(value: str, d: Directory[T]) -> T | None:
+    """A value that may be either (``export --customer``): the id first, then the name."""
+    found = await by_id(value, d)
+    if found is None:
+        found = await by_name(value, d)
+    return found
+
+
+def customer_directory(client: BssClient) -> Directory[Customer]:
+    c = client
+    return Directory(
+        what="customer",
+        api=LIST_CUSTOMERS,
+        id_of=lambda x: x.customer_id,
+        name_of=lambda x: x.account_name,
+        by_id=lambda v: c.list_sub_customers(customer_id=v, limit=PAGE),
+        by_name=lambda v: c.list_sub_customers(account_name=v, limit=PAGE),
+        page=lambda offset: c.list_sub_customers(offset=offset, limit=PAGE),
+        hint="`reconciler export --kind account-manager` lists your customers",
+    )
+
+
+def reseller_directory(client: BssClient) -> Directory[IndirectPartner]:
+    c = client
+    return Directory(
+        what="reseller",
+        api=LIST_RESELLERS,
+        id_of=lambda x: x.indirect_partner_id,
+        name_of=lambda x: x.account_name,
+        by_id=lambda v: c.list_indirect_partners(indirect_partner_id=v, limit=PAGE),
+        by_name=lambda v: c.list_indirect_partners(account_name=v, limit=PAGE),
+        page=lambda offset: c.list_indirect_partners(offset=offset, limit=PAGE),
+        hint="`reconciler export --kind reseller-quota` lists your resellers",
+    )
 
 
 def customer_refs(desired: DesiredState) -> list[Ref]:
