@@ -6,11 +6,12 @@ read), desired state as the manifests would give it. The objects are the plan's 
 ``customers x resources_per_customer`` auto-renew resources plus one account-manager assignment
 per customer (100,000 x 4 + 100,000 = 500,000), plus a few thousand reseller-quota targets.
 
-* CPU: :func:`reconciler.planner.assemble_plan` (every kind's diff, guards, canonical order) plus
-  :func:`~reconciler.render.render_text` and :func:`~reconciler.render.render_json`, measured
-  with ``time.process_time`` after the state is built.
-* Memory: ``tracemalloc`` peak from before the live and desired state are built until the plan
-  has been rendered, divided by the managed objects (the emulator is not involved at all).
+* CPU: :func:`reconciler.plan.planner.assemble_plan` (every kind's diff, guards, canonical order)
+  plus :func:`~reconciler.render.formats.render_text` and
+  :func:`~reconciler.render.formats.render_json`, measured with ``time.process_time`` after the
+  state is built. * Memory: ``tracemalloc`` peak from before the live and desired state are built
+  until the plan has been rendered, divided by the managed objects (the emulator is not involved at
+  all).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from reconciler.bss.models import CouponQuota, Customer, IndirectPartner, IssuedQuota, Resource
-from reconciler.desired import (
+from reconciler.errors import SourcePosition
+from reconciler.kinds.base import LiveState
+from reconciler.manifests.desired import (
     AutoRenewRule,
     CustomerRef,
     DesiredState,
@@ -35,10 +38,8 @@ from reconciler.desired import (
     ResellerRef,
     Settings,
 )
-from reconciler.errors import SourcePosition
-from reconciler.kinds.base import LiveState
-from reconciler.planner import PlanContext, assemble_plan
-from reconciler.render import render_json, render_text
+from reconciler.plan.planner import PlanContext, assemble_plan
+from reconciler.render.formats import render_json, render_text
 
 from .memory import deep_size, peak_rss_bytes, rss_bytes
 from .workload import GENEROUS

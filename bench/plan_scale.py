@@ -36,13 +36,13 @@ from typing import Any
 
 from reconciler.bss.client import BssClient
 from reconciler.bss.credentials import Credentials, Secret
-from reconciler.desired import DesiredState
 from reconciler.emulator import Emulator, LatencyModel, VirtualClock
 from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, DEFAULT_XACCOUNT_TYPE
 from reconciler.emulator.generate import GeneratedPartner, PartnerShape, generate_partner
-from reconciler.plan import Plan
-from reconciler.planner import PlanContext, assemble_plan, build_plan
-from reconciler.progress import Progress, ReadCounters
+from reconciler.manifests.desired import DesiredState
+from reconciler.plan.model import Plan
+from reconciler.plan.planner import PlanContext, assemble_plan, build_plan
+from reconciler.plan.progress import Progress, ReadCounters
 
 from . import workload
 from .diff_render import measure as measure_diff_render

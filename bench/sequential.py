@@ -2,7 +2,7 @@
 
 List every customer page, then each customer's resources one by one, then the resellers, their
 issued quotas, the distributor quotas and the agency checks. It builds the same
-:class:`~reconciler.kinds.base.LiveState` as :class:`~reconciler.reader.Reader` (the benchmark
+:class:`~reconciler.kinds.base.LiveState` as :class:`~reconciler.plan.reader.Reader` (the benchmark
 checks that both give the same plan), so the ratio of their times is what pipelining and keeping
 every API's pacer busy buys.
 """
@@ -14,10 +14,10 @@ from typing import TypeVar
 
 from reconciler.bss.client import BssClient
 from reconciler.bss.models import IssuedQuota, Page, Resource
-from reconciler.desired import DesiredState
 from reconciler.kinds import auto_renew
 from reconciler.kinds.base import LiveState
-from reconciler.planner import agency_problem
+from reconciler.manifests.desired import DesiredState
+from reconciler.plan.planner import agency_problem
 
 T = TypeVar("T")
 Key = tuple[str | None, str | None]

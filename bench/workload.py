@@ -1,14 +1,14 @@
 """The benchmark's workload: a generated partner, the manifests that go with it, and the minimum.
 
 * :func:`desired_state` is what the partner's manifests declare (built as
-  :class:`~reconciler.desired.DesiredState` objects directly: the plan-time figure is the plan,
-  not YAML parsing): an AutoRenew rule and an account-manager assignment for every customer, a
+  :class:`~reconciler.manifests.desired.DesiredState` objects directly: the plan-time figure is the
+  plan, not YAML parsing): an AutoRenew rule and an account-manager assignment for every customer, a
   ResellerQuota target for every (reseller, distributor quota) pair. Live state differs from it by
-  the generator's drift (about 1% of auto-renew flags and 2% of quota balances).
-* :func:`small_desired_state` names only a few customers and resellers (the scoped case).
-* :func:`minimum_calls` counts, per API, the calls a perfect reader needs for the same data, and
-  :func:`lower_bound` turns them into the floor on plan time: the slowest API's calls divided by
-  its rate, plus one round trip to fill the pipeline.
+  the generator's drift (about 1% of auto-renew flags and 2% of quota balances). *
+  :func:`small_desired_state` names only a few customers and resellers (the scoped case). *
+  :func:`minimum_calls` counts, per API, the calls a perfect reader needs for the same data, and
+  :func:`lower_bound` turns them into the floor on plan time: the slowest API's calls divided by its
+  rate, plus one round trip to fill the pipeline.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from reconciler.desired import (
+from reconciler.emulator.credentials import DEFAULT_XACCOUNT_TYPE
+from reconciler.emulator.generate import GeneratedPartner
+from reconciler.errors import SourcePosition
+from reconciler.manifests.desired import (
     AutoRenewRule,
     CustomerRef,
     DesiredState,
@@ -31,9 +34,6 @@ from reconciler.desired import (
     canonical_content,
     checksum_of,
 )
-from reconciler.emulator.credentials import DEFAULT_XACCOUNT_TYPE
-from reconciler.emulator.generate import GeneratedPartner
-from reconciler.errors import SourcePosition
 
 CUSTOMER_PAGE = 100
 RESOURCE_PAGE = 500

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.kinds.base import KindResult, LiveState, customer_label, mask_email, mask_phone
-from reconciler.plan import Change, fingerprint
+from reconciler.plan.model import Change, fingerprint
 
 if TYPE_CHECKING:
     from reconciler.bss.models import Customer
-    from reconciler.desired import DesiredState, ManagerAssignment
     from reconciler.errors import SourcePosition
+    from reconciler.manifests.desired import DesiredState, ManagerAssignment
 
 KIND = "account-manager"
 

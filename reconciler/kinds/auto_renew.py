@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler.kinds.base import KindResult, LiveState, customer_label
-from reconciler.plan import Call, Change, Notice, fingerprint
+from reconciler.plan.model import Call, Change, Notice, fingerprint
 
 if TYPE_CHECKING:
     from reconciler.bss.models import Customer, Resource
-    from reconciler.desired import AutoRenewRule, DesiredState
     from reconciler.errors import SourcePosition
+    from reconciler.manifests.desired import AutoRenewRule, DesiredState
 
 KIND = "auto-renew"
 STATUS_CLOSED = 3

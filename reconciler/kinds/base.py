@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ManifestProblem, SourcePosition
-from reconciler.plan import Change, Notice
+from reconciler.plan.model import Change, Notice
 
 if TYPE_CHECKING:
     from reconciler.bss.models import (
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
         IssuedQuota,
         Resource,
     )
-    from reconciler.desired import CustomerRef, ResellerRef
+    from reconciler.manifests.desired import CustomerRef, ResellerRef
 
 
 @dataclass

@@ -22,12 +22,21 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from reconciler.kinds.base import KindResult, LiveState, reseller_label
-from reconciler.plan import ZERO, Call, Change, MoneyImpact, Notice, fingerprint, fmt_money, money
+from reconciler.plan.model import (
+    ZERO,
+    Call,
+    Change,
+    MoneyImpact,
+    Notice,
+    fingerprint,
+    fmt_money,
+    money,
+)
 
 if TYPE_CHECKING:
     from reconciler.bss.models import CouponQuota, IndirectPartner, IssuedQuota
-    from reconciler.desired import DesiredState, QuotaTarget
     from reconciler.errors import SourcePosition
+    from reconciler.manifests.desired import DesiredState, QuotaTarget
 
 KIND = "reseller-quota"
 VALID = 0

@@ -120,7 +120,7 @@ def test_without_a_terminal_apply_refuses_to_prompt_and_writes_nothing(env: Env)
 def test_at_a_terminal_apply_asks_and_only_yes_applies(
     env: Env, monkeypatch: pytest.MonkeyPatch, answer: str, code: int
 ) -> None:
-    monkeypatch.setattr("reconciler.commands.apply._interactive", lambda: True)
+    monkeypatch.setattr("reconciler.cli.apply._interactive", lambda: True)
     manifests = env.manifests({MAIN: {TIANFU: "31000.00"}})
     result = env.runner.invoke(
         main, ["apply", str(manifests)], input=f"{answer}\n", env=env.env, catch_exceptions=False

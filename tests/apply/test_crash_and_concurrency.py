@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from reconciler.apply_ops import CRASH_STEPS
+from reconciler.apply.ops import CRASH_STEPS
 
 from .conftest import MAIN, PENGCHENG, QINLING, TIANFU, Env, assert_money_invariant
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from reconciler.apply.journal import ItemSpec, Journal, OpSpec
+from reconciler.apply.lease import Lease, break_lease
 from reconciler.emulator import DEFAULT_DOMAIN_ID
 from reconciler.errors import LockHeldError
-from reconciler.journal import ItemSpec, Journal, OpSpec
-from reconciler.lease import Lease, break_lease
 from tests.emulator.client import Api
 
 from .conftest import MAIN, TIANFU, Env, assert_money_invariant

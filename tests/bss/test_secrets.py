@@ -69,7 +69,7 @@ def test_canaries_never_leak(caplog):
                     await call
                 except ReconcilerError as exc:
                     errors.append(exc)
-                    logging.getLogger("reconciler.apply").exception("call failed")
+                    logging.getLogger("reconciler.apply.executor").exception("call failed")
                     logging.getLogger("reconciler.bss.client").error("failed: %r", exc)
             return texts
 

@@ -47,7 +47,7 @@ def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
 def served_url(tmp_path: Path) -> Iterator[str]:
     """``reconciler emulator serve --port 0`` in its own process; yields its URL."""
     cli = Path(sys.executable).with_name("reconciler")
-    command = [str(cli)] if cli.exists() else [sys.executable, "-m", "reconciler.cli"]
+    command = [str(cli)] if cli.exists() else [sys.executable, "-m", "reconciler.cli.main"]
     state = tmp_path / "emulator-state.json"
     proc = subprocess.Popen(
         [

@@ -9,9 +9,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler.plan import fingerprint
-from reconciler.render_drift import DRIFT_MARKER
-from reconciler.workflow import compute_plan
+from reconciler.cli.workflow import compute_plan
+from reconciler.plan.model import fingerprint
+from reconciler.render.drift import DRIFT_MARKER
 
 from .conftest import (
     EXAMPLES,

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.bss.models import Customer
-from reconciler.desired import load_desired
-from reconciler.export import ExportScope, LiveAccount, _schema_dir
-from reconciler.export_yaml import render_files
+from reconciler.gitops.export import _schema_dir
+from reconciler.gitops.export_read import ExportScope, LiveAccount
+from reconciler.gitops.export_yaml import render_files
+from reconciler.manifests.load import load_desired
 
 from .conftest import HAINA, KAIYUAN_01, MAIN_QUOTA, TIANFU_QUOTA, XINGHE, XINGHE_WEB, Env
 

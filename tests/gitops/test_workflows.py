@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from reconciler.cli import main
-from reconciler.render import COMMENT_MARKER
-from reconciler.render_drift import DRIFT_MARKER
+from reconciler.render.drift import DRIFT_MARKER
+from reconciler.render.formats import COMMENT_MARKER
 
 from .conftest import EXAMPLES, REPO, Env
 

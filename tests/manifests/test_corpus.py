@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import load_desired
 from reconciler.errors import ManifestError, ManifestProblem
-from reconciler.yamlstrict import Limits
+from reconciler.manifests.load import load_desired
+from reconciler.manifests.yamlstrict import Limits
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.desired import (
+from reconciler.errors import SourcePosition
+from reconciler.manifests.build import parse_duration
+from reconciler.manifests.desired import (
     AutoRenewRule,
     CustomerRef,
     DesiredState,
@@ -19,10 +21,8 @@ from reconciler.desired import (
     ResellerRef,
     ScopeRef,
     Settings,
-    load_desired,
 )
-from reconciler.desired_build import parse_duration
-from reconciler.errors import SourcePosition
+from reconciler.manifests.load import load_desired
 
 GOOD = Path(__file__).parent / "good"
 CUSTOMER_ID = "8b465a3f89f3c847bf335bcbb874b004"

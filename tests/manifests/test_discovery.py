@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ManifestError, SourcePosition
-from reconciler.manifests import Document, load_documents, load_paths
+from reconciler.manifests.loader import Document, load_documents, load_paths
 
 GOOD = Path(__file__).parent / "good"
 REPO = Path(__file__).parents[2]
@@ -78,7 +78,7 @@ def test_unreadable_yaml_is_reported_only_if_it_mentions_us(
     write(tmp_path / "good.yaml", QUOTA.format(name="q"))
     write(tmp_path / "other.yaml", "a: [1,\n")
     broken = write(tmp_path / "ours.yaml", "apiVersion: partner-reconciler/v1\nkind: [\n")
-    with caplog.at_level(logging.WARNING, logger="reconciler.manifests"):
+    with caplog.at_level(logging.WARNING, logger="reconciler.manifests.loader"):
         problems = messages([tmp_path])
     assert len(problems) == 1
     assert problems[0].startswith(f"{broken.as_posix()}:3:1: YAML syntax error")

@@ -11,16 +11,16 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from reconciler.fastschema import compile_schema, ecma_regex
-from reconciler.manifests import KINDS, load_documents
-from reconciler.validation import (
+from reconciler.manifests.fastschema import compile_schema, ecma_regex
+from reconciler.manifests.loader import KINDS, load_documents
+from reconciler.manifests.validation import (
     MONEY_PATTERN,
     PATTERN_HINTS,
     SCHEMA_FILES,
     load_schema,
     validator_for,
 )
-from reconciler.yamlstrict import PlainNumber
+from reconciler.manifests.yamlstrict import PlainNumber
 
 REPO = Path(__file__).parents[2]
 CANONICAL = REPO / "schemas"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ManifestError
-from reconciler.manifests import load_paths
-from reconciler.validation import money_message, validate, validate_documents
+from reconciler.manifests.loader import load_paths
+from reconciler.manifests.validation import money_message, validate, validate_documents
 
 ENTRY = """\
 apiVersion: partner-reconciler/v1

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from reconciler.yamlstrict import (
+from reconciler.manifests.yamlstrict import (
     Limits,
     ParseResult,
     PlainNumber,

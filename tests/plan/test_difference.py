@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.difference import differences, dotted
+from reconciler.plan.difference import differences, dotted
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import re
 import jsonschema
 import pytest
 
-from reconciler.plan import fingerprint
+from reconciler.plan.model import fingerprint
 
 from .conftest import EXAMPLES, IN_SYNC, REPO, Env
 

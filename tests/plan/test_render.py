@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reconciler.errors import SourcePosition
-from reconciler.plan import Call, Change, MoneyImpact, Plan, make_plan
-from reconciler.render import annotation, render_text
-from reconciler.render_markdown import render_markdown
+from reconciler.plan.model import Call, Change, MoneyImpact, Plan, make_plan
+from reconciler.render.formats import annotation, render_text
+from reconciler.render.markdown import render_markdown
 
 SRC = SourcePosition("manifests/quotas.yaml", 12, 7)
 

@@ -19,7 +19,7 @@ from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, DEFAULT_XACCOUN
 from reconciler.emulator.generate import generate_partner
 from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse
 from reconciler.emulator.models import Customer
-from reconciler.reader import Reader
+from reconciler.plan.reader import Reader
 
 CUSTOMERS_PATH = "/v2/partners/sub-customers/query"
 RESOURCES_PATH = "/v2/orders/suscriptions/resources/query"

@@ -10,7 +10,7 @@ from reconciler.bss.credentials import Credentials, Secret
 from reconciler.emulator import Emulator, LatencyModel, VirtualClock
 from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
 from reconciler.emulator.generate import generate_partner
-from reconciler.progress import (
+from reconciler.plan.progress import (
     Progress,
     ReadCounters,
     TtyProgress,
@@ -18,7 +18,7 @@ from reconciler.progress import (
     status_text,
     tty_progress,
 )
-from reconciler.reader import Reader
+from reconciler.plan.reader import Reader
 
 
 class FakeTty(io.StringIO):

@@ -17,7 +17,7 @@ from reconciler.emulator import Emulator, LatencyModel, VirtualClock
 from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
 from reconciler.emulator.generate import GeneratedPartner, generate_partner
 from reconciler.errors import ApiError
-from reconciler.reader import Reader
+from reconciler.plan.reader import Reader
 
 RESOURCES = "list_pay_per_use_customer_resources"
 

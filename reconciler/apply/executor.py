@@ -1,0 +1,257 @@
+"""``reconciler apply``: make the live account match the manifests, each write exactly once.
+
+::
+
+    saved plan?  -> intact, not expired, same manifests          (else exit 4, nothing read)
+    lease        -> held by someone else?                        (LockHeldError, no write)
+    settle       -> every open operation of earlier runs, from the API's records
+                    (UnsettledOperationError says what to check, no write)
+    fresh plan   -> equal to the saved plan?                     (else exit 4, no write)
+    show, guards (exit 3), confirmation (a TTY, or --auto-approve / --plan)
+    execute      -> per parent quota: reclaims, then issues; auto-renew per customer;
+                    manual changes listed; every write journalled, every change verified
+    report       -> applied / failed / manual / unknown / skipped, money moved
+
+Only :mod:`reconciler.cli.apply` prints; this module reports through the hooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.apply.journal import Journal, iso, journal_path, new_id
+from reconciler.apply.lease import DEFAULT_TTL, Lease, identity
+from reconciler.apply.ops import ChangeResult, CrashHook, ExecContext
+from reconciler.apply.quota import parse_work as quota_work
+from reconciler.apply.quota import run_parent
+from reconciler.apply.renew import parse_work as renew_work
+from reconciler.apply.renew import run_renewals
+from reconciler.apply.report import build_report
+from reconciler.apply.settle import settle_open
+from reconciler.connect import Connection, connect, resolve_target
+from reconciler.emulator.clock import Clock, SystemClock, VirtualClock
+from reconciler.errors import (
+    ConfigError,
+    LockHeldError,
+    PlanBlockedError,
+    ReconcilerError,
+    StalePlanError,
+)
+from reconciler.manifests.desired import DesiredState
+from reconciler.manifests.load import load_desired
+from reconciler.plan.model import Change, Plan
+from reconciler.plan.planfile import SavedPlan
+from reconciler.plan.planner import PlanContext, build_plan
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    paths: Sequence[Path] = ()
+    plan_file: Path | None = None
+    auto_approve: bool = False
+    allow: Sequence[str] = ()
+    endpoint: str | None = None
+    profile: str | None = None
+    journal: Path | None = None
+    lock_ttl: float = DEFAULT_TTL
+
+
+class ApplyCancelled(ConfigError):
+    """The person at the terminal did not confirm."""
+
+
+def _ignore(_text: str) -> None:
+    return None
+
+
+@dataclass
+class ApplyHooks:
+    """How apply talks to a person; the CLI fills these in."""
+
+    show_plan: Callable[[Plan], None] = lambda _plan: None
+    confirm: Callable[[Plan], bool] = lambda _plan: False
+    progress: Callable[[str], None] = _ignore
+    notice: Callable[[str], None] = _ignore
+
+
+@dataclass
+class ApplyOutcome:
+    run_id: str
+    plan: Plan
+    results: list[ChangeResult]
+    report: dict[str, Any]
+    error: ReconcilerError | None = None
+    settled: list[dict[str, Any]] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None and all(r.status in ("applied", "manual") for r in self.results)
+
+
+def run_apply(req: ApplyRequest, hooks: ApplyHooks, *, clock: Clock | None = None) -> ApplyOutcome:
+    """Plan, check, confirm, execute and verify; see the module docstring.
+
+    ``clock`` defaults to the system clock; tests pass a :class:`VirtualClock` to run on
+    virtual time against the embedded emulator.
+    """
+    crash = CrashHook.from_env()
+    clock = clock or SystemClock()
+    saved = SavedPlan.load(req.plan_file) if req.plan_file else None
+    paths: Sequence[str | Path] = list(req.paths) or (saved.manifest_paths if saved else [])
+    if not paths:
+        raise ConfigError(
+            "no manifests given: pass the manifest paths (the saved plan does not name them)"
+        )
+    desired = load_desired(paths)
+    if saved is not None:
+        saved.check_static(desired.checksum, clock.time())
+    main = _apply(desired, saved, req, hooks, crash, clock)
+    if isinstance(clock, VirtualClock):
+        return clock.run(main)
+    return asyncio.run(main)
+
+
+async def _apply(
+    desired: DesiredState,
+    saved: SavedPlan | None,
+    req: ApplyRequest,
+    hooks: ApplyHooks,
+    crash: CrashHook,
+    clock: Clock,
+) -> ApplyOutcome:
+    target = resolve_target(req.endpoint, req.profile or desired.settings.endpoint_profile)
+    journal = Journal(journal_path(req.journal), clock_time=clock.time)
+    run_id = new_id("run")
+    try:
+        async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
+            lease = Lease.acquire(
+                journal, conn.partner_id, run_id, ttl=req.lock_ttl, notify=hooks.notice
+            )
+            with lease:
+                journal.start_run(
+                    run_id,
+                    partner_id=conn.partner_id,
+                    endpoint=target.label,
+                    owner=identity()[0],
+                    token=lease.token,
+                )
+                status = "failed"
+                try:
+                    outcome = await _locked(conn, journal, lease, run_id, desired, saved, req,
+                                            hooks, crash, clock)  # fmt: skip
+                    status = outcome.report["status"]
+                    return outcome
+                except ReconcilerError as err:
+                    status = _status_of(err)
+                    raise
+                finally:
+                    journal.update_run(run_id, status=status, finished_at=iso(journal.now()))
+    finally:
+        journal.close()
+
+
+def _status_of(err: ReconcilerError) -> str:
+    if isinstance(err, StalePlanError):
+        return "stale"
+    if isinstance(err, PlanBlockedError):
+        return "blocked"
+    return "cancelled" if isinstance(err, ApplyCancelled) else "failed"
+
+
+async def _locked(
+    conn: Connection,
+    journal: Journal,
+    lease: Lease,
+    run_id: str,
+    desired: DesiredState,
+    saved: SavedPlan | None,
+    req: ApplyRequest,
+    hooks: ApplyHooks,
+    crash: CrashHook,
+    clock: Clock,
+) -> ApplyOutcome:
+    started = journal.now()
+    settled = await settle_open(conn.client, journal, conn.partner_id, by=f"run {run_id}")
+    if settled:
+        hooks.notice(f"Settled {settled} open operation(s) of earlier runs from the API's records.")
+    allow = saved.allow if saved is not None else tuple(req.allow)
+    ctx_plan = PlanContext(endpoint=conn.target.label, partner_id=conn.partner_id, allow=allow)
+    plan = await build_plan(desired, conn.client, ctx_plan, clock)
+    journal.update_run(run_id, manifest_checksum=desired.checksum, plan_checksum=plan.checksum)
+    _approve(plan, saved, req, hooks)
+    ctx = ExecContext(
+        client=conn.client,
+        journal=journal,
+        run_id=run_id,
+        partner_id=conn.partner_id,
+        token=lease.token,
+        started_at=started,
+        progress=hooks.progress,
+        crash=crash,
+    )
+    error = await execute(ctx, plan)
+    results = [ctx.result(c) for c in plan.changes]
+    report = build_report(ctx, plan, results, started=started, error=error)
+    return ApplyOutcome(run_id, plan, results, report, error)
+
+
+def _approve(plan: Plan, saved: SavedPlan | None, req: ApplyRequest, hooks: ApplyHooks) -> None:
+    """The saved plan still holds, the plan is shown, no guard blocks it, a person agreed."""
+    if saved is not None:
+        saved.check_fresh(plan)
+    hooks.show_plan(plan)
+    if plan.blocked:
+        blocking = "; ".join(g.message() for g in plan.guards if g.blocks)
+        raise PlanBlockedError(f"{blocking}. Nothing was written.")
+    writes = [c for c in plan.changes if not c.manual]
+    if writes and saved is None and not req.auto_approve and not hooks.confirm(plan):
+        raise ApplyCancelled("Apply cancelled; nothing was written.")
+
+
+async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
+    """Run every change; independent groups concurrently. Returns a run-stopping error."""
+    by_parent: dict[str, list[Change]] = {}
+    renewals: list[Change] = []
+    for change in plan.changes:
+        if change.manual:
+            ctx.conclude(change, "manual", *change.notes, crash=False)
+        elif change.kind == "reseller-quota":
+            by_parent.setdefault(change.key.split("/")[1], []).append(change)
+        elif change.kind == "auto-renew":
+            renewals.append(change)
+    groups: list[tuple[list[Change], Any]] = [
+        (changes, run_parent(ctx, parent, [quota_work(c) for c in changes]))
+        for parent, changes in sorted(by_parent.items())
+    ]
+    if renewals:
+        groups.append((renewals, run_renewals(ctx, [renew_work(c) for c in renewals])))
+    outcomes = await asyncio.gather(*(g for _, g in groups), return_exceptions=True)
+    stop: ReconcilerError | None = None
+    for (changes, _), outcome in zip(groups, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            if not isinstance(outcome, ReconcilerError):
+                raise outcome
+            _abandon(ctx, changes, outcome)
+            if isinstance(outcome, LockHeldError):
+                stop = outcome
+    return stop
+
+
+def _abandon(ctx: ExecContext, changes: list[Change], err: ReconcilerError) -> None:
+    """Changes of a group that stopped on an error: unknown if something was sent for them."""
+    touched = ctx.journal.change_keys_written(ctx.run_id)
+    for change in changes:
+        if ctx.result(change).status != "pending":
+            continue
+        status = "unknown" if change.key in touched else "failed"
+        ctx.conclude(change, status, f"stopped: {err}", crash=False)

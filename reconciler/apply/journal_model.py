@@ -1,0 +1,198 @@
+"""The journal's SQL schema and its rows as frozen data; see :mod:`reconciler.apply.journal`."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = "1"
+OPEN_OP_STATES = ("intent", "sent", "unknown")
+OPEN_ITEM_STATES = ("pending", "unknown")
+COMMITTED_ITEM_STATES = ("committed", "settled-committed")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    partner_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    lease_token INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    manifest_checksum TEXT,
+    plan_checksum TEXT,
+    status TEXT NOT NULL,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS operations (
+    op_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    partner_id TEXT NOT NULL,
+    lease_token INTEGER NOT NULL,
+    operation TEXT NOT NULL,
+    target TEXT NOT NULL,
+    request TEXT NOT NULL,
+    pre_state TEXT NOT NULL,
+    state TEXT NOT NULL,
+    outcome TEXT,
+    error_code TEXT,
+    request_id TEXT,
+    intent_at REAL NOT NULL,
+    sent_at REAL,
+    finished_at REAL,
+    settled_at REAL,
+    settled_by TEXT
+);
+CREATE INDEX IF NOT EXISTS operations_open ON operations (partner_id, state);
+CREATE TABLE IF NOT EXISTS items (
+    op_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    change_key TEXT NOT NULL,
+    reseller_id TEXT,
+    amount TEXT,
+    state TEXT NOT NULL,
+    quota_id TEXT,
+    record_id TEXT,
+    error_code TEXT,
+    detail TEXT,
+    PRIMARY KEY (op_id, item_id)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    run_id TEXT NOT NULL,
+    change_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (run_id, change_key)
+);
+CREATE TABLE IF NOT EXISTS leases (
+    partner_id TEXT PRIMARY KEY,
+    token INTEGER NOT NULL,
+    owner TEXT,
+    host TEXT,
+    pid INTEGER,
+    run_id TEXT,
+    acquired_at REAL,
+    renewed_at REAL,
+    expires_at REAL,
+    ttl REAL
+);
+"""
+
+
+def iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(6)}"
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One reseller (issue), quota (reclaim) or resource (auto-renew) of an operation."""
+
+    item_id: str
+    change_key: str
+    reseller_id: str | None = None
+    amount: str | None = None
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """What is about to be sent, recorded before sending it."""
+
+    operation: str
+    target: str  # the parent quota id, or the customer id for auto-renew
+    request: Mapping[str, Any]
+    pre_state: Mapping[str, Any]
+    items: Sequence[ItemSpec]
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    state: str  # committed | failed | unknown
+    quota_id: str | None = None
+    error_code: str | None = None
+    detail: str | None = None
+    retryable: bool = False  # a per-item failure inside HTTP 200
+
+
+@dataclass(frozen=True)
+class Item:
+    op_id: str
+    item_id: str
+    change_key: str
+    reseller_id: str | None
+    amount: str | None
+    state: str
+    quota_id: str | None
+    record_id: str | None
+    error_code: str | None
+    detail: str | None
+
+    @property
+    def open(self) -> bool:
+        return self.state in OPEN_ITEM_STATES
+
+    @property
+    def committed(self) -> bool:
+        return self.state in COMMITTED_ITEM_STATES
+
+
+@dataclass(frozen=True)
+class Operation:
+    op_id: str
+    seq: int
+    run_id: str
+    partner_id: str
+    operation: str
+    target: str
+    request: Mapping[str, Any]
+    pre_state: Mapping[str, Any]
+    state: str
+    outcome: Mapping[str, Any] | None
+    error_code: str | None
+    request_id: str | None
+    intent_at: float
+    sent_at: float | None
+    finished_at: float | None
+    settled_by: str | None
+    items: tuple[Item, ...] = field(default=())
+
+    @property
+    def open(self) -> bool:
+        return self.state in OPEN_OP_STATES or any(i.open for i in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "op_id": self.op_id,
+            "run_id": self.run_id,
+            "operation": self.operation,
+            "target": self.target,
+            "state": self.state,
+            "request_id": self.request_id,
+            "error_code": self.error_code,
+            "intent_at": iso(self.intent_at),
+            "settled_by": self.settled_by,
+            "items": [
+                {
+                    "id": i.item_id,
+                    "change_key": i.change_key,
+                    "state": i.state,
+                    "amount": i.amount,
+                    "quota_id": i.quota_id,
+                    "record_id": i.record_id,
+                    "error_code": i.error_code,
+                    "detail": i.detail,
+                }
+                for i in self.items
+            ],
+        }

@@ -1,0 +1,177 @@
+"""The apply report: JSON for machines, a summary line and manual steps for people.
+
+Everything in it comes from the journal and the change results: operation ids, request ids,
+error codes, and the money each committed item moved. It never holds a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from reconciler.apply.journal import iso
+from reconciler.apply.settle import ISSUE, RECLAIM
+from reconciler.plan.model import ZERO, fmt_money, money
+from reconciler.render.formats import amount
+
+if TYPE_CHECKING:
+    from reconciler.apply.journal import Operation
+    from reconciler.apply.ops import ChangeResult, ExecContext
+    from reconciler.errors import ReconcilerError
+    from reconciler.plan.model import Plan
+
+REPORT_VERSION = "1.0"
+STATUSES = ("applied", "failed", "manual", "unknown", "skipped")
+
+
+def build_report(
+    ctx: ExecContext,
+    plan: Plan,
+    results: Sequence[ChangeResult],
+    *,
+    started: float,
+    error: ReconcilerError | None,
+) -> dict[str, Any]:
+    ops = ctx.journal.operations(run_id=ctx.run_id)
+    settled_here = [
+        op.to_dict()
+        for op in ctx.journal.operations(partner_id=ctx.partner_id)
+        if op.settled_by == f"run {ctx.run_id}" and op.run_id != ctx.run_id
+    ]
+    totals = _totals(plan, results, ops)
+    done = totals["applied"] + totals["manual"] == len(results)
+    status = "no-changes" if not plan.changes else ("applied" if done and not error else "partial")
+    return {
+        "format_version": REPORT_VERSION,
+        "run_id": ctx.run_id,
+        "partner_id": ctx.partner_id,
+        "endpoint": plan.endpoint,
+        "plan_checksum": plan.checksum,
+        "manifest_checksum": plan.manifest_checksum,
+        "started_at": iso(started),
+        "finished_at": iso(ctx.journal.now()),
+        "status": status,
+        "error": str(error) if error else None,
+        "totals": totals,
+        "changes": [_change(r, ops) for r in results],
+        "settled_from_earlier_runs": settled_here,
+    }
+
+
+def _totals(
+    plan: Plan, results: Sequence[ChangeResult], ops: Sequence[Operation]
+) -> dict[str, Any]:
+    issued, reclaimed = _money_moved(ops)
+    currency = next((c.money.currency for c in plan.changes if c.money), "CNY")
+    counts = {s: sum(1 for r in results if r.status == s) for s in STATUSES}
+    return {
+        "changes": len(results),
+        **counts,
+        "money": {
+            "currency": currency,
+            "issued": fmt_money(issued),
+            "reclaimed": fmt_money(reclaimed),
+        },
+    }
+
+
+def _money_moved(ops: Sequence[Operation]) -> tuple[Decimal, Decimal]:
+    issued = reclaimed = ZERO
+    for op in ops:
+        for item in op.items:
+            if not item.committed or item.amount is None:
+                continue
+            if op.operation == ISSUE:
+                issued += money(item.amount)
+            elif op.operation == RECLAIM:
+                reclaimed += money(item.amount)
+    return money(issued), money(reclaimed)
+
+
+def _change(result: ChangeResult, ops: Sequence[Operation]) -> dict[str, Any]:
+    change = result.change
+    mine = []
+    for op in ops:
+        items = [i for i in op.to_dict()["items"] if i["change_key"] == change.key]
+        if items:
+            mine.append(
+                {
+                    "op_id": op.op_id,
+                    "operation": op.operation,
+                    "state": op.state,
+                    "request_id": op.request_id,
+                    "error_code": op.error_code,
+                    "items": items,
+                }
+            )
+    return {
+        "key": change.key,
+        "kind": change.kind,
+        "action": change.action,
+        "subject": change.subject,
+        "source": str(change.source),
+        "status": result.status,
+        "detail": list(result.detail),
+        "operations": mine,
+    }
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    t = report["totals"]
+    cur = t["money"]["currency"]
+    skipped = f", {t['skipped']} skipped" if t["skipped"] else ""
+    return (
+        f"Apply: {t['applied']} applied, {t['failed']} failed, {t['manual']} manual, "
+        f"{t['unknown']} unknown{skipped}; issued {amount(money(t['money']['issued']), cur)}, "
+        f"reclaimed {amount(money(t['money']['reclaimed']), cur)}."
+    )
+
+
+def problem_lines(results: Sequence[ChangeResult]) -> list[str]:
+    """One block per change that did not end applied or manual."""
+    lines = []
+    for r in results:
+        if r.status in ("applied", "manual"):
+            continue
+        lines.append(f"  {r.status:<8} {r.change.subject} ({r.change.key})")
+        lines += [f"           {d}" for d in r.detail]
+    return lines
+
+
+def manual_steps_text(results: Sequence[ChangeResult]) -> str:
+    manual = [r.change for r in results if r.status == "manual"]
+    if not manual:
+        return ""
+    out = [
+        f"Manual steps ({len(manual)}): the partner API cannot make these changes; a person "
+        "does them in Partner Center, and each stays in the plan until it is done."
+    ]
+    for n, change in enumerate(manual, 1):
+        out.append(f"  {n}. {change.subject}: {_before_after(change)}  ({change.source})")
+        out += [f"       - {note}" for note in change.notes]
+    return "\n".join(out) + "\n"
+
+
+def manual_steps_markdown(results: Sequence[ChangeResult], run_id: str) -> str:
+    manual = [r.change for r in results if r.status == "manual"]
+    out = [
+        "# Manual steps",
+        "",
+        f"Apply run `{run_id}`. The partner API cannot make these changes: do them in Partner "
+        "Center. Each one stays in `reconciler plan` until the console shows it.",
+        "",
+    ]
+    if not manual:
+        out.append("Nothing to do by hand.")
+    for change in manual:
+        out += [f"## {change.subject}", "", f"{_before_after(change)} (`{change.source}`)", ""]
+        out += [f"- [ ] {note}" for note in change.notes]
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _before_after(change: Any) -> str:
+    before = change.before.get("account_manager") or "(none)"
+    after = change.after.get("account_manager") or "(none)"
+    return f"account manager {before} -> {after}"

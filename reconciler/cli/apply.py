@@ -1,0 +1,333 @@
+"""``reconciler apply``, ``reconciler journal list|settle`` and ``reconciler unlock``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.apply.lease import DEFAULT_TTL
+from reconciler.cli.options import GUARD_NAMES, endpoint_options, handle_errors, use_colour
+from reconciler.errors import ConfigError, LockHeldError, PartialApplyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def journal_option(fn: F) -> F:
+    return click.option(
+        "--journal",
+        "journal_file",
+        envvar="RECONCILER_JOURNAL",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The apply journal (SQLite). Env: RECONCILER_JOURNAL. "
+        "Default: $RECONCILER_STATE_DIR/journal.sqlite (.reconciler/ when unset).",
+    )(fn)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Apply this saved plan (`reconciler plan --out FILE`) only if it is still valid: "
+    "same manifests, same live objects, not expired. Exit 4 otherwise. No prompt.",
+)
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option(
+    "--allow",
+    multiple=True,
+    type=click.Choice(GUARD_NAMES),
+    metavar="GUARD",
+    help=f"Let a tripped guard pass: {', '.join(GUARD_NAMES)}. Repeatable.",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON report of the run here.",
+)
+@click.option(
+    "--manual-steps",
+    "manual_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the Partner Center steps for manual changes here (Markdown).",
+)
+@click.option(
+    "--lock-ttl",
+    type=click.FloatRange(min=10),
+    metavar="SECONDS",
+    default=DEFAULT_TTL,
+    show_default=True,
+    help="Seconds the partner account's lease lasts without a heartbeat.",
+)
+@journal_option
+@endpoint_options
+@handle_errors
+def apply(
+    paths: Sequence[Path],
+    plan_file: Path | None,
+    auto_approve: bool,
+    allow: Sequence[str],
+    report_file: Path | None,
+    manual_file: Path | None,
+    lock_ttl: float,
+    journal_file: Path | None,
+    endpoint: str | None,
+    profile: str | None,
+) -> None:
+    """Make the partner account match the manifests; every write exactly once.
+
+    Plans, shows the plan and asks for confirmation (type `yes`; without a terminal pass
+    --auto-approve). With --plan FILE it applies a reviewed saved plan instead, and refuses
+    (exit 4) if anything changed since. Every write is journalled before it is sent; a
+    write whose outcome is unknown is settled from the API's records before anything else.
+
+    \b
+    Exit codes: 0 all applied (manual steps may remain), 1 error, 3 blocked by a guard,
+    4 stale saved plan, 5 partial (something failed or is unknown).
+
+    \b
+    Examples:
+      reconciler apply examples/manifests
+      reconciler apply manifests/ --auto-approve --report apply.json
+      reconciler plan manifests/ --out plan.json && reconciler apply --plan plan.json
+    """
+    from reconciler.apply.executor import ApplyHooks, ApplyRequest, run_apply
+
+    if plan_file is not None and allow:
+        raise click.UsageError("--allow is taken from the saved plan; make the plan with it")
+    request = ApplyRequest(
+        paths=paths,
+        plan_file=plan_file,
+        auto_approve=auto_approve,
+        allow=allow,
+        endpoint=endpoint,
+        profile=profile,
+        journal=journal_file,
+        lock_ttl=lock_ttl,
+    )
+    hooks = ApplyHooks(
+        show_plan=_show_plan,
+        confirm=_confirm,
+        progress=_progress if sys.stdout.isatty() else (lambda _t: None),
+        notice=lambda text: click.echo(text, err=True),
+    )
+    outcome = run_apply(request, hooks)
+    _finish(outcome, report_file, manual_file)
+
+
+def _show_plan(plan: Any) -> None:
+    from reconciler.render.formats import render_text
+
+    click.echo(render_text(plan, colour=use_colour()))
+
+
+def _progress(text: str) -> None:
+    click.echo(text)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _confirm(plan: Any) -> bool:
+    if not _interactive():
+        raise ConfigError(
+            "apply asks for confirmation, but stdin is not a terminal. Review the plan and pass "
+            "--auto-approve, or apply a reviewed saved plan with --plan FILE. Nothing was written."
+        )
+    answer: str = click.prompt(
+        "Apply these changes? Only 'yes' will be accepted", default="", show_default=False
+    )
+    return answer.strip() == "yes"
+
+
+def _finish(outcome: Any, report_file: Path | None, manual_file: Path | None) -> None:
+    from reconciler.apply.report import (
+        manual_steps_markdown,
+        manual_steps_text,
+        problem_lines,
+        summary_line,
+    )
+
+    lines = problem_lines(outcome.results)
+    if lines:
+        click.echo("\n".join(lines))
+    steps = manual_steps_text(outcome.results)
+    if steps:
+        click.echo(steps)
+    if report_file is not None:
+        _write_private(report_file, json.dumps(outcome.report, indent=2, sort_keys=True) + "\n")
+    if manual_file is not None:
+        _write_private(manual_file, manual_steps_markdown(outcome.results, outcome.run_id))
+    click.echo(summary_line(outcome.report))
+    if outcome.error is not None:
+        raise outcome.error
+    if not outcome.complete:
+        where = f"; details in {report_file}" if report_file else ""
+        raise PartialApplyError(
+            "some changes were not applied (see above); rerun apply once the cause is fixed: "
+            f"it settles anything unknown first{where}"
+        )
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(path)
+
+
+# -- journal ---------------------------------------------------------------------------------
+
+
+def _open_journal(journal_file: Path | None) -> Any:
+    from reconciler.apply.journal import Journal, journal_path
+
+    path = journal_path(journal_file)
+    if not path.exists():
+        raise ConfigError(f"no apply journal at {path}: nothing was applied with it yet")
+    return Journal(path)
+
+
+@click.group("journal")
+def journal() -> None:
+    """Inspect the apply journal, and settle an operation by hand.
+
+    \b
+    Examples:
+      reconciler journal list --open
+      reconciler journal settle op-3f9a1c2b7d4e --committed
+    """
+
+
+@journal.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only operations still to be settled.")
+@click.option("--run", "run_id", help="Only operations of this run.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per operation.")
+@journal_option
+@handle_errors
+def journal_list(
+    open_only: bool, run_id: str | None, limit: int, as_json: bool, journal_file: Path | None
+) -> None:
+    """List the latest write operations, their state and their items.
+
+    \b
+    Examples:
+      reconciler journal list --open
+      reconciler journal list --run run-3f9a1c2b7d4e --json
+    """
+    from reconciler.apply.journal import iso
+
+    jrnl = _open_journal(journal_file)
+    ops = jrnl.operations(open_only=open_only, run_id=run_id, limit=limit)
+    if not ops and not as_json:
+        click.echo("No operations." if not open_only else "No open operations.")
+    for op in ops:
+        if as_json:
+            click.echo(json.dumps(op.to_dict(), sort_keys=True))
+            continue
+        click.echo(
+            f"{op.op_id}  {iso(op.intent_at)}  {op.state:<9} {op.operation} {op.target}  "
+            f"run {op.run_id}" + (f"  request {op.request_id}" if op.request_id else "")
+        )
+        for item in op.items:
+            extra = " ".join(
+                p for p in (item.amount, item.quota_id, item.error_code, item.detail) if p
+            )
+            click.echo(f"    {item.item_id}  {item.state}  {extra}".rstrip())
+
+
+@journal.command("settle")
+@click.argument("op_id")
+@click.option(
+    "--committed/--not-committed",
+    "committed",
+    default=None,
+    help="What you found in Partner Center: the call took effect, or it did not.",
+)
+@click.option("--item", "items", multiple=True, help="Only this item (reseller/quota id).")
+@journal_option
+@handle_errors
+def journal_settle(
+    op_id: str, committed: bool | None, items: Sequence[str], journal_file: Path | None
+) -> None:
+    """Record by hand whether an unsettled operation took effect.
+
+    Use it when apply stopped with "may or may not have taken effect" and you have checked the
+    records in Partner Center. It only changes the journal: the next plan is computed from
+    live state either way.
+
+    \b
+    Examples:
+      reconciler journal settle op-3f9a1c2b7d4e --committed
+      reconciler journal settle op-3f9a1c2b7d4e --not-committed --item 23162efcb2a5...
+    """
+    from reconciler.apply.lease import current_holder, identity
+
+    if committed is None:
+        raise click.UsageError("say what you found: --committed or --not-committed")
+    jrnl = _open_journal(journal_file)
+    op = jrnl.operation(op_id)
+    if op is None:
+        raise ConfigError(f"no operation {op_id} in {jrnl.path} (see `reconciler journal list`)")
+    holder = current_holder(jrnl, op.partner_id)
+    if holder is not None and not holder.expired(jrnl.now()) and not holder.gone():
+        raise LockHeldError(f"an apply is running ({holder.describe()}); settle after it ends")
+    todo = [i for i in op.items if i.open and (not items or i.item_id in items)]
+    if not todo:
+        click.echo(f"{op_id} has nothing open to settle.")
+        return
+    word = "committed" if committed else "not committed"
+    for item in todo:
+        jrnl.settle_item(
+            op_id,
+            item.item_id,
+            committed=committed,
+            by=f"operator {identity()[0]}",
+            detail=f"settled by hand as {word}",
+        )
+    click.echo(f"{op_id}: {len(todo)} item(s) settled as {word}.")
+
+
+# -- unlock ----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Break the lease even if it looks alive.")
+@click.option("--partner", help="Partner account id (when the journal has several).")
+@journal_option
+@handle_errors
+def unlock(force: bool, partner: str | None, journal_file: Path | None) -> None:
+    """Free the partner account's apply lease.
+
+    Without --force only a lease that expired, or whose process on this host is gone, is freed.
+    Open operations of the broken run are settled by the next apply before it writes.
+
+    \b
+    Examples:
+      reconciler unlock
+      reconciler unlock --force
+    """
+    from reconciler.apply.lease import break_lease
+
+    jrnl = _open_journal(journal_file)
+    held = [r["partner_id"] for r in jrnl.lease_rows() if r["owner"]]
+    if partner is None:
+        if not held:
+            click.echo("No lease is held.")
+            return
+        if len(held) > 1:
+            raise ConfigError(f"several partner accounts are locked; pass --partner ({held})")
+        partner = held[0]
+    holder = break_lease(jrnl, partner, force=force)
+    if holder is None:
+        click.echo(f"No lease is held on partner account {partner}.")
+        return
+    click.echo(f"Released the lease on partner account {partner} held by {holder.describe()}.")

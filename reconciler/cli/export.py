@@ -1,0 +1,78 @@
+"""``reconciler export``: write the live account as manifests, to adopt it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from reconciler.cli.options import endpoint_options, handle_errors
+from reconciler.gitops.export_read import KINDS
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(KINDS),
+    help="Export only this kind (repeatable). Default: all three. settings.yaml is always written.",
+)
+@click.option(
+    "--customer",
+    "customers",
+    multiple=True,
+    metavar="NAME|ID",
+    help="Export only this customer (account name or ID; repeatable). Default: all.",
+)
+@click.option(
+    "--reseller",
+    "resellers",
+    multiple=True,
+    metavar="NAME|ID",
+    help="Export only this reseller (account name or ID; repeatable). Default: all.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIRECTORY.")
+@endpoint_options
+@handle_errors
+def export(
+    directory: Path,
+    kinds: Sequence[str],
+    customers: Sequence[str],
+    resellers: Sequence[str],
+    force: bool,
+    endpoint: str | None,
+    profile: str | None,
+) -> None:
+    """Write the live partner account as manifests in DIRECTORY, to adopt it.
+
+    Writes account-managers.yaml, auto-renew.yaml, reseller-quotas.yaml and settings.yaml in
+    the documented format, IDs and balances in comments. `reconciler plan DIRECTORY` then shows
+    no changes. --customer filters the customer kinds, --reseller the quota kind. Refuses to
+    overwrite existing files without --force. Reads only.
+
+    \b
+    Exit codes: 0 written, 1 error.
+
+    \b
+    Examples:
+      reconciler export manifests/
+      reconciler export manifests/ --kind reseller-quota --reseller tianfu-cloud
+      reconciler export adopted/ --kind auto-renew --customer xinghe-net --force
+    """
+    from reconciler.gitops.export import run_export
+    from reconciler.gitops.export_read import ExportScope
+
+    scope = ExportScope(
+        kinds=frozenset(kinds or KINDS), customers=tuple(customers), resellers=tuple(resellers)
+    )
+    result = run_export(directory, scope, force=force, endpoint=endpoint, profile=profile)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"Exported partner {result.partner_id} from {result.endpoint} into {directory}/:")
+    width = max(len(name) for name, _ in result.written)
+    for name, what in result.written:
+        click.echo(f"  {name:<{width}}  {what}")
+    click.echo(f"Next: reconciler plan {directory}   (expect: No changes)")

@@ -1,0 +1,102 @@
+"""Options and error handling shared by every command.
+
+Every command turns a :class:`~reconciler.errors.ReconcilerError` into one clear message on
+stderr and its documented exit code (see ``docs/architecture.md``); anything else is reported as
+an internal error, with the traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.errors import (
+    EXIT_ERROR,
+    ManifestError,
+    ReconcilerError,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("text", "json", "markdown", "github")
+GUARD_NAMES = (
+    "max-change-percent",
+    "max-issue-per-run",
+    "max-issue-per-reseller",
+    "max-reclaims-per-run",
+)
+
+
+def use_colour() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def fail(err: ReconcilerError, fmt: str = "text") -> None:
+    """Print ``err`` for a person (or as annotations) and exit with its code."""
+    if isinstance(err, ManifestError) and fmt == "github":
+        from reconciler.render.formats import render_problems_github
+
+        click.echo(render_problems_github(err.problems), nl=False)
+    click.echo(f"Error: {err}", err=True)
+    sys.exit(err.exit_code)
+
+
+def handle_errors(fn: F) -> F:
+    """Map exceptions to messages and exit codes; never a traceback without --debug."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        fmt = kwargs.get("fmt", "text")
+        try:
+            return fn(*args, **kwargs)
+        except ReconcilerError as err:
+            fail(err, fmt)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as err:
+            if logging.getLogger("reconciler").isEnabledFor(logging.DEBUG):
+                raise
+            click.echo(
+                f"Internal error: {type(err).__name__}: {err}. Rerun with --debug for details "
+                "and report it.",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def endpoint_options(fn: F) -> F:
+    fn = click.option(
+        "--profile",
+        envvar="RECONCILER_PROFILE",
+        help="Credentials profile in the profile file (see README). Env: RECONCILER_PROFILE.",
+    )(fn)
+    fn = click.option(
+        "--endpoint",
+        envvar="RECONCILER_ENDPOINT",
+        metavar="URL",
+        help="Partner API endpoint, e.g. https://bss.myhuaweicloud.com or a served emulator. "
+        "Env: RECONCILER_ENDPOINT. Without it: the embedded emulator.",
+    )(fn)
+    return fn
+
+
+def agency_check_option(fn: F) -> F:
+    return click.option(
+        "--skip-agency-check",
+        is_flag=True,
+        envvar="RECONCILER_SKIP_AGENCY_CHECK",
+        help="Do not ask IAM whether customers granted the agency (for credentials that may not "
+        "assume agencies, e.g. read-only ones): auto-renew changes are planned with a note, and "
+        "apply checks the agency. Env: RECONCILER_SKIP_AGENCY_CHECK=1.",
+    )(fn)

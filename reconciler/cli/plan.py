@@ -1,0 +1,134 @@
+"""``reconciler validate`` and ``reconciler plan``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli.options import (
+    FORMATS,
+    GUARD_NAMES,
+    agency_check_option,
+    endpoint_options,
+    handle_errors,
+    use_colour,
+)
+from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    show_default=True,
+    help="github: errors as workflow annotations.",
+)
+@handle_errors
+def validate(paths: Sequence[Path], fmt: str) -> None:
+    """Check manifests offline: YAML, schemas and local rules, every error at once.
+
+    \b
+    Examples:
+      reconciler validate examples/manifests
+      reconciler validate manifests/ --format github
+    """
+    from reconciler.manifests.load import load_desired
+
+    desired = load_desired(paths)
+    n = len(desired.managers) + len(desired.auto_renew) + len(desired.quotas)
+    click.echo(f"OK: {len(desired.files)} file(s), {n} entries; manifests {desired.checksum}")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output on stdout.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan as JSON (for `reconciler apply --plan FILE`).",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes (0 none, 1 error, 3 blocked by a guard).",
+)
+@click.option(
+    "--allow",
+    multiple=True,
+    type=click.Choice(GUARD_NAMES),
+    metavar="GUARD",
+    help=f"Let a tripped guard pass: {', '.join(GUARD_NAMES)}. Repeatable.",
+)
+@agency_check_option
+@endpoint_options
+@handle_errors
+def plan(
+    paths: Sequence[Path],
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    allow: Sequence[str],
+    skip_agency_check: bool,
+    endpoint: str | None,
+    profile: str | None,
+) -> None:
+    """Show what apply would change. Never writes.
+
+    \b
+    Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
+    2 changes with --detailed-exitcode, 3 blocked by a guard.
+
+    \b
+    Examples:
+      reconciler plan examples/manifests
+      reconciler plan manifests/ --format json --out plan.json
+      reconciler plan manifests/ --format markdown --out plan.json > plan.md
+      reconciler plan manifests/ --allow max-issue-per-run
+      reconciler plan manifests/ --skip-agency-check     # read-only credentials
+    """
+    from reconciler.cli.workflow import compute_plan, write_plan
+    from reconciler.plan.progress import tty_progress
+
+    result = compute_plan(
+        paths,
+        endpoint=endpoint,
+        profile=profile,
+        allow=allow,
+        progress=tty_progress(sys.stderr),
+        verify_agencies=not skip_agency_check,
+    )
+    click.echo(render(result, fmt), nl=False)
+    if out is not None:
+        write_plan(result, out, manifest_paths=paths)
+    if result.blocked:
+        sys.exit(EXIT_BLOCKED)
+    sys.exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
+
+
+def render(plan_: Any, fmt: str) -> str:
+    from reconciler.render import formats as r
+
+    if fmt == "json":
+        return r.render_json(plan_)
+    if fmt == "markdown":
+        from reconciler.render.markdown import render_markdown
+
+        return render_markdown(plan_)
+    if fmt == "github":
+        return r.render_github(plan_)
+    return r.render_text(plan_, colour=use_colour())

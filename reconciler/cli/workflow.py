@@ -1,0 +1,85 @@
+"""The commands' work, without click: load manifests, connect, plan (and later apply).
+
+The CLI calls these; tests may call them directly. Each function runs its own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from reconciler.connect import connect, resolve_target
+from reconciler.emulator.clock import Clock, SystemClock
+from reconciler.manifests.desired import DesiredState
+from reconciler.manifests.load import load_desired
+from reconciler.plan.model import Plan
+from reconciler.plan.planner import PlanContext, build_plan
+from reconciler.plan.progress import Progress
+from reconciler.render.formats import render_json
+
+
+async def plan_async(
+    desired: DesiredState,
+    *,
+    endpoint: str | None,
+    profile: str | None,
+    allow: Sequence[str],
+    clock: Clock,
+    progress: Progress | None = None,
+    verify_agencies: bool = True,
+) -> Plan:
+    target = resolve_target(endpoint, profile or desired.settings.endpoint_profile)
+    async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
+        ctx = PlanContext(
+            endpoint=target.label,
+            partner_id=conn.partner_id,
+            allow=tuple(allow),
+            verify_agencies=verify_agencies,
+        )
+        return await build_plan(desired, conn.client, ctx, clock, progress=progress)
+
+
+def compute_plan(
+    paths: Sequence[str | Path],
+    *,
+    endpoint: str | None = None,
+    profile: str | None = None,
+    allow: Sequence[str] = (),
+    clock: Clock | None = None,
+    progress: Progress | None = None,
+    verify_agencies: bool = True,
+) -> Plan:
+    """Load, connect, plan. ``progress`` (a terminal's) hears what is going on as it happens."""
+    if progress is not None:
+        progress.line(f"Loading manifests from {', '.join(str(p) for p in paths)}...")
+    desired = load_desired(paths)
+    return asyncio.run(
+        plan_async(
+            desired,
+            endpoint=endpoint,
+            profile=profile,
+            allow=allow,
+            clock=clock or SystemClock(),
+            progress=progress,
+            verify_agencies=verify_agencies,
+        )
+    )
+
+
+def write_plan(plan: Plan, path: Path, manifest_paths: Sequence[str | Path] = ()) -> None:
+    """Save the JSON plan atomically, readable by the owner only (it names customers).
+
+    ``manifest_paths`` (outside the checksum) let ``reconciler apply --plan FILE`` find the
+    manifests again when no paths are given.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    text = render_json(plan)
+    if manifest_paths:
+        data = json.loads(text)
+        data["manifest_paths"] = [str(p) for p in manifest_paths]
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.chmod(0o600)
+    tmp.replace(path)

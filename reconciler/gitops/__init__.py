@@ -1,0 +1,1 @@
+"""Keeping git and the live account in step: drift detection and export."""

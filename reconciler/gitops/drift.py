@@ -1,0 +1,382 @@
+"""Drift: where the live partner account no longer matches the manifests, and what heals it.
+
+Drift is the plan seen from the other side. Every change the plan would make and every
+difference it cannot make (a *not-applicable* notice) is a drifted object, reported with the
+value the manifests want, the value live state has, the money healing would move, and whether
+``reconciler apply`` can heal it:
+
+* ``apply``: reseller quota balances and auto-renew flags (customers who granted the agency);
+* ``manual``: account managers (the partner API cannot assign them, REFERENCE §8): a person
+  changes them in Partner Center, or the manifest is changed to accept the live value;
+* ``none``: expired or frozen resources (``CBC.99003602``), customers without the agency,
+  quotas being adjusted. Only a change outside the reconciler, or in the manifests, ends these.
+
+Manifest references the live account no longer resolves (a customer or reseller that left, a
+distributor quota gone or too small to fund the targets) are reported as *problems*: also
+drift, since the manifests on the main branch were planned cleanly once. A manager no customer
+has any more is not a problem here, as it is for plan: it is the drift of the customers that had
+it. Guards never hide drift; the report names a guard that would stop ``apply``. Nothing here
+writes.
+
+The pipeline is :func:`reconciler.plan.planner.build_plan`'s, step by step, keeping the live
+state so each item can show both sides; a test holds the two in step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler import __version__
+from reconciler.kinds import auto_renew, reseller_quota
+from reconciler.kinds.base import LiveState
+from reconciler.plan.guards import evaluate
+from reconciler.plan.model import (
+    KIND_ORDER,
+    ZERO,
+    Change,
+    GuardResult,
+    MoneyImpact,
+    Notice,
+    fingerprint,
+    fmt_money,
+    money,
+)
+from reconciler.plan.planner import PlanContext, diff_kinds, iso, read_live, scope_dict, scoped
+
+if TYPE_CHECKING:
+    from reconciler.bss.client import BssClient
+    from reconciler.emulator.clock import Clock
+    from reconciler.errors import ManifestProblem, SourcePosition
+    from reconciler.manifests.desired import DesiredState
+
+FORMAT_VERSION = "1.0"
+
+#: How an item is healed: by ``apply``, by a person in Partner Center, or not at all.
+HEAL_APPLY, HEAL_MANUAL, HEAL_NONE = "apply", "manual", "none"
+MANUAL_REASON = (
+    "the partner API cannot assign account managers: change it in Partner Center (steps in "
+    "the notes), or change the manifest to accept the live value"
+)
+RESOURCE_STATES = {2: "in use", 3: "closed", 4: "frozen", 5: "expired"}
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    """One object whose live state differs from its manifest."""
+
+    kind: str
+    key: str
+    subject: str
+    status: str  # "drifted" (apply plans a change) | "not-applicable"
+    desired: Mapping[str, Any]
+    live: Mapping[str, Any]
+    heal: str  # HEAL_APPLY | HEAL_MANUAL | HEAL_NONE
+    reason: str
+    action: str | None = None
+    money: MoneyImpact | None = None
+    source: SourcePosition | None = None
+    fingerprint: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def healable(self) -> bool:
+        return self.heal == HEAL_APPLY
+
+    def sort_key(self) -> tuple[int, str]:
+        return KIND_ORDER.index(self.kind), self.key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "subject": self.subject,
+            "status": self.status,
+            "desired": dict(self.desired),
+            "live": dict(self.live),
+            "healable": self.healable,
+            "heal": self.heal,
+            "reason": self.reason,
+            "action": self.action,
+            "money": self.money.to_dict() if self.money else None,
+            "source": _position(self.source),
+            "fingerprint": self.fingerprint,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """The whole drift report. ``in_sync`` when there are no items and no problems."""
+
+    items: tuple[DriftItem, ...]
+    problems: tuple[ManifestProblem, ...]
+    guards: tuple[GuardResult, ...]
+    in_scope: Mapping[str, int]
+    manifest_checksum: str
+    endpoint: str
+    partner_id: str
+    tool_version: str
+    created_at: str
+    scope: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.items and not self.problems
+
+    @property
+    def blocking_guards(self) -> tuple[GuardResult, ...]:
+        return tuple(g for g in self.guards if g.blocks)
+
+    @property
+    def apply_possible(self) -> bool:
+        """Whether ``apply`` could run now: no problems and no guard in the way."""
+        return not self.problems and not self.blocking_guards
+
+    def count(self, heal: str) -> int:
+        return sum(1 for i in self.items if i.heal == heal)
+
+    def money_totals(self) -> MoneyImpact:
+        """What healing every healable item would move."""
+        moves = [i.money for i in self.items if i.money and i.healable]
+        return MoneyImpact(
+            issue=money(sum((m.issue for m in moves), ZERO)),
+            reclaim=money(sum((m.reclaim for m in moves), ZERO)),
+            unrecoverable=money(sum((m.unrecoverable for m in moves), ZERO)),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        kinds: dict[str, int] = {}
+        for item in self.items:
+            kinds[item.kind] = kinds.get(item.kind, 0) + 1
+        return {
+            "in_sync": self.in_sync,
+            "drifted": len(self.items),
+            "healable": self.count(HEAL_APPLY),
+            "manual": self.count(HEAL_MANUAL),
+            "not_healable": self.count(HEAL_NONE),
+            "problems": len(self.problems),
+            "by_kind": dict(sorted(kinds.items())),
+            "in_scope": dict(sorted(self.in_scope.items())),
+            "money": self.money_totals().to_dict(),
+            "apply_possible": self.apply_possible,
+        }
+
+    def content(self) -> dict[str, Any]:
+        """What :attr:`checksum` covers: the drift itself, not when or by what it was seen."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "endpoint": self.endpoint,
+            "partner_id": self.partner_id,
+            "manifest_checksum": self.manifest_checksum,
+            "scope": dict(self.scope),
+            "summary": self.summary(),
+            "items": [i.to_dict() for i in self.items],
+            "problems": [_problem(p) for p in self.problems],
+            "guards": [g.to_dict() for g in self.guards if not g.ok],
+        }
+
+    @property
+    def checksum(self) -> str:
+        """Equal for two runs that saw the same drift (CI updates the drift issue only then)."""
+        return fingerprint(self.content())
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.content()
+        out["report"] = "drift"
+        out["tool_version"] = self.tool_version
+        out["created_at"] = self.created_at
+        out["checksum"] = self.checksum
+        return out
+
+
+def _position(pos: SourcePosition | None) -> dict[str, Any] | None:
+    return None if pos is None else {"file": pos.file, "line": pos.line, "col": pos.col}
+
+
+def _problem(p: ManifestProblem) -> dict[str, Any]:
+    return {**(_position(p.position) or {}), "path": p.path, "message": p.message}
+
+
+# -- detection ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Seen:
+    """Live objects behind each plan key, so items can show the live side in full."""
+
+    live: LiveState
+    renew: dict[str, auto_renew.Candidate] = field(default_factory=dict)
+    quota_targets: dict[str, Decimal] = field(default_factory=dict)
+
+
+async def detect(
+    desired: DesiredState, client: BssClient, ctx: PlanContext, clock: Clock
+) -> DriftReport:
+    """Read, diff, classify. Raises only for errors that stop the reading itself."""
+    desired = scoped(desired)
+    live, problems = await read_live(desired, client, verify_agencies=ctx.verify_agencies)
+    found, _ = auto_renew.candidates(desired, live)
+    results = diff_kinds(_managers_known(desired), live)
+    for result in results.values():
+        problems += result.problems
+    changes = sorted((c for r in results.values() for c in r.changes), key=Change.sort_key)
+    notices = [n for r in results.values() for n in r.notices if n.level == "not-applicable"]
+    in_scope = {kind: r.in_scope for kind, r in results.items() if r.in_scope}
+    seen = _index(desired, live, found)
+    items = [_from_change(c, seen) for c in changes] + [_from_notice(n, seen) for n in notices]
+    return DriftReport(
+        items=tuple(sorted(items, key=DriftItem.sort_key)),
+        problems=tuple(sorted(set(problems))),
+        guards=tuple(evaluate(changes, in_scope, desired.settings.guards, ())),
+        in_scope=in_scope,
+        manifest_checksum=desired.checksum,
+        endpoint=ctx.endpoint,
+        partner_id=ctx.partner_id,
+        tool_version=__version__,
+        created_at=iso(clock.time()),
+        scope=scope_dict(desired),
+    )
+
+
+def detect_drift(
+    paths: Sequence[str | Path],
+    *,
+    endpoint: str | None = None,
+    profile: str | None = None,
+    clock: Clock | None = None,
+    verify_agencies: bool = True,
+) -> DriftReport:
+    """Load the manifests, connect and :func:`detect` (the ``reconciler drift`` command)."""
+    from reconciler.connect import connect, resolve_target
+    from reconciler.emulator.clock import SystemClock
+    from reconciler.manifests.load import load_desired
+
+    desired = load_desired(paths)
+    clock = clock or SystemClock()
+
+    async def run() -> DriftReport:
+        target = resolve_target(endpoint, profile or desired.settings.endpoint_profile)
+        async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
+            ctx = PlanContext(
+                endpoint=target.label,
+                partner_id=conn.partner_id,
+                verify_agencies=verify_agencies,
+            )
+            return await detect(desired, conn.client, ctx, clock)
+
+    return asyncio.run(run())
+
+
+def _managers_known(desired: DesiredState) -> DesiredState:
+    """Plan refuses a manager no customer has and the roster lacks (a typo, in a pull request).
+    Drift must not: when the last customer of a manager is changed in the console, that manager
+    is exactly what the report is about. The manifest checksum stays the original one."""
+    names = {m.manager for m in desired.managers if m.manager}
+    roster = tuple(sorted(names | set(desired.settings.account_managers)))
+    return replace(desired, settings=replace(desired.settings, account_managers=roster))
+
+
+def _index(desired: DesiredState, live: LiveState, found: Iterable[auto_renew.Candidate]) -> _Seen:
+    seen = _Seen(live)
+    for cand in found:
+        res = cand.resource
+        seen.renew[f"{auto_renew.KIND}/{res.customer_id}/{res.resource_id}"] = cand
+    for target in desired.quotas:
+        reseller = live.reseller(target.reseller)
+        if reseller is not None:
+            parent, rid = target.distributor_quota_id, reseller.indirect_partner_id
+            seen.quota_targets[f"{reseller_quota.KIND}/{parent}/{rid}"] = target.balance
+    return seen
+
+
+def _resource_live(cand: auto_renew.Candidate) -> dict[str, Any]:
+    res = cand.resource
+    return {
+        "auto_renew": res.auto_renew,
+        "expire_policy": res.expire_policy,
+        "status": RESOURCE_STATES.get(res.status or 0, str(res.status)),
+        "expire_time": res.expire_time,
+    }
+
+
+def _from_change(change: Change, seen: _Seen) -> DriftItem:
+    live: dict[str, Any] = dict(change.before)
+    if change.kind == auto_renew.KIND and change.key in seen.renew:
+        live = _resource_live(seen.renew[change.key])
+    if change.manual:
+        heal, reason = HEAL_MANUAL, MANUAL_REASON
+    else:
+        heal, reason = HEAL_APPLY, _heal_text(change)
+    return DriftItem(
+        kind=change.kind,
+        key=change.key,
+        subject=change.subject,
+        status="drifted",
+        desired=dict(change.after),
+        live=live,
+        heal=heal,
+        reason=reason,
+        action=change.action,
+        money=change.money,
+        source=change.source,
+        fingerprint=change.fingerprint,
+        notes=change.notes,
+    )
+
+
+def _from_notice(notice: Notice, seen: _Seen) -> DriftItem:
+    desired: dict[str, Any] = {}
+    live: dict[str, Any] = {}
+    cand = seen.renew.get(notice.key)
+    if cand is not None:
+        desired, live = {"auto_renew": cand.enabled}, _resource_live(cand)
+    elif notice.key in seen.quota_targets:
+        desired = {"balance": fmt_money(seen.quota_targets[notice.key])}
+        live = _quota_live(notice.key, seen.live)
+    return DriftItem(
+        kind=notice.kind,
+        key=notice.key,
+        subject=notice.subject,
+        status="not-applicable",
+        desired=desired,
+        live=live,
+        heal=HEAL_NONE,
+        reason=notice.message,
+        source=notice.source,
+    )
+
+
+def _quota_live(key: str, live: LiveState) -> dict[str, Any]:
+    _, parent_id, reseller_id = key.split("/", 2)
+    children = [q for q in live.issued.get(reseller_id, []) if q.parent_quota_id == parent_id]
+    return {
+        "balance": fmt_money(reseller_quota.live_balance(children)),
+        "quotas": sorted(q.quota_id for q in children if not q.reclaimed),
+    }
+
+
+def _heal_text(change: Change) -> str:
+    m = change.money
+    if change.kind == auto_renew.KIND:
+        state = "on" if change.after.get("auto_renew") else "off"
+        return f"apply switches auto-renew {state} (as the customer, through the agency)"
+    if m is None:
+        return f"apply makes the change ({change.action})"
+    parts = []
+    if m.reclaim > ZERO:
+        parts.append(f"reclaims {_amount(m.reclaim, m.currency)}")
+    if m.issue > ZERO:
+        parts.append(f"issues {_amount(m.issue, m.currency)}")
+    text = "apply " + " then ".join(parts)
+    if m.unrecoverable > ZERO:
+        text += f"; {_amount(m.unrecoverable, m.currency)} already spent cannot come back"
+    return text
+
+
+def _amount(value: Decimal, currency: str) -> str:
+    return f"{value:,.2f} {currency}"

@@ -1,0 +1,1 @@
+"""Manifests: strict YAML with positions, JSON Schema validation, and the typed desired state."""

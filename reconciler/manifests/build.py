@@ -1,0 +1,218 @@
+"""Build :class:`~reconciler.manifests.desired.DesiredState` from documents that passed validation.
+
+The documents are trusted to match their schemas here; the small readers below still assert
+types, so a document that skipped validation fails loudly rather than producing a wrong
+desired state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from decimal import Decimal
+
+from reconciler.manifests.desired import (
+    CENT,
+    AutoRenewRule,
+    CustomerRef,
+    DesiredState,
+    Guards,
+    ManagerAssignment,
+    Override,
+    QuotaTarget,
+    ResellerRef,
+    Scope,
+    ScopeRef,
+    Settings,
+    canonical_content,
+    checksum_of,
+)
+from reconciler.manifests.loader import Document
+from reconciler.manifests.yamlstrict import JsonPath, YamlValue
+
+__all__ = ["build_desired", "parse_duration"]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def build_desired(documents: Sequence[Document]) -> DesiredState:
+    """The desired state of validated ``documents`` (in the order given)."""
+    managers: list[ManagerAssignment] = []
+    rules: list[AutoRenewRule] = []
+    quotas: list[QuotaTarget] = []
+    settings = Settings()
+    for doc in documents:
+        if doc.kind == "AccountManagers":
+            managers.extend(_assignments(doc))
+        elif doc.kind == "AutoRenew":
+            rules.extend(_rules(doc))
+        elif doc.kind == "ResellerQuota":
+            quotas.extend(_targets(doc))
+        elif doc.kind == "Settings":
+            settings = _settings(doc)
+    content = canonical_content(managers, rules, quotas, settings)
+    return DesiredState(
+        managers=tuple(managers),
+        auto_renew=tuple(rules),
+        quotas=tuple(quotas),
+        settings=settings,
+        files=tuple(dict.fromkeys(doc.file for doc in documents)),
+        checksum=checksum_of(content),
+    )
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"90m"`` -> 90 minutes. Units: s, m, h, d."""
+    return timedelta(seconds=int(text[:-1]) * _UNITS[text[-1]])
+
+
+def _mapping(value: YamlValue) -> dict[str, YamlValue]:
+    assert value is None or isinstance(value, dict), value
+    return value or {}
+
+
+def _text(entry: dict[str, YamlValue], key: str) -> str | None:
+    value = entry.get(key)
+    assert value is None or isinstance(value, str), (key, value)
+    return value
+
+
+def _integer(entry: dict[str, YamlValue], key: str) -> int | None:
+    value = entry.get(key)
+    assert value is None or (isinstance(value, int) and not isinstance(value, bool)), (key, value)
+    return value
+
+
+def _flag(entry: dict[str, YamlValue], key: str) -> bool | None:
+    value = entry.get(key)
+    assert value is None or isinstance(value, bool), (key, value)
+    return value
+
+
+def _money(entry: dict[str, YamlValue], key: str) -> Decimal | None:
+    text = _text(entry, key)
+    return None if text is None else Decimal(text).quantize(CENT)
+
+
+def _entries(doc: Document, key: str) -> list[tuple[JsonPath, dict[str, YamlValue]]]:
+    items = _mapping(doc.content.get("spec")).get(key) or []
+    assert isinstance(items, list), doc.start
+    return [(("spec", key, index), _mapping(entry)) for index, entry in enumerate(items)]
+
+
+def _customer(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> CustomerRef:
+    ident, name = _text(entry, "customerId"), _text(entry, "customer")
+    where = doc.pos((*path, "customerId" if ident is not None else "customer"))
+    return CustomerRef(customer_id=ident, account_name=name, source=where)
+
+
+def _reseller(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> ResellerRef:
+    ident, name = _text(entry, "resellerId"), _text(entry, "reseller")
+    where = doc.pos((*path, "resellerId" if ident is not None else "reseller"))
+    return ResellerRef(reseller_id=ident, account_name=name, source=where)
+
+
+def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> dict[str, Override]:
+    flags: dict[str, Override] = {}
+    for key, enabled in _mapping(value).items():
+        assert isinstance(enabled, bool), doc.pos((*path, key))
+        flags[key] = Override(enabled=enabled, source=doc.key_pos((*path, key)))
+    return flags
+
+
+def _assignments(doc: Document) -> list[ManagerAssignment]:
+    return [
+        ManagerAssignment(
+            customer=_customer(doc, path, entry),
+            manager=_text(entry, "manager"),
+            source=doc.pos(path),
+        )
+        for path, entry in _entries(doc, "customers")
+    ]
+
+
+def _rules(doc: Document) -> list[AutoRenewRule]:
+    rules = []
+    for path, entry in _entries(doc, "customers"):
+        default = _flag(entry, "autoRenew")
+        rules.append(
+            AutoRenewRule(
+                customer=_customer(doc, path, entry),
+                default=default,
+                period_type=_text(entry, "periodType"),
+                renew_times=_integer(entry, "renewTimes"),
+                service_types=_toggles(doc, (*path, "serviceTypes"), entry.get("serviceTypes")),
+                resources=_toggles(doc, (*path, "resources"), entry.get("resources")),
+                source=doc.pos(path),
+                default_source=None if default is None else doc.pos((*path, "autoRenew")),
+            )
+        )
+    return rules
+
+
+def _targets(doc: Document) -> list[QuotaTarget]:
+    quota = _text(_mapping(doc.content.get("spec")), "distributorQuota")
+    assert quota is not None, doc.start
+    targets = []
+    for path, entry in _entries(doc, "resellers"):
+        balance = _money(entry, "balance")
+        assert balance is not None, doc.pos(path)
+        where = doc.pos((*path, "balance"))
+        quota_at = doc.pos(("spec", "distributorQuota"))
+        targets.append(
+            QuotaTarget(quota, _reseller(doc, path, entry), balance, where, quota_source=quota_at)
+        )
+    return targets
+
+
+def _settings(doc: Document) -> Settings:
+    spec = _mapping(doc.content.get("spec"))
+    ttl = _text(spec, "planTtl")
+    scope = _mapping(spec.get("scope"))
+    return Settings(
+        agency_name=_text(spec, "agencyName"),
+        account_managers=tuple(_strings(spec.get("accountManagers"))),
+        scope=Scope(
+            customers=_scope(doc, scope.get("customers"), ("spec", "scope", "customers")),
+            resellers=_scope(doc, scope.get("resellers"), ("spec", "scope", "resellers")),
+        ),
+        guards=_guards(doc, spec.get("guards")),
+        plan_ttl=parse_duration(ttl) if ttl is not None else Settings.plan_ttl,
+        endpoint_profile=_text(_mapping(spec.get("endpoint")), "profile"),
+        source=doc.start,
+    )
+
+
+def _strings(value: YamlValue) -> list[str]:
+    assert value is None or isinstance(value, list), value
+    items = value or []
+    assert all(isinstance(item, str) for item in items), items
+    return [str(item) for item in items]
+
+
+def _scope(doc: Document, value: YamlValue, path: JsonPath) -> tuple[ScopeRef, ...] | None:
+    if value is None:
+        return None
+    return tuple(ScopeRef(text, doc.pos((*path, i))) for i, text in enumerate(_strings(value)))
+
+
+def _guards(doc: Document, value: YamlValue) -> Guards:
+    if value is None:
+        return Guards()
+    guards = _mapping(value)
+    default = Guards()
+    percent = _integer(guards, "maxChangePercent")
+    minimum = _integer(guards, "minObjects")
+    per_run = _money(guards, "maxIssuePerRun")
+    per_reseller = _money(guards, "maxIssuePerReseller")
+    reclaims = _integer(guards, "maxReclaimsPerRun")
+    return Guards(
+        max_change_percent=default.max_change_percent if percent is None else percent,
+        min_objects=default.min_objects if minimum is None else minimum,
+        max_issue_per_run=default.max_issue_per_run if per_run is None else per_run,
+        max_issue_per_reseller=(
+            default.max_issue_per_reseller if per_reseller is None else per_reseller
+        ),
+        max_reclaims_per_run=default.max_reclaims_per_run if reclaims is None else reclaims,
+        source=doc.pos(("spec", "guards")),
+    )

@@ -1,0 +1,320 @@
+"""Find manifest files, read them strictly, and hand out :class:`Document` objects.
+
+Which files and documents are manifests (see ``docs/manifests.md``):
+
+* A path on the command line may be a file or a directory. Directories are searched
+  recursively for ``*.yaml`` and ``*.yml`` files, in sorted order, skipping hidden files and
+  directories (names starting with ``.``).
+* A document is a manifest when it is a mapping whose ``apiVersion`` starts with
+  ``partner-reconciler/``, or whose ``kind`` is one of ours (a typo in ``apiVersion`` must not
+  make a manifest silently disappear). A file is a manifest file when it holds at least one.
+* A file found in a directory that holds no manifest (an emulator seed, a CI config) is skipped
+  with a debug log. If it cannot be read as YAML at all, it is reported when its bytes mention
+  ``partner-reconciler/``, and otherwise skipped with a warning.
+* A file named explicitly must be a manifest file; a directory must contain at least one.
+* In a manifest file every non-empty document must be a manifest.
+
+Problems from every file are collected; :func:`load_paths` raises them as one
+:class:`~reconciler.errors.ManifestError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.errors import ManifestError, ManifestProblem, SourcePosition
+from reconciler.manifests.yamlstrict import (
+    JsonPath,
+    Limits,
+    LineCol,
+    ParsedDocument,
+    ParseResult,
+    YamlValue,
+    format_path,
+    parse_yaml,
+)
+
+__all__ = [
+    "API_GROUP",
+    "API_VERSION",
+    "KINDS",
+    "Document",
+    "Limits",
+    "LoadResult",
+    "load_documents",
+    "load_paths",
+]
+
+logger = logging.getLogger(__name__)
+
+API_GROUP = "partner-reconciler/"
+API_VERSION = "partner-reconciler/v1"
+KINDS = ("AccountManagers", "AutoRenew", "ResellerQuota", "Settings")
+_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One manifest document: its plain content and the position of every node in it.
+
+    ``index`` counts documents in the file from 0. ``kind`` and ``name`` are ``""`` when the
+    document lacks them (validation reports that).
+    """
+
+    file: str
+    index: int
+    kind: str
+    name: str
+    content: Mapping[str, YamlValue]
+    values: Mapping[JsonPath, LineCol] = field(repr=False, compare=False)
+    keys: Mapping[JsonPath, LineCol] = field(repr=False, compare=False)
+
+    def pos(self, path: JsonPath = ()) -> SourcePosition:
+        """Where the value at ``path`` starts, or its nearest ancestor's start."""
+        found = self.values.get(path)
+        while found is None and path:
+            path = path[:-1]
+            found = self.values.get(path)
+        line, col = found or (1, 1)
+        return SourcePosition(self.file, line, col)
+
+    def key_pos(self, path: JsonPath) -> SourcePosition:
+        """Where the key of ``path`` starts (the value's position for list items)."""
+        if path in self.keys:
+            line, col = self.keys[path]
+            return SourcePosition(self.file, line, col)
+        return self.pos(path)
+
+    def problem(self, path: JsonPath, message: str, *, at_key: bool = False) -> ManifestProblem:
+        """A problem located at ``path`` in this document."""
+        where = self.key_pos(path) if at_key else self.pos(path)
+        return ManifestProblem(where, format_path(path), message)
+
+    @property
+    def label(self) -> str:
+        """``ResellerQuota 'q4'``, for messages."""
+        return f"{self.kind or 'document'} '{self.name}'" if self.name else self.kind
+
+    @property
+    def start(self) -> SourcePosition:
+        return self.pos(())
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    documents: tuple[Document, ...]
+    problems: tuple[ManifestProblem, ...]
+
+
+def load_paths(paths: Sequence[str | Path], *, limits: Limits | None = None) -> list[Document]:
+    """Every manifest document under ``paths``; raises :class:`ManifestError` on any problem."""
+    result = load_documents(paths, limits=limits)
+    if result.problems:
+        raise ManifestError(result.problems)
+    return list(result.documents)
+
+
+def load_documents(paths: Sequence[str | Path], *, limits: Limits | None = None) -> LoadResult:
+    """Like :func:`load_paths`, but returns the problems instead of raising them."""
+    limits = limits or Limits()
+    documents: list[Document] = []
+    problems: list[ManifestProblem] = []
+    if not paths:
+        problems.append(_file_problem(".", "no manifest files or directories given"))
+    manifest_files: dict[Path, bool] = {}  # resolved path -> holds manifests (or their errors)
+    for raw in paths:
+        root = Path(raw)
+        files = _expand(root, problems)
+        for path in files:
+            resolved = path.resolve()
+            if resolved not in manifest_files:
+                found = _load_file(path, path == root, limits, documents, problems)
+                manifest_files[resolved] = found
+        if root.is_dir() and files and not any(manifest_files[f.resolve()] for f in files):
+            problems.append(_file_problem(str(root), _NO_MANIFESTS_DIR))
+    return LoadResult(tuple(documents), tuple(sorted(problems)))
+
+
+_NO_MANIFESTS_DIR = (
+    "no manifests in this directory: no *.yaml/*.yml document has apiVersion: partner-reconciler/v1"
+)
+_NO_MANIFESTS_FILE = "no manifests in this file: no document has apiVersion: partner-reconciler/v1"
+
+
+def _expand(root: Path, problems: list[ManifestProblem]) -> list[Path]:
+    """The files to read for one command-line path."""
+    if root.is_dir():
+        files = _walk(root)
+        if not files:
+            problems.append(_file_problem(str(root), "no *.yaml or *.yml files in this directory"))
+        return files
+    if root.is_file():
+        return [root]
+    what = "no such file or directory" if not root.exists() else "not a regular file"
+    problems.append(_file_problem(str(root), what))
+    return []
+
+
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for directory, subdirs, names in os.walk(root):
+        subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+        found.extend(
+            Path(directory, name)
+            for name in names
+            if name.endswith(_SUFFIXES) and not name.startswith(".")
+        )
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def _load_file(
+    path: Path,
+    explicit: bool,
+    limits: Limits,
+    documents: list[Document],
+    problems: list[ManifestProblem],
+) -> bool:
+    """Read one file; ``False`` when it was skipped as not being a manifest file."""
+    name = path.as_posix()
+    text, data = _read_text(path, name, limits, problems)
+    if text is None:
+        if data is not None and not (explicit or API_GROUP.encode() in data):
+            logger.warning("%s: skipped: not UTF-8 text and not a manifest", name)
+            return False
+        if data is not None:
+            problems.append(_not_utf8(name, data))
+        return True
+    parsed = parse_yaml(text, name, limits)
+    if not any(_claims(d.value) for d in parsed.documents):
+        return _unclaimed(name, explicit, parsed.failed and API_GROUP in text, parsed, problems)
+    problems.extend(parsed.problems)
+    for parsed_doc in parsed.documents:
+        _admit(name, parsed_doc, documents, problems)
+    return True
+
+
+def _unclaimed(
+    name: str, explicit: bool, ours: bool, parsed: ParseResult, problems: list[ManifestProblem]
+) -> bool:
+    """A file without manifest documents: reported when named or unreadable but ours."""
+    if parsed.failed and (explicit or ours):
+        problems.extend(parsed.problems)
+        return True
+    if explicit:
+        problems.append(_file_problem(name, _NO_MANIFESTS_FILE))
+        return True
+    if parsed.failed:
+        logger.warning("%s: skipped: not valid YAML and not a manifest", name)
+    else:
+        logger.debug("%s: skipped: no partner-reconciler documents", name)
+    return False
+
+
+def _read_text(
+    path: Path, name: str, limits: Limits, problems: list[ManifestProblem]
+) -> tuple[str | None, bytes | None]:
+    """The file's text, or ``None``; also the raw bytes when they were read but are not UTF-8."""
+    try:
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            msg = f"file is {size} bytes, over the limit of {limits.max_file_bytes}; split it"
+            problems.append(_file_problem(name, msg))
+            return None, None
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(_file_problem(name, f"cannot read file: {exc.strerror or exc}"))
+        return None, None
+    try:
+        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, data
+
+
+def _not_utf8(name: str, data: bytes) -> ManifestProblem:
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        body.decode("utf-8")
+        start = 0
+    except UnicodeDecodeError as exc:
+        start = exc.start
+    line_start = body.rfind(b"\n", 0, start) + 1
+    line = body.count(b"\n", 0, start) + 1
+    col = len(body[line_start:start].decode("utf-8", "replace")) + 1
+    msg = f"not UTF-8 text (byte 0x{body[start]:02x}); save the file as UTF-8"
+    return ManifestProblem(SourcePosition(name, line, col), "", msg)
+
+
+def _claims(value: object) -> bool:
+    """Whether a document says it is ours (by apiVersion, or by one of our kinds)."""
+    if not isinstance(value, Mapping):
+        return False
+    api = value.get("apiVersion")
+    return (isinstance(api, str) and api.startswith(API_GROUP)) or value.get("kind") in KINDS
+
+
+def _admit(
+    name: str,
+    parsed: ParsedDocument,
+    documents: list[Document],
+    problems: list[ManifestProblem],
+) -> None:
+    value = parsed.value
+    if value is None:
+        return  # an empty document, e.g. after a trailing '---'
+    if not isinstance(value, dict):
+        line, col = parsed.values.get((), (1, 1))
+        msg = (
+            f"document {parsed.index + 1} is not a mapping; a manifest has "
+            "apiVersion, kind, metadata and spec"
+        )
+        problems.append(ManifestProblem(SourcePosition(name, line, col), "", msg))
+        return
+    doc = Document(
+        file=name,
+        index=parsed.index,
+        kind=_text(value.get("kind")),
+        name=_metadata_name(value),
+        content=value,
+        values=parsed.values,
+        keys=parsed.keys,
+    )
+    api_problem = _api_version_problem(doc)
+    if api_problem is not None:
+        problems.append(api_problem)
+        if not _claims(value):
+            return  # a foreign document in a manifest file: nothing more to check
+    documents.append(doc)
+
+
+def _api_version_problem(doc: Document) -> ManifestProblem | None:
+    api = doc.content.get("apiVersion")
+    if api == API_VERSION:
+        return None
+    if "apiVersion" not in doc.content:
+        if not _claims(doc.content):
+            msg = (
+                f"document {doc.index + 1} is not a partner-reconciler manifest (no apiVersion); "
+                "a manifest file holds manifests only: move it to another file"
+            )
+            return doc.problem((), msg)
+        return doc.problem((), f"missing apiVersion (add apiVersion: {API_VERSION})")
+    shown = f"'{api}'" if isinstance(api, str) else repr(api)
+    msg = f"{shown} is not a supported apiVersion (use {API_VERSION})"
+    return doc.problem(("apiVersion",), msg)
+
+
+def _metadata_name(value: dict[str, YamlValue]) -> str:
+    metadata = value.get("metadata")
+    return _text(metadata.get("name")) if isinstance(metadata, dict) else ""
+
+
+def _text(value: YamlValue) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _file_problem(name: str, message: str) -> ManifestProblem:
+    return ManifestProblem(SourcePosition(name, 1, 1), "", message)

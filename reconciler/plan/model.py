@@ -1,0 +1,296 @@
+"""The plan: what would change, as frozen data.
+
+A :class:`Plan` is built by :mod:`reconciler.plan.planner`, rendered by
+:mod:`reconciler.render.formats` and executed by :mod:`reconciler.apply.executor`. It is plain data
+with a deterministic order, and its :attr:`Plan.checksum` is a SHA-256 over the canonical JSON of
+everything except timestamps, so a reviewed plan can be told apart from any other (octoDNS
+``--checksum``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from reconciler.errors import SourcePosition
+
+FORMAT_VERSION = "1.0"
+
+#: Kinds in the order a plan shows and applies them.
+KIND_ORDER = ("reseller-quota", "auto-renew", "account-manager")
+
+#: Action order inside a kind: money comes back before it goes out.
+ACTION_ORDER = ("reclaim", "reclaim-reissue", "issue", "disable", "enable", "update", "manual")
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | str | int) -> Decimal:
+    """An exact two-place amount."""
+    return Decimal(value).quantize(CENT)
+
+
+def fmt_money(value: Decimal) -> str:
+    return f"{money(value):f}"
+
+
+def fingerprint(obj: Any) -> str:
+    """SHA-256 over the canonical JSON of a live object (or any JSON-able value)."""
+    return "sha256:" + hashlib.sha256(canonical_json(obj).encode()).hexdigest()
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        return fmt_money(obj)
+    if isinstance(obj, SourcePosition):
+        return {"file": obj.file, "line": obj.line, "col": obj.col}
+    raise TypeError(f"not JSON-able: {type(obj).__name__}")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call a change implies. Amounts in ``body`` are strings with two places."""
+
+    operation: str
+    method: str
+    path: str
+    body: Mapping[str, Any] | None = None
+    identity: str = "partner"  # or "customer": signed with the customer's temporary credentials
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "operation": self.operation,
+            "method": self.method,
+            "path": self.path,
+            "identity": self.identity,
+        }
+        if self.body is not None:
+            out["body"] = dict(self.body)
+        return out
+
+
+@dataclass(frozen=True)
+class MoneyImpact:
+    """The money a change moves. ``unrecoverable`` is spent quota a reclaim cannot bring back."""
+
+    issue: Decimal = ZERO
+    reclaim: Decimal = ZERO
+    unrecoverable: Decimal = ZERO
+    currency: str = "CNY"
+
+    @property
+    def delta(self) -> Decimal:
+        return money(self.issue - self.reclaim)
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "currency": self.currency,
+            "issue": fmt_money(self.issue),
+            "reclaim": fmt_money(self.reclaim),
+            "delta": fmt_money(self.delta),
+            "unrecoverable": fmt_money(self.unrecoverable),
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One object that differs from its manifest, and how to make it match."""
+
+    kind: str
+    key: str
+    action: str
+    subject: str
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    calls: tuple[Call, ...]
+    source: SourcePosition
+    fingerprint: str
+    money: MoneyImpact | None = None
+    manual: bool = False
+    notes: tuple[str, ...] = ()
+
+    def sort_key(self) -> tuple[int, str, int]:
+        return (
+            KIND_ORDER.index(self.kind),
+            self.key,
+            ACTION_ORDER.index(self.action) if self.action in ACTION_ORDER else 99,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "key": self.key,
+            "action": self.action,
+            "subject": self.subject,
+            "before": dict(self.before),
+            "after": dict(self.after),
+            "calls": [c.to_dict() for c in self.calls],
+            "source": _json_default(self.source),
+            "fingerprint": self.fingerprint,
+            "manual": self.manual,
+            "notes": list(self.notes),
+        }
+        out["money"] = self.money.to_dict() if self.money else None
+        return out
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a reviewer should know that is not a change (e.g. not applicable)."""
+
+    kind: str
+    key: str
+    level: str  # "not-applicable" | "warning" | "info"
+    subject: str
+    message: str
+    source: SourcePosition | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "level": self.level,
+            "subject": self.subject,
+            "message": self.message,
+            "source": _json_default(self.source) if self.source else None,
+        }
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    """One guard's verdict. ``flag`` is what a user passes to override it."""
+
+    name: str
+    observed: str
+    limit: str
+    ok: bool
+    overridden: bool = False
+    detail: str = ""
+
+    @property
+    def flag(self) -> str:
+        return f"--allow {self.name}"
+
+    @property
+    def blocks(self) -> bool:
+        return not self.ok and not self.overridden
+
+    def message(self) -> str:
+        state = "ok" if self.ok else ("overridden" if self.overridden else "BLOCKED")
+        detail = f" ({self.detail})" if self.detail else ""
+        text = (
+            f"guard {self.name}: {self.observed} against a limit of {self.limit}{detail}: {state}"
+        )
+        if self.blocks:
+            text += f"; to proceed anyway, pass {self.flag}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "observed": self.observed,
+            "limit": self.limit,
+            "ok": self.ok,
+            "overridden": self.overridden,
+            "detail": self.detail,
+            "flag": self.flag,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole plan. Build with :func:`make_plan` so the order is canonical."""
+
+    changes: tuple[Change, ...]
+    notices: tuple[Notice, ...]
+    guards: tuple[GuardResult, ...]
+    in_scope: Mapping[str, int]
+    manifest_checksum: str
+    endpoint: str
+    partner_id: str
+    tool_version: str
+    created_at: str
+    expires_at: str
+    scope: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocked(self) -> bool:
+        return any(g.blocks for g in self.guards)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def money_totals(self) -> MoneyImpact:
+        issue = sum((c.money.issue for c in self.changes if c.money), ZERO)
+        reclaim = sum((c.money.reclaim for c in self.changes if c.money), ZERO)
+        lost = sum((c.money.unrecoverable for c in self.changes if c.money), ZERO)
+        return MoneyImpact(issue=money(issue), reclaim=money(reclaim), unrecoverable=money(lost))
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.changes:
+            out[c.action] = out.get(c.action, 0) + 1
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "changes": len(self.changes),
+            "manual": sum(1 for c in self.changes if c.manual),
+            "actions": dict(sorted(self.counts().items())),
+            "in_scope": dict(sorted(self.in_scope.items())),
+            "not_applicable": sum(1 for n in self.notices if n.level == "not-applicable"),
+            "money": self.money_totals().to_dict(),
+            "blocked": self.blocked,
+        }
+
+    def content(self) -> dict[str, Any]:
+        """Everything the checksum covers: all but timestamps and the checksum itself."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "endpoint": self.endpoint,
+            "partner_id": self.partner_id,
+            "manifest_checksum": self.manifest_checksum,
+            "scope": dict(self.scope),
+            "summary": self.summary(),
+            "guards": [g.to_dict() for g in self.guards],
+            "changes": [c.to_dict() for c in self.changes],
+            "notices": [n.to_dict() for n in self.notices],
+        }
+
+    @property
+    def checksum(self) -> str:
+        return fingerprint(self.content())
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.content()
+        out["tool_version"] = self.tool_version
+        out["created_at"] = self.created_at
+        out["expires_at"] = self.expires_at
+        out["checksum"] = self.checksum
+        return out
+
+
+def make_plan(
+    *,
+    changes: Iterable[Change],
+    notices: Iterable[Notice],
+    guards: Iterable[GuardResult],
+    **fields: Any,
+) -> Plan:
+    """A :class:`Plan` with changes, notices and guards in canonical order."""
+    return Plan(
+        changes=tuple(sorted(changes, key=Change.sort_key)),
+        notices=tuple(sorted(notices, key=lambda n: (KIND_ORDER.index(n.kind), n.key, n.level))),
+        guards=tuple(sorted(guards, key=lambda g: g.name)),
+        **fields,
+    )

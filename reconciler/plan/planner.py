@@ -1,0 +1,258 @@
+"""From desired state and the live account to a :class:`~reconciler.plan.model.Plan`.
+
+The pipeline (octoDNS's, with money guards): read only what the manifests mention
+(:mod:`reconciler.plan.reader`), check which customers' agencies can be used for the auto-renew
+changes found, diff each kind (:mod:`reconciler.kinds`), report every semantic problem at once,
+evaluate the guards, and return the plan in canonical order. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from reconciler import __version__
+from reconciler.errors import (
+    AgencyDeniedError,
+    ApiError,
+    AuthError,
+    ConfigError,
+    ManifestError,
+    ManifestProblem,
+)
+from reconciler.kinds import account_managers, auto_renew, reseller_quota
+from reconciler.kinds.base import KindResult, LiveState
+from reconciler.manifests.load import cyclic_gc_paused
+from reconciler.plan.guards import evaluate
+from reconciler.plan.model import Plan, make_plan
+from reconciler.plan.pools import pool_map, workers_for
+from reconciler.plan.progress import Progress
+from reconciler.plan.reader import Reader
+
+if TYPE_CHECKING:
+    from reconciler.bss.client import BssClient
+    from reconciler.emulator.clock import Clock
+    from reconciler.manifests.desired import AutoRenewRule, CustomerRef, DesiredState
+
+IAM_RATE_OPERATION = "iam.create_temporary_access_key_by_agency"
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    endpoint: str
+    partner_id: str
+    allow: Collection[str] = ()
+    #: False: plan auto-renew changes without asking IAM whether each customer's agency can be
+    #: used (for credentials that may not assume agencies, e.g. read-only ones in CI)
+    verify_agencies: bool = True
+
+
+def iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+async def build_plan(
+    desired: DesiredState,
+    client: BssClient,
+    ctx: PlanContext,
+    clock: Clock,
+    *,
+    progress: Progress | None = None,
+) -> Plan:
+    """Read, diff and guard. Raises :class:`ManifestError` listing every semantic problem.
+
+    The agency of a customer whose auto-renew must change is checked (one IAM call) as soon as
+    its resources are read, alongside the remaining reads, not after them.
+    """
+    desired = scoped(desired)
+    live, problems = await read_live(
+        desired, client, progress=progress, verify_agencies=ctx.verify_agencies
+    )
+    return assemble_plan(desired, live, problems, ctx, clock.time())
+
+
+async def read_live(
+    desired: DesiredState,
+    client: BssClient,
+    *,
+    progress: Progress | None = None,
+    verify_agencies: bool = True,
+) -> tuple[LiveState, list[ManifestProblem]]:
+    """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
+    and the agency of every customer with an auto-renew change; plus the reader's problems."""
+    reader = Reader(client, progress=progress)
+    if not verify_agencies:
+        live = await reader.read(desired)
+        live.agency_verified = False
+        return live, reader.problems
+    agencies = _AgencyChecks(client, desired, reader)
+    live = await reader.read(desired, on_resources=agencies.consider)
+    found, _ = auto_renew.candidates(desired, live)
+    missing = auto_renew.customers_needing_agency(found) - live.agency.keys()
+    await check_agencies(client, missing, live, desired)
+    return live, reader.problems
+
+
+def assemble_plan(
+    desired: DesiredState,
+    live: LiveState,
+    read_problems: Sequence[ManifestProblem],
+    ctx: PlanContext,
+    now: float,
+) -> Plan:
+    """Diff every kind against ``live``, check problems and guards, order the plan (no I/O)."""
+    with cyclic_gc_paused():
+        return _assemble(desired, live, read_problems, ctx, now)
+
+
+def diff_kinds(desired: DesiredState, live: LiveState) -> dict[str, KindResult]:
+    """Every kind's changes, notices and problems against ``live`` (pure)."""
+    return {
+        reseller_quota.KIND: reseller_quota.diff(desired, live),
+        auto_renew.KIND: auto_renew.diff(desired, live),
+        account_managers.KIND: account_managers.diff(desired, live),
+    }
+
+
+def _assemble(
+    desired: DesiredState,
+    live: LiveState,
+    read_problems: Sequence[ManifestProblem],
+    ctx: PlanContext,
+    now: float,
+) -> Plan:
+    results = diff_kinds(desired, live)
+    problems = list(read_problems)
+    for result in results.values():
+        problems += result.problems
+    if problems:
+        raise ManifestError(sorted(set(problems)))
+    changes = [c for r in results.values() for c in r.changes]
+    in_scope = {kind: r.in_scope for kind, r in results.items() if r.in_scope}
+    guards = evaluate(changes, in_scope, desired.settings.guards, set(ctx.allow))
+    return make_plan(
+        changes=changes,
+        notices=[n for r in results.values() for n in r.notices],
+        guards=guards,
+        in_scope=in_scope,
+        manifest_checksum=desired.checksum,
+        endpoint=ctx.endpoint,
+        partner_id=ctx.partner_id,
+        tool_version=__version__,
+        created_at=iso(now),
+        expires_at=iso(now + desired.settings.plan_ttl.total_seconds()),
+        scope=scope_dict(desired),
+    )
+
+
+class _AgencyChecks:
+    """Checks a customer's agency as soon as its resources show an auto-renew change."""
+
+    def __init__(self, client: BssClient, desired: DesiredState, reader: Reader) -> None:
+        self.client = client
+        self.desired = desired
+        self.reader = reader
+        self.live = reader.live
+        self._rules: dict[tuple[str | None, str | None], list[AutoRenewRule]] | None = None
+        self.started: set[str] = set()
+
+    @property
+    def rules(self) -> dict[tuple[str | None, str | None], list[AutoRenewRule]]:
+        """AutoRenew rules by customer reference (built on first use, not before the read)."""
+        if self._rules is None:
+            self._rules = {}
+            for rule in self.desired.auto_renew:
+                key = (rule.customer.customer_id, rule.customer.account_name)
+                self._rules.setdefault(key, []).append(rule)
+        return self._rules
+
+    def consider(self, customer_id: str) -> None:
+        agency = self.client.agency_name
+        if not agency or customer_id in self.started:
+            return  # without an agency name, check_agencies explains why, with no call
+        customer = self.live.customers[customer_id]
+        rules = [
+            rule for key in self.reader.references(customer_id) for rule in self.rules.get(key, ())
+        ]
+        if not auto_renew.needs_agency(rules, customer, self.live.resources[customer_id]):
+            return
+        self.started.add(customer_id)
+
+        async def job() -> None:
+            self.live.agency[customer_id] = await agency_problem(self.client, customer_id, agency)
+
+        self.reader.pool(IAM_RATE_OPERATION).submit(job)
+
+
+def scoped(desired: DesiredState) -> DesiredState:
+    """Drop everything outside Settings ``spec.scope`` (absent scope = everything declared)."""
+    scope = desired.settings.scope
+    if scope.customers is None and scope.resellers is None:
+        return desired
+
+    def customer(ref: CustomerRef) -> bool:
+        return scope.includes_customer(ref.customer_id, ref.account_name)
+
+    return replace(
+        desired,
+        managers=tuple(m for m in desired.managers if customer(m.customer)),
+        auto_renew=tuple(r for r in desired.auto_renew if customer(r.customer)),
+        quotas=tuple(
+            q
+            for q in desired.quotas
+            if scope.includes_reseller(q.reseller.reseller_id, q.reseller.account_name)
+        ),
+    )
+
+
+def scope_dict(desired: DesiredState) -> dict[str, object]:
+    scope = desired.settings.scope
+    return {
+        "customers": None if scope.customers is None else sorted(r.value for r in scope.customers),
+        "resellers": None if scope.resellers is None else sorted(r.value for r in scope.resellers),
+    }
+
+
+async def check_agencies(
+    client: BssClient, customer_ids: set[str], live: LiveState, desired: DesiredState
+) -> None:
+    """Fill ``live.agency``: None when the customer's temporary credentials can be had."""
+    agency = client.agency_name
+    if not customer_ids:
+        return
+    if not agency:
+        reason = (
+            "no agency name is configured, so customer credentials cannot be obtained; "
+            "set Settings spec.agencyName or RECONCILER_AGENCY_NAME"
+        )
+        live.agency.update(dict.fromkeys(customer_ids, reason))
+        return
+
+    async def check(cid: str) -> tuple[str, str | None]:
+        return cid, await agency_problem(client, cid, agency)
+
+    ids = sorted(customer_ids)
+    rate = client.rate_for(IAM_RATE_OPERATION)
+    for cid, why in await pool_map(ids, check, workers_for(rate)):
+        live.agency[cid] = why
+
+
+async def agency_problem(client: BssClient, customer_id: str, agency: str) -> str | None:
+    """Why the customer's temporary credentials cannot be had, or ``None`` when they can."""
+    try:
+        await client.customer_credentials(customer_id)
+    except AgencyDeniedError as err:
+        return (
+            f"IAM refused the customer's temporary credentials through the agency {agency!r} "
+            f"({err.status} {err.error_code}: {err.iam_message}). Either the customer has not "
+            "granted this agency to the partner (ask them to authorise it, or leave them out of "
+            "the AutoRenew manifests), or the credentials running the plan may not assume "
+            "agencies (plan with credentials that may)"
+        )
+    except AuthError as err:
+        return f"customer credentials could not be obtained: {err}"
+    except (ApiError, ConfigError) as err:
+        return f"customer credentials could not be obtained: {err}"
+    return None

@@ -1,0 +1,198 @@
+"""References from manifests to live objects, and the listings that resolve them.
+
+A :class:`Ref` is a customer or reseller as a manifest names it (an id or an account name), a
+:class:`Directory` says how to find one kind of object (targeted query by id or by name, or a
+page of the full listing), and a :class:`Listing` is a multi-page listing being fetched
+concurrently, with the check that its pages add up (offset paging over a set that changes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from reconciler.errors import SourcePosition
+
+if TYPE_CHECKING:
+    from reconciler.bss.client import BssClient
+    from reconciler.bss.models import Customer, IndirectPartner, Page
+    from reconciler.manifests.desired import CustomerRef, DesiredState, ResellerRef
+
+T = TypeVar("T")
+
+#: Page size of the customer and reseller listings (their documented maximum).
+PAGE = 100
+LIST_CUSTOMERS = "list_sub_customers"
+LIST_RESELLERS = "list_indirect_partners"
+
+Key = tuple[str | None, str | None]
+
+
+@dataclass(frozen=True)
+class Ref:
+    ident: str | None
+    name: str | None
+    source: SourcePosition
+
+    @property
+    def key(self) -> Key:
+        return (self.ident, self.name)
+
+
+class RefIndex:
+    """The references still unresolved, by id and by account name, for O(1) matching."""
+
+    def __init__(self, refs: Iterable[Ref]) -> None:
+        self.by_id: dict[str, list[Ref]] = {}
+        self.by_name: dict[str, list[Ref]] = {}
+        for ref in refs:
+            if ref.ident:
+                self.by_id.setdefault(ref.ident, []).append(ref)
+            else:
+                self.by_name.setdefault(ref.name or "", []).append(ref)
+
+    def take(self, ident: str, name: str | None) -> list[Ref]:
+        found = self.by_id.pop(ident, [])
+        if name:
+            found += self.by_name.pop(name, [])
+        return found
+
+    def pending(self) -> list[Ref]:
+        return [r for refs in (*self.by_id.values(), *self.by_name.values()) for r in refs]
+
+    def __len__(self) -> int:
+        return sum(map(len, self.by_id.values())) + sum(map(len, self.by_name.values()))
+
+
+@dataclass
+class Directory(Generic[T]):
+    """How to find one object type: by id, by name, or by listing every page."""
+
+    what: str
+    api: str
+    id_of: Callable[[T], str]
+    name_of: Callable[[T], str | None]
+    by_id: Callable[[str], Awaitable[Page[T]]]
+    by_name: Callable[[str], Awaitable[Page[T]]]
+    page: Callable[[int], Awaitable[Page[T]]]
+    hint: str
+
+
+class Listing(Generic[T]):
+    """A listing of several pages being fetched concurrently."""
+
+    __slots__ = ("attempt", "done", "limit", "pages", "remaining", "totals")
+
+    def __init__(self, first: Page[T], limit: int, attempt: int) -> None:
+        count = math.ceil(first.total / limit)
+        self.pages: list[Page[T] | None] = [first, *([None] * (count - 1))]
+        self.remaining = count - 1
+        self.totals = {first.total}
+        self.limit = limit
+        self.attempt = attempt
+        self.done = False
+
+    def consistent(self) -> bool:
+        """Every page full but the last, which holds the rest, and one total throughout."""
+        if len(self.totals) != 1:
+            return False
+        (total,) = self.totals
+        sizes = [len(p.items) for p in self.pages if p is not None]
+        expected = [min(self.limit, total - n * self.limit) for n in range(len(self.pages))]
+        return sizes == expected
+
+
+Fetch = Callable[[int, int], Awaitable["Page[T]"]]
+
+
+def unique(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
+    """Items in order, the first of each id only (offset paging can repeat items)."""
+    seen: set[str] = set()
+    out: list[T] = []
+    for item in items:
+        ident = key(item)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        out.append(item)
+    return out
+
+
+async def by_id(ident: str, d: Directory[T]) -> T | None:
+    """One targeted query with the exact id filter."""
+    page = await d.by_id(ident)
+    return next((x for x in page.items if d.id_of(x) == ident), None)
+
+
+async def by_name(name: str, d: Directory[T]) -> T | None:
+    """One query with the (fuzzy, space-free) account-name filter, then an exact match."""
+    if not name or " " in name:
+        return None
+    page = await d.by_name(name)
+    return next((x for x in page.items if d.name_of(x) == name), None)
+
+
+async def lookup(ref: Ref, d: Directory[T]) -> T | None:
+    """The object a manifest reference names, or ``None``."""
+    if ref.ident:
+        return await by_id(ref.ident, d)
+    return await by_name(ref.name or "", d)
+
+
+async def by_id_or_name(value: str, d: Directory[T]) -> T | None:
+    """A value that may be either (``export --customer``): the id first, then the name."""
+    found = await by_id(value, d)
+    if found is None:
+        found = await by_name(value, d)
+    return found
+
+
+def customer_directory(client: BssClient) -> Directory[Customer]:
+    c = client
+    return Directory(
+        what="customer",
+        api=LIST_CUSTOMERS,
+        id_of=lambda x: x.customer_id,
+        name_of=lambda x: x.account_name,
+        by_id=lambda v: c.list_sub_customers(customer_id=v, limit=PAGE),
+        by_name=lambda v: c.list_sub_customers(account_name=v, limit=PAGE),
+        page=lambda offset: c.list_sub_customers(offset=offset, limit=PAGE),
+        hint="`reconciler export --kind account-manager` lists your customers",
+    )
+
+
+def reseller_directory(client: BssClient) -> Directory[IndirectPartner]:
+    c = client
+    return Directory(
+        what="reseller",
+        api=LIST_RESELLERS,
+        id_of=lambda x: x.indirect_partner_id,
+        name_of=lambda x: x.account_name,
+        by_id=lambda v: c.list_indirect_partners(indirect_partner_id=v, limit=PAGE),
+        by_name=lambda v: c.list_indirect_partners(account_name=v, limit=PAGE),
+        page=lambda offset: c.list_indirect_partners(offset=offset, limit=PAGE),
+        hint="`reconciler export --kind reseller-quota` lists your resellers",
+    )
+
+
+def customer_refs(desired: DesiredState) -> list[Ref]:
+    seen: dict[Key, Ref] = {}
+    refs: list[CustomerRef] = [a.customer for a in desired.managers]
+    refs += [r.customer for r in desired.auto_renew]
+    for ref in refs:
+        key = (ref.customer_id, ref.account_name)
+        if key not in seen:
+            seen[key] = Ref(ref.customer_id, ref.account_name, ref.source)
+    return list(seen.values())
+
+
+def reseller_refs(desired: DesiredState) -> list[Ref]:
+    seen: dict[Key, Ref] = {}
+    refs: list[ResellerRef] = [t.reseller for t in desired.quotas]
+    for ref in refs:
+        key = (ref.reseller_id, ref.account_name)
+        if key not in seen:
+            seen[key] = Ref(ref.reseller_id, ref.account_name, ref.source)
+    return list(seen.values())

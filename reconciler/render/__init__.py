@@ -1,0 +1,1 @@
+"""Output: one module per medium for plans, drift reports and manifest problems."""

@@ -1,0 +1,275 @@
+"""Drift reports rendered for people and machines: text, JSON, Markdown and GitHub annotations.
+
+Pure functions from a :class:`~reconciler.gitops.drift.DriftReport` to a string. The Markdown is the
+body of the drift issue CI keeps open while drift persists: it starts with :data:`DRIFT_MARKER`, a
+hidden line the workflow finds the issue by, and stays under
+:data:`~reconciler.render.formats.MARKDOWN_LIMIT` characters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.gitops.drift import HEAL_APPLY, HEAL_MANUAL, DriftItem, DriftReport
+from reconciler.plan.model import KIND_ORDER, ZERO
+from reconciler.render.formats import MARKDOWN_LIMIT, TITLES, amount, annotation, styler
+
+DRIFT_MARKER = "<!-- partner-reconciler:drift -->"
+MARKS = {HEAL_APPLY: "~", HEAL_MANUAL: "!"}  # anything else: "x", cannot be healed
+COLOURS = {"~": "yellow", "!": "cyan", "x": "red"}
+HEAL_WORDS = {HEAL_APPLY: "heal", HEAL_MANUAL: "manual", "none": "cannot heal"}
+
+
+def _mark(item: DriftItem) -> str:
+    return MARKS.get(item.heal, "x")
+
+
+def value_text(kind: str, values: dict[str, Any] | Any) -> str:
+    """One side of an item in words: a balance, on/off, a manager."""
+    if not values:
+        return "?"
+    if kind == "reseller-quota":
+        return str(values.get("balance", "?"))
+    if kind == "auto-renew":
+        text = "on" if values.get("auto_renew") else "off"
+        status = values.get("status")
+        if status and status != "in use":
+            text += f" ({status})"
+        return text
+    return str(values.get("account_manager") or "(none)")
+
+
+def _by_kind(items: Sequence[DriftItem]) -> dict[str, list[DriftItem]]:
+    grouped: dict[str, list[DriftItem]] = {k: [] for k in KIND_ORDER}
+    for item in items:
+        grouped[item.kind].append(item)
+    return {k: v for k, v in grouped.items() if v}
+
+
+def summary_line(report: DriftReport) -> str:
+    managed = sum(report.in_scope.values())
+    if report.in_sync:
+        return f"No drift. Live state matches the manifests ({managed} managed objects)."
+    parts = [
+        f"{report.count(HEAL_APPLY)} healable by apply",
+        f"{report.count(HEAL_MANUAL)} manual",
+        f"{report.count('none')} cannot be healed",
+    ]
+    text = f"Drift: {len(report.items)} objects differ ({', '.join(parts)})"
+    if report.problems:
+        n = len(report.problems)
+        text += (
+            f"; {n} manifest reference{'s no longer resolve' if n > 1 else ' no longer resolves'}"
+        )
+    totals = report.money_totals()
+    if totals.issue > ZERO or totals.reclaim > ZERO:
+        text += f"; healing would issue {amount(totals.issue)} and reclaim {amount(totals.reclaim)}"
+    return text + "."
+
+
+# -- text -----------------------------------------------------------------------------------
+
+
+def render_text(report: DriftReport, *, colour: bool = False) -> str:
+    style = styler(colour)
+    lines = [
+        f"Drift for partner {report.partner_id} at {report.endpoint}",
+        f"Manifests {report.manifest_checksum}; checked {report.created_at}",
+    ]
+    for kind, items in _by_kind(report.items).items():
+        lines += ["", f"{TITLES[kind]} ({len(items)})"]
+        for item in items:
+            mark = _mark(item)
+            head = (
+                f"  {mark} {item.subject}: wants {value_text(kind, item.desired)}, "
+                f"live {value_text(kind, item.live)}"
+            )
+            lines.append(style(head, mark))
+            lines.append(f"      {HEAL_WORDS.get(item.heal, item.heal)}: {item.reason}")
+            lines += [f"      {note}" for note in item.notes]
+            if item.source:
+                lines.append(f"      from {item.source}")
+    if report.problems:
+        lines += ["", f"Manifest references that no longer resolve ({len(report.problems)})"]
+        lines += [f"  x {p}" for p in report.problems]
+    if report.blocking_guards:
+        lines += ["", "Guards apply would trip"]
+        lines += [f"  {g.message()}" for g in report.blocking_guards]
+    lines += ["", style(summary_line(report), "" if report.in_sync else "~")]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: DriftReport) -> str:
+    return json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n"
+
+
+# -- GitHub annotations ----------------------------------------------------------------------
+
+
+def render_github(report: DriftReport) -> str:
+    """A warning on each drifted manifest line, an error on each reference that broke."""
+    out = []
+    for item in report.items:
+        if item.source is None:
+            continue
+        s = item.source
+        msg = (
+            f"{item.subject}: wants {value_text(item.kind, item.desired)}, live "
+            f"{value_text(item.kind, item.live)}; {HEAL_WORDS.get(item.heal)}: {item.reason}"
+        )
+        out.append(annotation("warning", s.file, s.line, s.col, f"drift: {TITLES[item.kind]}", msg))
+    for p in report.problems:
+        pos = p.position
+        msg = f"{p.path}: {p.message}" if p.path else p.message
+        out.append(annotation("error", pos.file, pos.line, pos.col, "drift: reference", msg))
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"
+
+
+# -- Markdown (the drift issue) ----------------------------------------------------------------
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _money_cell(item: DriftItem) -> str:
+    m = item.money
+    if m is None:
+        return ""
+    parts = []
+    if m.reclaim > ZERO:
+        parts.append(f"reclaim {amount(m.reclaim, m.currency)}")
+    if m.issue > ZERO:
+        parts.append(f"issue {amount(m.issue, m.currency)}")
+    if m.unrecoverable > ZERO:
+        parts.append(f"{amount(m.unrecoverable, m.currency)} spent, lost")
+    return "; ".join(parts)
+
+
+def _table(kind: str, items: Sequence[DriftItem], max_rows: int) -> list[str]:
+    lines = [
+        f"### {TITLES[kind]} ({len(items)})",
+        "",
+        "| | Object | Manifest | Live | Heal | Money | Source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for item in items[:max_rows]:
+        reason = "by hand in Partner Center" if item.heal == HEAL_MANUAL else item.reason
+        heal = f"**{HEAL_WORDS.get(item.heal)}**: {reason}"
+        src = f"`{item.source}`" if item.source else ""
+        cells = (f"`{_mark(item)}`", item.subject, value_text(kind, item.desired),
+                 value_text(kind, item.live), heal, _money_cell(item), src)  # fmt: skip
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if len(items) > max_rows:
+        lines.append(f"\n… and {len(items) - max_rows} more: see the JSON drift report artifact.")
+    return [*lines, ""]
+
+
+def _problems(report: DriftReport, max_rows: int) -> list[str]:
+    if not report.problems:
+        return []
+    lines = [f"### Manifest references that no longer resolve ({len(report.problems)})", ""]
+    lines += [f"- `{p.position}` {_cell(p.path)}: {_cell(p.message)}" for p in
+              report.problems[:max_rows]]  # fmt: skip
+    if len(report.problems) > max_rows:
+        lines.append(f"- … and {len(report.problems) - max_rows} more")
+    return [*lines, ""]
+
+
+def _blocked(report: DriftReport) -> list[str]:
+    reasons = []
+    if report.problems:
+        reasons.append("the manifest references below must be fixed first")
+    reasons += [g.message() for g in report.blocking_guards]
+    if not reasons:
+        return []
+    text = "> [!WARNING]\n> **Apply cannot heal anything yet:** " + "; ".join(reasons) + "."
+    return [text, ""]
+
+
+def _what_to_do(report: DriftReport) -> list[str]:
+    lines = ["### What to do", ""]
+    if report.count(HEAL_APPLY):
+        lines.append(
+            "- **Healable**: run the *apply* workflow (Actions → apply → Run workflow) or "
+            "`reconciler apply` on the main branch to bring live state back to the manifests, "
+            "**or** accept the live values by changing the manifests in a pull request "
+            "(`reconciler export` writes live state as manifests)."
+        )
+    if report.count(HEAL_MANUAL):
+        lines.append(
+            "- **Manual**: account managers have no API. Assign them in Partner Center "
+            "(steps below) or change the manifest to the live manager."
+        )
+    if report.count("none"):
+        lines.append(
+            "- **Cannot be healed**: the reason names what must happen first (renew or "
+            "unfreeze the resource, the customer grants the agency, an adjustment settles), "
+            "or change the manifest."
+        )
+    if report.problems:
+        lines.append(
+            "- **References**: a customer, reseller or distributor quota the manifests name is "
+            "gone, or the quota is too small; update the manifests."
+        )
+    lines.append("")
+    lines.append("This issue is updated by the scheduled drift check and closed once it is clean.")
+    return [*lines, ""]
+
+
+def _manual_steps(report: DriftReport, max_rows: int) -> list[str]:
+    manual = [i for i in report.items if i.heal == HEAL_MANUAL and i.notes][:max_rows]
+    if not manual:
+        return []
+    lines = ["<details><summary>Partner Center steps</summary>", ""]
+    for item in manual:
+        lines.append(f"**{_cell(item.subject)}**")
+        lines.append("")
+        lines += [f"1. {_cell(note)}" for note in item.notes]
+        lines.append("")
+    return [*lines, "</details>", ""]
+
+
+def _compose(report: DriftReport, max_rows: int, details: bool) -> str:
+    title = "no drift" if report.in_sync else f"{len(report.items) + len(report.problems)} found"
+    lines = [
+        DRIFT_MARKER,
+        f"## partner-reconciler drift: {title}",
+        "",
+        f"**{summary_line(report)}**",
+        "",
+    ]
+    if not report.in_sync:
+        lines += [
+            "| Healable by apply | Manual | Cannot be healed | Broken references |",
+            "|---|---|---|---|",
+            f"| {report.count(HEAL_APPLY)} | {report.count(HEAL_MANUAL)} | "
+            f"{report.count('none')} | {len(report.problems)} |",
+            "",
+        ]
+    lines += _blocked(report)
+    for kind, items in _by_kind(report.items).items():
+        lines += _table(kind, items, max_rows)
+    lines += _problems(report, max_rows)
+    if not report.in_sync:
+        lines += _what_to_do(report)
+    if details:
+        lines += _manual_steps(report, max_rows)
+    lines.append(
+        f"<sub>checked {report.created_at} · partner `{report.partner_id}` · "
+        f"manifests `{report.manifest_checksum}` · drift `{report.checksum}`</sub>"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(report: DriftReport, *, limit: int = MARKDOWN_LIMIT) -> str:
+    """The issue body, cut down step by step until it fits ``limit`` characters."""
+    text = _compose(report, max_rows=500, details=True)
+    rows = 200
+    while len(text) > limit and rows > 5:
+        text = _compose(report, max_rows=rows, details=False)
+        rows //= 2
+    return text

@@ -1,0 +1,160 @@
+"""The Markdown plan for pull-request comments.
+
+Order (what a reviewer needs first): a hidden marker so CI edits one sticky comment, the summary
+line and guard status, a banner when quota is reclaimed, one table per kind, not-applicable
+items, the full text plan collapsed, and a footer with the checksums and the apply command. The
+whole comment stays under :data:`~reconciler.render.formats.MARKDOWN_LIMIT` characters
+(GitHub's limit is 65,536): tables are cut short with a pointer to the JSON plan when needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler.plan.model import ZERO, Change, Plan
+from reconciler.render.formats import (
+    COMMENT_MARKER,
+    MARKDOWN_LIMIT,
+    MARKS,
+    TITLES,
+    _by_kind,
+    _values,
+    amount,
+    render_text,
+    summary_line,
+)
+
+HEADERS = {
+    "reseller-quota": ("", "Reseller", "Balance", "Reclaim", "Issue", "Source"),
+    "auto-renew": ("", "Resource", "Auto-renew", "Source"),
+    "account-manager": ("", "Customer", "Account manager", "Source"),
+}
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _row(change: Change) -> tuple[str, ...]:
+    mark = f"`{MARKS.get(change.action, '~')}` {change.action}"
+    src = f"`{change.source}`"
+    if change.kind == "reseller-quota":
+        m = change.money
+        reclaim = amount(m.reclaim, m.currency) if m and m.reclaim > ZERO else ""
+        issue = amount(m.issue, m.currency) if m and m.issue > ZERO else ""
+        bal = f"{change.before.get('balance')} → {change.after.get('balance')}"
+        return (mark, change.subject, bal, reclaim, issue, src)
+    if change.kind == "auto-renew":
+        values = _values(change).removeprefix("auto-renew ").replace(" -> ", " → ")
+        return (mark, change.subject, values, src)
+    before = change.before.get("account_manager") or "(none)"
+    after = change.after.get("account_manager") or "(none)"
+    return (mark, change.subject, f"{before} → {after}", src)
+
+
+def _table(kind: str, changes: Sequence[Change], max_rows: int) -> list[str]:
+    header = HEADERS[kind]
+    lines = [
+        f"### {TITLES[kind]} ({len(changes)})",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    for change in changes[:max_rows]:
+        lines.append("| " + " | ".join(_cell(c) for c in _row(change)) + " |")
+    if len(changes) > max_rows:
+        lines.append(f"\n… and {len(changes) - max_rows} more: see the JSON plan artifact.")
+    if kind == "account-manager":
+        lines += [
+            "",
+            "These have no API: a person makes them in Partner Center "
+            "(steps in the details below); they stay in the plan until done.",
+        ]
+    return [*lines, ""]
+
+
+def _banner(plan: Plan) -> list[str]:
+    reclaims = [c for c in plan.changes if c.money and c.money.reclaim > ZERO]
+    if not reclaims:
+        return []
+    totals = plan.money_totals()
+    text = (
+        f"> [!WARNING]\n> **Quota will be reclaimed** from {len(reclaims)} reseller(s): "
+        f"{amount(totals.reclaim)} goes back to the distributor quota."
+    )
+    if totals.unrecoverable > ZERO:
+        text += f" {amount(totals.unrecoverable)} already spent by resellers cannot come back."
+    return [text, ""]
+
+
+def _guards(plan: Plan) -> list[str]:
+    if not plan.guards:
+        return []
+    if not any(not g.ok for g in plan.guards):
+        return ["**Guards:** all passed.", ""]
+    lines = ["**Guards:**", ""]
+    lines += [f"- {'❌' if g.blocks else '⚠️'} {g.message()}" for g in plan.guards if not g.ok]
+    return [*lines, ""]
+
+
+def _notices(plan: Plan, max_rows: int) -> list[str]:
+    if not plan.notices:
+        return []
+    lines = [
+        f"### Not applied ({len(plan.notices)})",
+        "",
+        "| Kind | Object | Reason |",
+        "|---|---|---|",
+    ]
+    for n in plan.notices[:max_rows]:
+        lines.append(f"| {TITLES[n.kind]} | {_cell(n.subject)} | {_cell(n.message)} |")
+    if len(plan.notices) > max_rows:
+        lines.append(f"\n… and {len(plan.notices) - max_rows} more: see the JSON plan artifact.")
+    return [*lines, ""]
+
+
+def _compose(plan: Plan, max_rows: int, details: bool) -> str:
+    status = (
+        "🛑 blocked by a guard" if plan.blocked else ("changes" if plan.changes else "no changes")
+    )
+    lines = [
+        COMMENT_MARKER,
+        f"## partner-reconciler plan: {status}",
+        "",
+        f"**{summary_line(plan)}**",
+        "",
+    ]
+    lines += _guards(plan) + _banner(plan)
+    for kind, changes in _by_kind(plan.changes).items():
+        lines += _table(kind, changes, max_rows)
+    lines += _notices(plan, max_rows)
+    if details and plan.changes:
+        lines += [
+            "<details><summary>Full plan</summary>",
+            "",
+            "```diff",
+            render_text(plan).rstrip(),
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
+    lines += [
+        f"<sub>plan `{plan.checksum}` · manifests `{plan.manifest_checksum}` · "
+        f"partner `{plan.partner_id}` · valid until {plan.expires_at} · "
+        "apply with `reconciler apply --plan plan.json`</sub>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
+    """The comment, cut down step by step until it fits ``limit`` characters."""
+    text = _compose(plan, max_rows=500, details=True)
+    if len(text) <= limit:
+        return text
+    text = _compose(plan, max_rows=500, details=False)
+    rows = 200
+    while len(text) > limit and rows > 5:
+        text = _compose(plan, max_rows=rows, details=False)
+        rows //= 2
+    return text

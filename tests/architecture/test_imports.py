@@ -1,0 +1,114 @@
+"""The package layout is the pipeline: no import circles, and lower layers never import higher ones.
+
+Every import counts, including those under ``TYPE_CHECKING`` and inside functions: a circle
+hidden in a function is still a circle a reader has to untangle.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
+
+#: Each top-level part of the package and the parts it may import (besides itself).
+LAYERS: dict[str, set[str]] = {
+    "errors": set(),
+    "emulator": set(),
+    "bss": {"errors", "emulator"},
+    "connect": {"errors", "bss", "emulator"},
+    "manifests": {"errors"},
+    "kinds": {"errors", "bss", "manifests", "plan"},
+    "plan": {"errors", "bss", "emulator", "manifests", "kinds", "connect"},
+    "render": {"errors", "manifests", "plan", "gitops", "kinds"},
+    "apply": {"errors", "bss", "emulator", "manifests", "kinds", "plan", "render", "connect"},
+    "gitops": {"errors", "bss", "emulator", "manifests", "kinds", "plan", "connect"},
+    "cli": {
+        "errors",
+        "bss",
+        "emulator",
+        "manifests",
+        "kinds",
+        "plan",
+        "render",
+        "apply",
+        "gitops",
+        "connect",
+    },
+    "__init__": set(),
+}
+
+
+#: Being untangled on another branch (emulator core <-> control/transport); remove when it lands.
+KNOWN_CIRCLES = [
+    ["reconciler.emulator.core", "reconciler.emulator.control", "reconciler.emulator.core"],
+    ["reconciler.emulator.core", "reconciler.emulator.transport", "reconciler.emulator.core"],
+]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def imports_of(path: Path) -> Iterator[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                yield candidate if candidate in MODULES else node.module
+
+
+@functools.cache
+def graph() -> dict[str, set[str]]:
+    return {
+        name: {i for i in imports_of(path) if i in MODULES and i != name}
+        for name, path in MODULES.items()
+    }
+
+
+def part(module: str) -> str:
+    pieces = module.split(".")
+    return pieces[1] if len(pieces) > 1 else "__init__"
+
+
+def test_no_import_circles() -> None:
+    edges = graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node)
+    cycles = [c for c in cycles if c not in KNOWN_CIRCLES]
+    assert cycles == [], "import circles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_layers(module: str) -> None:
+    own = part(module)
+    allowed = LAYERS[own] | {own, "__init__"}  # the package root holds only __version__
+    wrong = sorted(i for i in graph()[module] if part(i) not in allowed)
+    assert wrong == [], f"{module} ({own}) may not import {wrong}"
