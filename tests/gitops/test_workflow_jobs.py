@@ -1,0 +1,183 @@
+"""The workflows' jobs run as written (their `run:` scripts, with bash, in order, following their
+`if:` conditions) against the embedded emulator: a pull request's plan, the merge's plan and
+approved apply, including a plan that expired during the review, and the nightly drift."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.connect import default_seed
+from reconciler.emulator import Emulator
+
+from .conftest import EXAMPLES, TIANFU_QUOTA, WRITES, Env
+from .runner import Context, Job, run_job
+from .workflows import reconciler_commands, step
+
+pytestmark = pytest.mark.slow
+
+INSTALL = "Install partner-reconciler"
+READ_ONLY = {INSTALL, "Check the read-only key pair"}
+# The write pair is a secret, and the journal guard calls GitHub (tests/gitops/test_apply_journal)
+WRITE = {INSTALL, "Check the write key pair", "Check the journal of the last apply"}
+READ_MINUTES = "32"
+
+
+@pytest.fixture
+def root(env: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The job's working directory, with the examples in manifests/ and the emulator's state in
+    .reconciler/, where apply.yml keeps it."""
+    monkeypatch.setenv("RECONCILER_STATE_DIR", ".reconciler")
+    env.manifests(EXAMPLES)
+    yield env.root
+
+
+def emulator(root: Path) -> Emulator:
+    return Emulator(state_file=root / ".reconciler" / "emulator-state.json", seed=default_seed())
+
+
+def writes(root: Path) -> list[str]:
+    return [str(c["operation"]) for c in emulator(root).call_log() if c["operation"] in WRITES]
+
+
+def plan_ttl(root: Path, ttl: str) -> None:
+    settings = root / "manifests" / "settings.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(re.sub(r"planTtl: \w+", f"planTtl: {ttl}", text), encoding="utf-8")
+
+
+def merge_and_approve(root: Path, *, before_approval: object = None) -> tuple[Job, Job]:
+    """apply.yml: its plan job, then (the approver approves) its apply job."""
+    plan = run_job(
+        "apply.yml", "plan", root, skip=WRITE, ctx=Context(needs={"budget": {"read-minutes": "32"}})
+    )
+    assert plan.failed() is None, plan.failed()
+    assert plan.steps["plan"].outputs["rc"] == "2"
+    if callable(before_approval):
+        before_approval()
+    outputs = {k: v for s in ("plan", "apply-budget") for k, v in plan.steps[s].outputs.items()}
+    apply = run_job("apply.yml", "apply", root, skip=WRITE, ctx=Context(needs={"plan": outputs}))
+    return plan, apply
+
+
+def test_pull_request_merge_and_drift_run_every_reconciler_command(root: Path) -> None:
+    plan_ttl(root, "5m")  # expires during the review: the apply job plans again
+    pr = run_job("plan.yml", "plan", root, skip=READ_ONLY)
+    assert pr.failed() is None, pr.failed()
+    assert pr.steps["plan"].outputs["rc"] == "2"
+    assert "<!-- partner-reconciler:plan -->" in pr.summary
+    assert not writes(root), "a pull request's plan never writes"
+
+    plan, apply = merge_and_approve(root)
+    assert apply.failed() is None, apply.failed()
+    assert "planning again" in apply.steps["reviewed"].stdout
+    assert "The new plan is the reviewed plan" in apply.steps["reviewed"].stdout
+    assert apply.steps["apply"].outputs["rc"] == "0"
+    reviewed = json.loads((root / "plan.json").read_text(encoding="utf-8"))
+    calls = [c["operation"] for change in reviewed["changes"] for c in change["calls"]]
+    assert sorted(writes(root)) == sorted(calls), "each reviewed call once"
+    assert (root / "journal-record" / "journal.sqlite").exists()
+    assert (root / "journal-record" / "open-operations.jsonl").read_text(encoding="utf-8") == ""
+    assert plan.steps["apply-budget"].outputs["apply-minutes"] == str(
+        2 * int(READ_MINUTES) + math.ceil(len(calls) * 3 / 10 * 1.25 / 60)
+    )
+
+    drift = run_job("drift.yml", "drift", root, skip=READ_ONLY)
+    assert drift.failed() is None, drift.failed()
+    assert drift.steps["drift"].outputs["rc"] == "2", "account managers stay manual"
+
+    ran = {line for job in (pr, plan, apply, drift) for line in job.calls}
+    for where, argv in reconciler_commands():
+        if argv[1:] != ["--version"]:
+            line = " ".join("manifests" if a == "$MANIFESTS" else a for a in argv[1:])
+            assert line in ran, f"{where}: `reconciler {line}` did not run"
+
+
+def test_approval_after_live_state_moved_applies_nothing(root: Path) -> None:
+    moved = lambda: emulator(root).spend_quota(TIANFU_QUOTA, "1200.00")  # noqa: E731
+    _, apply = merge_and_approve(root, before_approval=moved)
+    assert "valid for" in apply.steps["reviewed"].stdout, "not expired: apply checks it itself"
+    assert apply.steps["apply"].rc == 4
+    assert "::error title=stale plan::" in apply.steps["apply"].stdout
+    assert not writes(root)
+    assert apply.steps["Record the journal"].outcome == "success", "the journal is kept anyway"
+
+
+def test_an_expired_plan_whose_live_state_moved_is_refused_before_apply(root: Path) -> None:
+    plan_ttl(root, "5m")
+    moved = lambda: emulator(root).spend_quota(TIANFU_QUOTA, "1200.00")  # noqa: E731
+    _, apply = merge_and_approve(root, before_approval=moved)
+    assert apply.steps["reviewed"].rc == 4
+    assert "::error title=stale plan::The reviewed plan expired" in apply.steps["reviewed"].stdout
+    assert apply.steps["apply"].outcome == "skipped"
+    assert apply.steps["marker"].outcome == "skipped", "nothing started: no journal expected"
+    assert not writes(root)
+
+
+def test_a_failed_plan_quotes_live_names_without_annotating(root: Path) -> None:
+    """Issue 10: a name from live data must not become an annotation or break the fence."""
+    quotas = root / "manifests" / "reseller-quotas.yaml"
+    evil = "manifests/settings.yaml:1:1:forged````</details>@team"
+    text = quotas.read_text(encoding="utf-8").replace("tianfu-cloud\n", f"'{evil}'\n", 1)
+    quotas.write_text(text, encoding="utf-8")
+    pr = run_job("plan.yml", "plan", root, skip=READ_ONLY)
+    plan = pr.steps["plan"]
+    assert plan.outputs["rc"] == "1", plan.stderr
+    body = (root / "plan.md").read_text(encoding="utf-8")
+    fence = re.findall(r"^(`{3,})$", body, re.M)
+    assert len(fence) == 2 and len(fence[0]) > 4 and fence[0] == fence[1]
+    assert evil in body.split(fence[0])[1], "quoted inside the fence"
+    for line in (plan.stdout + plan.stderr).splitlines():
+        assert not line.startswith(("::error file=", "::warning file=")), line
+    token = re.search(r"^::stop-commands::(\w+)$", plan.stdout, re.M)
+    assert token and len(token.group(1)) == 32 and f"::{token.group(1)}::" in plan.stdout
+    assert pr.steps["Result"].outcome == "failure"
+
+
+BUDGET = step("budget.yml", "budget", "Minutes to read the partner account")["run"]
+
+
+@pytest.mark.parametrize("customers", [0, 1, 1000, 9142, 10_000, 100_000, 164_000, "007"])
+def test_the_read_budget_follows_the_documented_formula(
+    customers: int | str, tmp_path: Path
+) -> None:
+    result = bash(tmp_path, BUDGET, CUSTOMERS=str(customers))
+    expected = math.ceil(int(customers) * 1.05 / 10 * 1.25 / 60) + 10
+    assert result.returncode == 0, result.stdout
+    assert f"read-minutes={min(expected, 360)}" in result.output
+    assert ("::warning title=time budget::" in result.stdout) == (expected > 360)
+
+
+@pytest.mark.parametrize("customers", ["", "ten", "1e5", "-5", "1234567890", "12 000"])
+def test_the_read_budget_refuses_a_customer_count_that_is_not_one(
+    customers: str, tmp_path: Path
+) -> None:
+    result = bash(tmp_path, BUDGET, CUSTOMERS=customers)
+    assert result.returncode == 1
+    assert "::error title=RECONCILER_CUSTOMERS::" in result.stdout
+
+
+class Ran(subprocess.CompletedProcess[str]):
+    output: str
+
+
+def bash(cwd: Path, script: str, **env: str) -> Ran:
+    path = cwd / "github-output"
+    path.write_text("", encoding="utf-8")
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(path), **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    ran = Ran(done.args, done.returncode, done.stdout, done.stderr)
+    ran.output = path.read_text(encoding="utf-8")
+    return ran
