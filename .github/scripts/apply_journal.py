@@ -220,20 +220,22 @@ def main(argv: list[str]) -> int:
         print("usage: apply_journal.py check", file=sys.stderr)
         return 2
     env = os.environ
+    missing = [v for v in ("GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GH_TOKEN") if not env.get(v)]
+    if missing:
+        print(f"::error title=apply journal::{', '.join(missing)} not set", flush=True)
+        return 1
+    github = GitHub(
+        env.get("GITHUB_API_URL", "https://api.github.com"),
+        env["GITHUB_REPOSITORY"],
+        env["GH_TOKEN"],
+    )
+    state_dir = Path(env.get("RECONCILER_STATE_DIR") or ".reconciler")
     try:
-        github = GitHub(
-            env.get("GITHUB_API_URL", "https://api.github.com"),
-            env["GITHUB_REPOSITORY"],
-            env["GH_TOKEN"],
-        )
         result = check(
-            github,
-            int(env["GITHUB_RUN_ID"]),
-            Path(env.get("RECONCILER_STATE_DIR") or ".reconciler"),
-            env.get("LOST_RUN_CHECKED", ""),
+            github, int(env["GITHUB_RUN_ID"]), state_dir, env.get("LOST_RUN_CHECKED", "")
         )
-    except KeyError as err:
-        print(f"::error title=journal check::{err.args[0]} is not set", flush=True)
+    except (KeyError, TypeError, ValueError) as err:
+        print(f"::error title=apply journal::GitHub's answer lacks {err}. Nothing was written.")
         return 1
     except GuardError as err:
         print(f"::error title=apply journal::{err} Nothing was written.", flush=True)
