@@ -239,7 +239,7 @@ def test_a_journal_without_its_list_of_open_operations_is_lost(
     assert guard(api, tmp_path).returncode == 1
 
 
-UNTRUSTED = {
+UNTRUSTED: dict[str, dict[str, Any] | None] = {
     "another branch": {"head_branch": "feature"},
     "another workflow": {"workflow_id": 8},
     "a pull request": {"event": "pull_request"},
