@@ -51,6 +51,7 @@ class Job:
 class Context:
     needs: dict[str, dict[str, str]] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
+    known: dict[str, str] = field(default_factory=dict)  # e.g. {"github.token": "..."}
     steps: dict[str, Step] = field(default_factory=dict)
 
     def value(self, match: re.Match[str]) -> str | None:
@@ -68,7 +69,10 @@ class Context:
         match = EXPRESSION.match(text.strip())
         if not match:
             return text
-        inner = REFERENCE.fullmatch(match.group(1).strip())
+        expression = match.group(1).strip()
+        if expression in self.known:
+            return self.known[expression]
+        inner = REFERENCE.fullmatch(expression)
         return self.value(inner) if inner else None
 
     def condition(self, expr: str | None, failed: bool) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +17,13 @@ import pytest
 from reconciler.connect import default_seed
 from reconciler.emulator import Emulator
 
-from .conftest import EXAMPLES, TIANFU_QUOTA, WRITES, Env
+from .conftest import EXAMPLES, REPO, TIANFU_QUOTA, WRITES, Env
+from .fake_github import TOKEN, FakeGitHub, github
 from .runner import Context, Job, run_job
 from .workflows import reconciler_commands, step
 
 pytestmark = pytest.mark.slow
+__all__ = ["github"]  # the fixture
 
 INSTALL = "Install partner-reconciler"
 READ_ONLY = {INSTALL, "Check the read-only key pair"}
@@ -31,10 +34,13 @@ READ_MINUTES = "32"
 
 @pytest.fixture
 def root(env: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The job's working directory, with the examples in manifests/ and the emulator's state in
-    .reconciler/, where apply.yml keeps it."""
+    """The job's working directory, as after the checkout: the examples in manifests/, the
+    scripts in .github/scripts/, and the emulator's state in .reconciler/ (where apply.yml keeps
+    its journal)."""
     monkeypatch.setenv("RECONCILER_STATE_DIR", ".reconciler")
     env.manifests(EXAMPLES)
+    scripts = REPO / ".github" / "scripts"
+    shutil.copytree(scripts, env.root / ".github" / "scripts")  # what the checkout brings
     yield env.root
 
 
@@ -52,17 +58,19 @@ def plan_ttl(root: Path, ttl: str) -> None:
     settings.write_text(re.sub(r"planTtl: \w+", f"planTtl: {ttl}", text), encoding="utf-8")
 
 
-def merge_and_approve(root: Path, *, before_approval: object = None) -> tuple[Job, Job]:
+def merge_and_approve(
+    root: Path, *, before_approval: object = None, skip: set[str] = WRITE
+) -> tuple[Job, Job]:
     """apply.yml: its plan job, then (the approver approves) its apply job."""
-    plan = run_job(
-        "apply.yml", "plan", root, skip=WRITE, ctx=Context(needs={"budget": {"read-minutes": "32"}})
-    )
+    needs = {"budget": {"read-minutes": READ_MINUTES}}
+    plan = run_job("apply.yml", "plan", root, skip=skip, ctx=Context(needs=needs))
     assert plan.failed() is None, plan.failed()
     assert plan.steps["plan"].outputs["rc"] == "2"
     if callable(before_approval):
         before_approval()
     outputs = {k: v for s in ("plan", "apply-budget") for k, v in plan.steps[s].outputs.items()}
-    apply = run_job("apply.yml", "apply", root, skip=WRITE, ctx=Context(needs={"plan": outputs}))
+    ctx = Context(needs={"plan": outputs}, known={"github.token": TOKEN})
+    apply = run_job("apply.yml", "apply", root, skip=skip, ctx=ctx)
     return plan, apply
 
 
@@ -138,6 +146,49 @@ def test_a_failed_plan_quotes_live_names_without_annotating(root: Path) -> None:
     token = re.search(r"^::stop-commands::(\w+)$", plan.stdout, re.M)
     assert token and len(token.group(1)) == 32 and f"::{token.group(1)}::" in plan.stdout
     assert pr.steps["Result"].outcome == "failure"
+
+
+@pytest.mark.parametrize("lost", [False, True], ids=["journal saved", "runner lost"])
+def test_an_apply_killed_mid_write_is_settled_by_the_next_run_or_stops_it(
+    root: Path, github: tuple[FakeGitHub, str], monkeypatch: pytest.MonkeyPatch, lost: bool
+) -> None:
+    """Run 1 is killed as it sends its first write; the cache then loses the journal. Run 2
+    restores it from run 1's artifact and settles before writing, or, when run 1's runner was
+    lost before uploading anything but its start marker, refuses to write at all."""
+    fake, api = github
+    monkeypatch.setenv("GITHUB_API_URL", api)
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/partner-gitops")
+    guarded = WRITE - {"Check the journal of the last apply"}
+    fake.run(41)
+    monkeypatch.setenv("GITHUB_RUN_ID", "41")
+    monkeypatch.setenv("RECONCILER_CRASH_AT", "before-send")
+    _, first = merge_and_approve(root, skip=guarded)
+    assert first.steps["apply"].rc == 137, first.steps["apply"].stderr
+    fake.artifact("reconciler-apply-started", 41, "2026-11-20T10:00:00Z")
+    open_ops = (root / "journal-record" / "open-operations.jsonl").read_text(encoding="utf-8")
+    assert len(open_ops.splitlines()) == 1
+    if not lost:
+        fake.upload("reconciler-journal", 41, "2026-11-20T10:05:00Z", root / "journal-record")
+    for old in (root / ".reconciler").glob("journal.sqlite*"):
+        old.unlink()  # evicted from the cache
+    shutil.rmtree(root / "journal-record")
+    assert not writes(root), "killed before its first write"
+
+    monkeypatch.delenv("RECONCILER_CRASH_AT")
+    fake.run(42)
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    _, second = merge_and_approve(root, skip=guarded)
+    check = second.steps["Check the journal of the last apply"]
+    if lost:
+        assert check.rc == 1 and "apply run 41 started writing" in check.stdout
+        assert second.steps["apply"].outcome == "skipped" and not writes(root)
+        return
+    assert check.rc == 0 and "left 1 operation(s) open" in check.stdout, check.stdout
+    assert second.steps["apply"].outputs["rc"] == "0", second.steps["apply"].stdout
+    assert "Settled 1 open operation(s) of earlier runs" in second.steps["apply"].stderr
+    plan = json.loads((root / "plan.json").read_text(encoding="utf-8"))
+    calls = [c["operation"] for change in plan["changes"] for c in change["calls"]]
+    assert sorted(writes(root)) == sorted(calls), "each call once, none twice"
 
 
 BUDGET = step("budget.yml", "budget", "Minutes to read the partner account")["run"]
