@@ -22,7 +22,7 @@ test: lint typecheck unit
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/zizmor --offline --no-progress .github
+	$(BIN)/zizmor --offline --no-progress --strict-collection .github
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -279,7 +279,8 @@ def test_never_the_embedded_emulator_in_ci(name: str) -> None:
 def test_docs_name_the_workflows_secrets_and_variables() -> None:
     guide = (REPO / "docs" / "gitops.md").read_text(encoding="utf-8")
     text = "".join((WORKFLOWS / n).read_text(encoding="utf-8") for n in NAMES)
-    for name in sorted(set(re.findall(r"(?:secrets|vars|inputs)\.([A-Za-z0-9_-]+)", text))):
+    expressions = " ".join(re.findall(r"\$\{\{(.*?)\}\}", text, re.S))
+    for name in sorted(set(re.findall(r"(?:secrets|vars|inputs)\.([\w-]+)", expressions))):
         assert name in guide, f"docs/gitops.md does not explain {name}"
     for environment in ("partner-production", "partner-production-plan"):
         assert f"`{environment}`" in guide
