@@ -59,7 +59,11 @@ def plan_ttl(root: Path, ttl: str) -> None:
 
 
 def merge_and_approve(
-    root: Path, *, before_approval: object = None, skip: set[str] = WRITE
+    root: Path,
+    *,
+    before_approval: object = None,
+    skip: set[str] = WRITE,
+    known: dict[str, str] | None = None,
 ) -> tuple[Job, Job]:
     """apply.yml: its plan job, then (the approver approves) its apply job."""
     needs = {"budget": {"read-minutes": READ_MINUTES}}
@@ -69,7 +73,7 @@ def merge_and_approve(
     if callable(before_approval):
         before_approval()
     outputs = {k: v for s in ("plan", "apply-budget") for k, v in plan.steps[s].outputs.items()}
-    ctx = Context(needs={"plan": outputs}, known={"github.token": TOKEN})
+    ctx = Context(needs={"plan": outputs}, known={"github.token": TOKEN} | (known or {}))
     apply = run_job("apply.yml", "apply", root, skip=skip, ctx=ctx)
     return plan, apply
 
@@ -146,6 +150,22 @@ def test_a_failed_plan_quotes_live_names_without_annotating(root: Path) -> None:
     token = re.search(r"^::stop-commands::(\w+)$", plan.stdout, re.M)
     assert token and len(token.group(1)) == 32 and f"::{token.group(1)}::" in plan.stdout
     assert pr.steps["Result"].outcome == "failure"
+
+
+def test_a_journal_url_that_the_release_ignores_fails_the_apply(root: Path) -> None:
+    """With RECONCILER_JOURNAL_URL the cache and its guard are not used: a release that still
+    writes a local journal file must not pass for one that wrote to PostgreSQL."""
+    url = {"secrets.RECONCILER_JOURNAL_URL": "postgresql://journal.invalid/reconciler"}
+    _, apply = merge_and_approve(root, known=url)
+    assert apply.steps["journal"].outputs["store"] == "postgresql"
+    assert "::warning" not in apply.steps["journal"].stdout
+    assert apply.steps["Restore the journal from the cache"].outcome == "skipped"
+    assert apply.steps["marker"].outcome == "skipped"
+    assert apply.steps["apply"].outcome == "failure"
+    if (root / ".reconciler" / "journal.sqlite").exists():  # this release ignores the URL
+        assert "::error title=journal not in PostgreSQL::" in apply.steps["apply"].stdout
+    else:  # a release that uses it cannot reach this database: nothing written either way
+        assert not writes(root)
 
 
 @pytest.mark.parametrize("lost", [False, True], ids=["journal saved", "runner lost"])
