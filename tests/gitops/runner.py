@@ -24,7 +24,14 @@ from .workflows import workflow
 EXPRESSION = re.compile(r"^\$\{\{\s*(.*?)\s*\}\}$", re.S)
 REFERENCE = re.compile(r"\b(steps|needs)\.([\w-]+)\.(outputs\.[\w-]+|outcome)|\binputs\.([\w-]+)")
 BIN = Path(sys.executable).parent
-CLEARED = ("RECONCILER_ENDPOINT", "RECONCILER_PROFILE", "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK")
+CLEARED = (
+    "RECONCILER_ENDPOINT",
+    "RECONCILER_PROFILE",
+    "RECONCILER_JOURNAL",
+    "RECONCILER_JOURNAL_URL",
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+)
 
 
 @dataclass
