@@ -16,12 +16,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	bash scripts/demo.sh
 
-## test: ruff, mypy and the whole test suite
+## test: ruff, zizmor (the GitHub workflows), mypy and the whole test suite
 test: lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/zizmor --offline --no-progress --strict-collection .github
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

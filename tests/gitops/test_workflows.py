@@ -5,86 +5,27 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
-from collections.abc import Iterator
-from typing import Any
 
 import click
 import pytest
-import yaml
 
 from reconciler.cli import main
 from reconciler.render.drift import DRIFT_MARKER
 from reconciler.render.formats import COMMENT_MARKER
 
 from .conftest import EXAMPLES, REPO, Env
+from .workflows import (
+    NAMES,
+    SECRET,
+    WORKFLOWS,
+    reconciler_commands,
+    scripts,
+    simple_commands,
+    steps,
+    workflow,
+)
 
-WORKFLOWS = REPO / ".github" / "workflows"
-NAMES = ("ci.yml", "plan.yml", "apply.yml", "drift.yml")
-OPERATORS = {";", "&&", "||", "|", "(", ")", "&", "{", "}", "then", "do", "else", "!"}
-REDIRECTS = {">", ">>", "<", ">&", "<&", ">|"}
-SECRET = re.compile(r"\$\{\{\s*secrets\.")
 REAL_ENDPOINT = "${{ vars.RECONCILER_ENDPOINT || 'https://bss.myhuaweicloud.com' }}"
-
-
-def workflow(name: str) -> dict[str, Any]:
-    loaded: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
-    if True in loaded:  # PyYAML reads the key `on` as the YAML 1.1 boolean
-        loaded["on"] = loaded.pop(True)
-    return loaded
-
-
-def steps(wf: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for job_name, job in wf["jobs"].items():
-        for step in job.get("steps", []):
-            yield job_name, step
-
-
-def scripts(name: str) -> Iterator[tuple[str, str]]:
-    for job_name, step in steps(workflow(name)):
-        if "run" in step:
-            yield f"{name}:{job_name}:{step.get('name', step['run'][:30])}", step["run"]
-
-
-def simple_commands(script: str) -> Iterator[list[str]]:
-    """Each simple command of a shell script, as words, without redirections."""
-    text = script.replace("\\\n", " ")
-    for line in text.splitlines():
-        if line.strip().startswith("#"):
-            continue
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        words: list[str] = []
-        skip = False
-        for token in lexer:
-            if skip:
-                skip = False
-            elif token in REDIRECTS:
-                skip = True
-                if words and words[-1].isdigit():
-                    words.pop()  # the fd of `2>`
-            elif token in OPERATORS:
-                if words:
-                    yield words
-                words = []
-            else:
-                words.append(token)
-        if words:
-            yield words
-
-
-def reconciler_commands() -> list[tuple[str, list[str]]]:
-    found = []
-    for name in NAMES:
-        for where, script in scripts(name):
-            for words in simple_commands(script):
-                argv = list(words)
-                while argv and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", argv[0]):
-                    argv = argv[1:]  # VAR=value prefixes
-                if argv and argv[0] == "reconciler":
-                    found.append((where, argv))
-    return found
 
 
 def option_names(command: click.Command) -> dict[str, click.Option]:
@@ -190,7 +131,8 @@ def test_plan_comments_and_uploads_on_pull_requests() -> None:
     wf = workflow("plan.yml")
     assert set(wf["on"]) == {"pull_request"}
     assert "manifests/**" in wf["on"]["pull_request"]["paths"]
-    assert wf["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert wf["permissions"] == {"contents": "read"}
+    assert wf["jobs"]["plan"]["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert wf["concurrency"]["cancel-in-progress"] is True
     text = (WORKFLOWS / "plan.yml").read_text(encoding="utf-8")
     assert COMMENT_MARKER in text, "finds its sticky comment by the renderer's marker"
@@ -201,6 +143,14 @@ def test_plan_comments_and_uploads_on_pull_requests() -> None:
     assert "reconciler validate $MANIFESTS --format github" in argv
 
 
+def test_the_comment_footer_names_the_pull_requests_head_commit() -> None:
+    """Not `context.sha`: for a pull request that is the merge commit GitHub made."""
+    (comment,) = [s for _, s in steps(workflow("plan.yml")) if "createComment" in str(s)]
+    assert comment["env"]["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}"
+    assert "process.env.HEAD_SHA.slice(0, 7)" in comment["with"]["script"]
+    assert "context.sha" not in comment["with"]["script"]
+
+
 def test_apply_runs_one_at_a_time_behind_an_environment() -> None:
     wf = workflow("apply.yml")
     assert wf["on"]["push"]["branches"] == ["main"]
@@ -208,9 +158,11 @@ def test_apply_runs_one_at_a_time_behind_an_environment() -> None:
     assert "apply" in wf["concurrency"]["group"]
     assert wf["concurrency"]["cancel-in-progress"] is False
     assert wf["permissions"] == {"contents": "read"}
+    assert wf["jobs"]["plan"]["environment"] == "partner-production-plan"
     apply_job = wf["jobs"]["apply"]
-    assert apply_job["environment"]
+    assert apply_job["environment"] == "partner-production"
     assert apply_job["needs"] == "plan"
+    assert apply_job["permissions"] == {"contents": "read", "actions": "read"}
     (argv,) = [w for where, w in COMMANDS if where.startswith("apply.yml") and w[1] == "apply"]
     assert {"--auto-approve", "--report", "--plan"} <= set(argv)
     script = next(s["run"] for _, s in steps(wf) if "reconciler apply" in s.get("run", ""))
@@ -218,31 +170,48 @@ def test_apply_runs_one_at_a_time_behind_an_environment() -> None:
         assert code in script, f"exit {code} is explained"
     uploads = [s for _, s in steps(wf) if "apply-report.json" in str(s.get("with", {}))]
     assert uploads and uploads[0]["if"] == "always()"
+    assert uploads[0]["with"]["include-hidden-files"] is True, "the journal is in .reconciler/"
 
 
 def test_drift_keeps_one_issue_and_stays_out_of_the_apply_group() -> None:
     wf = workflow("drift.yml")
     assert wf["on"]["schedule"] and "workflow_dispatch" in wf["on"]
-    assert wf["permissions"] == {"contents": "read", "issues": "write"}
+    assert wf["permissions"] == {"contents": "read"}
+    assert wf["jobs"]["drift"]["permissions"] == {"contents": "read", "issues": "write"}
     assert wf["concurrency"]["group"] != workflow("apply.yml")["concurrency"]["group"]
     assert "apply" not in wf["concurrency"]["group"]
     text = (WORKFLOWS / "drift.yml").read_text(encoding="utf-8")
     assert DRIFT_MARKER in text
     assert "state: 'closed'" in text and "issues.create(" in text and "issues.update(" in text
     argv = {" ".join(w) for where, w in COMMANDS if where.startswith("drift.yml")}
-    assert "reconciler drift $MANIFESTS --format markdown --out drift.json" in argv
+    assert (
+        "reconciler drift $MANIFESTS --skip-agency-check --format markdown --out drift.json" in argv
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_no_pull_request_target_and_only_github_actions(name: str) -> None:
     wf = workflow(name)
-    assert "pull_request_target" not in wf["on"]
+    assert "pull_request_target" not in wf["on"] and "workflow_run" not in wf["on"]
     for _, step in steps(wf):
         uses = step.get("uses")
         if uses:
             assert uses.startswith("actions/"), f"{name}: third-party action {uses}"
-        if uses == "actions/checkout@v4":
+        if str(uses).startswith("actions/checkout@"):
             assert step.get("with", {}).get("persist-credentials") is False
+    for job_name, job in wf["jobs"].items():
+        if "uses" in job:
+            assert job["uses"].startswith("$/.github/workflows/"), f"{name}:{job_name}"
+            assert (REPO / job["uses"][2:]).exists(), job["uses"]
+
+
+ALLOWED_SECRETS = {
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_AK_READONLY",
+    "HUAWEICLOUD_SDK_SK_READONLY",
+    "RECONCILER_JOURNAL_URL",
+}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -259,12 +228,7 @@ def test_secrets_reach_only_step_env_and_are_never_printed(name: str) -> None:
             if SECRET.search(str(value)):
                 secret_vars.add(var)
                 names = re.findall(r"secrets\.([A-Z0-9_]+)", str(value))
-                assert set(names) <= {
-                    "HUAWEICLOUD_SDK_AK",
-                    "HUAWEICLOUD_SDK_SK",
-                    "HUAWEICLOUD_SDK_AK_READONLY",
-                    "HUAWEICLOUD_SDK_SK_READONLY",
-                }
+                assert set(names) <= ALLOWED_SECRETS
     for where, script in scripts(name):
         assert "set -x" not in script, where
         for line in script.splitlines():
@@ -274,17 +238,20 @@ def test_secrets_reach_only_step_env_and_are_never_printed(name: str) -> None:
                 assert line.strip().startswith('echo "::add-mask::'), f"{where}: {line.strip()}"
         if "printenv" in script or re.search(r"^\s*env\s*$", script, re.M):
             pytest.fail(f"{where} prints the environment")
-    if secret_vars:
+    if "HUAWEICLOUD_SDK_AK" in secret_vars:
         text = (WORKFLOWS / name).read_text(encoding="utf-8")
         assert 'echo "::add-mask::$HUAWEICLOUD_SDK_AK"' in text
 
 
 @pytest.mark.parametrize("name", ["plan.yml", "drift.yml"])
-def test_plan_and_drift_prefer_read_only_keys(name: str) -> None:
+def test_plan_and_drift_read_with_the_read_only_pair_only(name: str) -> None:
+    used = False
     for _, step in steps(workflow(name)):
         for var, value in step.get("env", {}).items():
             if var in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK"):
-                assert f"secrets.{var}_READONLY || secrets.{var} " in value
+                assert value == "${{ secrets." + var + "_READONLY }}"
+                used = True
+    assert used
 
 
 def test_apply_plans_and_writes_with_the_write_pair() -> None:
@@ -296,17 +263,11 @@ def test_apply_plans_and_writes_with_the_write_pair() -> None:
         assert not any("_READONLY" in str(e) for e in envs), job
 
 
-@pytest.mark.parametrize("name", ["plan.yml", "drift.yml"])
-def test_read_only_keys_skip_the_agency_check(name: str) -> None:
-    steps = [s for job in workflow(name)["jobs"].values() for s in job["steps"]]
-    readonly = [
-        s
-        for s in steps
-        if "_READONLY ||" in str(s.get("env", {})) and "reconciler " in s.get("run", "")
-    ]
-    assert readonly
-    for step in readonly:
-        assert "RECONCILER_SKIP_AGENCY_CHECK" in step["env"], step.get("name")
+def test_only_the_read_only_pair_skips_the_agency_check() -> None:
+    for where, argv in COMMANDS:
+        if argv[1] in ("plan", "drift"):
+            skips = "--skip-agency-check" in argv
+            assert skips == (not where.startswith("apply.yml")), where
 
 
 @pytest.mark.parametrize("name", ["plan.yml", "apply.yml", "drift.yml"])
@@ -318,25 +279,30 @@ def test_never_the_embedded_emulator_in_ci(name: str) -> None:
 def test_docs_name_the_workflows_secrets_and_variables() -> None:
     guide = (REPO / "docs" / "gitops.md").read_text(encoding="utf-8")
     text = "".join((WORKFLOWS / n).read_text(encoding="utf-8") for n in NAMES)
-    for name in sorted(set(re.findall(r"(?:secrets|vars)\.([A-Z0-9_]+)", text))):
+    expressions = " ".join(re.findall(r"\$\{\{(.*?)\}\}", text, re.S))
+    for name in sorted(set(re.findall(r"(?:secrets|vars|inputs)\.([\w-]+)", expressions))):
         assert name in guide, f"docs/gitops.md does not explain {name}"
-    assert "partner-production" in guide
+    for environment in ("partner-production", "partner-production-plan"):
+        assert f"`{environment}`" in guide
 
 
 def test_the_workflow_commands_run_in_order_against_the_emulator(env: Env) -> None:
-    """plan.yml, then apply.yml, then drift.yml, as CI runs them, on the example manifests."""
+    """plan.yml, then apply.yml, then drift.yml, as CI runs them, on the example manifests
+    (in process; tests/gitops/test_workflow_jobs.py runs the scripts themselves with bash)."""
     manifests = env.manifests(EXAMPLES)
-    expected = {"validate": {0}, "plan": {2}, "apply": {0}, "drift": {2}}
+    expected = {"validate": {0}, "plan": {2}, "apply": {0}, "journal": {0}, "drift": {2}}
     seen = []
     for name in ("plan.yml", "apply.yml", "drift.yml"):
         for _, argv in [(w, a) for w, a in COMMANDS if w.startswith(name)]:
             if argv[1] not in expected:
                 continue  # reconciler --version
+            if argv[1] == "apply":  # the step "Plan again if the reviewed plan expired" copies
+                (env.root / "apply-plan.json").write_bytes((env.root / "plan.json").read_bytes())
             args = [str(manifests) if a == "$MANIFESTS" else a for a in argv[1:]]
             result = env.run(*args)
             assert result.exit_code in expected[argv[1]], f"{name}: {argv}\n{result.output}"
             seen.append(argv[1])
-    assert seen == ["validate", "plan", "validate", "plan", "apply", "drift"]
+    assert seen == ["validate", "plan", "validate", "plan", "plan", "apply", "journal", "drift"]
     assert (env.root / "apply-report.json").exists() and (env.root / "drift.json").exists()
     reviewed = json.loads((env.root / "plan.json").read_text(encoding="utf-8"))
     calls = [c["operation"] for change in reviewed["changes"] for c in change["calls"]]
