@@ -1,7 +1,9 @@
 """The control plane under ``/_emulator/``: sandbox-only actions with no public API.
 
 No authentication, no rate limit, not in the call log. Each action is also a method of
-:class:`~reconciler.emulator.core.Emulator`; both call the state functions below.
+:class:`~reconciler.emulator.core.Emulator`; both call the state functions below. The emulator
+hands :func:`dispatch` a :class:`Host` (its clock and how to replace its state), so this module
+never imports the core that imports it.
 
 ==========  ===========================================  ==========================================
 Method      Path                                          Body / effect
@@ -27,20 +29,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
-from reconciler.emulator import jsonutil, timefmt
+from reconciler.emulator import faults, jsonutil, timefmt
+from reconciler.emulator.clock import Clock, VirtualClock
 from reconciler.emulator.errors import ControlError
 from reconciler.emulator.messages import EmulatorRequest
 from reconciler.emulator.models import State
 from reconciler.emulator.params import parse_query
 
-if TYPE_CHECKING:
-    from reconciler.emulator.core import Emulator
-
 PREFIX = "/_emulator/"
+
+
+@dataclass(frozen=True)
+class Host:
+    """What the control plane needs from the emulator it runs in."""
+
+    clock: Clock
+    #: Replace the state with a seed document (bytes), or ``None`` for the initial seed.
+    replace_state: Callable[[bytes | None], None]
+
+
+def advance_clock(clock: Clock, seconds: float) -> None:
+    """Move a :class:`VirtualClock` forward; refused for the system clock."""
+    if not isinstance(clock, VirtualClock):
+        raise ControlError(400, "only a VirtualClock can be advanced")
+    clock.advance(seconds)
 
 
 def set_account_manager(state: State, customer_id: str, account_name: str | None) -> None:
@@ -138,7 +155,7 @@ def _customer(state: State, customer_id: str) -> Any:
 
 
 # --- HTTP ------------------------------------------------------------------------------------
-Action = Callable[["Emulator", State, EmulatorRequest, re.Match[str]], tuple[int, Any]]
+Action = Callable[[Host, State, EmulatorRequest, re.Match[str]], tuple[int, Any]]
 
 
 def _json(request: EmulatorRequest) -> dict[str, Any]:
@@ -151,24 +168,20 @@ def _json(request: EmulatorRequest) -> dict[str, Any]:
     return data
 
 
-def _reset(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
-    emu._replace_state(request.body if request.body.strip() else None)
+def _reset(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
+    emu.replace_state(request.body if request.body.strip() else None)
     return 200, {"reset": True}
 
 
-def _seed(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _seed(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     if not request.body.strip():
         raise ControlError(400, "POST /_emulator/seed needs a seed document in the body")
-    emu._replace_state(request.body)
+    emu.replace_state(request.body)
     return 200, {"seeded": True}
 
 
 def _manager(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
     body = _json(request)
     if "account_name" not in body or not isinstance(body["account_name"], (str, type(None))):
@@ -177,9 +190,7 @@ def _manager(
     return 200, {"customer_id": m["id"], "account_name": body["account_name"]}
 
 
-def _agency(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _agency(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     body = _json(request)
     if not isinstance(body.get("granted"), bool):
         raise ControlError(400, 'body must be {"granted": true} or {"granted": false}')
@@ -187,9 +198,7 @@ def _agency(
     return 200, {"customer_id": m["id"], "granted": body["granted"]}
 
 
-def _spend(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _spend(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     balance = spend_quota(state, m["id"], _json(request).get("amount"), emu.clock.time())
     return 200, {"quota_id": m["id"], "balance": str(balance)}
 
@@ -211,24 +220,20 @@ def _fields(
 
 
 def _patch_resource(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
     body = _fields(request, ("expire_policy", "status"), ("expire_time",))
     return 200, set_resource(state, m["id"], **body)
 
 
 def _patch_quota(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
     body = _fields(request, ("quota_status",), ("effective_time", "expire_time"))
     return 200, set_quota(state, m["id"], **body)
 
 
-def _faults(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
-    from reconciler.emulator import faults
-
+def _faults(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     if request.method == "POST":
         return 201, faults.add_fault(state, _json(request))
     if request.method == "DELETE":
@@ -237,9 +242,7 @@ def _faults(
     return 200, {"faults": [dict(f) for f in state.faults]}
 
 
-def _calls(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _calls(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     if request.method == "DELETE":
         state.calls.clear()
         return 200, {"calls": []}
@@ -247,18 +250,16 @@ def _calls(
     return 200, {"calls": calls(state, operation)}
 
 
-def _state(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _state(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     return 200, state.to_plain()
 
 
 def _advance(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
     seconds: Any = _json(request).get("seconds")
     try:
-        emu.advance_clock(float(seconds))
+        advance_clock(emu.clock, float(seconds))
     except (TypeError, ValueError) as exc:
         raise ControlError(400, f"cannot advance the clock: {exc}") from exc
     return 200, {"now": timefmt.fmt(emu.clock.time())}
@@ -279,7 +280,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Action]] = [
 ]
 
 
-def dispatch(emu: Emulator, state: State, request: EmulatorRequest) -> tuple[int, Any]:
+def dispatch(emu: Host, state: State, request: EmulatorRequest) -> tuple[int, Any]:
     """Run one control-plane request; unknown paths answer 404, wrong methods 405."""
     tail = unquote(request.path[len(PREFIX) :])
     for methods, pattern, action in _ROUTES:

@@ -27,7 +27,7 @@ from reconciler.emulator import (
 )
 from reconciler.emulator import seed as seeds
 from reconciler.emulator.call import Call, Result
-from reconciler.emulator.clock import Clock, SystemClock, VirtualClock
+from reconciler.emulator.clock import Clock, SystemClock
 from reconciler.emulator.credentials import EmulatorCredentials
 from reconciler.emulator.errors import (
     ControlError,
@@ -127,7 +127,8 @@ class Emulator:
             request_id = ids.request_id(self.rng_seed, sequence)
             if request.path.startswith(control.PREFIX):
                 try:
-                    status, payload = control.dispatch(self, state, request)
+                    host = control.Host(self.clock, self._replace_state)
+                    status, payload = control.dispatch(host, state, request)
                 except SeedError as err:
                     status, payload = 400, ControlError(400, str(err)).body()
                 except EmulatorError as err:
@@ -355,9 +356,7 @@ class Emulator:
 
     def advance_clock(self, seconds: float) -> None:
         """Move a :class:`VirtualClock` forward; refused for the system clock."""
-        if not isinstance(self.clock, VirtualClock):
-            raise ControlError(400, "only a VirtualClock can be advanced")
-        self.clock.advance(seconds)
+        control.advance_clock(self.clock, seconds)
 
 
 @dataclass
