@@ -15,6 +15,9 @@ GET         /_emulator/state                             the whole state (amount
 PUT         /_emulator/customers/{id}/account-manager    {"account_name": "..." | null}
 PUT         /_emulator/customers/{id}/agency             {"granted": true | false}
 POST        /_emulator/quotas/{id}/spend                 {"amount": "12.34"}: a reseller spends
+POST        /_emulator/coupons/{id}/spend                {"amount": "12.34"}: a customer spends
+POST        /_emulator/customers/{id}/spend              {"amount": "12.34"}: cash, then debt
+PATCH       /_emulator/accounts/{id}                     {"amount", "designated_amount"}
 PATCH       /_emulator/resources/{id}                    {"expire_policy", "status", "expire_time"}
 PATCH       /_emulator/quotas/{id}                       {"quota_status", "effective_time",
                                                          "expire_time"}
@@ -34,7 +37,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
-from reconciler.emulator import faults, jsonutil, timefmt
+from reconciler.emulator import coupons, faults, jsonutil, timefmt
 from reconciler.emulator.clock import Clock, VirtualClock
 from reconciler.emulator.errors import ControlError
 from reconciler.emulator.messages import EmulatorRequest
@@ -86,6 +89,68 @@ def spend_quota(state: State, quota_id: str, amount: object, now: float) -> Deci
     quota.balance -= value
     quota.last_update_time = timefmt.fmt(now)
     return quota.balance
+
+
+def _amount(value: object) -> Decimal:
+    amount = jsonutil.parse_money(value)
+    if amount is None or amount <= 0:
+        raise ControlError(400, 'amount must be > 0 with at most 2 decimals, e.g. "12.34"')
+    return amount
+
+
+def spend_coupon(state: State, coupon_id: str, amount: object, now: float) -> Decimal:
+    """A customer spends ``amount`` of a usable coupon; that value never comes back. A coupon
+    spent down to 0.00 is used (status 3)."""
+    coupon = state.coupons.get(coupon_id)
+    if coupon is None:
+        raise ControlError(404, f"no coupon {coupon_id}")
+    value = _amount(amount)
+    if coupon.status != coupons.USABLE or value > coupon.balance:
+        raise ControlError(400, f"coupon {coupon_id} has status {coupon.status} and balance "
+                                f"{coupon.balance}; cannot spend {value}")  # fmt: skip
+    coupon.balance -= value
+    coupon.last_used_time = timefmt.fmt(now)
+    if coupon.balance == 0:
+        coupon.status = coupons.USED
+    return coupon.balance
+
+
+def spend_cash(state: State, customer_id: str, amount: object) -> dict[str, str]:
+    """A resale customer pays ``amount`` from its cash balance; what the balance cannot cover
+    becomes debt (``debt_amount``)."""
+    customer = _customer(state, customer_id)
+    if customer.association_type != coupons.RESALE:
+        raise ControlError(400, f"customer {customer_id} is not a resale customer")
+    value = _amount(amount)
+    paid = min(value, customer.amount)
+    customer.amount -= paid
+    customer.debt_amount += value - paid
+    return {"customer_id": customer_id, "amount": str(customer.amount),
+            "debt_amount": str(customer.debt_amount)}  # fmt: skip
+
+
+def set_account(
+    state: State,
+    account_id: str,
+    *,
+    amount: object = None,
+    designated_amount: object = None,
+) -> dict[str, Any]:
+    """Huawei funding an account or ring-fencing part of it (``designated_amount``)."""
+    account = state.accounts.get(account_id)
+    if account is None:
+        raise ControlError(404, f"no account {account_id}")
+    values = {"amount": amount, "designated_amount": designated_amount}
+    for name, value in values.items():
+        parsed = jsonutil.parse_money(value) if value is not None else None
+        if value is not None and (parsed is None or parsed < 0):
+            raise ControlError(400, f'{name} must be >= 0 with at most 2 decimals, e.g. "12.34"')
+        if parsed is not None:
+            setattr(account, name, parsed)
+    if (account.designated_amount or 0) > account.amount:
+        raise ControlError(400, "designated_amount must not exceed amount")
+    return {"account_id": account_id, "amount": str(account.amount),
+            "designated_amount": str(account.designated_amount)}  # fmt: skip
 
 
 def set_resource(
@@ -219,6 +284,26 @@ def _fields(
     return body
 
 
+def _spend_coupon(
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    balance = spend_coupon(state, m["id"], _json(request).get("amount"), emu.clock.time())
+    return 200, {"coupon_id": m["id"], "balance": str(balance)}
+
+
+def _spend_cash(
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    return 200, spend_cash(state, m["id"], _json(request).get("amount"))
+
+
+def _patch_account(
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    body = _fields(request, (), ("amount", "designated_amount"))
+    return 200, set_account(state, m["id"], **body)
+
+
 def _patch_resource(
     emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
@@ -272,6 +357,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], Action]] = [
     ("PUT", re.compile(r"customers/(?P<id>[^/]+)/account-manager"), _manager),
     ("PUT", re.compile(r"customers/(?P<id>[^/]+)/agency"), _agency),
     ("POST", re.compile(r"quotas/(?P<id>[^/]+)/spend"), _spend),
+    ("POST", re.compile(r"coupons/(?P<id>[^/]+)/spend"), _spend_coupon),
+    ("POST", re.compile(r"customers/(?P<id>[^/]+)/spend"), _spend_cash),
+    ("PATCH", re.compile(r"accounts/(?P<id>[^/]+)"), _patch_account),
     ("PATCH", re.compile(r"resources/(?P<id>[^/]+)"), _patch_resource),
     ("PATCH", re.compile(r"quotas/(?P<id>[^/]+)"), _patch_quota),
     ("GET|POST|DELETE", re.compile(r"faults"), _faults),
