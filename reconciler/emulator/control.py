@@ -129,6 +129,15 @@ def spend_cash(state: State, customer_id: str, amount: object) -> dict[str, str]
             "debt_amount": str(customer.debt_amount)}  # fmt: skip
 
 
+def _non_negative(name: str, value: object, current: Decimal) -> Decimal:
+    if value is None:
+        return current
+    parsed = jsonutil.parse_money(value)
+    if parsed is None or parsed < 0:
+        raise ControlError(400, f'{name} must be >= 0 with at most 2 decimals, e.g. "12.34"')
+    return parsed
+
+
 def set_account(
     state: State,
     account_id: str,
@@ -140,15 +149,13 @@ def set_account(
     account = state.accounts.get(account_id)
     if account is None:
         raise ControlError(404, f"no account {account_id}")
-    values = {"amount": amount, "designated_amount": designated_amount}
-    for name, value in values.items():
-        parsed = jsonutil.parse_money(value) if value is not None else None
-        if value is not None and (parsed is None or parsed < 0):
-            raise ControlError(400, f'{name} must be >= 0 with at most 2 decimals, e.g. "12.34"')
-        if parsed is not None:
-            setattr(account, name, parsed)
-    if (account.designated_amount or 0) > account.amount:
+    new_amount = _non_negative("amount", amount, account.amount)
+    designated = account.designated_amount
+    if designated_amount is not None:
+        designated = _non_negative("designated_amount", designated_amount, Decimal(0))
+    if (designated or 0) > new_amount:
         raise ControlError(400, "designated_amount must not exceed amount")
+    account.amount, account.designated_amount = new_amount, designated
     return {"account_id": account_id, "amount": str(account.amount),
             "designated_amount": str(account.designated_amount)}  # fmt: skip
 

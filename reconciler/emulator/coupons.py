@@ -153,13 +153,15 @@ def _use_limits(quota: Quota, asked: dict[str, list[str]]) -> list[dict[str, Any
 
 def _refusal(
     customer: Customer, quota: Quota, face_value: Decimal, injected: str | None
-) -> str | None:
+) -> tuple[str, str] | None:
+    """Why this customer gets no coupon: ``(error_code, error_msg)``, or ``None``."""
+    cid = customer.customer_id
     if injected is not None:
-        return injected
+        return injected, f"Issuing a coupon to customer {cid} failed."
     if customer.association_type != RESALE:
-        return WRONG_ASSOCIATION
+        return WRONG_ASSOCIATION, f"Customer {cid} is not a resale customer; no coupon for it."
     if quota.balance < face_value:
-        return INSUFFICIENT
+        return INSUFFICIENT, f"The balance of quota {quota.quota_id} is insufficient."
     return None
 
 
