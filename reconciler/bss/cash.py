@@ -289,9 +289,11 @@ class CashApi(ClientCore):
         return self._iter(ADJUST_RECORDS, parse, key, filters, page_size, prefetch)
 
     async def all_partner_adjust_records(
-        self, **filters: Unpack[AdjustRecordFilters]
+        self, *, page_size: int = DEFAULT_PAGE, **filters: Unpack[AdjustRecordFilters]
     ) -> list[AdjustRecord]:
-        return [item async for item in self.iter_partner_adjust_records(**filters)]
+        return [
+            item async for item in self.iter_partner_adjust_records(page_size=page_size, **filters)
+        ]
 
 
 def _customer_body(customer_id: str, amount: object, reseller: str | None) -> dict[str, Any]:

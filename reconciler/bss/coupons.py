@@ -327,9 +327,11 @@ class CouponsApi(ClientCore):
         return self._iter(ISSUED_COUPONS, parse, key, filters, page_size, prefetch)
 
     async def all_issued_partner_coupons(
-        self, **filters: Unpack[IssuedCouponFilters]
+        self, *, page_size: int = DEFAULT_PAGE, **filters: Unpack[IssuedCouponFilters]
     ) -> list[PartnerCoupon]:
-        return [item async for item in self.iter_issued_partner_coupons(**filters)]
+        return [
+            item async for item in self.iter_issued_partner_coupons(page_size=page_size, **filters)
+        ]
 
     async def list_partner_coupons_record(
         self,
@@ -353,6 +355,8 @@ class CouponsApi(ClientCore):
         return self._iter(COUPON_RECORDS, parse, key, filters, page_size, prefetch)
 
     async def all_partner_coupons_record(
-        self, **filters: Unpack[CouponRecordFilters]
+        self, *, page_size: int = DEFAULT_PAGE, **filters: Unpack[CouponRecordFilters]
     ) -> list[CouponRecord]:
-        return [item async for item in self.iter_partner_coupons_record(**filters)]
+        return [
+            item async for item in self.iter_partner_coupons_record(page_size=page_size, **filters)
+        ]
