@@ -123,6 +123,7 @@ def test_issue_refusals_raise_and_move_nothing(
     if patch:
         contract.control.set_quota(demo.QUOTA_COUPONS, **patch)
     before = contract.control.state()
+    options = dict(options)  # the parametrisation's dict is shared by both modes
     quota_id = options.pop("quota_id", demo.QUOTA_COUPONS)
     with pytest.raises(ApiError) as info:
         contract.call(lambda c: c.create_partner_coupons(quota_id, [demo.XINGHE], D("1.00"),
