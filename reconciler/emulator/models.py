@@ -165,11 +165,8 @@ class QuotaRecord:
 
 @dataclass
 class Account:
-    """An account of the partner (``owner=None``) or of one reseller (``AccountBalanceV2``).
-
-    ``account_type``: 1 balance, 2 credit, 5 bonus, 7 deposit, 8 allocatable (cash transfers to
-    customers and resellers come out of it, down to ``designated_amount``).
-    """
+    """An account (``AccountBalanceV2``) of the partner (``owner=None``) or of one reseller.
+    ``account_type``: 1 balance, 2 credit, 5 bonus, 7 deposit, 8 allocatable (transfers)."""
 
     account_id: str
     account_type: int
@@ -186,11 +183,8 @@ class Account:
 
 @dataclass
 class Coupon:
-    """A coupon held by a customer, cut from ``quota_id`` (``IQueryUserPartnerCouponsResultV2``).
-
-    ``status``: 1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed. ``owner`` is the
-    reseller whose customer holds it (``None``: one of the partner's own customers).
-    """
+    """A customer's coupon cut from ``quota_id`` (``IQueryUserPartnerCouponsResultV2``). Status:
+    1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed. ``owner``: the holder's reseller."""
 
     coupon_id: str
     customer_id: str

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from reconciler.emulator import Emulator, VirtualClock
+from reconciler.emulator.models import Quota
 from reconciler.emulator.timefmt import fmt
 
 from . import demo
@@ -51,7 +52,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.ledger_start = len(self.state.adjust_records)
 
     # --- what the state says ------------------------------------------------------------------
-    def quota(self) -> Any:
+    def quota(self) -> Quota:
         return self.state.quotas[demo.QUOTA_COUPONS]
 
     def family(self) -> Decimal:
