@@ -7,10 +7,11 @@ business errors.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Callable
 
 from reconciler.emulator import backend, cash, views
 from reconciler.emulator.call import Call, Result
+from reconciler.emulator.models import Customer, State
 from reconciler.emulator.params import Params
 
 #: §10.2: the maximum is not documented; the emulator refuses more than 100 (REFERENCE §5).
@@ -26,7 +27,12 @@ def _injected(call: Call, item_id: str) -> Result | None:
     return 200, {"error_code": code, "error_msg": f"The transfer for {item_id} failed."}
 
 
-def _customer_transfer(call: Call) -> tuple[str, cash.Transfer]:
+CustomerMove = Callable[[State, Customer, cash.Transfer], str]
+ResellerMove = Callable[[State, str, cash.Transfer], str]
+
+
+def _customer_transfer(call: Call, move: CustomerMove, id_key: str) -> Result:
+    """§7.17/§7.18: validate, refuse (or fail an injected item), then move and answer the id."""
     p = call.body_params()
     customer_id = p.string("customer_id", max_len=64, required=True)
     amount = p.money("amount")
@@ -34,58 +40,44 @@ def _customer_transfer(call: Call) -> tuple[str, cash.Transfer]:
         call.state, p.string("indirect_partner_id", max_len=64, empty="reject")
     )
     assert customer_id is not None
-    return customer_id, cash.Transfer(amount, call.now, owner)
-
-
-def update_customer_account_amount(call: Call) -> Result:
-    customer_id, transfer = _customer_transfer(call)
-    customer = cash.resale_customer(call.state, customer_id, transfer.owner)
+    customer = cash.resale_customer(call.state, customer_id, owner)
     injected = _injected(call, customer_id)
     if injected is not None:
         return injected
-    trans_id = cash.fund_customer(call.state, customer, transfer)
+    trans_id = move(call.state, customer, cash.Transfer(amount, call.now, owner))
     call.mutated = True
-    return 200, {"transfer_id": trans_id}
+    return 200, {id_key: trans_id}
 
 
-def reclaim_to_partner_account(call: Call) -> Result:
-    customer_id, transfer = _customer_transfer(call)
-    customer = cash.resale_customer(call.state, customer_id, transfer.owner)
-    injected = _injected(call, customer_id)
-    if injected is not None:
-        return injected
-    trans_id = cash.reclaim_customer(call.state, customer, transfer)
-    call.mutated = True
-    return 200, {"trans_id": trans_id}
-
-
-def _reseller_transfer(call: Call) -> tuple[str, Decimal]:
+def _reseller_transfer(call: Call, move: ResellerMove, id_key: str) -> Result:
+    """§7.21/§7.22: the same for the distributor and one of its resellers."""
     p = call.body_params()
     reseller_id = p.string("indirect_partner_id", max_len=64, required=True)
     amount = p.money("amount")
     assert reseller_id is not None
     backend.own_reseller(call.state, reseller_id)
-    return reseller_id, amount
+    injected = _injected(call, reseller_id)
+    if injected is not None:
+        return injected
+    trans_id = move(call.state, reseller_id, cash.Transfer(amount, call.now))
+    call.mutated = True
+    return 200, {id_key: trans_id}
+
+
+def update_customer_account_amount(call: Call) -> Result:
+    return _customer_transfer(call, cash.fund_customer, "transfer_id")
+
+
+def reclaim_to_partner_account(call: Call) -> Result:
+    return _customer_transfer(call, cash.reclaim_customer, "trans_id")
 
 
 def update_indirect_partner_account(call: Call) -> Result:
-    reseller_id, amount = _reseller_transfer(call)
-    injected = _injected(call, reseller_id)
-    if injected is not None:
-        return injected
-    trans_id = cash.fund_reseller(call.state, reseller_id, cash.Transfer(amount, call.now))
-    call.mutated = True
-    return 200, {"transfer_id": trans_id}
+    return _reseller_transfer(call, cash.fund_reseller, "transfer_id")
 
 
 def reclaim_indirect_partner_account(call: Call) -> Result:
-    reseller_id, amount = _reseller_transfer(call)
-    injected = _injected(call, reseller_id)
-    if injected is not None:
-        return injected
-    trans_id = cash.reclaim_reseller(call.state, reseller_id, cash.Transfer(amount, call.now))
-    call.mutated = True
-    return 200, {"trans_id": trans_id}
+    return _reseller_transfer(call, cash.reclaim_reseller, "trans_id")
 
 
 def list_customers_balances_detail(call: Call) -> Result:
