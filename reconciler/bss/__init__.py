@@ -5,8 +5,16 @@ Importing this package installs the secret-scrubbing log filter on the ``reconci
 
 from __future__ import annotations
 
+from .cash import AccountBalance, AdjustRecord, CustomerBalance, TransferResult, allocatable
 from .client import BssClient
 from .core import default_iam_endpoint
+from .coupons import (
+    CouponIssueResult,
+    CouponLimit,
+    CouponReclaimResult,
+    CouponRecord,
+    PartnerCoupon,
+)
 from .credentials import Credentials, Secret, from_env, from_file, load_credentials
 from .models import (
     CouponQuota,
@@ -29,12 +37,19 @@ from .signing import SignedRequest, canonical_query, sign_request
 install_secret_filter()
 
 __all__ = [
+    "AccountBalance",
+    "AdjustRecord",
     "ApiStats",
     "BssClient",
     "CallKind",
+    "CouponIssueResult",
+    "CouponLimit",
     "CouponQuota",
+    "CouponReclaimResult",
+    "CouponRecord",
     "Credentials",
     "Customer",
+    "CustomerBalance",
     "IndirectPartner",
     "IssueResult",
     "IssuedQuota",
@@ -42,6 +57,7 @@ __all__ = [
     "Operation",
     "Pacer",
     "Page",
+    "PartnerCoupon",
     "QuotaRecord",
     "RateLimiter",
     "ReclaimResult",
@@ -50,6 +66,8 @@ __all__ = [
     "Secret",
     "SecretFilter",
     "SignedRequest",
+    "TransferResult",
+    "allocatable",
     "canonical_query",
     "default_iam_endpoint",
     "from_env",

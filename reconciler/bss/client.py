@@ -7,6 +7,8 @@
         async for resource in client.iter_customer_resources("cust-1"):
             ...
         result = await client.update_coupon_quotas(quota_id, ["ip-1"], Decimal("1200.00"))
+        coupons = await client.create_partner_coupons(quota_id, ["cust-1"], Decimal("50.00"))
+        moved = await client.update_customer_account_amount("cust-1", Decimal("200.00"))
 
 Every call is paced per API, signed, retried as :mod:`reconciler.bss.retry` allows, and counted
 (:meth:`BssClient.stats`). Customer-only calls (auto-renew) run with the customer's temporary
@@ -23,7 +25,9 @@ from reconciler.errors import ApiError
 
 from . import operations as ops
 from . import queries as q
-from .core import ClientCore, _by, _required
+from .cash import CashApi
+from .core import _by, _required
+from .coupons import CouponsApi
 from .models import (
     CouponQuota,
     Customer,
@@ -49,8 +53,12 @@ T = TypeVar("T")
 ALREADY_CANCELLED = "CBC.99003605"
 
 
-class BssClient(ClientCore):
-    """The BSS partner API, for a distributor's account."""
+class BssClient(CouponsApi, CashApi):
+    """The BSS partner API, for a distributor's account.
+
+    Customer coupons (§7.13-§7.16) come from :class:`~reconciler.bss.coupons.CouponsApi`, cash
+    (§7.17-§7.23) from :class:`~reconciler.bss.cash.CashApi`.
+    """
 
     # -- reads: one page ----------------------------------------------------------------------
 

@@ -23,19 +23,19 @@ EXPIRE_POLICY_AUTO_RENEW = 3
 QUOTA_STATUS_RECLAIMED = 6
 
 
-def _str(data: Mapping[str, Any], key: str) -> str | None:
+def str_field(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     return None if value is None else str(value)
 
 
-def _int(data: Mapping[str, Any], key: str) -> int | None:
+def int_field(data: Mapping[str, Any], key: str) -> int | None:
     value = data.get(key)
     if value is None or value == "":
         return None
     return int(value)
 
 
-def _money(data: Mapping[str, Any], key: str) -> Decimal | None:
+def money_field(data: Mapping[str, Any], key: str) -> Decimal | None:
     return to_money(data.get(key))
 
 
@@ -77,13 +77,13 @@ class Customer:
         first = managers[0] if managers and isinstance(managers[0], Mapping) else {}
         return cls(
             customer_id=str(data.get("customer_id") or ""),
-            account_name=_str(data, "account_name"),
-            name=_str(data, "customer"),
-            association_type=_str(data, "association_type"),
-            label=_str(data, "label"),
-            account_manager=_str(first, "account_name") or None,
-            telephone=_str(data, "telephone"),
-            email=_str(data, "email"),
+            account_name=str_field(data, "account_name"),
+            name=str_field(data, "customer"),
+            association_type=str_field(data, "association_type"),
+            label=str_field(data, "label"),
+            account_manager=str_field(first, "account_name") or None,
+            telephone=str_field(data, "telephone"),
+            email=str_field(data, "email"),
         )
 
 
@@ -102,13 +102,13 @@ class IndirectPartner:
     def from_api(cls, data: Mapping[str, Any]) -> IndirectPartner:
         return cls(
             indirect_partner_id=str(data.get("indirect_partner_id") or ""),
-            account_name=_str(data, "account_name"),
-            name=_str(data, "name"),
-            email=_str(data, "email"),
-            mobile_phone=_str(data, "mobile_phone"),
-            associated_on=_str(data, "associated_on"),
-            account_manager_id=_str(data, "account_manager_id"),
-            account_manager_name=_str(data, "account_manager_name"),
+            account_name=str_field(data, "account_name"),
+            name=str_field(data, "name"),
+            email=str_field(data, "email"),
+            mobile_phone=str_field(data, "mobile_phone"),
+            associated_on=str_field(data, "associated_on"),
+            account_manager_id=str_field(data, "account_manager_id"),
+            account_manager_name=str_field(data, "account_manager_name"),
         )
 
 
@@ -169,13 +169,13 @@ class CouponQuota:
     def from_api(cls, data: Mapping[str, Any]) -> CouponQuota:
         return cls(
             quota_id=str(data.get("quota_id") or ""),
-            quota_type=_int(data, "quota_type"),
-            quota_value=_money(data, "quota_value"),
-            balance=_money(data, "balance"),
-            quota_status=_int(data, "quota_status"),
-            currency=_str(data, "currency"),
-            effective_time=_str(data, "effective_time"),
-            expire_time=_str(data, "expire_time"),
+            quota_type=int_field(data, "quota_type"),
+            quota_value=money_field(data, "quota_value"),
+            balance=money_field(data, "balance"),
+            quota_status=int_field(data, "quota_status"),
+            currency=str_field(data, "currency"),
+            effective_time=str_field(data, "effective_time"),
+            expire_time=str_field(data, "expire_time"),
         )
 
 
@@ -201,14 +201,14 @@ class IssuedQuota:
     def from_api(cls, data: Mapping[str, Any]) -> IssuedQuota:
         return cls(
             quota_id=str(data.get("quota_id") or ""),
-            parent_quota_id=_str(data, "parent_quota_id"),
-            indirect_partner_id=_str(data, "indirect_partner_id"),
-            indirect_partner_account_name=_str(data, "indirect_partner_account_name"),
-            quota_value=_money(data, "quota_value"),
-            balance=_money(data, "balance"),
-            quota_status=_int(data, "quota_status"),
-            create_time=_str(data, "create_time"),
-            expire_time=_str(data, "expire_time"),
+            parent_quota_id=str_field(data, "parent_quota_id"),
+            indirect_partner_id=str_field(data, "indirect_partner_id"),
+            indirect_partner_account_name=str_field(data, "indirect_partner_account_name"),
+            quota_value=money_field(data, "quota_value"),
+            balance=money_field(data, "balance"),
+            quota_status=int_field(data, "quota_status"),
+            create_time=str_field(data, "create_time"),
+            expire_time=str_field(data, "expire_time"),
         )
 
 
@@ -230,14 +230,14 @@ class QuotaRecord:
     def from_api(cls, data: Mapping[str, Any]) -> QuotaRecord:
         return cls(
             id=str(data.get("id") or ""),
-            operation_type=_str(data, "operation_type"),
-            quota_id=_str(data, "quota_id"),
-            parent_quota_id=_str(data, "parent_quota_id"),
-            amount=_money(data, "amount"),
-            operation_time=_str(data, "operation_time"),
-            result=_str(data, "result"),
-            indirect_partner_id=_str(data, "indirect_partner_id"),
-            remark=_str(data, "remark"),
+            operation_type=str_field(data, "operation_type"),
+            quota_id=str_field(data, "quota_id"),
+            parent_quota_id=str_field(data, "parent_quota_id"),
+            amount=money_field(data, "amount"),
+            operation_time=str_field(data, "operation_time"),
+            result=str_field(data, "result"),
+            indirect_partner_id=str_field(data, "indirect_partner_id"),
+            remark=str_field(data, "remark"),
         )
 
 
@@ -263,7 +263,7 @@ def item_errors(data: object) -> tuple[ItemError, ...]:
     return tuple(ItemError.from_api(d) for d in details or () if isinstance(d, Mapping))
 
 
-def _unaccounted(
+def unaccounted_ids(
     requested: Sequence[str], successes: Mapping[str, object], failures: tuple[ItemError, ...]
 ) -> tuple[str, ...]:
     failed = {f.id for f in failures}
@@ -289,7 +289,7 @@ class IssueResult:
             str(i.get("id")): str(i.get("quota_id")) for i in infos or () if isinstance(i, Mapping)
         }
         failures = item_errors(data)
-        return cls(successes, failures, _unaccounted(requested, successes, failures))
+        return cls(successes, failures, unaccounted_ids(requested, successes, failures))
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +309,7 @@ class ReclaimResult:
             if isinstance(i, Mapping)
         }
         failures = item_errors(data)
-        return cls(successes, failures, _unaccounted(requested, successes, failures))
+        return cls(successes, failures, unaccounted_ids(requested, successes, failures))
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,37 @@ LIST_ISSUED_COUPON_QUOTAS = Operation(
 LIST_COUPON_QUOTAS_RECORDS = Operation(
     "list_coupon_quotas_records", "GET", "/v2/partners/coupon-quotas/records", _R
 )
+_COUPONS = "/v2/promotions/benefits/partner-coupons"
+CREATE_PARTNER_COUPONS = Operation("create_partner_coupons", "POST", _COUPONS, _M)
+RECLAIM_PARTNER_COUPONS = Operation("reclaim_partner_coupons", "POST", f"{_COUPONS}/reclaim", _M)
+LIST_ISSUED_PARTNER_COUPONS = Operation("list_issued_partner_coupons", "GET", _COUPONS, _R)
+LIST_PARTNER_COUPONS_RECORD = Operation(
+    "list_partner_coupons_record", "GET", f"{_COUPONS}/records/query", _R
+)
+_ACCOUNTS = "/v2/accounts/partner-accounts"
+UPDATE_CUSTOMER_ACCOUNT_AMOUNT = Operation(
+    "update_customer_account_amount", "POST", f"{_ACCOUNTS}/adjust-amount", _M
+)
+RECLAIM_TO_PARTNER_ACCOUNT = Operation(
+    "reclaim_to_partner_account", "POST", f"{_ACCOUNTS}/reclaim", _M
+)
+LIST_CUSTOMERS_BALANCES_DETAIL = Operation(
+    "list_customers_balances_detail",
+    "POST",
+    "/v2/accounts/customer-accounts/balances/batch-query",
+    _R,
+)
+# The one /v3/ path in scope (REFERENCE §1).
+LIST_PARTNER_ADJUST_RECORDS = Operation(
+    "list_partner_adjust_records", "GET", "/v3/accounts/partner-accounts/adjust-records", _R
+)
+UPDATE_INDIRECT_PARTNER_ACCOUNT = Operation(
+    "update_indirect_partner_account", "POST", f"{_ACCOUNTS}/indirect-partner-adjust", _M
+)
+RECLAIM_INDIRECT_PARTNER_ACCOUNT = Operation(
+    "reclaim_indirect_partner_account", "POST", f"{_ACCOUNTS}/indirect-partner-reclaim", _M
+)
+LIST_PARTNER_BALANCES = Operation("list_partner_balances", "GET", f"{_ACCOUNTS}/balances", _R)
 # IAM CreateTemporaryAccessKeyByAgency (§2.6). Each call mints fresh credentials: safe to retry.
 IAM_SECURITY_TOKENS = Operation(
     "iam.create_temporary_access_key_by_agency",
@@ -96,5 +127,16 @@ ALL = (
     RECLAIM_COUPON_QUOTAS,
     LIST_ISSUED_COUPON_QUOTAS,
     LIST_COUPON_QUOTAS_RECORDS,
+    CREATE_PARTNER_COUPONS,
+    RECLAIM_PARTNER_COUPONS,
+    LIST_ISSUED_PARTNER_COUPONS,
+    LIST_PARTNER_COUPONS_RECORD,
+    UPDATE_CUSTOMER_ACCOUNT_AMOUNT,
+    RECLAIM_TO_PARTNER_ACCOUNT,
+    LIST_CUSTOMERS_BALANCES_DETAIL,
+    LIST_PARTNER_ADJUST_RECORDS,
+    UPDATE_INDIRECT_PARTNER_ACCOUNT,
+    RECLAIM_INDIRECT_PARTNER_ACCOUNT,
+    LIST_PARTNER_BALANCES,
     IAM_SECURITY_TOKENS,
 )

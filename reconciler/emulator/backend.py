@@ -29,6 +29,14 @@ def own_reseller(state: State, indirect_partner_id: str) -> Reseller:
     return reseller
 
 
+def acting_for(state: State, indirect_partner_id: str | None) -> str | None:
+    """Whose data a call is about: ``None`` for the partner itself, else one of the distributor's
+    resellers (any other id is 400 ``CBC.99000037``, also for a solution provider)."""
+    if indirect_partner_id is None:
+        return None
+    return own_reseller(state, indirect_partner_id).indirect_partner_id
+
+
 def page(items: Sequence[T], offset: int, limit: int) -> list[T]:
     return list(items[offset : offset + limit])
 

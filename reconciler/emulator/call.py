@@ -37,5 +37,10 @@ class Call:
     def body_params(self, *, required: bool = True) -> Params:
         return Params(parse_body(self.body, required=required))
 
-    def query_params(self) -> Params:
-        return Params(parse_query(self.raw_query), from_query=True)
+    def query_params(self, repeatable: tuple[str, ...] = ()) -> Params:
+        """The query string's parameters; ``repeatable`` names give lists."""
+        return Params(parse_query(self.raw_query, repeatable), from_query=True)
+
+    def item_error(self, item_id: str) -> str | None:
+        """The error code an ``item_error`` fault injects for ``item_id``, if any."""
+        return self.item_errors.get(item_id)

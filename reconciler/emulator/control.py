@@ -1,7 +1,9 @@
 """The control plane under ``/_emulator/``: sandbox-only actions with no public API.
 
 No authentication, no rate limit, not in the call log. Each action is also a method of
-:class:`~reconciler.emulator.core.Emulator`; both call the state functions below.
+:class:`~reconciler.emulator.core.Emulator`; both call the state functions below. The emulator
+hands :func:`dispatch` a :class:`Host` (its clock and how to replace its state), so this module
+never imports the core that imports it.
 
 ==========  ===========================================  ==========================================
 Method      Path                                          Body / effect
@@ -13,6 +15,9 @@ GET         /_emulator/state                             the whole state (amount
 PUT         /_emulator/customers/{id}/account-manager    {"account_name": "..." | null}
 PUT         /_emulator/customers/{id}/agency             {"granted": true | false}
 POST        /_emulator/quotas/{id}/spend                 {"amount": "12.34"}: a reseller spends
+POST        /_emulator/coupons/{id}/spend                {"amount": "12.34"}: a customer spends
+POST        /_emulator/customers/{id}/spend              {"amount": "12.34"}: cash, then debt
+PATCH       /_emulator/accounts/{id}                     {"amount", "designated_amount"}
 PATCH       /_emulator/resources/{id}                    {"expire_policy", "status", "expire_time"}
 PATCH       /_emulator/quotas/{id}                       {"quota_status", "effective_time",
                                                          "expire_time"}
@@ -27,20 +32,35 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
-from reconciler.emulator import jsonutil, timefmt
+from reconciler.emulator import coupons, faults, jsonutil, timefmt
+from reconciler.emulator.clock import Clock, VirtualClock
 from reconciler.emulator.errors import ControlError
 from reconciler.emulator.messages import EmulatorRequest
 from reconciler.emulator.models import State
 from reconciler.emulator.params import parse_query
 
-if TYPE_CHECKING:
-    from reconciler.emulator.core import Emulator
-
 PREFIX = "/_emulator/"
+
+
+@dataclass(frozen=True)
+class Host:
+    """What the control plane needs from the emulator it runs in."""
+
+    clock: Clock
+    #: Replace the state with a seed document (bytes), or ``None`` for the initial seed.
+    replace_state: Callable[[bytes | None], None]
+
+
+def advance_clock(clock: Clock, seconds: float) -> None:
+    """Move a :class:`VirtualClock` forward; refused for the system clock."""
+    if not isinstance(clock, VirtualClock):
+        raise ControlError(400, "only a VirtualClock can be advanced")
+    clock.advance(seconds)
 
 
 def set_account_manager(state: State, customer_id: str, account_name: str | None) -> None:
@@ -69,6 +89,75 @@ def spend_quota(state: State, quota_id: str, amount: object, now: float) -> Deci
     quota.balance -= value
     quota.last_update_time = timefmt.fmt(now)
     return quota.balance
+
+
+def _amount(value: object) -> Decimal:
+    amount = jsonutil.parse_money(value)
+    if amount is None or amount <= 0:
+        raise ControlError(400, 'amount must be > 0 with at most 2 decimals, e.g. "12.34"')
+    return amount
+
+
+def spend_coupon(state: State, coupon_id: str, amount: object, now: float) -> Decimal:
+    """A customer spends ``amount`` of a usable coupon; that value never comes back. A coupon
+    spent down to 0.00 is used (status 3)."""
+    coupon = state.coupons.get(coupon_id)
+    if coupon is None:
+        raise ControlError(404, f"no coupon {coupon_id}")
+    value = _amount(amount)
+    if coupon.status != coupons.USABLE or value > coupon.balance:
+        raise ControlError(400, f"coupon {coupon_id} has status {coupon.status} and balance "
+                                f"{coupon.balance}; cannot spend {value}")  # fmt: skip
+    coupon.balance -= value
+    coupon.last_used_time = timefmt.fmt(now)
+    if coupon.balance == 0:
+        coupon.status = coupons.USED
+    return coupon.balance
+
+
+def spend_cash(state: State, customer_id: str, amount: object) -> dict[str, str]:
+    """A resale customer pays ``amount`` from its cash balance; what the balance cannot cover
+    becomes debt (``debt_amount``)."""
+    customer = _customer(state, customer_id)
+    if customer.association_type != coupons.RESALE:
+        raise ControlError(400, f"customer {customer_id} is not a resale customer")
+    value = _amount(amount)
+    paid = min(value, customer.amount)
+    customer.amount -= paid
+    customer.debt_amount += value - paid
+    return {"customer_id": customer_id, "amount": str(customer.amount),
+            "debt_amount": str(customer.debt_amount)}  # fmt: skip
+
+
+def _non_negative(name: str, value: object, current: Decimal) -> Decimal:
+    if value is None:
+        return current
+    parsed = jsonutil.parse_money(value)
+    if parsed is None or parsed < 0:
+        raise ControlError(400, f'{name} must be >= 0 with at most 2 decimals, e.g. "12.34"')
+    return parsed
+
+
+def set_account(
+    state: State,
+    account_id: str,
+    *,
+    amount: object = None,
+    designated_amount: object = None,
+) -> dict[str, Any]:
+    """Huawei funding an account or ring-fencing part of it (``designated_amount``)."""
+    account = state.accounts.get(account_id)
+    if account is None:
+        raise ControlError(404, f"no account {account_id}")
+    new_amount = _non_negative("amount", amount, account.amount)
+    designated = account.designated_amount
+    if designated_amount is not None:
+        designated = _non_negative("designated_amount", designated_amount, Decimal(0))
+    if (designated or 0) > new_amount:
+        raise ControlError(400, "designated_amount must not exceed amount")
+    account.amount, account.designated_amount = new_amount, designated
+    return {"account_id": account_id, "amount": str(account.amount),
+            "designated_amount": str(account.designated_amount)}  # fmt: skip
 
 
 def set_resource(
@@ -138,7 +227,7 @@ def _customer(state: State, customer_id: str) -> Any:
 
 
 # --- HTTP ------------------------------------------------------------------------------------
-Action = Callable[["Emulator", State, EmulatorRequest, re.Match[str]], tuple[int, Any]]
+Action = Callable[[Host, State, EmulatorRequest, re.Match[str]], tuple[int, Any]]
 
 
 def _json(request: EmulatorRequest) -> dict[str, Any]:
@@ -151,24 +240,20 @@ def _json(request: EmulatorRequest) -> dict[str, Any]:
     return data
 
 
-def _reset(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
-    emu._replace_state(request.body if request.body.strip() else None)
+def _reset(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
+    emu.replace_state(request.body if request.body.strip() else None)
     return 200, {"reset": True}
 
 
-def _seed(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _seed(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     if not request.body.strip():
         raise ControlError(400, "POST /_emulator/seed needs a seed document in the body")
-    emu._replace_state(request.body)
+    emu.replace_state(request.body)
     return 200, {"seeded": True}
 
 
 def _manager(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
     body = _json(request)
     if "account_name" not in body or not isinstance(body["account_name"], (str, type(None))):
@@ -177,9 +262,7 @@ def _manager(
     return 200, {"customer_id": m["id"], "account_name": body["account_name"]}
 
 
-def _agency(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _agency(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     body = _json(request)
     if not isinstance(body.get("granted"), bool):
         raise ControlError(400, 'body must be {"granted": true} or {"granted": false}')
@@ -187,9 +270,7 @@ def _agency(
     return 200, {"customer_id": m["id"], "granted": body["granted"]}
 
 
-def _spend(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _spend(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     balance = spend_quota(state, m["id"], _json(request).get("amount"), emu.clock.time())
     return 200, {"quota_id": m["id"], "balance": str(balance)}
 
@@ -210,25 +291,41 @@ def _fields(
     return body
 
 
+def _spend_coupon(
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    balance = spend_coupon(state, m["id"], _json(request).get("amount"), emu.clock.time())
+    return 200, {"coupon_id": m["id"], "balance": str(balance)}
+
+
+def _spend_cash(
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    return 200, spend_cash(state, m["id"], _json(request).get("amount"))
+
+
+def _patch_account(
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    body = _fields(request, (), ("amount", "designated_amount"))
+    return 200, set_account(state, m["id"], **body)
+
+
 def _patch_resource(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
     body = _fields(request, ("expire_policy", "status"), ("expire_time",))
     return 200, set_resource(state, m["id"], **body)
 
 
 def _patch_quota(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
     body = _fields(request, ("quota_status",), ("effective_time", "expire_time"))
     return 200, set_quota(state, m["id"], **body)
 
 
-def _faults(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
-    from reconciler.emulator import faults
-
+def _faults(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     if request.method == "POST":
         return 201, faults.add_fault(state, _json(request))
     if request.method == "DELETE":
@@ -237,9 +334,7 @@ def _faults(
     return 200, {"faults": [dict(f) for f in state.faults]}
 
 
-def _calls(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _calls(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     if request.method == "DELETE":
         state.calls.clear()
         return 200, {"calls": []}
@@ -247,18 +342,16 @@ def _calls(
     return 200, {"calls": calls(state, operation)}
 
 
-def _state(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
-) -> tuple[int, Any]:
+def _state(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     return 200, state.to_plain()
 
 
 def _advance(
-    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
     seconds: Any = _json(request).get("seconds")
     try:
-        emu.advance_clock(float(seconds))
+        advance_clock(emu.clock, float(seconds))
     except (TypeError, ValueError) as exc:
         raise ControlError(400, f"cannot advance the clock: {exc}") from exc
     return 200, {"now": timefmt.fmt(emu.clock.time())}
@@ -271,6 +364,9 @@ _ROUTES: list[tuple[str, re.Pattern[str], Action]] = [
     ("PUT", re.compile(r"customers/(?P<id>[^/]+)/account-manager"), _manager),
     ("PUT", re.compile(r"customers/(?P<id>[^/]+)/agency"), _agency),
     ("POST", re.compile(r"quotas/(?P<id>[^/]+)/spend"), _spend),
+    ("POST", re.compile(r"coupons/(?P<id>[^/]+)/spend"), _spend_coupon),
+    ("POST", re.compile(r"customers/(?P<id>[^/]+)/spend"), _spend_cash),
+    ("PATCH", re.compile(r"accounts/(?P<id>[^/]+)"), _patch_account),
     ("PATCH", re.compile(r"resources/(?P<id>[^/]+)"), _patch_resource),
     ("PATCH", re.compile(r"quotas/(?P<id>[^/]+)"), _patch_quota),
     ("GET|POST|DELETE", re.compile(r"faults"), _faults),
@@ -279,7 +375,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Action]] = [
 ]
 
 
-def dispatch(emu: Emulator, state: State, request: EmulatorRequest) -> tuple[int, Any]:
+def dispatch(emu: Host, state: State, request: EmulatorRequest) -> tuple[int, Any]:
     """Run one control-plane request; unknown paths answer 404, wrong methods 405."""
     tail = unquote(request.path[len(PREFIX) :])
     for methods, pattern, action in _ROUTES:

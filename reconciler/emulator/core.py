@@ -1,7 +1,8 @@
 """The :class:`Emulator`: one synchronous ``handle()`` used by both transports and the server.
 
-A request goes: control plane? -> route (else 501) -> signature (401) -> rate limit (429) ->
-caller check (403) -> faults -> handler -> call log -> response with ``X-Request-Id``.
+A request goes: coupons follow the clock -> control plane? -> route (else 501) -> signature (401)
+-> rate limit (429) -> caller check (403) -> faults -> handler -> call log -> response with
+``X-Request-Id``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from urllib.parse import unquote
 
 from reconciler.emulator import (
     auth,
+    cash_handlers,
     control,
+    coupon_handlers,
+    coupons,
     faults,
     handlers,
     ids,
@@ -26,9 +30,9 @@ from reconciler.emulator import (
     timefmt,
 )
 from reconciler.emulator import seed as seeds
+from reconciler.emulator.actions import ControlMethods
 from reconciler.emulator.call import Call, Result
-from reconciler.emulator.clock import Clock, SystemClock, VirtualClock
-from reconciler.emulator.credentials import EmulatorCredentials
+from reconciler.emulator.clock import Clock, SystemClock
 from reconciler.emulator.errors import (
     ControlError,
     EmulatorError,
@@ -39,7 +43,7 @@ from reconciler.emulator.errors import (
 from reconciler.emulator.iam import create_temporary_access_key
 from reconciler.emulator.latency import LatencyModel
 from reconciler.emulator.messages import Drop, EmulatorRequest, EmulatorResponse
-from reconciler.emulator.models import Credential, State
+from reconciler.emulator.models import State
 from reconciler.emulator.ratelimit import RateLimiter
 from reconciler.emulator.routes import Route, authorize, match
 from reconciler.emulator.state import StateStore
@@ -63,11 +67,22 @@ HANDLERS: dict[str, Callable[[Call], Result]] = {
     "reclaim_coupon_quotas": quota_handlers.reclaim_coupon_quotas,
     "list_issued_coupon_quotas": quota_handlers.list_issued_coupon_quotas,
     "list_coupon_quotas_records": quota_handlers.list_coupon_quotas_records,
+    "create_partner_coupons": coupon_handlers.create_partner_coupons,
+    "reclaim_partner_coupons": coupon_handlers.reclaim_partner_coupons,
+    "list_issued_partner_coupons": coupon_handlers.list_issued_partner_coupons,
+    "list_partner_coupons_record": coupon_handlers.list_partner_coupons_record,
+    "update_customer_account_amount": cash_handlers.update_customer_account_amount,
+    "reclaim_to_partner_account": cash_handlers.reclaim_to_partner_account,
+    "list_customers_balances_detail": cash_handlers.list_customers_balances_detail,
+    "list_partner_adjust_records": cash_handlers.list_partner_adjust_records,
+    "update_indirect_partner_account": cash_handlers.update_indirect_partner_account,
+    "reclaim_indirect_partner_account": cash_handlers.reclaim_indirect_partner_account,
+    "list_partner_balances": cash_handlers.list_partner_balances,
     "iam_create_temporary_access_key": create_temporary_access_key,
 }
 
 
-class Emulator:
+class Emulator(ControlMethods):
     """An in-process emulation of the partner API, its IAM agency endpoint and a control plane."""
 
     def __init__(
@@ -125,9 +140,12 @@ class Emulator:
         with self._lock, self._store.transaction() as state:
             sequence = state.next_counter("request")
             request_id = ids.request_id(self.rng_seed, sequence)
+            # Coupons change status on their dates; settle that before anyone looks.
+            coupons.follow_clock(state, self.clock.time(), self.rng_seed)
             if request.path.startswith(control.PREFIX):
                 try:
-                    status, payload = control.dispatch(self, state, request)
+                    host = control.Host(self.clock, self._replace_state)
+                    status, payload = control.dispatch(host, state, request)
                 except SeedError as err:
                     status, payload = 400, ControlError(400, str(err)).body()
                 except EmulatorError as err:
@@ -264,100 +282,6 @@ class Emulator:
         """The whole state as plain JSON data (amounts as strings)."""
         result: dict[str, Any] = self._mutate(lambda state: state.to_plain())
         return result
-
-    def call_log(self, operation: str | None = None) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._mutate(lambda state: control.calls(state, operation))
-        return result
-
-    def clear_call_log(self) -> None:
-        self._mutate(lambda state: state.calls.clear())
-
-    def set_account_manager(self, customer_id: str, account_name: str | None) -> None:
-        """Assign (or with ``None`` remove) a customer's account manager, as in the console."""
-        self._mutate(lambda state: control.set_account_manager(state, customer_id, account_name))
-
-    def set_agency(self, customer_id: str, granted: bool) -> None:
-        """Grant or revoke the customer's agency to the partner."""
-        self._mutate(lambda state: control.set_agency(state, customer_id, granted))
-
-    def spend_quota(self, quota_id: str, amount: str | int | Any) -> None:
-        """A reseller spends ``amount`` of its quota ``quota_id`` (never reclaimable)."""
-        self._mutate(lambda state: control.spend_quota(state, quota_id, amount, self.clock.time()))
-
-    def set_resource(
-        self,
-        resource_id: str,
-        *,
-        expire_policy: int | None = None,
-        status: int | None = None,
-        expire_time: str | None = None,
-    ) -> None:
-        """The customer changing a resource in the console (drift)."""
-        self._mutate(
-            lambda state: control.set_resource(
-                state,
-                resource_id,
-                expire_policy=expire_policy,
-                status=status,
-                expire_time=expire_time,
-            )
-        )
-
-    def set_quota(
-        self,
-        quota_id: str,
-        *,
-        quota_status: int | None = None,
-        effective_time: str | None = None,
-        expire_time: str | None = None,
-    ) -> None:
-        """Change a quota's status or dates, as Huawei operations would."""
-        self._mutate(
-            lambda state: control.set_quota(
-                state,
-                quota_id,
-                quota_status=quota_status,
-                effective_time=effective_time,
-                expire_time=expire_time,
-            )
-        )
-
-    def add_fault(
-        self,
-        operation: str,
-        kind: str,
-        *,
-        count: int = 1,
-        skip: int = 0,
-        seconds: float = 0.0,
-        ids: list[str] | None = None,
-        error_code: str | None = None,
-    ) -> str:
-        """Inject a fault (see ``faults.py``); returns its id."""
-        spec: dict[str, Any] = {"operation": operation, "kind": kind, "count": count, "skip": skip,
-                                "seconds": seconds, "ids": list(ids or [])}  # fmt: skip
-        if error_code is not None:
-            spec["error_code"] = error_code
-        fault: dict[str, Any] = self._mutate(lambda state: faults.add_fault(state, spec))
-        return str(fault["id"])
-
-    def faults(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._mutate(lambda state: [dict(f) for f in state.faults])
-        return result
-
-    def clear_faults(self) -> None:
-        self._mutate(lambda state: state.faults.clear())
-
-    def add_credentials(self, credentials: EmulatorCredentials) -> None:
-        """Accept another permanent AK/SK for the partner account (persisted with the state)."""
-        cred = Credential(credentials.ak, credentials.sk, credentials.role)
-        self._mutate(lambda state: state.credentials.__setitem__(cred.ak, cred))
-
-    def advance_clock(self, seconds: float) -> None:
-        """Move a :class:`VirtualClock` forward; refused for the system clock."""
-        if not isinstance(self.clock, VirtualClock):
-            raise ControlError(400, "only a VirtualClock can be advanced")
-        self.clock.advance(seconds)
 
 
 @dataclass

@@ -9,8 +9,14 @@ matching calls through first, then affects the next ``count`` ones. Kinds:
 ``drop_before_commit`` lose the request: nothing executed, the client sees the connection drop
 ``commit_then_drop``  execute and commit, then lose the answer (the client cannot know the outcome)
 ``latency``           add ``seconds`` to the answer's latency (timeouts, CBC.50000045 windows)
-``item_error``        make the listed ``ids`` fail per item inside HTTP 200 without executing them
+``item_error``        make the listed ``ids`` fail inside HTTP 200 without executing them: batch
+                      writes list them in ``error_details``, single-item writes (coupon reclaim,
+                      cash transfers) answer ``{"error_code", "error_msg"}`` (REFERENCE §3)
 ==================== ===========================================================================
+
+The mechanism is generic: a fault names an operation (any route in ``routes.py``) and its kind's
+effect is applied by the core (terminal kinds, drops, latency) or by the handler, which asks
+``Call.item_error(id)`` for the ids it works on.
 
 Faults are evaluated in the order they were added; the first terminal one (throttle, http_500,
 drop_before_commit) stops the evaluation. Faults live in the state, so they persist with it.
@@ -91,7 +97,9 @@ def _validate(spec: Mapping[str, Any]) -> tuple[str, str, int, int, float, list[
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ControlError(400, "ids must be a list of strings")
     if kind == "item_error" and not ids:
-        raise ControlError(400, "an item_error fault needs ids (reseller ids or quota ids)")
+        raise ControlError(
+            400, "an item_error fault needs ids (reseller, quota, customer or coupon ids)"
+        )
     return operation, kind, count, skip, seconds_value, list(ids)
 
 

@@ -43,3 +43,20 @@ def temp_key_material(seed: int, sequence: int) -> tuple[str, str, str]:
     secret = hashlib.sha256(f"temp-secret:{seed}:{sequence}".encode()).hexdigest()[:40]
     token = "gQpjbi1ub3J0aC00" + hashlib.sha512(f"token:{seed}:{sequence}".encode()).hexdigest()
     return access, secret, token
+
+
+def coupon_id(state: State, now: float) -> str:
+    """A coupon id: ``CP``, the creation time and a counter (the real format is not documented)."""
+    while True:
+        candidate = f"CP{_stamp(now, '%Y%m%d%H%M%S')}{state.next_counter('coupon'):06d}"
+        if candidate not in state.coupons:
+            return candidate
+
+
+def trans_id(state: State, now: float) -> str:
+    """A cash transfer's ledger id (``transfer_id`` / ``trans_id``): time plus a counter."""
+    taken = {r.trans_id for r in state.adjust_records}
+    while True:
+        candidate = f"{_stamp(now, '%Y%m%d%H%M%S')}{state.next_counter('transfer'):08d}"
+        if candidate not in taken:
+            return candidate

@@ -72,6 +72,10 @@ class Customer:
     agency_granted: bool = False
     indirect_partner_id: str | None = None  # set for a reseller's customer
     renew_config: dict[str, str] = field(default_factory=dict)
+    amount: Decimal = Decimal("0.00")  # cash balance (CustomerBalancesV2), resale customers only
+    debt_amount: Decimal = Decimal("0.00")
+
+    DECIMALS: ClassVar[tuple[str, ...]] = ("amount", "debt_amount")
 
 
 @dataclass
@@ -160,6 +164,101 @@ class QuotaRecord:
 
 
 @dataclass
+class Account:
+    """An account (``AccountBalanceV2``) of the partner (``owner=None``) or of one reseller.
+    ``account_type``: 1 balance, 2 credit, 5 bonus, 7 deposit, 8 allocatable (transfers)."""
+
+    account_id: str
+    account_type: int
+    amount: Decimal
+    currency: str = "CNY"
+    designated_amount: Decimal | None = None
+    credit_amount: Decimal | None = None
+    measure_id: int = 1
+    memo: str | None = None
+    owner: str | None = None
+
+    DECIMALS: ClassVar[tuple[str, ...]] = ("amount", "designated_amount", "credit_amount")
+
+
+@dataclass
+class Coupon:
+    """A customer's coupon cut from ``quota_id`` (``IQueryUserPartnerCouponsResultV2``). Status:
+    1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed. ``owner``: the holder's reseller."""
+
+    coupon_id: str
+    customer_id: str
+    quota_id: str
+    face_value: Decimal
+    balance: Decimal
+    status: int = 2
+    coupon_type: int = 1  # 1 cash voucher (from a type-0 quota), 4 cash coupon (type 1)
+    quota_type: int = 0
+    measure_id: int = 1
+    effective_time: str | None = None
+    expire_time: str | None = None
+    create_time: str | None = None
+    active_time: str | None = None
+    last_used_time: str | None = None
+    order_id: str | None = None
+    promotion_plan_id: str | None = None
+    promotion_plan_name: str | None = None
+    promotion_plan_desc: str | None = None
+    promotion_id: str | None = None
+    media_type: int = 1  # electronic
+    fetch_method: int = 3  # issued online
+    use_limits: list[dict[str, Any]] = field(default_factory=list)
+    lock_order_id: str | None = None
+    is_frozen: str = "0"
+    memo: str | None = None
+    owner: str | None = None
+
+    DECIMALS: ClassVar[tuple[str, ...]] = ("face_value", "balance")
+
+
+@dataclass
+class CouponRecord:
+    """One line of ``list_partner_coupons_record`` (``CouponRecordV2``) plus whose it is."""
+
+    id: str
+    operation_type: str  # 1 issue, 2 manual reclaim, 4 reclaim on expiry, ...
+    operation_amount: Decimal
+    operation_time: str
+    result: str
+    quota_id: str | None = None
+    quota_type: int | None = None
+    coupon_id: str | None = None
+    customer_id: str | None = None
+    remark: str | None = None
+    owner: str | None = None
+
+    DECIMALS: ClassVar[tuple[str, ...]] = ("operation_amount",)
+
+
+@dataclass
+class AdjustRecord:
+    """One cash transfer in ``list_partner_adjust_records`` (``AdjustRecordV3``) plus whose it is.
+
+    ``customer_id`` is the customer or, for transfers between distributor and reseller, the
+    reseller. ``owner`` is the reseller whose ledger it is (``None``: the partner's own).
+    """
+
+    trans_id: str
+    customer_id: str
+    operation_type: str  # SOURCE_OPERATION_BEADJUST / _BERETRIEVE / _BEUNBIND
+    amount: Decimal
+    operation_time: str
+    customer_name: str | None = None
+    currency: str = "CNY"
+    apply_scene: str | None = None
+    measure_id: int = 1
+    memo: str | None = None
+    owner: str | None = None
+
+    DECIMALS: ClassVar[tuple[str, ...]] = ("amount",)
+
+
+@dataclass
 class Order:
     """A renewal order created by ``renewal_resources``."""
 
@@ -209,6 +308,10 @@ class State:
     quotas: dict[str, Quota] = field(default_factory=dict)
     records: list[QuotaRecord] = field(default_factory=list)
     orders: list[Order] = field(default_factory=list)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    coupons: dict[str, Coupon] = field(default_factory=dict)
+    coupon_records: list[CouponRecord] = field(default_factory=list)
+    adjust_records: list[AdjustRecord] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
     calls: list[dict[str, Any]] = field(default_factory=list)
     busy: dict[str, float] = field(default_factory=dict)
@@ -223,6 +326,14 @@ class State:
         "resources": Resource,
         "resellers": Reseller,
         "quotas": Quota,
+        "accounts": Account,
+        "coupons": Coupon,
+    }
+    LISTS: ClassVar[dict[str, type[Any]]] = {
+        "records": QuotaRecord,
+        "orders": Order,
+        "coupon_records": CouponRecord,
+        "adjust_records": AdjustRecord,
     }
 
     def next_counter(self, name: str) -> int:
@@ -265,8 +376,8 @@ class State:
         kwargs: dict[str, Any] = {"partner": from_plain(Partner, data["partner"])}
         for name, item_cls in cls.COLLECTIONS.items():
             kwargs[name] = {k: from_plain(item_cls, v) for k, v in data.get(name, {}).items()}
-        kwargs["records"] = [from_plain(QuotaRecord, r) for r in data.get("records", [])]
-        kwargs["orders"] = [from_plain(Order, o) for o in data.get("orders", [])]
+        for name, item_cls in cls.LISTS.items():
+            kwargs[name] = [from_plain(item_cls, item) for item in data.get(name, [])]
         for name in ("faults", "calls"):
             kwargs[name] = list(data.get(name, []))
         kwargs["busy"] = {k: float(v) for k, v in data.get("busy", {}).items()}

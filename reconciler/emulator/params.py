@@ -30,17 +30,24 @@ def parse_body(body: bytes, *, required: bool) -> dict[str, Any]:
     return data
 
 
-def parse_query(raw_query: str) -> dict[str, str]:
-    """Single-valued query parameters, decoded with ``unquote`` (a ``+`` stays a ``+``)."""
-    values: dict[str, str] = {}
+def parse_query(raw_query: str, repeatable: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Query parameters, decoded with ``unquote`` (a ``+`` stays a ``+``).
+
+    A ``repeatable`` name (``operation_types=1&operation_types=2``) gives a list of strings;
+    any other name given twice is refused.
+    """
+    values: dict[str, Any] = {}
     for part in raw_query.split("&"):
         if not part:
             continue
         key, _, value = part.partition("=")
         name = unquote(key)
-        if name in values:
+        if name in repeatable:
+            values.setdefault(name, []).append(unquote(value))
+        elif name in values:
             raise InvalidParameter(f"{name} is given more than once")
-        values[name] = unquote(value)
+        else:
+            values[name] = unquote(value)
     return values
 
 
@@ -130,16 +137,28 @@ class Params:
         return offset, limit
 
     def string_list(
-        self, name: str, *, max_items: int, required: bool = False, null_ok: bool = True
+        self,
+        name: str,
+        *,
+        max_items: int,
+        required: bool = False,
+        null_ok: bool = True,
+        enum: tuple[str, ...] | None = None,
+        empty_ok: bool = True,
     ) -> list[str] | None:
+        """A list of non-empty strings of at most 64 characters (``empty_ok``: ``[]`` allowed)."""
         value = self._list(name, max_items=max_items, required=required, null_ok=null_ok)
         if value is None:
             return None
+        if not value and not empty_ok:
+            raise InvalidParameter(f"{name} must not be empty (leave it out instead)")
         for item in value:
             if not isinstance(item, str) or not item:
                 raise InvalidParameter(f"{name} must hold non-empty strings")
             if len(item) > 64:
                 raise InvalidParameter(f"{name} holds an id longer than 64 characters")
+            if enum is not None and item not in enum:
+                raise InvalidParameter(f"{name} values must be among {', '.join(enum)}")
         return value
 
     def int_list(self, name: str, *, max_items: int, enum: tuple[int, ...]) -> list[int] | None:
@@ -170,6 +189,18 @@ class Params:
         if len(value) > max_items:
             raise InvalidParameter(f"{name} holds more than {max_items} items")
         return value
+
+    def keyed_ids(self, name: str, key: str, *, max_items: int) -> list[str]:
+        """A required, non-empty list of objects ``{key: "<id>"}`` (e.g. ``customer_infos``)."""
+        items = self._list(name, max_items=max_items, required=True, null_ok=False)
+        assert items is not None
+        found: list[str] = []
+        for item in items:
+            value = item.get(key) if isinstance(item, dict) else None
+            if not isinstance(value, str) or not value or len(value) > 64:
+                raise InvalidParameter(f"{name}[].{key} must be a string of 1..64 characters")
+            found.append(value)
+        return found
 
     def money(self, name: str) -> Decimal:
         """A required amount > 0 with at most two decimals, as a JSON number or numeric string."""

@@ -11,7 +11,8 @@ QUOTA_PAGE_MAX = 100
 RECORD_PAGE_MAX = 100
 
 
-def _writer(call: Call) -> quotas.Writer:
+def writer(call: Call) -> quotas.Writer:
+    """The writer of a money call: its operator, time, latency and injected item errors."""
     return quotas.Writer(
         operator=call.caller.account_name,
         now=call.now,
@@ -51,7 +52,7 @@ def update_coupon_quotas(call: Call) -> Result:
     reseller_ids = p.string_list("indirect_partner_ids", max_items=100, required=True)
     amount = p.money("quota_amount")
     assert quota_id is not None and reseller_ids is not None
-    outcome = quotas.issue(call.state, quota_id, reseller_ids, amount, _writer(call))
+    outcome = quotas.issue(call.state, quota_id, reseller_ids, amount, writer(call))
     call.mutated = True  # records are written even when every item failed
     return 200, outcome.payload()
 
@@ -61,7 +62,7 @@ def reclaim_coupon_quotas(call: Call) -> Result:
     quota_ids = p.string_list("quota_ids", max_items=10, required=True)
     remark = p.string("remark", max_len=256, empty="keep")
     assert quota_ids is not None
-    outcome = quotas.reclaim(call.state, quota_ids, remark, _writer(call))
+    outcome = quotas.reclaim(call.state, quota_ids, remark, writer(call))
     call.mutated = bool(outcome.successes) or bool(outcome.errors)
     return 200, outcome.payload()
 

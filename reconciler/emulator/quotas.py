@@ -62,7 +62,8 @@ def list_quotas(
     return page(matched, offset, limit), len(matched)
 
 
-def _check_not_busy(state: State, quota_id: str, now: float) -> None:
+def check_not_busy(state: State, quota_id: str, now: float) -> None:
+    """400 ``CBC.50000045`` while an earlier write on ``quota_id`` is still running."""
     if state.busy.get(quota_id, float("-inf")) > now:
         raise BusinessError(
             BUSY,
@@ -71,7 +72,8 @@ def _check_not_busy(state: State, quota_id: str, now: float) -> None:
         )
 
 
-def _mark_busy(state: State, quota_id: str, now: float, latency: float) -> None:
+def mark_busy(state: State, quota_id: str, now: float, latency: float) -> None:
+    """Keep ``quota_id`` busy from this write's arrival until its answer leaves (its latency)."""
     if latency > 0:
         state.busy[quota_id] = now + latency
     else:
@@ -84,7 +86,7 @@ def _usable_parent(state: State, quota_id: str, now: float) -> Quota:
         # The issue API documents no "unknown quota" code; CBC.99000012 is the quota family's
         # "does not exist or status does not allow" [INFERRED].
         raise BusinessError(NOT_RECLAIMABLE, f"The quota {quota_id} does not exist.")
-    _check_not_busy(state, quota_id, now)
+    check_not_busy(state, quota_id, now)
     stamp = timefmt.fmt(now)
     if (parent.effective_time and stamp < parent.effective_time) or (
         parent.expire_time and stamp >= parent.expire_time
@@ -109,8 +111,8 @@ class Outcome:
     def fail(self, item_id: str, code: str, message: str) -> None:
         self.errors.append({"error_code": code, "error_msg": message, "id": item_id})
 
-    def payload(self) -> dict[str, Any]:
-        return {"error_details": self.errors, "simple_quota_infos": self.successes}
+    def payload(self, successes: str = "simple_quota_infos") -> dict[str, Any]:
+        return {"error_details": self.errors, successes: self.successes}
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def issue(
         reseller = state.resellers[error["id"]]
         _record(state, w, ISSUE, amount, reseller, quota_id=None, parent_id=parent_id, result="-1")
     parent.last_update_time = stamp if ready else parent.last_update_time
-    _mark_busy(state, parent_id, w.now, w.latency)
+    mark_busy(state, parent_id, w.now, w.latency)
     return outcome
 
 
@@ -206,7 +208,7 @@ def reclaim(state: State, quota_ids: list[str], remark: str | None, w: Writer) -
     """Reclaim the whole balance of each listed reseller quota back to its parent."""
     children = [state.quotas.get(qid) for qid in quota_ids]
     for parent_id in {c.parent_quota_id for c in children if c and c.parent_quota_id}:
-        _check_not_busy(state, parent_id, w.now)
+        check_not_busy(state, parent_id, w.now)
     outcome = Outcome()
     for qid, child in zip(quota_ids, children, strict=True):
         if child is None or child.parent_quota_id is None or child.indirect_partner_id is None:
@@ -242,7 +244,7 @@ def _reclaim_one(
         state, w, RECLAIM, amount, reseller,
         quota_id=qid, parent_id=parent_id, result="0", remark=remark,
     )  # fmt: skip
-    _mark_busy(state, parent_id, w.now, w.latency)
+    mark_busy(state, parent_id, w.now, w.latency)
 
 
 def _record(

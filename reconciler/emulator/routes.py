@@ -1,8 +1,7 @@
 """Route table: (method, path pattern) -> operation name, who may call it, whether it writes.
 
 Operation names are the REFERENCE's snake_case names. Anything not listed answers 501 naming the
-method and path, including the customer-coupon and cash operations (§7.13-§7.23), which are out of
-scope for now.
+method and path.
 """
 
 from __future__ import annotations
@@ -89,6 +88,70 @@ ROUTES: tuple[Route, ...] = (
     _route(
         "GET", "/v2/partners/coupon-quotas/records", "list_coupon_quotas_records", "distributor"
     ),
+    _route(
+        "POST",
+        "/v2/promotions/benefits/partner-coupons",
+        "create_partner_coupons",
+        "partner",
+        writes=True,
+    ),
+    _route(
+        "POST",
+        "/v2/promotions/benefits/partner-coupons/reclaim",
+        "reclaim_partner_coupons",
+        "partner",
+        writes=True,
+    ),
+    _route(
+        "GET", "/v2/promotions/benefits/partner-coupons", "list_issued_partner_coupons", "partner"
+    ),
+    _route(
+        "GET",
+        "/v2/promotions/benefits/partner-coupons/records/query",
+        "list_partner_coupons_record",
+        "partner",
+    ),
+    _route(
+        "POST",
+        "/v2/accounts/partner-accounts/adjust-amount",
+        "update_customer_account_amount",
+        "partner",
+        writes=True,
+    ),
+    _route(
+        "POST",
+        "/v2/accounts/partner-accounts/reclaim",
+        "reclaim_to_partner_account",
+        "partner",
+        writes=True,
+    ),
+    _route(
+        "POST",
+        "/v2/accounts/customer-accounts/balances/batch-query",
+        "list_customers_balances_detail",
+        "partner",
+    ),
+    _route(
+        "GET",
+        "/v3/accounts/partner-accounts/adjust-records",  # /v3/, unlike every other path
+        "list_partner_adjust_records",
+        "partner",
+    ),
+    _route(
+        "POST",
+        "/v2/accounts/partner-accounts/indirect-partner-adjust",
+        "update_indirect_partner_account",
+        "distributor",
+        writes=True,
+    ),
+    _route(
+        "POST",
+        "/v2/accounts/partner-accounts/indirect-partner-reclaim",
+        "reclaim_indirect_partner_account",
+        "distributor",
+        writes=True,
+    ),
+    _route("GET", "/v2/accounts/partner-accounts/balances", "list_partner_balances", "partner"),
     _route(
         "POST",
         "/v3.0/OS-CREDENTIAL/securitytokens",

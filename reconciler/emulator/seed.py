@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from reconciler.emulator import jsonutil
+from reconciler.emulator import jsonutil, seed_funds
 from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, DEFAULT_READONLY_CREDENTIALS
 from reconciler.emulator.errors import SeedError
 from reconciler.emulator.models import (
@@ -176,6 +176,7 @@ class _Builder:
         for where, raw in self.items("records", doc.get("records")):
             self.record(state, where, raw)
         state.records.sort(key=lambda r: r.operation_time)  # the API lists them in time order
+        seed_funds.build(self, state, doc)
         return state
 
     def partner(self, raw: object) -> Partner:
@@ -256,7 +257,9 @@ class _Builder:
         if not rid or not self.unique(where, rid, state.resellers, "indirect_partner_id"):
             return
         customers = data.pop("customers", None)
+        reseller_accounts = data.pop("accounts", None)
         state.resellers[rid] = Reseller(**data)
+        seed_funds.accounts(self, state, f"{where}.accounts", reseller_accounts, owner=rid)
         for cust_where, cust_raw in self.items(f"{where}.customers", customers):
             self.customer(state, cust_where, cust_raw, owner=rid)
 

@@ -58,6 +58,8 @@ CUSTOMER = {
     "account_manager": S,
     "agency_granted": B,
     "resources": F("list"),
+    "amount": F("money"),  # cash balance (resale customers only)
+    "debt_amount": F("money"),
 }
 ATTACHED = {
     "resource_id": F("str", True),
@@ -99,6 +101,7 @@ RESELLER = {
     "account_manager_name": S,
     "exiting": B,
     "customers": F("list"),
+    "accounts": F("list"),
 }
 _QUOTA_COMMON = {
     "quota_id": F("str", True),
@@ -135,6 +138,66 @@ RECORD = {
     "operator": S,
     "remark": S,
 }
+ACCOUNT = {
+    "account_id": F("str", True),
+    "account_type": F("int", True, enum=(1, 2, 5, 7, 8)),
+    "amount": F("money", True),
+    "currency": S,
+    "designated_amount": F("money"),
+    "credit_amount": F("money"),
+    "measure_id": INT,
+    "memo": S,
+}
+COUPON = {
+    "coupon_id": F("str", True),
+    "customer_id": F("str", True),
+    "quota_id": F("str", True),
+    "face_value": F("money", True),
+    "balance": F("money"),
+    "status": F("int", enum=(1, 2, 3, 4, 5)),
+    "effective_time": T,
+    "expire_time": T,
+    "create_time": T,
+    "active_time": T,
+    "last_used_time": T,
+    "order_id": S,
+    "promotion_plan_id": S,
+    "promotion_plan_name": S,
+    "promotion_plan_desc": S,
+    "promotion_id": S,
+    "use_limits": F("list"),
+    "memo": S,
+}
+COUPON_RECORD = {
+    "id": S,
+    "operation_type": F("str", True, enum=tuple(str(n) for n in range(1, 10))),
+    "coupon_id": F("str", True),
+    "operation_amount": F("money", True),
+    "operation_time": F("time", True),
+    "result": F("str", enum=("0", "-1")),
+    "remark": S,
+}
+ADJUST_RECORD = {
+    "trans_id": F("str", True),
+    "customer_id": F("str", True),
+    "operation_type": F(
+        "str",
+        True,
+        enum=(
+            "SOURCE_OPERATION_BEADJUST",
+            "SOURCE_OPERATION_BERETRIEVE",
+            "SOURCE_OPERATION_BEUNBIND",
+        ),
+    ),
+    "amount": F("money", True),
+    "operation_time": F("time", True),
+    "customer_name": S,
+    "currency": S,
+    "apply_scene": S,
+    "measure_id": INT,
+    "memo": S,
+    "indirect_partner_id": S,
+}
 TOP = {
     "version": F("int", enum=(1,)),
     "partner": F("map"),
@@ -144,6 +207,10 @@ TOP = {
     "quotas": F("list"),
     "issued_quotas": F("list"),
     "records": F("list"),
+    "accounts": F("list"),
+    "coupons": F("list"),
+    "coupon_records": F("list"),
+    "adjust_records": F("list"),
 }
 
 

@@ -10,17 +10,24 @@ becomes ``httpx.RemoteProtocolError``.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 
-from reconciler.emulator.clock import SystemClock
+from reconciler.emulator.clock import Clock, SystemClock
 from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse, HeaderMap
 
-if TYPE_CHECKING:
-    from reconciler.emulator.core import Emulator
-
 DISCONNECTED = "Server disconnected without sending a response."
+
+
+class Handler(Protocol):
+    """What a transport drives: :class:`~reconciler.emulator.core.Emulator` (never imported
+    here, so the core can import this module without a circle)."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def handle(self, request: EmulatorRequest) -> EmulatorResponse: ...
 
 
 def to_emulator_request(request: httpx.Request, body: bytes) -> EmulatorRequest:
@@ -48,7 +55,7 @@ def _to_httpx(response: EmulatorResponse, request: httpx.Request) -> httpx.Respo
 
 
 class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Handler) -> None:
         self.emulator = emulator
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -67,7 +74,7 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
 class SyncEmulatorTransport(httpx.BaseTransport):
     """Sleeps for real only with a :class:`SystemClock`; virtual latency costs no time here."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: Handler) -> None:
         self.emulator = emulator
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.emulator.models import Customer, Quota, QuotaRecord, Reseller, Resource, State
+from reconciler.emulator.models import (
+    Account,
+    AdjustRecord,
+    Coupon,
+    CouponRecord,
+    Customer,
+    Quota,
+    QuotaRecord,
+    Reseller,
+    Resource,
+    State,
+)
 
 _CUSTOMER_FIELDS = (
     "customer", "account_name", "customer_id", "associated_on", "association_type", "label",
@@ -30,6 +41,25 @@ _RECORD_FIELDS = (
     "id", "operator", "operation_type", "quota_id", "parent_quota_id", "amount",
     "operation_time", "result", "indirect_partner_account_name", "indirect_partner_id",
     "indirect_partner_name", "remark",
+)  # fmt: skip
+
+_COUPON_FIELDS = (
+    "coupon_id", "status", "customer_id", "coupon_type", "measure_id", "face_value",
+    "effective_time", "expire_time", "order_id", "promotion_plan_id", "promotion_plan_name",
+    "promotion_plan_desc", "media_type", "fetch_method", "use_limits", "active_time",
+    "last_used_time", "promotion_id", "create_time", "balance", "lock_order_id", "is_frozen",
+)  # fmt: skip
+_COUPON_RECORD_FIELDS = (
+    "id", "operation_type", "quota_id", "quota_type", "coupon_id", "customer_id",
+    "operation_amount", "operation_time", "result", "remark",
+)  # fmt: skip
+_ADJUST_RECORD_FIELDS = (
+    "customer_id", "customer_name", "operation_type", "amount", "currency", "apply_scene",
+    "operation_time", "measure_id", "trans_id", "memo",
+)  # fmt: skip
+_ACCOUNT_FIELDS = (
+    "account_id", "account_type", "amount", "currency", "designated_amount", "credit_amount",
+    "measure_id", "memo",
 )  # fmt: skip
 
 
@@ -86,3 +116,33 @@ def issued_quota(q: Quota, state: State) -> dict[str, Any]:
 
 def record(r: QuotaRecord) -> dict[str, Any]:
     return _pick(r, _RECORD_FIELDS)
+
+
+def coupon(c: Coupon) -> dict[str, Any]:
+    out = _pick(c, _COUPON_FIELDS)
+    out["use_limits"] = [dict(item) for item in c.use_limits]
+    return out
+
+
+def coupon_record(r: CouponRecord) -> dict[str, Any]:
+    return _pick(r, _COUPON_RECORD_FIELDS)
+
+
+def adjust_record(r: AdjustRecord) -> dict[str, Any]:
+    out = _pick(r, _ADJUST_RECORD_FIELDS)
+    out["amount"] = f"{r.amount:.2f}"  # AdjustRecordV3.amount is a string (§7.20)
+    return out
+
+
+def account(a: Account) -> dict[str, Any]:
+    return _pick(a, _ACCOUNT_FIELDS)
+
+
+def customer_balance(c: Customer) -> dict[str, Any]:
+    return {
+        "customer_id": c.customer_id,
+        "debt_amount": c.debt_amount,
+        "amount": c.amount,
+        "currency": "CNY",
+        "measure_id": 1,
+    }

@@ -103,6 +103,9 @@ class Control(Protocol):
     def set_agency(self, customer_id: str, granted: bool) -> None: ...
     def set_quota(self, quota_id: str, **fields: Any) -> None: ...
     def spend_quota(self, quota_id: str, amount: str) -> None: ...
+    def spend_coupon(self, coupon_id: str, amount: str) -> None: ...
+    def spend_cash(self, customer_id: str, amount: str) -> None: ...
+    def set_account(self, account_id: str, **fields: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -132,6 +135,15 @@ class DirectControl:
 
     def spend_quota(self, quota_id: str, amount: str) -> None:
         self.emulator.spend_quota(quota_id, amount)
+
+    def spend_coupon(self, coupon_id: str, amount: str) -> None:
+        self.emulator.spend_coupon(coupon_id, amount)
+
+    def spend_cash(self, customer_id: str, amount: str) -> None:
+        self.emulator.spend_cash(customer_id, amount)
+
+    def set_account(self, account_id: str, **fields: str) -> None:
+        self.emulator.set_account(account_id, **fields)
 
     def close(self) -> None:
         pass
@@ -172,6 +184,15 @@ class HttpControl:
 
     def spend_quota(self, quota_id: str, amount: str) -> None:
         self._send("POST", f"/quotas/{quota_id}/spend", {"amount": amount})
+
+    def spend_coupon(self, coupon_id: str, amount: str) -> None:
+        self._send("POST", f"/coupons/{coupon_id}/spend", {"amount": amount})
+
+    def spend_cash(self, customer_id: str, amount: str) -> None:
+        self._send("POST", f"/customers/{customer_id}/spend", {"amount": amount})
+
+    def set_account(self, account_id: str, **fields: str) -> None:
+        self._send("PATCH", f"/accounts/{account_id}", fields)
 
     def close(self) -> None:
         self._http.close()

@@ -28,6 +28,7 @@ from tests.emulator.demo import (
     MINGYUAN,
     PENGCHENG,
     QINLING,
+    QUOTA_COUPONS,
     QUOTA_MAIN,
     QUOTA_SECOND,
     RUIXIN,
@@ -50,6 +51,7 @@ __all__ = [
     "MINGYUAN",
     "PENGCHENG",
     "QINLING",
+    "QUOTA_COUPONS",
     "QUOTA_MAIN",
     "QUOTA_SECOND",
     "RUIXIN",
@@ -162,6 +164,16 @@ SECOND_QUOTA = CouponQuota(
     currency="CNY",
     effective_time="2025-10-01T00:00:00Z",
     expire_time="2030-09-30T15:59:59Z",
+)
+COUPONS_QUOTA = CouponQuota(
+    quota_id=QUOTA_COUPONS,
+    quota_type=0,
+    quota_value=Decimal("100000.00"),
+    balance=Decimal("90050.00"),
+    quota_status=0,
+    currency="CNY",
+    effective_time="2025-06-01T00:00:00Z",
+    expire_time="2030-05-31T15:59:59Z",
 )
 
 QINLING_CHILD = IssuedQuota(  # 6500.00 of 25000.00 already spent by the reseller

@@ -21,6 +21,7 @@ from .seeded import (
     CHILD_QINLING,
     CHILD_RECLAIMED,
     CHILD_TIANFU,
+    COUPONS_QUOTA,
     CUSTOMER_COUNT,
     CUSTOMER_NAMES,
     HAINA,
@@ -200,7 +201,7 @@ READS = [
     # §7.8 list_quota_coupons
     pytest.param(
         lambda c: c.list_quota_coupons(),
-        Page((MAIN_QUOTA, SECOND_QUOTA), 2),
+        Page((MAIN_QUOTA, SECOND_QUOTA, COUPONS_QUOTA), 3),
         id="7.8-all-typed",
     ),
     pytest.param(
@@ -328,7 +329,7 @@ def test_amounts_keep_exactly_two_decimals(contract: Contract) -> None:
         ]
 
     found = contract.call(amounts)
-    assert len(found) == 2 * 2 + 2 * 4 + 5
+    assert len(found) == 2 * 3 + 2 * 4 + 5
     assert all(isinstance(a, Decimal) and a.as_tuple().exponent == -2 for a in found)
     assert [str(a) for a in found[:4]] == ["500000.00", "445000.00", "200000.00", "185000.00"]
 
@@ -426,8 +427,8 @@ WALKS = [
     pytest.param(
         lambda c: collect(c.iter_quota_coupons(page_size=1)),
         lambda c: c.list_quota_coupons(limit=100),
-        "list_quota_coupons", 1, 2,
-        id="7.8-2-quotas-by-1",
+        "list_quota_coupons", 1, 3,
+        id="7.8-3-quotas-by-1",
     ),
     pytest.param(
         lambda c: collect(c.iter_issued_coupon_quotas(page_size=3)),

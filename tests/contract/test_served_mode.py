@@ -6,14 +6,8 @@ wrongly signed one with 401.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,58 +20,6 @@ from .harness import DEMO_DOC, open_contract, partner_credentials
 
 LISTENING = re.compile(r"^emulator listening on (http://127\.0\.0\.1:\d+) \(partner AK \S+\)$")
 SUB_CUSTOMERS = "/v2/partners/sub-customers/query"
-
-
-def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    """The process's first stdout line, or a failure naming what it printed instead."""
-    line: list[str] = []
-    assert proc.stdout is not None
-    stdout = proc.stdout
-    reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if not line or not line[0]:
-        proc.kill()
-        _, err = proc.communicate(timeout=5)
-        pytest.fail(f"reconciler emulator serve did not start: {err.strip()}")
-    return line[0].strip()
-
-
-@pytest.fixture
-def served_url(tmp_path: Path) -> Iterator[str]:
-    """``reconciler emulator serve --port 0`` in its own process; yields its URL."""
-    cli = Path(sys.executable).with_name("reconciler")
-    command = [str(cli)] if cli.exists() else [sys.executable, "-m", "reconciler.cli.main"]
-    state = tmp_path / "emulator-state.json"
-    proc = subprocess.Popen(
-        [
-            *command,
-            "emulator",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--state",
-            str(state),
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        found = LISTENING.match(_first_line(proc, timeout=15))
-        assert found, "unexpected first line from reconciler emulator serve"
-        yield found.group(1)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - only if SIGTERM is ignored
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 @pytest.mark.slow

@@ -29,3 +29,18 @@ CHILD_TIANFU = "2025080209150301"  # 30000.00 / 30000.00, status 0
 CHILD_QINLING = "2025081506220412"  # 25000.00 / 18500.00 (6500.00 spent), status 0
 CHILD_RECLAIMED = "2025091103050977"  # status 6
 CHILD_PENGCHENG = "2025110506401833"  # from QUOTA_SECOND
+QUOTA_COUPONS = "2025053009301544"  # 100000.00, balance 90050.00: the customer coupons' quota
+
+# Customer coupons (all from QUOTA_COUPONS) and cash.
+COUPON_XINGHE = "CP20251201020000000001"  # usable, 5000.00 / 3200.00
+COUPON_XINGHE_ECS = "CP20251201020000000002"  # usable, 1500.00, ECS only
+COUPON_HUAXIA = "CP20251015090000000003"  # usable, 2000.00
+COUPON_USED = "CP20250801080000000004"  # ruixin-media, status 3
+COUPON_EXPIRED = "CP20250601100000000005"  # haina-data, status 4
+COUPON_RECLAIMED = "CP20250715070000000006"  # lingyun-games, status 5
+COUPON_RECORDS = 8
+ADJUST_RECORDS = 8  # the partner's own ledger (plus one per reseller with a customer funded)
+ALLOCATABLE = "800000.00"  # the partner's account_type 8 ...
+DESIGNATED = "50000.00"  # ... of which ring-fenced
+SHU_BROCADE = "bf71f3f9e4cc1dcc8dc09121aa1be99c"  # tianfu-cloud's resale customer, 3000.00
+HUASHAN_TEA = "b8db2ba7da789af1d58c3a0b02bec420"  # qinling-digital's resale customer, 1200.00

@@ -48,7 +48,7 @@ def records(api: Api, **query: Any) -> list[dict[str, Any]]:
 # --- list_quota_coupons -----------------------------------------------------------------------
 def test_list_own_quotas_with_exact_amounts(api: Api) -> None:
     reply = api.post(QUOTAS, {})
-    assert reply.json["total_count"] == 2
+    assert reply.json["total_count"] == 3
     assert b'"quota_value":500000.00' in reply.body
     assert b'"balance":445000.00' in reply.body
     first = reply.json["quotas"][0]

@@ -51,7 +51,11 @@ def test_demo_seed_shape(emu: Emulator) -> None:
     services = {r.service_type_code for r in state.resources.values()}
     assert services >= {f"hws.service.type.{s}" for s in ("ec2", "ebs", "rds", "obs", "vpc", "dcs")}
     parents = [q for q in state.quotas.values() if q.indirect_partner_id is None]
-    assert sorted(q.quota_value for q in parents) == [Decimal("200000.00"), Decimal("500000.00")]
+    assert sorted(q.quota_value for q in parents) == [
+        Decimal("100000.00"),
+        Decimal("200000.00"),
+        Decimal("500000.00"),
+    ]
 
 
 def cust(**extra: Any) -> dict[str, Any]:

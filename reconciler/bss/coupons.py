@@ -1,0 +1,362 @@
+"""Customer coupons (REFERENCE §7.13-§7.16): typed records, request building, and the methods.
+
+::
+
+    result = await client.create_partner_coupons(quota_id, [customer_id], Decimal("500.00"))
+    result.successes        # {customer_id: coupon_id}; result.failures: per-customer ItemErrors
+    done = await client.reclaim_partner_coupons(coupon_id)   # done.reclaimed / done.failure
+    async for coupon in client.iter_issued_partner_coupons(customer_id=customer_id): ...
+    async for record in client.iter_partner_coupons_record(coupon_ids=[coupon_id]): ...
+
+Issue and reclaim move voucher value: they are never re-sent once they may have reached the server
+(a lost answer or a 5xx raises :class:`~reconciler.errors.OutcomeUnknownError`; settle it from
+:meth:`CouponsApi.iter_partner_coupons_record`). A coupon in the issued list does not name its
+quota; its records do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from reconciler.errors import ApiError
+
+from . import operations as ops
+from .core import ClientCore, _by, _required
+from .models import ItemError, Page, int_field, item_errors, money_field, str_field, unaccounted_ids
+from .paging import DEFAULT_PREFETCH
+from .queries import DEFAULT_PAGE, ListSpec, id_batch, money_amount
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+#: Coupon ``status``: 1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed (REFERENCE §6).
+COUPON_USABLE = 2
+#: ``reclaim_partner_coupons``: the coupon has already expired or been reclaimed (HTTP 200).
+NOT_RECLAIMABLE = "CBC.99000048"
+#: Not documented; the client (like the emulator) sends at most 100 customers per issue.
+MAX_ISSUE_CUSTOMERS = 100
+MAX_RESTRICTIONS = 10
+MAX_MEMO = 256
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@dataclass(frozen=True, slots=True)
+class CouponLimit:
+    """One usage restriction of a coupon (``ICouponUseLimitInfoV2``)."""
+
+    limit_key: str | None
+    value1: str | None
+    value2: str | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> CouponLimit:
+        return cls(
+            str_field(data, "limit_key"), str_field(data, "value1"), str_field(data, "value2")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerCoupon:
+    """A coupon held by a customer (``IQueryUserPartnerCouponsResultV2``)."""
+
+    coupon_id: str
+    customer_id: str | None
+    status: int | None  # 1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed
+    coupon_type: int | None  # 1 cash voucher, 4 cash coupon
+    face_value: Decimal | None
+    balance: Decimal | None
+    effective_time: str | None
+    expire_time: str | None
+    create_time: str | None
+    last_used_time: str | None
+    measure_id: int | None  # 1 = yuan
+    use_limits: tuple[CouponLimit, ...]
+
+    @property
+    def usable(self) -> bool:
+        """Only a usable coupon can be reclaimed (its whole balance)."""
+        return self.status == COUPON_USABLE
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> PartnerCoupon:
+        limits = data.get("use_limits") or ()
+        return cls(
+            coupon_id=str(data.get("coupon_id") or ""),
+            customer_id=str_field(data, "customer_id"),
+            status=int_field(data, "status"),
+            coupon_type=int_field(data, "coupon_type"),
+            face_value=money_field(data, "face_value"),
+            balance=money_field(data, "balance"),
+            effective_time=str_field(data, "effective_time"),
+            expire_time=str_field(data, "expire_time"),
+            create_time=str_field(data, "create_time"),
+            last_used_time=str_field(data, "last_used_time"),
+            measure_id=int_field(data, "measure_id"),
+            use_limits=tuple(CouponLimit.from_api(x) for x in limits if isinstance(x, Mapping)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CouponRecord:
+    """One line of the coupon audit log (``CouponRecordV2``): "1" issue, "2" manual reclaim,
+    "4" reclaim on expiry, ... (§7.16); ``result`` "0" success, "-1" failure."""
+
+    id: str
+    operation_type: str | None
+    quota_id: str | None
+    quota_type: int | None
+    coupon_id: str | None
+    customer_id: str | None
+    operation_amount: Decimal | None
+    operation_time: str | None
+    result: str | None
+    remark: str | None
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> CouponRecord:
+        return cls(
+            id=str(data.get("id") or ""),
+            operation_type=str_field(data, "operation_type"),
+            quota_id=str_field(data, "quota_id"),
+            quota_type=int_field(data, "quota_type"),
+            coupon_id=str_field(data, "coupon_id"),
+            customer_id=str_field(data, "customer_id"),
+            operation_amount=money_field(data, "operation_amount"),
+            operation_time=str_field(data, "operation_time"),
+            result=str_field(data, "result"),
+            remark=str_field(data, "remark"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CouponIssueResult:
+    """``create_partner_coupons``: customer id -> its new coupon id, and per-customer failures.
+
+    ``unaccounted`` lists requested customers the answer mentions in neither list: their outcome
+    is unknown and must be settled from the coupon records.
+    """
+
+    successes: dict[str, str]
+    failures: tuple[ItemError, ...]
+    unaccounted: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, data: object, requested: Sequence[str] = ()) -> CouponIssueResult:
+        infos = data.get("coupon_infos") if isinstance(data, Mapping) else None
+        successes = {
+            str(i.get("id")): str(i.get("coupon_id")) for i in infos or () if isinstance(i, Mapping)
+        }
+        failures = item_errors(data)
+        return cls(successes, failures, unaccounted_ids(requested, successes, failures))
+
+
+@dataclass(frozen=True, slots=True)
+class CouponReclaimResult:
+    """``reclaim_partner_coupons``: reclaimed (HTTP 204), or the failure the API answered inside
+    HTTP 200 (``CBC.99000048``: already expired or reclaimed; nothing moved)."""
+
+    coupon_id: str
+    failure: ItemError | None = None
+
+    @property
+    def reclaimed(self) -> bool:
+        return self.failure is None
+
+
+class IssuedCouponFilters(TypedDict, total=False):
+    coupon_id: str
+    customer_id: str
+    order_id: str
+    coupon_type: int  # 1 cash voucher, 4 cash coupon
+    status: int  # 1..5
+    create_time_begin: str
+    create_time_end: str
+    effective_time_begin: str
+    effective_time_end: str
+    expire_time_begin: str
+    expire_time_end: str
+    indirect_partner_id: str
+
+
+class CouponRecordFilters(TypedDict, total=False):
+    operation_types: Sequence[str]  # "1".."9", repeated in the query
+    quota_id: str
+    quota_type: int
+    coupon_ids: Sequence[str]  # repeated in the query
+    customer_id: str
+    operation_time_begin: str
+    operation_time_end: str
+    result: str  # "0" success, "-1" failure
+    indirect_partner_id: str
+
+
+ISSUED_COUPONS = ListSpec(
+    ops.LIST_ISSUED_PARTNER_COUPONS,
+    ("coupon_id", "customer_id", "order_id", "coupon_type", "status", "create_time_begin",
+     "create_time_end", "effective_time_begin", "effective_time_end", "expire_time_begin",
+     "expire_time_end", "offset", "limit", "indirect_partner_id"),
+    "user_coupons",
+    "total_count",
+    in_body=False,
+)  # fmt: skip
+COUPON_RECORDS = ListSpec(
+    ops.LIST_PARTNER_COUPONS_RECORD,
+    ("operation_types", "quota_id", "quota_type", "coupon_ids", "customer_id",
+     "operation_time_begin", "operation_time_end", "result", "offset", "limit",
+     "indirect_partner_id"),
+    "records",
+    "total_count",
+    in_body=False,
+)  # fmt: skip
+
+
+def timestamp(value: str | None, name: str) -> str | None:
+    """``None`` or a UTC time written ``yyyy-MM-ddTHH:mm:ssZ``."""
+    if value is not None and not _TIMESTAMP.match(value):
+        raise ValueError(f"{name} must look like 2027-01-01T00:00:00Z, got {value!r}")
+    return value
+
+
+def _restriction(values: Sequence[str] | None, name: str) -> list[str] | None:
+    if values is None:
+        return None
+    return id_batch(values, MAX_RESTRICTIONS, name)
+
+
+def issue_body(
+    quota_id: str,
+    customer_ids: Sequence[str],
+    face_value: object,
+    **options: Any,
+) -> dict[str, Any]:
+    """The ``CreatePartnerCouponsReq`` body in the REFERENCE's field order; ``None`` left out."""
+    memo = options.get("memo")
+    if memo is not None and len(memo) > MAX_MEMO:
+        raise ValueError(f"create_partner_coupons: memo is longer than {MAX_MEMO} characters")
+    return {
+        "quota_id": _required(quota_id, "quota_id"),
+        "customer_ids": id_batch(customer_ids, MAX_ISSUE_CUSTOMERS, "customer_ids"),
+        "face_value": money_amount(face_value, "face_value"),
+        "valid_time": timestamp(options.get("valid_time"), "valid_time"),
+        "expire_time": timestamp(options.get("expire_time"), "expire_time"),
+        "cloud_service_types": _restriction(
+            options.get("cloud_service_types"), "cloud_service_types"
+        ),
+        "product_ids": _restriction(options.get("product_ids"), "product_ids"),
+        "memo": memo,
+        "indirect_partner_id": options.get("indirect_partner_id") or None,
+    }
+
+
+class CouponsApi(ClientCore):
+    """The customer-coupon methods of :class:`~reconciler.bss.client.BssClient`."""
+
+    async def create_partner_coupons(
+        self,
+        quota_id: str,
+        customer_ids: Sequence[str],
+        face_value: Decimal,
+        *,
+        valid_time: str | None = None,
+        expire_time: str | None = None,
+        cloud_service_types: Sequence[str] | None = None,
+        product_ids: Sequence[str] | None = None,
+        memo: str | None = None,
+        indirect_partner_id: str | None = None,
+    ) -> CouponIssueResult:
+        """§7.13: one coupon of ``face_value`` per customer (1..100), cut from ``quota_id``.
+
+        Moves value. Per-customer failures (``CBC.99000013`` insufficient quota, ``CBC.99000014``
+        not resale, ``CBC.99000035`` not your customer) come back in ``failures``; refusals of the
+        whole call raise :class:`~reconciler.errors.ApiError`; a lost answer or a 5xx raises
+        :class:`~reconciler.errors.OutcomeUnknownError`. Restrictions may only narrow the
+        quota's; ``indirect_partner_id`` acts for that reseller (its customers, its quota).
+        """
+        body = issue_body(
+            quota_id, customer_ids, face_value, valid_time=valid_time, expire_time=expire_time,
+            cloud_service_types=cloud_service_types, product_ids=product_ids, memo=memo,
+            indirect_partner_id=indirect_partner_id,
+        )  # fmt: skip
+        data = await self._call(ops.CREATE_PARTNER_COUPONS, body=body)
+        return CouponIssueResult.from_api(data, body["customer_ids"])
+
+    async def reclaim_partner_coupons(
+        self, coupon_id: str, *, indirect_partner_id: str | None = None
+    ) -> CouponReclaimResult:
+        """§7.14: take a usable coupon's whole balance back to its quota. Moves value.
+
+        ``CBC.99000048`` (already expired or reclaimed), answered inside HTTP 200, comes back as
+        the result's ``failure``; every other refusal raises.
+        """
+        if not coupon_id or len(coupon_id) > 64:
+            raise ValueError("reclaim_partner_coupons: coupon_id must be 1..64 characters")
+        body = {"coupon_id": coupon_id, "indirect_partner_id": indirect_partner_id or None}
+        try:
+            await self._call(ops.RECLAIM_PARTNER_COUPONS, body=body)
+        except ApiError as exc:
+            if not 200 <= exc.status < 300:
+                raise
+            return CouponReclaimResult(
+                coupon_id, ItemError(coupon_id, exc.error_code, exc.error_msg)
+            )
+        return CouponReclaimResult(coupon_id)
+
+    async def list_issued_partner_coupons(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE,
+        **filters: Unpack[IssuedCouponFilters],
+    ) -> Page[PartnerCoupon]:
+        """§7.15: one page (limit 1..100) of the coupons the partner's customers hold."""
+        return await self._page(ISSUED_COUPONS, PartnerCoupon.from_api, offset, limit, filters)
+
+    def iter_issued_partner_coupons(
+        self,
+        *,
+        page_size: int = DEFAULT_PAGE,
+        prefetch: int = DEFAULT_PREFETCH,
+        **filters: Unpack[IssuedCouponFilters],
+    ) -> AsyncIterator[PartnerCoupon]:
+        """Every coupon matching ``filters``, de-duplicated by ``coupon_id``."""
+        parse, key = PartnerCoupon.from_api, _by("coupon_id")
+        return self._iter(ISSUED_COUPONS, parse, key, filters, page_size, prefetch)
+
+    async def all_issued_partner_coupons(
+        self, *, page_size: int = DEFAULT_PAGE, **filters: Unpack[IssuedCouponFilters]
+    ) -> list[PartnerCoupon]:
+        return [
+            item async for item in self.iter_issued_partner_coupons(page_size=page_size, **filters)
+        ]
+
+    async def list_partner_coupons_record(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE,
+        **filters: Unpack[CouponRecordFilters],
+    ) -> Page[CouponRecord]:
+        """§7.16: one page (limit 1..100) of the coupon audit log, oldest first."""
+        return await self._page(COUPON_RECORDS, CouponRecord.from_api, offset, limit, filters)
+
+    def iter_partner_coupons_record(
+        self,
+        *,
+        page_size: int = DEFAULT_PAGE,
+        prefetch: int = DEFAULT_PREFETCH,
+        **filters: Unpack[CouponRecordFilters],
+    ) -> AsyncIterator[CouponRecord]:
+        """Every coupon record matching ``filters``, de-duplicated by record ``id``."""
+        parse, key = CouponRecord.from_api, _by("id")
+        return self._iter(COUPON_RECORDS, parse, key, filters, page_size, prefetch)
+
+    async def all_partner_coupons_record(
+        self, *, page_size: int = DEFAULT_PAGE, **filters: Unpack[CouponRecordFilters]
+    ) -> list[CouponRecord]:
+        return [
+            item async for item in self.iter_partner_coupons_record(page_size=page_size, **filters)
+        ]

@@ -1,0 +1,141 @@
+"""The coupon and cash calls on the wire, and what the client makes of unusual answers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.bss import CouponReclaimResult, ItemError, TransferResult
+from reconciler.errors import ApiError, OutcomeUnknownError
+
+from .fakes import SK, reply, split_query, verify
+from .test_client_requests import run
+
+D = Decimal
+COUPONS = "/v2/promotions/benefits/partner-coupons"
+RECLAIM = f"{COUPONS}/reclaim"
+RECORDS = f"{COUPONS}/records/query"
+FUND = "/v2/accounts/partner-accounts/adjust-amount"
+RESELLER = "/v2/accounts/partner-accounts/indirect-partner-reclaim"
+BALANCES = "/v2/accounts/partner-accounts/balances"
+LEDGER = "/v3/accounts/partner-accounts/adjust-records"
+
+
+def test_issue_body_in_reference_order() -> None:
+    result, fake = run(
+        lambda c: c.create_partner_coupons(
+            "q-1",
+            ["c-1", "c-2"],
+            D("10"),
+            valid_time="2026-02-01T00:00:00Z",
+            product_ids=["p-1"],
+            memo="",
+            indirect_partner_id="ip-1",
+        ),
+        {("POST", COUPONS): [reply(200, {"coupon_infos": [{"id": "c-1", "coupon_id": "cp-1"}]})]},
+    )
+    (seen,) = fake.seen
+    assert seen.body == (
+        b'{"quota_id": "q-1", "customer_ids": ["c-1", "c-2"], "face_value": 10.00, '
+        b'"valid_time": "2026-02-01T00:00:00Z", "product_ids": ["p-1"], "memo": "", '
+        b'"indirect_partner_id": "ip-1"}'
+    )
+    verify(seen, SK)
+    assert result.successes == {"c-1": "cp-1"}
+    assert result.unaccounted == ("c-2",)  # in neither list: settle from the records
+
+
+def test_repeated_query_parameters_are_signed_as_sent() -> None:
+    _, fake = run(
+        lambda c: c.list_partner_coupons_record(
+            operation_types=["2", "1"], coupon_ids=["cp b", "cp/a"], limit=100
+        ),
+        {("GET", RECORDS): [reply(200, {"records": [], "total_count": 0})]},
+    )
+    (seen,) = fake.seen
+    assert split_query(seen.query) == [
+        ("coupon_ids", "cp b"), ("coupon_ids", "cp/a"), ("limit", "100"), ("offset", "0"),
+        ("operation_types", "1"), ("operation_types", "2"),
+    ]  # fmt: skip
+    assert seen.body == b""
+    verify(seen, SK)
+
+
+def test_list_partner_balances_and_the_v3_ledger_path() -> None:
+    async def calls(c: Any) -> tuple[Any, Any]:
+        return (
+            await c.list_partner_balances(indirect_partner_id="ip-1"),
+            await c.list_partner_adjust_records(trans_id="t-1"),
+        )
+
+    (accounts, ledger), fake = run(
+        calls,
+        {
+            ("GET", BALANCES): [reply(200, {"account_balances": [
+                {"account_id": "a", "account_type": 8, "amount": 10.5, "currency": "CNY",
+                 "designated_amount": 0.5, "measure_id": 1}]})],
+            ("GET", LEDGER): [reply(200, {"records": [{"trans_id": "t-1", "amount": "7.00"}],
+                                          "total_count": 1})],
+        },
+    )  # fmt: skip
+    assert [s.query for s in fake.seen] == [
+        b"indirect_partner_id=ip-1",
+        b"limit=100&offset=0&trans_id=t-1",
+    ]
+    (account,) = accounts
+    assert (account.amount, account.transferable) == (D("10.50"), D("10.00"))
+    assert ledger.items[0].amount == D("7.00")  # a string on the wire
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (reply(204), CouponReclaimResult("cp-1")),
+        (reply(200, {"error_code": "CBC.99000048", "error_msg": "expired or reclaimed"}),
+         CouponReclaimResult("cp-1", ItemError("cp-1", "CBC.99000048", "expired or reclaimed"))),
+        (reply(200, {}), CouponReclaimResult("cp-1")),
+    ],
+    ids=["204", "200-with-error-code", "200-empty"],
+)  # fmt: skip
+def test_reclaim_answers(answer: Any, expected: CouponReclaimResult) -> None:
+    result, fake = run(lambda c: c.reclaim_partner_coupons("cp-1"), {("POST", RECLAIM): [answer]})
+    assert result == expected
+    assert fake.seen[0].body == b'{"coupon_id": "cp-1"}'
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome"),
+    [
+        (reply(200, {"transfer_id": "t-9"}), TransferResult("c-1", "t-9")),
+        (reply(200, {"error_code": "CBC.99001234", "error_msg": "no"}),
+         TransferResult("c-1", None, ItemError("c-1", "CBC.99001234", "no"))),
+        (reply(200, {}), OutcomeUnknownError),
+        (reply(200, b"<html>"), OutcomeUnknownError),
+        (reply(502, b"bad gateway"), OutcomeUnknownError),
+        (reply(400, {"error_code": "CBC.99005003", "error_msg": "Insufficient balance"}),
+         ApiError),
+    ],
+    ids=["ledger-id", "200-with-error-code", "200-without-id", "not-json", "502", "400"],
+)  # fmt: skip
+def test_transfer_answers(answer: Any, outcome: Any) -> None:
+    if isinstance(outcome, type):
+        with pytest.raises(outcome):
+            run(lambda c: c.update_customer_account_amount("c-1", D("1.00")),
+                {("POST", FUND): [answer, reply(200, {"transfer_id": "never"})]})  # fmt: skip
+        return
+    result, fake = run(
+        lambda c: c.update_customer_account_amount("c-1", D("1.00")), {("POST", FUND): [answer]}
+    )
+    assert result == outcome
+    assert fake.seen[0].body == b'{"customer_id": "c-1", "amount": 1.00}'
+
+
+def test_a_lost_transfer_answer_is_sent_once() -> None:
+    lost = httpx.ReadTimeout("timed out")
+    with pytest.raises(OutcomeUnknownError) as info:
+        run(lambda c: c.reclaim_indirect_partner_account("ip-1", D("5.00")),
+            {("POST", RESELLER): [lost, reply(200, {"trans_id": "t"})]})  # fmt: skip
+    assert str(info.value).startswith(f"POST {RESELLER} -> outcome unknown: ReadTimeout")
