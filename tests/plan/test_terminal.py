@@ -90,7 +90,9 @@ def test_a_plan_on_a_terminal_is_coloured_and_carries_no_control_sequence_from_d
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", rest), repr(rest[:300])
 
 
-@pytest.mark.parametrize(("setting", "value"), [("NO_COLOR", "1")], ids=["NO_COLOR"])
+@pytest.mark.parametrize(
+    ("setting", "value"), [("NO_COLOR", "1"), ("TERM", "dumb")], ids=["NO_COLOR", "TERM=dumb"]
+)
 def test_no_colour_with_no_color_or_a_dumb_terminal(
     hostile_env: dict[str, str], tmp_path: Path, setting: str, value: str
 ) -> None:
