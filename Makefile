@@ -10,7 +10,7 @@ LOCK_FLAGS := --universal --python-version 3.10 --generate-hashes --quiet \
 # The runtime dependencies as wheels, for the install test of the built wheel (offline).
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint typecheck unit bench lock lock-upgrade dist clean
+.PHONY: demo test lint typecheck unit bench bench-libraries lock lock-upgrade dist clean
 
 $(STAMP): pyproject.toml requirements-dev.lock requirements.lock
 	$(PYTHON) -m venv --clear $(VENV)
@@ -50,6 +50,10 @@ unit: $(STAMP)
 ## bench: the scale benchmark (see README)
 bench: $(STAMP)
 	$(BIN)/python -m bench.plan_scale
+
+## bench-libraries: our hand-written pieces against the libraries (docs/architecture.md)
+bench-libraries: $(STAMP)
+	$(BIN)/python -m bench.libraries
 
 ## dist: the sdist and wheel in dist/, checked with twine (docs/releasing.md)
 dist: $(STAMP)
