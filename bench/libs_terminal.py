@@ -32,6 +32,7 @@ from bench.replaced import progress_plain
 from reconciler import render
 from reconciler.progress import ReadCounters, TtyProgress
 from tests.plan.test_render import plan_of
+from tests.plan.test_terminal import big_read
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x9b31m"
 WIDTH = 80
@@ -56,18 +57,6 @@ class TerminalFigures:
     hostile_plain: int
     hostile_rich: int
     import_ms_rich: float
-
-
-def _counters() -> ReadCounters:
-    return ReadCounters(
-        customers=100_000,
-        customers_found=12_300,
-        resource_lists=100_000,
-        resource_lists_done=9_800,
-        resellers=500,
-        quota_lists_done=45,
-        eta_seconds=2 * 3600 + 29 * 60,
-    )
 
 
 def _per_call_us(fn: Callable[[], object], n: int = 2_000) -> float:
@@ -102,13 +91,13 @@ def _visible_width(text: str) -> int:
 
 
 def _status(columns: str) -> tuple[int, int, float, float]:
-    counters = _counters()
-    old = progress_plain.ReadCounters(**vars(counters))
+    counters = big_read()
     with mock.patch.dict("os.environ", {"COLUMNS": columns}):
         plain, rich = _Tty(), _Tty()
-        progress_plain.TtyProgress(plain, interval=0).update(old)
+        progress_plain.TtyProgress(plain, interval=0).update(counters)
         TtyProgress(rich, interval=0).update(counters)
-        plain_us = _per_call_us(lambda: progress_plain.TtyProgress(_Tty(), interval=0).update(old))
+        plain_tty = progress_plain.TtyProgress(_Tty(), interval=0)
+        plain_us = _per_call_us(lambda: plain_tty.update(counters))
         rich_tty = TtyProgress(_Tty(), interval=0)
         rich_us = _per_call_us(lambda: rich_tty.update(counters), 500)
     return _visible_width(plain.getvalue()), _visible_width(rich.getvalue()), plain_us, rich_us
@@ -162,7 +151,7 @@ def measure() -> TerminalFigures:
         rows_rich=math.ceil(width_rich / WIDTH),
         redraw_us_plain=plain_us,
         redraw_us_rich_line=rich_us,
-        redraw_us_rich_progress=_rich_progress_us(_counters()),
+        redraw_us_rich_progress=_rich_progress_us(big_read()),
         plan_ms_click=_plan_render_ms(_click_styler, plan),
         plan_ms_rich=_plan_render_ms(render.styler, plan),
         hostile_plain=_hostile_chars(_click_styler),

@@ -15,11 +15,11 @@ very end, not before a trailing newline as Python's ``$`` does (:func:`ecma_rege
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from functools import cache
 from typing import Any
+
+from reconciler.fastschema import ecma_regex
 
 __all__ = ["Check", "compile_schema", "ecma_regex"]
 
@@ -28,14 +28,6 @@ Check = Callable[[object], bool]
 _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$defs", "$comment", "title", "description", "default", "examples"}
 )
-
-
-@cache
-def ecma_regex(pattern: str) -> re.Pattern[str]:
-    """``pattern`` compiled so that a final unescaped ``$`` means end of string."""
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern)
 
 
 def compile_schema(root: Mapping[str, Any]) -> Check:

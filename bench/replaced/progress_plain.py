@@ -1,98 +1,17 @@
-"""Progress of long reads, for people watching a terminal.
+"""Our former terminal status line (reconciler/progress.py before rich drew it), kept so that
+bench/libraries.py can still measure it side by side. Not used by the reconciler.
 
-A 100,000-customer plan reads for hours against the real API (one resource listing per customer
-at 10 per second), so the plan says what it is doing at once and keeps a status line up to date:
-
-    Reading live state for 100,000 customers, 500 resellers...
-    reading: 12,300/100,000 customers, 9,800/100,000 resource lists, 45/500 resellers (ETA 2h29m)
-
-Only on a terminal: :func:`tty_progress` returns ``None`` for anything else (CI logs, files,
-tests), and :class:`Progress` (the default) does nothing. The status line goes to stderr, so
-``--format json`` on stdout stays clean. The reader updates :class:`ReadCounters`; the display
-redraws at most every ``interval`` seconds of real time, however fast the counters move.
+The whole status text, rewritten in place with carriage return and erase-to-end-of-line, at its
+full length whatever the terminal's width; everything else is today's :class:`TtyProgress`.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TextIO
-
-#: Seconds of real time between two redraws of the status line.
-REDRAW_INTERVAL = 0.25
+from reconciler import progress
+from reconciler.progress import ReadCounters, status_text
 
 
-@dataclass
-class ReadCounters:
-    """What the reader has done so far (the planner's totals are known up front)."""
-
-    customers: int = 0  # customers the manifests mention
-    customers_found: int = 0
-    resource_lists: int = 0  # customers whose resources are read
-    resource_lists_done: int = 0
-    resellers: int = 0
-    resellers_found: int = 0
-    quota_lists_done: int = 0
-    calls: int = 0  # calls finished, every API
-    eta_seconds: float | None = None  # at the API's own pace, from the calls still to make
-
-
-def duration(seconds: float) -> str:
-    """``42s``, ``17m``, ``2h47m``."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    return f"{minutes // 60}h{minutes % 60:02d}m"
-
-
-def status_text(c: ReadCounters) -> str:
-    parts = [f"{c.customers_found:,}/{c.customers:,} customers"]
-    if c.resource_lists:
-        parts.append(f"{c.resource_lists_done:,}/{c.resource_lists:,} resource lists")
-    if c.resellers:
-        parts.append(f"{c.quota_lists_done:,}/{c.resellers:,} resellers")
-    eta = f" (ETA {duration(c.eta_seconds)})" if c.eta_seconds is not None else ""
-    return "reading: " + ", ".join(parts) + eta
-
-
-class Progress:
-    """Receives progress; this base class ignores it (not a terminal)."""
-
-    def line(self, text: str) -> None:
-        """A line that stays (e.g. what is about to happen)."""
-
-    def update(self, counters: ReadCounters) -> None:
-        """The counters moved; a display may redraw its status line."""
-
-    def finish(self, text: str | None = None) -> None:
-        """The read is over: clear the status line, optionally leaving ``text``."""
-
-
-class TtyProgress(Progress):
-    """A status line on a terminal, rewritten in place (carriage return, erase to end)."""
-
-    def __init__(
-        self,
-        stream: TextIO,
-        *,
-        interval: float = REDRAW_INTERVAL,
-        now: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._stream = stream
-        self._interval = interval
-        self._now = now
-        self._drawn = float("-inf")
-        self._dirty = False
-
-    def line(self, text: str) -> None:
-        self._clear()
-        self._stream.write(text + "\n")
-        self._stream.flush()
-
+class TtyProgress(progress.TtyProgress):
     def update(self, counters: ReadCounters) -> None:
         now = self._now()
         if now - self._drawn < self._interval:
@@ -101,23 +20,3 @@ class TtyProgress(Progress):
         self._stream.write("\r\x1b[K" + status_text(counters))
         self._stream.flush()
         self._dirty = True
-
-    def finish(self, text: str | None = None) -> None:
-        self._clear()
-        if text:
-            self._stream.write(text + "\n")
-        self._stream.flush()
-
-    def _clear(self) -> None:
-        if self._dirty:
-            self._stream.write("\r\x1b[K")
-            self._dirty = False
-
-
-def tty_progress(stream: TextIO) -> Progress | None:
-    """A :class:`TtyProgress` on ``stream`` if it is a terminal, else ``None``."""
-    try:
-        interactive = stream.isatty()
-    except (AttributeError, ValueError):
-        return None
-    return TtyProgress(stream) if interactive else None
