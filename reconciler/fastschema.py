@@ -1,14 +1,14 @@
 """A fast yes/no check of a document against our JSON Schemas, for large manifests.
 
-``jsonschema`` spends about 100 µs on each list entry, so 100,000 customers took seconds. The
-check here is jsonschema-rs (a Rust implementation of JSON Schema 2020-12), at about 0.5 µs per
+``jsonschema`` spends about 80 µs on each list entry, so 100,000 customers took seconds. The
+check here is jsonschema-rs (a Rust implementation of JSON Schema 2020-12), at about 0.3 µs per
 entry. It is only ever trusted to say *valid*: when it says *not valid*, or cannot read a value
 (a :class:`~reconciler.yamlstrict.PlainNumber`, which validation always reports), the caller runs
 ``jsonschema`` for the real verdict and the messages. A test checks that both agree on every
 manifest in the test corpus and on every one-value mutation of it.
 
 This module used to compile the subset of JSON Schema our schemas use into Python closures
-(172 lines, about 13 µs per entry, 25 times slower); ``bench/libraries.py`` still measures both
+(172 lines, about 7 µs per entry, 20 times slower); ``bench/libraries.py`` still measures both
 (the old compiler is in ``bench/replaced/``), and docs/architecture.md has the figures.
 
 Regular expressions follow ECMA-262 as JSON Schema specifies: a final ``$`` matches only at the
