@@ -33,7 +33,12 @@ GUARD_NAMES = (
 
 
 def use_colour() -> bool:
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Colour on stdout: a terminal, not ``NO_COLOR`` nor ``TERM=dumb`` (rich decides)."""
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        return False  # the common cases, without importing rich
+    from reconciler.render.terminal import colour_for
+
+    return colour_for(sys.stdout)
 
 
 def fail(err: ReconcilerError, fmt: str = "text") -> None:

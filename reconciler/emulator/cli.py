@@ -69,7 +69,7 @@ def emulator() -> None:
 
     \b
     Examples:
-      reconciler emulator reset --seed examples/emulator-seed.yaml
+      reconciler emulator reset --demo
       reconciler emulator serve --port 8765
       reconciler emulator calls --operation update_coupon_quotas
     """
@@ -165,14 +165,24 @@ def seed_command(seed_file: Path, state_file: Path | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Seed to apply after clearing (default: the partner only, no data).",
 )
-def reset_command(state_file: Path | None, seed_file: Path | None) -> None:
-    """Clear the emulator state (and apply --seed FILE if given).
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Apply the demo seed shipped in the package (= examples/emulator-seed.yaml).",
+)
+def reset_command(state_file: Path | None, seed_file: Path | None, demo: bool) -> None:
+    """Clear the emulator state (and apply --seed FILE or the --demo seed if given).
 
     \b
-    Example:
+    Examples:
+      reconciler emulator reset --demo
       reconciler emulator reset --seed examples/emulator-seed.yaml
     """
-    _with_emulator(state_file, lambda emu: emu.reset(seed_file))
+    from reconciler.emulator.seed import DEMO_SEED_PATH
+
+    if demo and seed_file is not None:
+        raise click.UsageError("give either --seed FILE or --demo")
+    _with_emulator(state_file, lambda emu: emu.reset(DEMO_SEED_PATH if demo else seed_file))
     click.echo(f"reset {state_file or default_state_path()}")
 
 

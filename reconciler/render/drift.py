@@ -75,8 +75,8 @@ def summary_line(report: DriftReport) -> str:
 def render_text(report: DriftReport, *, colour: bool = False) -> str:
     style = styler(colour)
     lines = [
-        f"Drift for partner {report.partner_id} at {report.endpoint}",
-        f"Manifests {report.manifest_checksum}; checked {report.created_at}",
+        style(f"Drift for partner {report.partner_id} at {report.endpoint}", ""),
+        style(f"Manifests {report.manifest_checksum}; checked {report.created_at}", ""),
     ]
     for kind, items in _by_kind(report.items).items():
         lines += ["", f"{TITLES[kind]} ({len(items)})"]
@@ -87,16 +87,16 @@ def render_text(report: DriftReport, *, colour: bool = False) -> str:
                 f"live {value_text(kind, item.live)}"
             )
             lines.append(style(head, mark))
-            lines.append(f"      {HEAL_WORDS.get(item.heal, item.heal)}: {item.reason}")
-            lines += [f"      {note}" for note in item.notes]
+            lines.append(style(f"      {HEAL_WORDS.get(item.heal, item.heal)}: {item.reason}", ""))
+            lines += [style(f"      {note}", "") for note in item.notes]
             if item.source:
-                lines.append(f"      from {item.source}")
+                lines.append(style(f"      from {item.source}", ""))
     if report.problems:
         lines += ["", f"Manifest references that no longer resolve ({len(report.problems)})"]
-        lines += [f"  x {p}" for p in report.problems]
+        lines += [style(f"  x {p}", "") for p in report.problems]
     if report.blocking_guards:
         lines += ["", "Guards apply would trip"]
-        lines += [f"  {g.message()}" for g in report.blocking_guards]
+        lines += [style(f"  {g.message()}", "") for g in report.blocking_guards]
     lines += ["", style(summary_line(report), "" if report.in_sync else "~")]
     return "\n".join(lines) + "\n"
 

@@ -11,8 +11,6 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
-import click
-
 from reconciler.errors import ManifestProblem
 from reconciler.plan.model import KIND_ORDER, ZERO, Change, Notice, Plan, fmt_money
 
@@ -100,17 +98,25 @@ def summary_line(plan: Plan) -> str:
 
 
 def styler(colour: bool) -> Callable[[str, str], str]:
-    """``style(text, mark)``: the mark's colour on a terminal, plain text otherwise."""
+    """``style(text, mark)`` for every line of a text rendering.
+
+    On a terminal (``colour``): control characters in ``text`` written as ``\\xNN`` and the line
+    in the mark's colour, through rich (:mod:`reconciler.render.terminal`). Otherwise the text
+    unchanged, so plain output stays byte for byte what it was.
+    """
     if colour:
-        return lambda text, mark: click.style(text, fg=COLOURS.get(mark))
+        from reconciler.render.terminal import paint
+
+        return lambda text, mark: paint(text, COLOURS.get(mark))
     return lambda text, _mark: text
 
 
 def render_text(plan: Plan, *, colour: bool = False) -> str:
     style = styler(colour)
+    checksums = f"plan {plan.checksum}; valid until {plan.expires_at}"
     lines = [
-        f"Plan for partner {plan.partner_id} at {plan.endpoint}",
-        f"Manifests {plan.manifest_checksum}; plan {plan.checksum}; valid until {plan.expires_at}",
+        style(f"Plan for partner {plan.partner_id} at {plan.endpoint}", ""),
+        style(f"Manifests {plan.manifest_checksum}; {checksums}", ""),
     ]
     for kind, changes in _by_kind(plan.changes).items():
         lines += ["", f"{TITLES[kind]} ({len(changes)})"]
@@ -121,10 +127,10 @@ def render_text(plan: Plan, *, colour: bool = False) -> str:
             money_line = _money_line(change)
             if money_line:
                 lines.append(f"      {money_line}")
-            lines += [f"      {note}" for note in change.notes]
-            lines.append(f"      from {change.source}")
-    lines += _text_notices(plan.notices)
-    lines += _text_guards(plan)
+            lines += [style(f"      {note}", "") for note in change.notes]
+            lines.append(style(f"      from {change.source}", ""))
+    lines += [style(line, "") for line in _text_notices(plan.notices)]
+    lines += [style(line, "") for line in _text_guards(plan)]
     lines += ["", style(summary_line(plan), "!" if plan.blocked else "")]
     return "\n".join(lines) + "\n"
 

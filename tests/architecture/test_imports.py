@@ -39,7 +39,16 @@ LAYERS: dict[str, set[str]] = {
         "gitops",
         "connect",
     },
-    "__init__": set(),
+    "__init__": {"_version"},
+    "_version": set(),  # written by setuptools-scm at build time
+}
+
+
+#: Single modules allowed across a layer, each with the reason. Keep this list short.
+EXCEPTIONS = {
+    # the terminal status line is drawn by the render layer; the display class still lives with
+    # the counters it draws (to be moved into render/ once the concurrent work on it has landed)
+    ("reconciler.plan.progress", "reconciler.render.terminal"),
 }
 
 
@@ -107,5 +116,7 @@ def test_no_import_circles() -> None:
 def test_layers(module: str) -> None:
     own = part(module)
     allowed = LAYERS[own] | {own, "__init__"}  # the package root holds only __version__
-    wrong = sorted(i for i in graph()[module] if part(i) not in allowed)
+    wrong = sorted(
+        i for i in graph()[module] if part(i) not in allowed and (module, i) not in EXCEPTIONS
+    )
     assert wrong == [], f"{module} ({own}) may not import {wrong}"
