@@ -17,6 +17,7 @@ from reconciler.cli.options import (
     handle_errors,
     use_colour,
 )
+from reconciler.cli.output import emit
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
 
 
@@ -43,7 +44,7 @@ def validate(paths: Sequence[Path], fmt: str) -> None:
 
     desired = load_desired(paths)
     n = len(desired.managers) + len(desired.auto_renew) + len(desired.quotas)
-    click.echo(f"OK: {len(desired.files)} file(s), {n} entries; manifests {desired.checksum}")
+    emit(f"OK: {len(desired.files)} file(s), {n} entries; manifests {desired.checksum}")
 
 
 @click.command()
@@ -112,7 +113,7 @@ def plan(
         progress=tty_progress(sys.stderr),
         verify_agencies=not skip_agency_check,
     )
-    click.echo(render(result, fmt), nl=False)
+    emit(render(result, fmt), medium=fmt, nl=False, colour=fmt == "text" and use_colour())
     if out is not None:
         write_plan(result, out, manifest_paths=paths)
     if result.blocked:
