@@ -222,23 +222,26 @@ def markdown_text(value: object) -> str:
     backtick or a URL become code spans, and every other ASCII punctuation mark is
     backslash-escaped, so no HTML, mention, reference, link, image or emphasis renders.
     """
-    pieces = _CODE_PAIR.split(terminal_field(value))
-    out = [
-        markdown_code(piece) if n % 2 else _markdown_words(piece) for n, piece in enumerate(pieces)
-    ]
+    out: list[str] = []
+    for n, piece in enumerate(_CODE_PAIR.split(terminal_field(value))):
+        if n % 2:
+            _append(out, markdown_code(piece))
+            continue
+        for word in _BLANKS.split(piece):
+            if not word.strip(" "):
+                out.append(word)
+            elif _RISKY_WORD.search(word):
+                _append(out, markdown_code(word))
+            else:
+                _append(out, _PUNCTUATION.sub(r"\\\g<0>", word))
     return "".join(out)
 
 
-def _markdown_words(text: str) -> str:
-    out = []
-    for word in _BLANKS.split(text):
-        if not word.strip(" "):
-            out.append(word)
-        elif _RISKY_WORD.search(word):
-            out.append(markdown_code(word))
-        else:
-            out.append(_PUNCTUATION.sub(r"\\\g<0>", word))
-    return "".join(out)
+def _append(out: list[str], piece: str) -> None:
+    """Add ``piece``; a space keeps two backtick runs from merging into one."""
+    if out and out[-1].endswith("`") and piece.startswith("`"):
+        out.append(" ")
+    out.append(piece)
 
 
 def markdown_cell(text: str) -> str:
