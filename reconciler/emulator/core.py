@@ -98,6 +98,8 @@ class Emulator:
             else seeds.build_state(self._seed_doc, source=self._seed_source)
         )
         self._limiter = RateLimiter(rate_limit, self.clock)
+        #: keys given with add_credentials (``serve --ak/--sk``): a reset keeps them
+        self._pinned: dict[str, Credential] = {}
         self._lock = threading.RLock()
         self._store = StateStore(state_file, self._initial_state)
         self._store.open()
@@ -245,6 +247,7 @@ class Emulator:
         old = self._store.state
         new.counters["request"] = old.counters.get("request", 0)
         new.temp_credentials = {}
+        new.credentials.update(self._pinned)
         self._store.replace(new)
         self._limiter.reset()
 
@@ -349,8 +352,10 @@ class Emulator:
         self._mutate(lambda state: state.faults.clear())
 
     def add_credentials(self, credentials: EmulatorCredentials) -> None:
-        """Accept another permanent AK/SK for the partner account (persisted with the state)."""
+        """Accept another permanent AK/SK for the partner account (persisted with the state, and
+        kept by :meth:`reset` and ``POST /_emulator/reset`` for this emulator's lifetime)."""
         cred = Credential(credentials.ak, credentials.sk, credentials.role)
+        self._pinned[cred.ak] = cred
         self._mutate(lambda state: state.credentials.__setitem__(cred.ak, cred))
 
     def advance_clock(self, seconds: float) -> None:

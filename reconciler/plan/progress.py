@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from reconciler.render.escape import terminal
+
 #: Seconds of real time between two redraws of the status line.
 REDRAW_INTERVAL = 0.25
 
@@ -90,7 +92,7 @@ class TtyProgress(Progress):
 
     def line(self, text: str) -> None:
         self._clear()
-        self._stream.write(text + "\n")
+        self._stream.write(terminal(text) + "\n")  # it may quote paths and names
         self._stream.flush()
 
     def update(self, counters: ReadCounters) -> None:
@@ -105,7 +107,7 @@ class TtyProgress(Progress):
     def finish(self, text: str | None = None) -> None:
         self._clear()
         if text:
-            self._stream.write(text + "\n")
+            self._stream.write(terminal(text) + "\n")
         self._stream.flush()
 
     def _clear(self) -> None:
