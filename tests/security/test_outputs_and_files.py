@@ -210,3 +210,36 @@ def test_a_planted_temporary_file_is_never_opened(
 def test_a_directory_is_not_a_target(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="it is a directory"):
         write_private(tmp_path, "x")
+
+
+# -- annotations -------------------------------------------------------------------------------
+
+HOSTILE_MANIFEST = """\
+apiVersion: partner-reconciler/v1
+kind: AccountManagers
+metadata: {name: managers}
+spec:
+  customers:
+    - {customer: "::error,file=README.md::x\\e[2J\\u202e", manager: li.na}
+    - {customer: "##[add-mask]a%0A::warning::b", manager: li.na}
+"""
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_annotations_are_the_only_commands_and_point_at_the_manifest(
+    env: Env, command: str
+) -> None:
+    """Manifest problems (some only live state reveals) as annotations: escaped, on our file."""
+    path = env.write("managers.yaml", HOSTILE_MANIFEST)
+    if command == "validate":
+        path.write_text(HOSTILE_MANIFEST.replace("li.na", "li na"), encoding="utf-8")
+    result = env.run(command, str(path), "--format", "github")
+    assert result.exit_code == 1, result.output
+    commands = runner_commands(result.stdout)
+    assert commands, result.output
+    for name, props in commands:
+        assert name == "error"
+        assert props["file"] == str(path).replace(":", "%3A").replace(",", "%2C")
+    assert runner_commands(result.stderr) == []
+    for text in (result.stdout, result.stderr):
+        assert "\x1b" not in text and "\u202e" not in text and "##[" not in text
