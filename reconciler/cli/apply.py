@@ -116,7 +116,7 @@ def apply(
         show_plan=_show_plan,
         confirm=_confirm,
         progress=_progress if sys.stdout.isatty() else (lambda _t: None),
-        notice=error,
+        notice=_notice,
     )
     outcome = run_apply(request, hooks)
     _finish(outcome, report_file, manual_file)
@@ -130,7 +130,16 @@ def _show_plan(plan: Any) -> None:
 
 
 def _progress(text: str) -> None:
-    emit(text)
+    """One progress line; it may quote a name, so it stays one line whatever the name holds."""
+    from reconciler.render.escape import terminal_field
+
+    emit(terminal_field(text))
+
+
+def _notice(text: str) -> None:
+    from reconciler.render.escape import terminal_field
+
+    error(terminal_field(text))
 
 
 def _interactive() -> bool:

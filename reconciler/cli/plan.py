@@ -18,7 +18,7 @@ from reconciler.cli.options import (
     use_colour,
 )
 from reconciler.cli.output import emit
-from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
+from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, ReconcilerError
 
 
 @click.command()
@@ -105,14 +105,22 @@ def plan(
     from reconciler.cli.workflow import compute_plan, write_plan
     from reconciler.plan.progress import tty_progress
 
-    result = compute_plan(
-        paths,
-        endpoint=endpoint,
-        profile=profile,
-        allow=allow,
-        progress=tty_progress(sys.stderr),
-        verify_agencies=not skip_agency_check,
-    )
+    try:
+        result = compute_plan(
+            paths,
+            endpoint=endpoint,
+            profile=profile,
+            allow=allow,
+            progress=tty_progress(sys.stderr),
+            verify_agencies=not skip_agency_check,
+        )
+    except ReconcilerError as err:
+        if fmt == "markdown":  # the comment says so, with the error where it cannot escape
+            from reconciler.bss.redact import scrub
+            from reconciler.render.markdown import render_failure
+
+            emit(render_failure(scrub(str(err))), medium="markdown", nl=False)
+        raise
     emit(render(result, fmt), medium=fmt, nl=False, colour=fmt == "text" and use_colour())
     if out is not None:
         write_plan(result, out, manifest_paths=paths)

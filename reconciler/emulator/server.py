@@ -23,9 +23,11 @@ import ipaddress
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.emulator import seed as seeds
@@ -99,6 +101,14 @@ class EmulatorServer(ThreadingHTTPServer):
         if bound not in _WILDCARDS:
             hosts.add(_host_name(bound if ":" not in bound else f"[{bound}]"))
         self.allowed_hosts = frozenset(hosts - {""})
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a CLI exiting on an error while other reads are
+        in flight) is normal, not a traceback on stderr."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            log.debug("%s went away", client_address)
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:

@@ -169,6 +169,14 @@ def _compose(plan: Plan, max_rows: int, details: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_failure(message: str, *, limit: int = MARKDOWN_LIMIT // 2) -> str:
+    """The comment when no plan could be made: the error (cut to ``limit`` characters) in a
+    fence longer than any backtick run in it."""
+    shown = message if len(message) <= limit else message[:limit] + "\n…"
+    lines = [COMMENT_MARKER, "## partner-reconciler plan: failed", "", *markdown_fence(shown), ""]
+    return "\n".join(lines)
+
+
 def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
     """The comment, cut down step by step until it fits ``limit`` characters."""
     text = _compose(plan, max_rows=500, details=True)

@@ -2,9 +2,9 @@
 
 Customer account names, display names, labels and e-mail addresses, an account manager's name,
 resource names and reseller names are set to names from :mod:`tests.security.hostile`; then plan
-(text, JSON, Markdown, GitHub), drift (the same four), apply (text, JSON report, manual steps)
-and export followed by plan run against that account. Every output must be safe for its medium,
-and the exported manifests must plan with no changes.
+(text, JSON, Markdown, GitHub), drift (the same four), apply (text, JSON report, manual steps),
+journal list and export followed by plan run against that account. Every output must be safe
+for its medium, and the exported manifests must plan with no changes.
 
 Deterministic: every sample runs in a fixed slot, and hypothesis draws a bounded number of
 combinations with a fixed seed (``derandomize``).
@@ -190,6 +190,11 @@ def every_command(names: Sequence[str]) -> dict[str, int]:
         json.loads(report.read_text(encoding="utf-8"))
         assert_markdown_safe(steps.read_text(encoding="utf-8"))
         lines["apply"], lines["manual steps"] = _lines(applied.stdout), _lines(steps.read_text())
+        journal = acct.run("journal", "list")
+        check_text(journal, acct)
+        as_json = acct.run("journal", "list", "--json")
+        assert_ci_safe(as_json.output, acct.manifests)
+        lines["journal"] = _lines(journal.stdout)
         lines["export"] = export_then_plan(acct)
     return lines
 

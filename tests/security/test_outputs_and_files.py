@@ -19,7 +19,7 @@ from reconciler.errors import ConfigError
 from reconciler.files import write_private
 from tests.cli_env import IN_SYNC, Env, env
 
-from .hostile import runner_commands
+from .hostile import assert_markdown_safe, runner_commands
 
 __all__ = ["env"]
 UNKNOWN_AK = "ZZQXUNKNOWNACCESSKEY0042"
@@ -243,3 +243,37 @@ def test_annotations_are_the_only_commands_and_point_at_the_manifest(
     assert runner_commands(result.stderr) == []
     for text in (result.stdout, result.stderr):
         assert "\x1b" not in text and "\u202e" not in text and "##[" not in text
+
+
+def test_progress_lines_are_escaped() -> None:
+    import io
+
+    from reconciler.plan.progress import TtyProgress
+
+    stream = io.StringIO()
+    progress = TtyProgress(stream)
+    progress.line("Loading manifests from x\x1b]52;c;ZXZpbA==\x07 ##[error]y")
+    progress.finish("done \u202e")
+    assert stream.getvalue() == (
+        "Loading manifests from x\\x1b]52;c;ZXZpbA==\\x07 #\\x23[error]y\ndone \\u202e\n"
+    )
+
+
+def test_apply_progress_and_notices_stay_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from reconciler.cli.apply import _notice, _progress
+
+    _progress("  applied  name\n::error::forged\x1b[2J")
+    _notice("Took over the lease of x\r::warning::y")
+    captured = capsys.readouterr()
+    assert captured.out == "  applied  name\\n::error::forged\\x1b[2J\n"
+    assert captured.err == "Took over the lease of x\\r::warning::y\n"
+
+
+def test_a_failed_markdown_plan_is_a_comment_the_error_cannot_escape(env: Env) -> None:
+    path = env.write("managers.yaml", HOSTILE_MANIFEST.replace("##[add-mask]", "```<img>`"))
+    result = env.run("plan", str(path), "--format", "markdown")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("<!-- partner-reconciler:plan -->\n")
+    assert "## partner-reconciler plan: failed" in result.stdout
+    assert_markdown_safe(result.stdout)
+    assert "no customer" in result.stdout
