@@ -277,3 +277,13 @@ def test_a_failed_markdown_plan_is_a_comment_the_error_cannot_escape(env: Env) -
     assert "## partner-reconciler plan: failed" in result.stdout
     assert_markdown_safe(result.stdout)
     assert "no customer" in result.stdout
+
+
+def test_the_emulator_never_opens_a_planted_lock_link(tmp_path: Path, victim: Path) -> None:
+    from reconciler.emulator import Emulator
+
+    state = tmp_path / "emulator-state.json"
+    (tmp_path / "emulator-state.json.lock").symlink_to(victim)
+    with pytest.raises(OSError):
+        Emulator(state_file=state)
+    assert victim.read_text(encoding="utf-8") == "victim"
