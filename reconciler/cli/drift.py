@@ -79,6 +79,7 @@ def drift(
     emit(text, medium=fmt, nl=False, colour=fmt == "text" and use_colour())
     if out is not None:
         from reconciler.files import write_private
+        from reconciler.render.escape import for_output
 
-        write_private(out, r.render_json(report))
+        write_private(out, for_output(r.render_json(report), "json"))
     sys.exit(EXIT_OK if report.in_sync else EXIT_CHANGES)
