@@ -24,10 +24,11 @@ text that is inert in the medium it is written to, while a reviewer still recogn
                           github); it cannot make output unsafe and catches what a renderer forgot
 ========================  ==========================================================================
 
-Every function is a plain ``str -> str`` with no state, and applying one twice gives the same
-result as applying it once, so a value escaped early and again at the output boundary is not
-mangled. The module imports nothing from the rest of the package: anything that prints (the CLI,
-the emulator's CLI, export, a future table library) may call it.
+Every function is pure; :func:`terminal` and :func:`terminal_field` are plain ``str -> str``
+functions and idempotent (escaping twice gives what escaping once gives), so a value escaped
+where it is interpolated and again at the output boundary is not mangled. The module imports
+nothing from the rest of the package: anything that prints (the CLI, the emulator's CLI, export,
+a future table library) may call it.
 """
 
 from __future__ import annotations
