@@ -20,7 +20,9 @@
 
 Messages are written for the person who has to act on them: they name the object, the call or the
 file position, and what to do next. Secrets never appear in them; the client builds messages
-from the method, path, status, error code and request id only.
+from the method, path, status, error code and request id only, and what the server said is shown
+on one line with its control and invisible characters spelled out
+(:func:`reconciler.render.escape.terminal_field`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from reconciler.render.escape import terminal_field
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -79,7 +83,7 @@ class ManifestError(ReconcilerError):
         self.problems = sorted(problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        lines = [str(p) for p in self.problems]
+        lines = [terminal_field(p) for p in self.problems]  # one line each, whatever they quote
         super().__init__("\n".join([*lines, f"{count} manifest {noun} found."]))
 
 
@@ -102,8 +106,9 @@ class ApiError(ReconcilerError):
         self.error_code = error_code
         self.error_msg = error_msg
         self.request_id = request_id
-        rid = f" (request id {request_id})" if request_id else ""
-        super().__init__(f"{method} {path} -> {status} {error_code}: {error_msg}{rid}")
+        t = terminal_field
+        rid = f" (request id {t(request_id)})" if request_id else ""
+        super().__init__(f"{method} {t(path)} -> {status} {t(error_code)}: {t(error_msg)}{rid}")
 
 
 class AuthError(ApiError):
@@ -148,7 +153,7 @@ class TransportError(ReconcilerError):
         self.method = method
         self.path = path
         self.cause = cause
-        super().__init__(f"{method} {path} -> no response: {cause}")
+        super().__init__(f"{method} {terminal_field(path)} -> no response: {terminal_field(cause)}")
 
 
 class OutcomeUnknownError(TransportError):
@@ -161,7 +166,8 @@ class OutcomeUnknownError(TransportError):
     def __init__(self, method: str, path: str, cause: str) -> None:
         super().__init__(method, path, cause)
         self.args = (
-            f"{method} {path} -> outcome unknown: {cause}; the call may have taken effect. "
+            f"{method} {terminal_field(path)} -> outcome unknown: {terminal_field(cause)}; "
+            "the call may have taken effect. "
             "It will not be retried until the API's own records settle it.",
         )
 

@@ -114,7 +114,9 @@ def run_apply(req: ApplyRequest, hooks: ApplyHooks, *, clock: Clock | None = Non
         )
     desired = load_desired(paths)
     if saved is not None:
-        saved.check_static(desired.checksum, clock.time())
+        saved.check_static(
+            desired.checksum, clock.time(), desired.settings.plan_ttl.total_seconds()
+        )
     main = _apply(desired, saved, req, hooks, crash, clock)
     if isinstance(clock, VirtualClock):
         return clock.run(main)
@@ -184,7 +186,7 @@ async def _locked(
     settled = await settle_open(conn.client, journal, conn.partner_id, by=f"run {run_id}")
     if settled:
         hooks.notice(f"Settled {settled} open operation(s) of earlier runs from the API's records.")
-    allow = saved.allow if saved is not None else tuple(req.allow)
+    allow = tuple(req.allow)  # never from the saved plan: a file cannot widen an apply
     ctx_plan = PlanContext(endpoint=conn.target.label, partner_id=conn.partner_id, allow=allow)
     plan = await build_plan(desired, conn.client, ctx_plan, clock)
     journal.update_run(run_id, manifest_checksum=desired.checksum, plan_checksum=plan.checksum)
@@ -212,7 +214,8 @@ def _approve(plan: Plan, saved: SavedPlan | None, req: ApplyRequest, hooks: Appl
     hooks.show_plan(plan)
     if plan.blocked:
         blocking = "; ".join(g.message() for g in plan.guards if g.blocks)
-        raise PlanBlockedError(f"{blocking}. Nothing was written.")
+        hint = saved.allow_hint(plan) if saved is not None else ""
+        raise PlanBlockedError(f"{blocking}. Nothing was written.{hint}")
     writes = [c for c in plan.changes if not c.manual]
     if writes and saved is None and not req.auto_approve and not hooks.confirm(plan):
         raise ApplyCancelled("Apply cancelled; nothing was written.")

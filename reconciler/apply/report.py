@@ -1,7 +1,8 @@
 """The apply report: JSON for machines, a summary line and manual steps for people.
 
 Everything in it comes from the journal and the change results: operation ids, request ids,
-error codes, and the money each committed item moved. It never holds a secret.
+error codes, and the money each committed item moved. It never holds a secret. The text and
+Markdown for people escape every name and message (:mod:`reconciler.render.escape`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.journal import iso
 from reconciler.apply.settle import ISSUE, RECLAIM
 from reconciler.plan.model import ZERO, fmt_money, money
-from reconciler.render.formats import amount
+from reconciler.render.escape import (
+    markdown_code,
+    markdown_text,
+    markdown_value,
+    terminal_field,
+)
+from reconciler.render.formats import Escaper, amount
 
 if TYPE_CHECKING:
     from reconciler.apply.journal import Operation
@@ -134,8 +141,9 @@ def problem_lines(results: Sequence[ChangeResult]) -> list[str]:
     for r in results:
         if r.status in ("applied", "manual"):
             continue
-        lines.append(f"  {r.status:<8} {r.change.subject} ({r.change.key})")
-        lines += [f"           {d}" for d in r.detail]
+        t = terminal_field
+        lines.append(f"  {r.status:<8} {t(r.change.subject)} ({t(r.change.key)})")
+        lines += [f"           {t(d)}" for d in r.detail]
     return lines
 
 
@@ -147,9 +155,10 @@ def manual_steps_text(results: Sequence[ChangeResult]) -> str:
         f"Manual steps ({len(manual)}): the partner API cannot make these changes; a person "
         "does them in Partner Center, and each stays in the plan until it is done."
     ]
+    t = terminal_field
     for n, change in enumerate(manual, 1):
-        out.append(f"  {n}. {change.subject}: {_before_after(change)}  ({change.source})")
-        out += [f"       - {note}" for note in change.notes]
+        out.append(f"  {n}. {t(change.subject)}: {_before_after(change)}  ({t(change.source)})")
+        out += [f"       - {t(note)}" for note in change.notes]
     return "\n".join(out) + "\n"
 
 
@@ -158,20 +167,21 @@ def manual_steps_markdown(results: Sequence[ChangeResult], run_id: str) -> str:
     out = [
         "# Manual steps",
         "",
-        f"Apply run `{run_id}`. The partner API cannot make these changes: do them in Partner "
-        "Center. Each one stays in `reconciler plan` until the console shows it.",
+        f"Apply run {markdown_code(run_id)}. The partner API cannot make these changes: do them "
+        "in Partner Center. Each one stays in `reconciler plan` until the console shows it.",
         "",
     ]
     if not manual:
         out.append("Nothing to do by hand.")
     for change in manual:
-        out += [f"## {change.subject}", "", f"{_before_after(change)} (`{change.source}`)", ""]
-        out += [f"- [ ] {note}" for note in change.notes]
+        what = f"{_before_after(change, markdown_value)} ({markdown_code(change.source)})"
+        out += [f"## {markdown_text(change.subject)}", "", what, ""]
+        out += [f"- [ ] {markdown_text(note)}" for note in change.notes]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
-def _before_after(change: Any) -> str:
-    before = change.before.get("account_manager") or "(none)"
-    after = change.after.get("account_manager") or "(none)"
+def _before_after(change: Any, esc: Escaper = terminal_field) -> str:
+    before = esc(change.before.get("account_manager") or "(none)")
+    after = esc(change.after.get("account_manager") or "(none)")
     return f"account manager {before} -> {after}"

@@ -21,6 +21,7 @@ from reconciler.errors import AuthError, ConfigError
 from . import operations as ops
 from . import queries as q
 from .credentials import Credentials
+from .endpoints import check_cleartext
 from .iam import DEFAULT_DURATION, CustomerCredentials
 from .models import Page
 from .paging import iter_pages
@@ -77,11 +78,16 @@ class ClientCore:
         agency_name: str | None = None,
         rng_seed: int | None = None,
         iam_duration_seconds: int = DEFAULT_DURATION,
+        allow_insecure_endpoint: bool = False,
     ) -> None:
+        """``allow_insecure_endpoint``: permit ``http://`` to hosts other than this machine
+        (:mod:`reconciler.bss.endpoints`)."""
         for url in (endpoint, iam_endpoint or endpoint):
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigError(f"endpoint must be an http(s) URL with a host, got {url!r}")
+        for url, what in ((endpoint, "endpoint"), (iam_endpoint or "", "IAM endpoint")):
+            check_cleartext(url, what, allowed=allow_insecure_endpoint)
         unknown = sorted(set(rates or {}) - {op.name for op in ops.ALL})
         if unknown:
             known = ", ".join(sorted(op.name for op in ops.ALL))

@@ -12,6 +12,7 @@ import click
 
 from reconciler.apply.lease import DEFAULT_TTL
 from reconciler.cli.options import GUARD_NAMES, endpoint_options, handle_errors, use_colour
+from reconciler.cli.output import emit, error
 from reconciler.errors import ConfigError, LockHeldError, PartialApplyError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,7 +36,9 @@ def journal_option(fn: F) -> F:
     "plan_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Apply this saved plan (`reconciler plan --out FILE`) only if it is still valid: "
-    "same manifests, same live objects, not expired. Exit 4 otherwise. No prompt.",
+    "intact (sealed with RECONCILER_PLAN_KEY when that is set), same manifests, same live "
+    "objects, not expired. Exit 4 otherwise. No prompt. Guard overrides are never read from "
+    "the file: pass --allow here.",
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option(
@@ -99,8 +102,6 @@ def apply(
     """
     from reconciler.apply.executor import ApplyHooks, ApplyRequest, run_apply
 
-    if plan_file is not None and allow:
-        raise click.UsageError("--allow is taken from the saved plan; make the plan with it")
     request = ApplyRequest(
         paths=paths,
         plan_file=plan_file,
@@ -115,7 +116,7 @@ def apply(
         show_plan=_show_plan,
         confirm=_confirm,
         progress=_progress if sys.stdout.isatty() else (lambda _t: None),
-        notice=lambda text: click.echo(text, err=True),
+        notice=_notice,
     )
     outcome = run_apply(request, hooks)
     _finish(outcome, report_file, manual_file)
@@ -124,11 +125,21 @@ def apply(
 def _show_plan(plan: Any) -> None:
     from reconciler.render.formats import render_text
 
-    click.echo(render_text(plan, colour=use_colour()))
+    colour = use_colour()
+    emit(render_text(plan, colour=colour), colour=colour)
 
 
 def _progress(text: str) -> None:
-    click.echo(text)
+    """One progress line; it may quote a name, so it stays one line whatever the name holds."""
+    from reconciler.render.escape import terminal_field
+
+    emit(terminal_field(text))
+
+
+def _notice(text: str) -> None:
+    from reconciler.render.escape import terminal_field
+
+    error(terminal_field(text))
 
 
 def _interactive() -> bool:
@@ -154,18 +165,23 @@ def _finish(outcome: Any, report_file: Path | None, manual_file: Path | None) ->
         problem_lines,
         summary_line,
     )
+    from reconciler.bss.redact import scrub
+    from reconciler.files import write_private
+    from reconciler.render.escape import for_output
 
     lines = problem_lines(outcome.results)
     if lines:
-        click.echo("\n".join(lines))
+        emit("\n".join(lines))
     steps = manual_steps_text(outcome.results)
     if steps:
-        click.echo(steps)
+        emit(steps)
     if report_file is not None:
-        _write_private(report_file, json.dumps(outcome.report, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(outcome.report, indent=2, sort_keys=True) + "\n"
+        write_private(report_file, for_output(scrub(text), "json"))
     if manual_file is not None:
-        _write_private(manual_file, manual_steps_markdown(outcome.results, outcome.run_id))
-    click.echo(summary_line(outcome.report))
+        text = manual_steps_markdown(outcome.results, outcome.run_id)
+        write_private(manual_file, for_output(scrub(text), "markdown"))
+    emit(summary_line(outcome.report))
     if outcome.error is not None:
         raise outcome.error
     if not outcome.complete:
@@ -174,13 +190,6 @@ def _finish(outcome: Any, report_file: Path | None, manual_file: Path | None) ->
             "some changes were not applied (see above); rerun apply once the cause is fixed: "
             f"it settles anything unknown first{where}"
         )
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.chmod(0o600)
-    tmp.replace(path)
 
 
 # -- journal ---------------------------------------------------------------------------------
@@ -224,24 +233,28 @@ def journal_list(
       reconciler journal list --run run-3f9a1c2b7d4e --json
     """
     from reconciler.apply.journal import iso
+    from reconciler.render.escape import terminal_field
 
     jrnl = _open_journal(journal_file)
     ops = jrnl.operations(open_only=open_only, run_id=run_id, limit=limit)
     if not ops and not as_json:
-        click.echo("No operations." if not open_only else "No open operations.")
+        emit("No operations." if not open_only else "No open operations.")
+    t = terminal_field
     for op in ops:
         if as_json:
-            click.echo(json.dumps(op.to_dict(), sort_keys=True))
+            emit(json.dumps(op.to_dict(), sort_keys=True), medium="json")
             continue
-        click.echo(
-            f"{op.op_id}  {iso(op.intent_at)}  {op.state:<9} {op.operation} {op.target}  "
-            f"run {op.run_id}" + (f"  request {op.request_id}" if op.request_id else "")
-        )
+        lines = [
+            f"{t(op.op_id)}  {iso(op.intent_at)}  {t(op.state):<9} {t(op.operation)} "
+            f"{t(op.target)}  run {t(op.run_id)}"
+            + (f"  request {t(op.request_id)}" if op.request_id else "")
+        ]
         for item in op.items:
             extra = " ".join(
-                p for p in (item.amount, item.quota_id, item.error_code, item.detail) if p
+                t(p) for p in (item.amount, item.quota_id, item.error_code, item.detail) if p
             )
-            click.echo(f"    {item.item_id}  {item.state}  {extra}".rstrip())
+            lines.append(f"    {t(item.item_id)}  {t(item.state)}  {extra}".rstrip())
+        emit("\n".join(lines))
 
 
 @journal.command("settle")
@@ -282,7 +295,7 @@ def journal_settle(
         raise LockHeldError(f"an apply is running ({holder.describe()}); settle after it ends")
     todo = [i for i in op.items if i.open and (not items or i.item_id in items)]
     if not todo:
-        click.echo(f"{op_id} has nothing open to settle.")
+        emit(f"{op_id} has nothing open to settle.")
         return
     word = "committed" if committed else "not committed"
     for item in todo:
@@ -293,7 +306,7 @@ def journal_settle(
             by=f"operator {identity()[0]}",
             detail=f"settled by hand as {word}",
         )
-    click.echo(f"{op_id}: {len(todo)} item(s) settled as {word}.")
+    emit(f"{op_id}: {len(todo)} item(s) settled as {word}.")
 
 
 # -- unlock ----------------------------------------------------------------------------------
@@ -321,13 +334,13 @@ def unlock(force: bool, partner: str | None, journal_file: Path | None) -> None:
     held = [r["partner_id"] for r in jrnl.lease_rows() if r["owner"]]
     if partner is None:
         if not held:
-            click.echo("No lease is held.")
+            emit("No lease is held.")
             return
         if len(held) > 1:
             raise ConfigError(f"several partner accounts are locked; pass --partner ({held})")
         partner = held[0]
     holder = break_lease(jrnl, partner, force=force)
     if holder is None:
-        click.echo(f"No lease is held on partner account {partner}.")
+        emit(f"No lease is held on partner account {partner}.")
         return
-    click.echo(f"Released the lease on partner account {partner} held by {holder.describe()}.")
+    emit(f"Released the lease on partner account {partner} held by {holder.describe()}.")

@@ -15,6 +15,7 @@ from reconciler.cli.options import (
     handle_errors,
     use_colour,
 )
+from reconciler.cli.output import emit
 from reconciler.errors import EXIT_CHANGES, EXIT_OK
 
 
@@ -75,10 +76,10 @@ def drift(
         text = r.render_github(report)
     else:
         text = r.render_text(report, colour=use_colour())
-    click.echo(text, nl=False)
+    emit(text, medium=fmt, nl=False, colour=fmt == "text" and use_colour())
     if out is not None:
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(r.render_json(report), encoding="utf-8")
-        tmp.chmod(0o600)
-        tmp.replace(out)
+        from reconciler.files import write_private
+        from reconciler.render.escape import for_output
+
+        write_private(out, for_output(r.render_json(report), "json"))
     sys.exit(EXIT_OK if report.in_sync else EXIT_CHANGES)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.options import endpoint_options, handle_errors
+from reconciler.cli.output import emit, error
 from reconciler.gitops.export_read import KINDS
 
 
@@ -64,15 +65,19 @@ def export(
     """
     from reconciler.gitops.export import run_export
     from reconciler.gitops.export_read import ExportScope
+    from reconciler.render.escape import terminal_field
 
     scope = ExportScope(
         kinds=frozenset(kinds or KINDS), customers=tuple(customers), resellers=tuple(resellers)
     )
     result = run_export(directory, scope, force=force, endpoint=endpoint, profile=profile)
+    t = terminal_field
     for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    click.echo(f"Exported partner {result.partner_id} from {result.endpoint} into {directory}/:")
+        error(f"Warning: {t(warning)}")
+    lines = [
+        f"Exported partner {t(result.partner_id)} from {t(result.endpoint)} into {directory}/:"
+    ]
     width = max(len(name) for name, _ in result.written)
-    for name, what in result.written:
-        click.echo(f"  {name:<{width}}  {what}")
-    click.echo(f"Next: reconciler plan {directory}   (expect: No changes)")
+    lines += [f"  {name:<{width}}  {t(what)}" for name, what in result.written]
+    lines.append(f"Next: reconciler plan {directory}   (expect: No changes)")
+    emit("\n".join(lines))

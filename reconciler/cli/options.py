@@ -43,11 +43,13 @@ def use_colour() -> bool:
 
 def fail(err: ReconcilerError, fmt: str = "text") -> None:
     """Print ``err`` for a person (or as annotations) and exit with its code."""
+    from reconciler.cli.output import emit, error
+
     if isinstance(err, ManifestError) and fmt == "github":
         from reconciler.render.formats import render_problems_github
 
-        click.echo(render_problems_github(err.problems), nl=False)
-    click.echo(f"Error: {err}", err=True)
+        emit(render_problems_github(err.problems), medium="github", nl=False)
+    error(f"Error: {err}")
     sys.exit(err.exit_code)
 
 
@@ -69,10 +71,11 @@ def handle_errors(fn: F) -> F:
         except Exception as err:
             if logging.getLogger("reconciler").isEnabledFor(logging.DEBUG):
                 raise
-            click.echo(
+            from reconciler.cli.output import error
+
+            error(
                 f"Internal error: {type(err).__name__}: {err}. Rerun with --debug for details "
-                "and report it.",
-                err=True,
+                "and report it."
             )
             sys.exit(EXIT_ERROR)
         return None
@@ -81,6 +84,27 @@ def handle_errors(fn: F) -> F:
 
 
 def endpoint_options(fn: F) -> F:
+    """``--endpoint``, ``--profile`` and ``--allow-insecure-endpoint`` (consumed here: it holds
+    for the duration of the command, see :func:`reconciler.connect.insecure_endpoints_allowed`)."""
+
+    command = fn
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, allow_insecure_endpoint: bool = False, **kwargs: Any) -> Any:
+        from reconciler.connect import insecure_endpoints_allowed
+
+        with insecure_endpoints_allowed(allow_insecure_endpoint):
+            return command(*args, **kwargs)
+
+    fn = click.option(  # type: ignore[assignment]
+        "--allow-insecure-endpoint",
+        is_flag=True,
+        envvar="RECONCILER_ALLOW_INSECURE_ENDPOINT",
+        help="Use a plain http:// endpoint (BSS or IAM) on a host other than this machine. "
+        "Requests, and customers' temporary keys from IAM, then cross the network unencrypted; "
+        "without this, http:// is accepted for localhost only. "
+        "Env: RECONCILER_ALLOW_INSECURE_ENDPOINT=1.",
+    )(wrapper)
     fn = click.option(
         "--profile",
         envvar="RECONCILER_PROFILE",

@@ -17,7 +17,8 @@ from reconciler.cli.options import (
     handle_errors,
     use_colour,
 )
-from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
+from reconciler.cli.output import emit
+from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, ReconcilerError
 
 
 @click.command()
@@ -43,7 +44,7 @@ def validate(paths: Sequence[Path], fmt: str) -> None:
 
     desired = load_desired(paths)
     n = len(desired.managers) + len(desired.auto_renew) + len(desired.quotas)
-    click.echo(f"OK: {len(desired.files)} file(s), {n} entries; manifests {desired.checksum}")
+    emit(f"OK: {len(desired.files)} file(s), {n} entries; manifests {desired.checksum}")
 
 
 @click.command()
@@ -104,15 +105,23 @@ def plan(
     from reconciler.cli.workflow import compute_plan, write_plan
     from reconciler.plan.progress import tty_progress
 
-    result = compute_plan(
-        paths,
-        endpoint=endpoint,
-        profile=profile,
-        allow=allow,
-        progress=tty_progress(sys.stderr),
-        verify_agencies=not skip_agency_check,
-    )
-    click.echo(render(result, fmt), nl=False)
+    try:
+        result = compute_plan(
+            paths,
+            endpoint=endpoint,
+            profile=profile,
+            allow=allow,
+            progress=tty_progress(sys.stderr),
+            verify_agencies=not skip_agency_check,
+        )
+    except ReconcilerError as err:
+        if fmt == "markdown":  # the comment says so, with the error where it cannot escape
+            from reconciler.bss.redact import scrub
+            from reconciler.render.markdown import render_failure
+
+            emit(render_failure(scrub(str(err))), medium="markdown", nl=False)
+        raise
+    emit(render(result, fmt), medium=fmt, nl=False, colour=fmt == "text" and use_colour())
     if out is not None:
         write_plan(result, out, manifest_paths=paths)
     if result.blocked:

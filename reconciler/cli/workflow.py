@@ -12,12 +12,14 @@ from pathlib import Path
 
 from reconciler.connect import connect, resolve_target
 from reconciler.emulator.clock import Clock, SystemClock
+from reconciler.files import write_private
 from reconciler.manifests.desired import DesiredState
 from reconciler.manifests.load import load_desired
 from reconciler.plan.model import Plan
+from reconciler.plan.planfile import plan_key, sealed_document
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.progress import Progress
-from reconciler.render.formats import render_json
+from reconciler.render.escape import for_output
 
 
 async def plan_async(
@@ -69,17 +71,12 @@ def compute_plan(
 
 
 def write_plan(plan: Plan, path: Path, manifest_paths: Sequence[str | Path] = ()) -> None:
-    """Save the JSON plan atomically, readable by the owner only (it names customers).
+    """Save the JSON plan, sealed, atomically, readable by the owner only (it names customers).
 
-    ``manifest_paths`` (outside the checksum) let ``reconciler apply --plan FILE`` find the
-    manifests again when no paths are given.
+    ``manifest_paths`` (covered by the seal, outside the checksum) let ``reconciler apply --plan
+    FILE`` find the manifests again when no paths are given. With ``RECONCILER_PLAN_KEY`` set the
+    seal is an HMAC under that key (see :mod:`reconciler.plan.planfile`).
     """
-    tmp = path.with_name(path.name + ".tmp")
-    text = render_json(plan)
-    if manifest_paths:
-        data = json.loads(text)
-        data["manifest_paths"] = [str(p) for p in manifest_paths]
-        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    tmp.write_text(text, encoding="utf-8")
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    data = sealed_document(plan, manifest_paths, key=plan_key())
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    write_private(path, for_output(text, "json"))

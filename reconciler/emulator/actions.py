@@ -19,6 +19,8 @@ class ControlMethods:
     """Mixed into the emulator, which provides ``clock`` and ``_mutate``."""
 
     clock: Clock
+    #: keys given with add_credentials (``serve --ak/--sk``): a reset keeps them
+    _pinned: dict[str, Credential]
 
     def _mutate(self, action: Callable[[State], Any]) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -127,8 +129,10 @@ class ControlMethods:
         self._mutate(lambda state: state.faults.clear())
 
     def add_credentials(self, credentials: EmulatorCredentials) -> None:
-        """Accept another permanent AK/SK for the partner account (persisted with the state)."""
+        """Accept another permanent AK/SK for the partner account (persisted with the state, and
+        kept by :meth:`reset` and ``POST /_emulator/reset`` for this emulator's lifetime)."""
         cred = Credential(credentials.ak, credentials.sk, credentials.role)
+        self._pinned[cred.ak] = cred
         self._mutate(lambda state: state.credentials.__setitem__(cred.ak, cred))
 
     def advance_clock(self, seconds: float) -> None:

@@ -3,6 +3,9 @@
 
 The state file defaults to ``$RECONCILER_STATE_DIR/emulator-state.json`` (``.reconciler`` in the
 working directory when the variable is unset). Bad input prints one line on stderr and exits 1.
+What the emulator holds (names, request paths and bodies) may come from anyone who can call it,
+so every line passes :func:`reconciler.render.escape.terminal_field` (the one module outside the
+emulator it imports), and a partner access key given with ``--ak`` is shown masked.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import click
 from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, EmulatorCredentials
 from reconciler.emulator.errors import ControlError, SeedError
 from reconciler.emulator.state import StateFileError
+from reconciler.render.escape import for_output, terminal_field
 
 STATE_FILE_NAME = "emulator-state.json"
 
@@ -42,12 +46,16 @@ def _clean_errors() -> Iterator[None]:
         click.echo(f"error: {_one_line(str(err))}", err=True)
         sys.exit(1)
     except OSError as err:
-        click.echo(f"error: {err.strerror or err}", err=True)
+        click.echo(f"error: {_one_line(err.strerror or err)}", err=True)
         sys.exit(1)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+def _one_line(text: object) -> str:
+    return terminal_field(" ".join(str(text).split()))
+
+
+def _masked(ak: str) -> str:
+    return f"{ak[:4]}…{ak[-4:]}" if len(ak) > 8 else "***"
 
 
 _state_option = click.option(
@@ -85,6 +93,14 @@ def emulator() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Seed applied when the state file is absent (default: the demo seed).",
 )
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer the control plane (/_emulator/) for requests to this host name "
+    "(repeatable). Without it: localhost, loopback addresses and the --host address only.",
+)
 @click.option("--ak", help="An extra partner access key to accept (needs --sk).")
 @click.option("--sk", help="Its secret key.")
 @click.option("--domain-id", help="The partner's domain id when the state is created.")
@@ -105,6 +121,7 @@ def serve_command(
     sk: str | None,
     domain_id: str | None,
     rate_limit: float,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Serve the emulator over HTTP until interrupted.
 
@@ -127,13 +144,14 @@ def serve_command(
         if domain_id:
             doc["partner"] = {**doc.get("partner", {}), "domain_id": domain_id}
         extra = [EmulatorCredentials(ak, sk)] if ak and sk else []
-        shown_ak = ak or DEFAULT_CREDENTIALS.ak
+        shown_ak = _masked(ak) if ak else DEFAULT_CREDENTIALS.ak
 
         def ready(server: Any) -> None:
-            click.echo(f"emulator listening on {server.url} (partner AK {shown_ak})")
+            click.echo(f"emulator listening on {_one_line(server.url)} (partner AK {shown_ak})")
 
         serve(host, port, state_file=state_file or default_state_path(), seed=doc,
-              credentials=extra, rate_limit=rate_limit, ready=ready)  # fmt: skip
+              credentials=extra, rate_limit=rate_limit, ready=ready,
+              allowed_hosts=allowed_hosts)  # fmt: skip
 
 
 def _with_emulator(state_file: Path | None, action: Callable[[Any], None]) -> None:
@@ -154,7 +172,8 @@ def seed_command(seed_file: Path, state_file: Path | None) -> None:
       reconciler emulator seed examples/emulator-seed.yaml
     """
     _with_emulator(state_file, lambda emu: emu.load_seed(seed_file))
-    click.echo(f"seeded {state_file or default_state_path()} from {seed_file}")
+    where = _one_line(state_file or default_state_path())
+    click.echo(f"seeded {where} from {_one_line(seed_file)}")
 
 
 @emulator.command("reset")
@@ -183,7 +202,7 @@ def reset_command(state_file: Path | None, seed_file: Path | None, demo: bool) -
     if demo and seed_file is not None:
         raise click.UsageError("give either --seed FILE or --demo")
     _with_emulator(state_file, lambda emu: emu.reset(DEMO_SEED_PATH if demo else seed_file))
-    click.echo(f"reset {state_file or default_state_path()}")
+    click.echo(f"reset {_one_line(state_file or default_state_path())}")
 
 
 @emulator.command("calls")
@@ -200,15 +219,16 @@ def calls_command(state_file: Path | None, operation: str | None, as_json: bool)
     """
     found: list[dict[str, Any]] = []
     _with_emulator(state_file, lambda emu: found.extend(emu.call_log(operation)))
+    t = _one_line
     for call in found:
         if as_json:
-            click.echo(json.dumps(call, ensure_ascii=False, sort_keys=True))
+            click.echo(for_output(json.dumps(call, sort_keys=True), "json"))
             continue
-        fault = f" fault={','.join(call['fault'])}" if call.get("fault") else ""
-        code = f" {call['error_code']}" if call.get("error_code") else ""
+        fault = f" fault={t(','.join(call['fault']))}" if call.get("fault") else ""
+        code = f" {t(call['error_code'])}" if call.get("error_code") else ""
         status = call["status"] if call["status"] is not None else "dropped"
-        click.echo(f"{call['seq']:>6} {call['time']} {call['operation'] or '-'} "
-                   f"{call['method']} {call['path']} -> {status}{code}{fault}")  # fmt: skip
+        click.echo(f"{call['seq']:>6} {t(call['time'])} {t(call['operation'] or '-')} "
+                   f"{t(call['method'])} {t(call['path'])} -> {status}{code}{fault}")  # fmt: skip
 
 
 @emulator.command("assign-manager")
@@ -232,4 +252,5 @@ def assign_manager_command(
     if remove == (manager is not None):
         raise click.UsageError("give either MANAGER or --none")
     _with_emulator(state_file, lambda emu: emu.set_account_manager(customer_id, manager))
-    click.echo(f"customer {customer_id}: account manager {manager or '(none)'}")
+    shown = _one_line(manager or "(none)")
+    click.echo(f"customer {_one_line(customer_id)}: account manager {shown}")

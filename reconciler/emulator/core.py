@@ -43,7 +43,7 @@ from reconciler.emulator.errors import (
 from reconciler.emulator.iam import create_temporary_access_key
 from reconciler.emulator.latency import LatencyModel
 from reconciler.emulator.messages import Drop, EmulatorRequest, EmulatorResponse
-from reconciler.emulator.models import State
+from reconciler.emulator.models import Credential, State
 from reconciler.emulator.ratelimit import RateLimiter
 from reconciler.emulator.routes import Route, authorize, match
 from reconciler.emulator.state import StateStore
@@ -113,6 +113,8 @@ class Emulator(ControlMethods):
             else seeds.build_state(self._seed_doc, source=self._seed_source)
         )
         self._limiter = RateLimiter(rate_limit, self.clock)
+        #: keys given with add_credentials (``serve --ak/--sk``): a reset keeps them
+        self._pinned: dict[str, Credential] = {}
         self._lock = threading.RLock()
         self._store = StateStore(state_file, self._initial_state)
         self._store.open()
@@ -263,6 +265,7 @@ class Emulator(ControlMethods):
         old = self._store.state
         new.counters["request"] = old.counters.get("request", 0)
         new.temp_credentials = {}
+        new.credentials.update(self._pinned)
         self._store.replace(new)
         self._limiter.reset()
 

@@ -2,32 +2,113 @@
 
 ``Emulator.handle`` holds a lock, so concurrent connections are answered one at a time, in
 order of arrival. A dropped response closes the socket without writing anything.
+
+The control plane (``/_emulator/``) has no authentication and ``GET /_emulator/state`` returns
+every key, so a web page the developer visits must not reach it (the control plane's checks,
+:func:`control_refusal`):
+
+* the ``Host`` header must name this machine (``localhost``, a loopback address), the address the
+  server is bound to, or a host given with ``serve --allow-host``: a DNS-rebinding page sends its
+  own host name and is refused (403);
+* an ``Origin`` header (every cross-origin request from a browser has one) must name such a host
+  too, so a foreign page's request is refused (403);
+* a request with a body (POST, PUT, PATCH) must say ``Content-Type: application/json`` (a seed
+  may also be ``application/yaml``): a browser cannot send those cross-origin without a CORS
+  preflight, which this server never grants (415); nor can it send PUT, PATCH or DELETE.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
 
 from reconciler.emulator import seed as seeds
 from reconciler.emulator.clock import Clock, SystemClock
+from reconciler.emulator.control import PREFIX
 from reconciler.emulator.core import Emulator
 from reconciler.emulator.credentials import EmulatorCredentials
+from reconciler.emulator.errors import ControlError
 from reconciler.emulator.latency import LatencyModel
 from reconciler.emulator.messages import EmulatorRequest, HeaderMap
 
 log = logging.getLogger(__name__)
 
+#: Media types a state-changing control-plane request may carry (none is CORS-safelisted).
+CONTROL_TYPES = ("application/json", "application/yaml", "application/x-yaml")
+_WILDCARDS = ("", "0.0.0.0", "::")
+
+
+def _host_name(value: str) -> str:
+    """The host of a ``Host`` header or of an origin's authority, without port or brackets."""
+    host = urlsplit(f"//{value.strip()}").hostname or ""
+    return host.lower().rstrip(".")
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def control_refusal(
+    method: str, headers: HeaderMap, allowed_hosts: frozenset[str]
+) -> ControlError | None:
+    """Why a control-plane request is refused (see the module docstring), or ``None``."""
+
+    def allowed(host: str) -> bool:
+        return bool(host) and (host in allowed_hosts or _is_local(host))
+
+    host = _host_name(headers.get("Host") or "")
+    if not allowed(host):
+        return ControlError(
+            403, f"the control plane answers only on this machine, not on Host {host!r}"
+        )
+    origin = headers.get("Origin")
+    if origin is not None:
+        parts = urlsplit(origin.strip())
+        if parts.scheme not in ("http", "https") or not allowed(_host_name(parts.netloc)):
+            return ControlError(403, f"requests from the origin {origin!r} are refused")
+    media = (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if method in ("POST", "PUT", "PATCH") and media not in CONTROL_TYPES:
+        shown = media or "none"
+        return ControlError(
+            415, f"{method} needs Content-Type: application/json on the control plane, not {shown}"
+        )
+    return None
+
 
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+    def __init__(
+        self, address: tuple[str, int], emulator: Emulator, allowed_hosts: Iterable[str] = ()
+    ) -> None:
         super().__init__(address, _Handler)
         self.emulator = emulator
+        bound = str(address[0]).lower()
+        hosts = {_host_name(h) for h in allowed_hosts}
+        if bound not in _WILDCARDS:
+            hosts.add(_host_name(bound if ":" not in bound else f"[{bound}]"))
+        self.allowed_hosts = frozenset(hosts - {""})
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a CLI exiting on an error while other reads are
+        in flight) is normal, not a traceback on stderr."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            log.debug("%s went away", client_address)
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
@@ -47,7 +128,13 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
-        request = EmulatorRequest(self.command, path, query, HeaderMap(self.headers.items()), body)
+        headers = HeaderMap(self.headers.items())
+        if path.startswith(PREFIX):
+            refused = control_refusal(self.command, headers, self.server.allowed_hosts)
+            if refused is not None:
+                self._refuse(refused)
+                return
+        request = EmulatorRequest(self.command, path, query, headers, body)
         response = self.server.emulator.handle(request)
         if response.latency > 0 and isinstance(self.server.emulator.clock, SystemClock):
             time.sleep(response.latency)
@@ -60,6 +147,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         self.wfile.write(response.body)
+
+    def _refuse(self, err: ControlError) -> None:
+        body = json.dumps(err.body()).encode("utf-8")
+        self.send_response(err.status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
@@ -77,14 +172,18 @@ def make_server(
     rate_limit: float = 10.0,
     latency: LatencyModel | None = None,
     clock: Clock | None = None,
+    allowed_hosts: Iterable[str] = (),
 ) -> EmulatorServer:
-    """Build (and bind) a server; ``port=0`` picks a free port. Call ``serve_forever()`` on it."""
+    """Build (and bind) a server; ``port=0`` picks a free port. Call ``serve_forever()`` on it.
+
+    ``allowed_hosts``: host names besides this machine's under which the control plane answers.
+    """
     emulator = Emulator(
         clock=clock, state_file=state_file, seed=seed, rate_limit=rate_limit, latency=latency
     )
     for cred in credentials:
         emulator.add_credentials(cred)
-    return EmulatorServer((host, port), emulator)
+    return EmulatorServer((host, port), emulator, allowed_hosts)
 
 
 def serve(
@@ -98,6 +197,7 @@ def serve(
     latency: LatencyModel | None = None,
     clock: Clock | None = None,
     ready: Callable[[EmulatorServer], None] | None = None,
+    allowed_hosts: Iterable[str] = (),
 ) -> None:
     """Serve until interrupted; ``ready`` is called once the socket listens."""
     server = make_server(
@@ -109,6 +209,7 @@ def serve(
         rate_limit=rate_limit,
         latency=latency,
         clock=clock,
+        allowed_hosts=allowed_hosts,
     )
     if ready is not None:
         ready(server)

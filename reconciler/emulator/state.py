@@ -72,12 +72,17 @@ class StateStore:
     def _locked(self) -> Iterator[None]:
         assert self.path is not None
         lock_path = self.path.with_name(self.path.name + ".lock")
-        with lock_path.open("a+") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        # never through a link someone planted; private like the state (which holds keys)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(lock_path, flags, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     def _stat(self) -> tuple[int, int, int] | None:
         assert self.path is not None

@@ -18,17 +18,22 @@ resolves (an account name when it is unique and has no space, else the ID). Expi
 resources cannot be changed: they do not count towards a customer's default, and where they
 differ from it they are pinned to their live value so that they show no drift. Closed resources
 and customers without a renewable resource are left out. Nothing here writes to the account.
+
+The files are staged and validated before any of them replaces a file in the target directory
+(:func:`reconciler.files.write_files`): if what export produced does not load, the directory is
+left as it was.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ConfigError
+from reconciler.files import write_files
 from reconciler.gitops.export_read import FILES, KINDS, ExportScope, LiveAccount, read_account
 from reconciler.gitops.export_yaml import render_files
 
@@ -68,10 +73,8 @@ def run_export(
 
     account = asyncio.run(read())
     files = render_files(account, scope, schema_dir=_schema_dir(directory))
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, (text, _) in files.items():
-        _write(directory / name, text)
-    _check(directory, files)
+    texts = {name: text for name, (text, _) in files.items()}
+    write_files(directory, texts, check=lambda staged: _check(directory, staged))
     return ExportResult(
         directory=directory,
         written=tuple((name, what) for name, (_, what) in files.items()),
@@ -94,22 +97,20 @@ def _refuse_overwrite(directory: Path, scope: ExportScope, force: bool) -> None:
         raise ConfigError(f"refusing to overwrite {names}; pass --force to replace them")
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def _check(directory: Path, files: Collection[str]) -> None:
-    """What export writes must load; anything else is a bug worth a loud error."""
+def _check(directory: Path, staged: Mapping[str, Path]) -> None:
+    """What export writes must load (as the staged directory, the way ``plan DIR`` reads it);
+    anything else is a bug worth a loud error, and nothing is written."""
     from reconciler.errors import ManifestError
     from reconciler.manifests.load import load_desired
 
+    stage = next(iter(staged.values())).parent
     try:
-        load_desired([directory / name for name in files])
+        load_desired([stage])
     except ManifestError as err:
+        shown = str(err).replace(str(stage), str(directory))
         raise ConfigError(
-            f"the exported manifests do not validate (a bug, please report it):\n{err}"
+            "the exported manifests do not validate (a bug, please report it); nothing was "
+            f"written:\n{shown}"
         ) from err
 
 

@@ -5,11 +5,16 @@ Written by hand rather than by a YAML dumper so the files look like the ones in
 quoted two-decimal strings, IDs always quoted, and a comment on each line with what a reviewer
 wants beside it (the customer ID of a name, the resource behind an ID, issued and spent quota).
 Output is deterministic: the same live state gives the same bytes.
+
+Names are chosen by third parties, so any name must round-trip: a value that is not a plain word
+is a YAML double-quoted scalar with every control, bidi or invisible character as an escape
+(:func:`reconciler.render.escape.yaml_quoted`), and comments spell such characters out. A name the
+manifests cannot hold (a manager name with a space, longer than 64 characters, or not encodable)
+is left out with a warning: absent means unmanaged, so plan still shows no changes.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -19,6 +24,7 @@ from typing import TYPE_CHECKING
 from reconciler.kinds.auto_renew import NOT_RENEWABLE, STATUS_CLOSED
 from reconciler.kinds.reseller_quota import STATUS_NAMES, VALID, live_balance
 from reconciler.plan.model import ZERO, fmt_money, money
+from reconciler.render.escape import yaml_comment, yaml_quoted, yaml_representable
 
 if TYPE_CHECKING:
     from reconciler.bss.models import CouponQuota, Customer, IndirectPartner, IssuedQuota, Resource
@@ -38,15 +44,25 @@ def scalar(value: str) -> str:
     """A YAML scalar that reads back as exactly ``value`` (plain when that is unambiguous)."""
     if PLAIN.fullmatch(value) and value.lower() not in NOT_PLAIN:
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return yaml_quoted(value)
 
 
 def quoted(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return yaml_quoted(value)
 
 
 def _comment(text: str) -> str:
-    return " ".join(text.split())
+    return yaml_comment(text)
+
+
+def writable_name(name: str | None) -> bool:
+    """A name a manifest can hold as a string field (``^\\S+$``, at most 64 characters)."""
+    return (
+        bool(name)
+        and len(name or "") <= MAX_NAME
+        and not any(ch.isspace() for ch in name or "")
+        and yaml_representable(name or "")
+    )
 
 
 def _lines(pairs: Iterable[tuple[str, str | None]]) -> list[str]:
@@ -64,7 +80,7 @@ def _lines(pairs: Iterable[tuple[str, str | None]]) -> list[str]:
 def _header(schema_dir: str, schema: str, account: LiveAccount, *about: str) -> list[str]:
     return [
         f"# yaml-language-server: $schema={schema_dir}/{schema}",
-        f"# Exported by `reconciler export` from partner {account.partner_id}.",
+        f"# Exported by `reconciler export` from partner {_comment(account.partner_id)}.",
         *(f"# {line}" for line in about),
     ]
 
@@ -80,12 +96,7 @@ def _unique_names(names: Iterable[str | None]) -> set[str]:
 
 def _usable_name(name: str | None, unique: set[str]) -> bool:
     """A name the plan's reader resolves back to the same object."""
-    return (
-        bool(name)
-        and name in unique
-        and len(name or "") <= MAX_NAME
-        and not any(ch.isspace() for ch in name or "")
-    )
+    return writable_name(name) and name in unique
 
 
 # -- the files ------------------------------------------------------------------------------
@@ -125,7 +136,8 @@ def _managers(
     )
     lines += [*_envelope("AccountManagers", "account-managers"), "spec:", "  customers:"]
     pairs: list[tuple[str, str | None]] = []
-    for c in customers:
+    written = [c for c in customers if _manager_writable(account, c)]
+    for c in written:
         ref, note = _customer_ref(c, unique)
         manager = scalar(c.account_manager) if c.account_manager else "null"
         pairs.append((f"    - {{{ref}, manager: {manager}}}", note))
@@ -133,8 +145,20 @@ def _managers(
         lines += _lines(pairs)
     else:
         lines[-1] = "  customers: []"
-    with_manager = sum(1 for c in customers if c.account_manager)
-    return _text(lines), f"{len(customers)} customers ({with_manager} with a manager)"
+    with_manager = sum(1 for c in written if c.account_manager)
+    return _text(lines), f"{len(written)} customers ({with_manager} with a manager)"
+
+
+def _manager_writable(account: LiveAccount, customer: Customer) -> bool:
+    """Whether the customer's manager can be written; a warning when it cannot."""
+    if customer.account_manager is None or writable_name(customer.account_manager):
+        return True
+    account.warnings.append(
+        f"customer {customer.customer_id}: its account manager {customer.account_manager!r} "
+        "cannot be written in a manifest (a name has at most 64 characters and no spaces); "
+        "the customer is left out of account-managers.yaml (unmanaged)"
+    )
+    return False
 
 
 def _resource_note(res: Resource) -> str:
@@ -302,9 +326,14 @@ def _settings(
         "Guards, scope and plan lifetime are left at their defaults (docs/manifests.md).",
     )
     lines += _envelope("Settings", "settings")
-    roster = sorted({c.account_manager for c in customers if c.account_manager})
+    roster = sorted({m for c in customers if (m := c.account_manager) and writable_name(m)})
     spec: list[tuple[str, str | None]] = []
-    if account.agency_name:
+    if account.agency_name and not writable_name(account.agency_name):
+        account.warnings.append(
+            f"the agency name {account.agency_name!r} cannot be written in a manifest; set "
+            "Settings spec.agencyName by hand"
+        )
+    elif account.agency_name:
         spec.append(
             (f"  agencyName: {scalar(account.agency_name)}", "the IAM agency customers grant")
         )

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
+from reconciler.render.escape import terminal
+
 #: Seconds of real time between two redraws of the status line.
 REDRAW_INTERVAL = 0.25
 
@@ -112,7 +114,7 @@ class TtyProgress(Progress):
 
     def line(self, text: str) -> None:
         self._clear()
-        self._stream.write(text + "\n")
+        self._stream.write(terminal(text) + "\n")  # it may quote paths and names
         self._stream.flush()
 
     def update(self, counters: ReadCounters) -> None:
@@ -132,7 +134,7 @@ class TtyProgress(Progress):
     def finish(self, text: str | None = None) -> None:
         self._clear()
         if text:
-            self._stream.write(text + "\n")
+            self._stream.write(terminal(text) + "\n")
         self._stream.flush()
 
     def _clear(self) -> None:

@@ -3,7 +3,9 @@
 Pure functions from a :class:`~reconciler.gitops.drift.DriftReport` to a string. The Markdown is the
 body of the drift issue CI keeps open while drift persists: it starts with :data:`DRIFT_MARKER`, a
 hidden line the workflow finds the issue by, and stays under
-:data:`~reconciler.render.formats.MARKDOWN_LIMIT` characters.
+:data:`~reconciler.render.formats.MARKDOWN_LIMIT` characters. Values from live data and manifests
+are escaped where they are interpolated, as in :mod:`reconciler.render.formats` and
+:mod:`reconciler.render.markdown`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,22 @@ from typing import Any
 
 from reconciler.gitops.drift import HEAL_APPLY, HEAL_MANUAL, DriftItem, DriftReport
 from reconciler.plan.model import KIND_ORDER, ZERO
-from reconciler.render.formats import MARKDOWN_LIMIT, TITLES, amount, annotation, styler
+from reconciler.render.escape import (
+    markdown_cell,
+    markdown_code,
+    markdown_text,
+    markdown_value,
+    terminal_field,
+)
+from reconciler.render.formats import (
+    MARKDOWN_LIMIT,
+    TITLES,
+    Escaper,
+    amount,
+    annotation,
+    guard_message,
+    styler,
+)
 
 DRIFT_MARKER = "<!-- partner-reconciler:drift -->"
 MARKS = {HEAL_APPLY: "~", HEAL_MANUAL: "!"}  # anything else: "x", cannot be healed
@@ -26,19 +43,19 @@ def _mark(item: DriftItem) -> str:
     return MARKS.get(item.heal, "x")
 
 
-def value_text(kind: str, values: dict[str, Any] | Any) -> str:
-    """One side of an item in words: a balance, on/off, a manager."""
+def value_text(kind: str, values: dict[str, Any] | Any, esc: Escaper = terminal_field) -> str:
+    """One side of an item in words: a balance, on/off, a manager; values through ``esc``."""
     if not values:
         return "?"
     if kind == "reseller-quota":
-        return str(values.get("balance", "?"))
+        return esc(values.get("balance", "?"))
     if kind == "auto-renew":
         text = "on" if values.get("auto_renew") else "off"
         status = values.get("status")
         if status and status != "in use":
-            text += f" ({status})"
+            text += f" ({esc(status)})"
         return text
-    return str(values.get("account_manager") or "(none)")
+    return esc(values.get("account_manager") or "(none)")
 
 
 def _by_kind(items: Sequence[DriftItem]) -> dict[str, list[DriftItem]]:
@@ -73,30 +90,30 @@ def summary_line(report: DriftReport) -> str:
 
 
 def render_text(report: DriftReport, *, colour: bool = False) -> str:
-    style = styler(colour)
+    style, t = styler(colour), terminal_field
     lines = [
-        style(f"Drift for partner {report.partner_id} at {report.endpoint}", ""),
-        style(f"Manifests {report.manifest_checksum}; checked {report.created_at}", ""),
+        f"Drift for partner {t(report.partner_id)} at {t(report.endpoint)}",
+        f"Manifests {report.manifest_checksum}; checked {report.created_at}",
     ]
     for kind, items in _by_kind(report.items).items():
         lines += ["", f"{TITLES[kind]} ({len(items)})"]
         for item in items:
             mark = _mark(item)
             head = (
-                f"  {mark} {item.subject}: wants {value_text(kind, item.desired)}, "
+                f"  {mark} {t(item.subject)}: wants {value_text(kind, item.desired)}, "
                 f"live {value_text(kind, item.live)}"
             )
             lines.append(style(head, mark))
-            lines.append(style(f"      {HEAL_WORDS.get(item.heal, item.heal)}: {item.reason}", ""))
-            lines += [style(f"      {note}", "") for note in item.notes]
+            lines.append(f"      {t(HEAL_WORDS.get(item.heal, item.heal))}: {t(item.reason)}")
+            lines += [f"      {t(note)}" for note in item.notes]
             if item.source:
-                lines.append(style(f"      from {item.source}", ""))
+                lines.append(f"      from {t(item.source)}")
     if report.problems:
         lines += ["", f"Manifest references that no longer resolve ({len(report.problems)})"]
-        lines += [style(f"  x {p}", "") for p in report.problems]
+        lines += [f"  x {t(p)}" for p in report.problems]
     if report.blocking_guards:
         lines += ["", "Guards apply would trip"]
-        lines += [style(f"  {g.message()}", "") for g in report.blocking_guards]
+        lines += [f"  {guard_message(g)}" for g in report.blocking_guards]
     lines += ["", style(summary_line(report), "" if report.in_sync else "~")]
     return "\n".join(lines) + "\n"
 
@@ -116,8 +133,9 @@ def render_github(report: DriftReport) -> str:
             continue
         s = item.source
         msg = (
-            f"{item.subject}: wants {value_text(item.kind, item.desired)}, live "
-            f"{value_text(item.kind, item.live)}; {HEAL_WORDS.get(item.heal)}: {item.reason}"
+            f"{terminal_field(item.subject)}: wants {value_text(item.kind, item.desired)}, live "
+            f"{value_text(item.kind, item.live)}; {HEAL_WORDS.get(item.heal)}: "
+            f"{terminal_field(item.reason)}"
         )
         out.append(annotation("warning", s.file, s.line, s.col, f"drift: {TITLES[item.kind]}", msg))
     for p in report.problems:
@@ -132,7 +150,8 @@ def render_github(report: DriftReport) -> str:
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell of text that is already Markdown (its values escaped)."""
+    return markdown_cell(str(text))
 
 
 def _money_cell(item: DriftItem) -> str:
@@ -158,10 +177,12 @@ def _table(kind: str, items: Sequence[DriftItem], max_rows: int) -> list[str]:
     ]
     for item in items[:max_rows]:
         reason = "by hand in Partner Center" if item.heal == HEAL_MANUAL else item.reason
-        heal = f"**{HEAL_WORDS.get(item.heal)}**: {reason}"
-        src = f"`{item.source}`" if item.source else ""
-        cells = (f"`{_mark(item)}`", item.subject, value_text(kind, item.desired),
-                 value_text(kind, item.live), heal, _money_cell(item), src)  # fmt: skip
+        heal = f"**{HEAL_WORDS.get(item.heal)}**: {markdown_text(reason)}"
+        src = markdown_code(item.source) if item.source else ""
+        desired = value_text(kind, item.desired, markdown_value)
+        live = value_text(kind, item.live, markdown_value)
+        cells = (f"`{_mark(item)}`", markdown_text(item.subject), desired, live, heal,
+                 _money_cell(item), src)  # fmt: skip
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     if len(items) > max_rows:
         lines.append(f"\n… and {len(items) - max_rows} more: see the JSON drift report artifact.")
@@ -172,8 +193,8 @@ def _problems(report: DriftReport, max_rows: int) -> list[str]:
     if not report.problems:
         return []
     lines = [f"### Manifest references that no longer resolve ({len(report.problems)})", ""]
-    lines += [f"- `{p.position}` {_cell(p.path)}: {_cell(p.message)}" for p in
-              report.problems[:max_rows]]  # fmt: skip
+    lines += [f"- {markdown_code(p.position)} {markdown_value(p.path)}: "
+              f"{markdown_text(p.message)}" for p in report.problems[:max_rows]]  # fmt: skip
     if len(report.problems) > max_rows:
         lines.append(f"- … and {len(report.problems) - max_rows} more")
     return [*lines, ""]
@@ -183,7 +204,7 @@ def _blocked(report: DriftReport) -> list[str]:
     reasons = []
     if report.problems:
         reasons.append("the manifest references below must be fixed first")
-    reasons += [g.message() for g in report.blocking_guards]
+    reasons += [markdown_text(guard_message(g)) for g in report.blocking_guards]
     if not reasons:
         return []
     text = "> [!WARNING]\n> **Apply cannot heal anything yet:** " + "; ".join(reasons) + "."
@@ -226,9 +247,9 @@ def _manual_steps(report: DriftReport, max_rows: int) -> list[str]:
         return []
     lines = ["<details><summary>Partner Center steps</summary>", ""]
     for item in manual:
-        lines.append(f"**{_cell(item.subject)}**")
+        lines.append(f"**{markdown_text(item.subject)}**")
         lines.append("")
-        lines += [f"1. {_cell(note)}" for note in item.notes]
+        lines += [f"1. {markdown_text(note)}" for note in item.notes]
         lines.append("")
     return [*lines, "</details>", ""]
 
@@ -259,8 +280,10 @@ def _compose(report: DriftReport, max_rows: int, details: bool) -> str:
     if details:
         lines += _manual_steps(report, max_rows)
     lines.append(
-        f"<sub>checked {report.created_at} · partner `{report.partner_id}` · "
-        f"manifests `{report.manifest_checksum}` · drift `{report.checksum}`</sub>"
+        f"<sub>checked {markdown_value(report.created_at)} · "
+        f"partner {markdown_code(report.partner_id)} · "
+        f"manifests {markdown_code(report.manifest_checksum)} · "
+        f"drift {markdown_code(report.checksum)}</sub>"
     )
     return "\n".join(lines) + "\n"
 

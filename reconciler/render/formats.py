@@ -2,17 +2,26 @@
 
 Only the render package and :mod:`reconciler.cli` produce output. Renderers are pure functions from
 a :class:`~reconciler.plan.model.Plan` to a string, so they are deterministic and easy to test;
-colour is applied only when the caller asks for it (a TTY without ``NO_COLOR``).
+colour is applied only when the caller asks for it (a TTY without ``NO_COLOR``), after escaping.
+Every value that comes from live data or a manifest passes an escaper of
+:mod:`reconciler.render.escape` where it is interpolated (:func:`terminal_field` in text and
+annotations); the CLI's output boundary escapes the whole output again.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from reconciler.errors import ManifestProblem
-from reconciler.plan.model import KIND_ORDER, ZERO, Change, Notice, Plan, fmt_money
+from reconciler.plan.model import KIND_ORDER, ZERO, Change, GuardResult, Notice, Plan, fmt_money
+from reconciler.render import escape
+from reconciler.render.escape import terminal_field
+
+Escaper = Callable[[object], str]
 
 TITLES = {
     "reseller-quota": "Reseller quota",
@@ -33,9 +42,19 @@ MARKDOWN_LIMIT = 60_000
 COMMENT_MARKER = "<!-- partner-reconciler:plan -->"
 
 
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
 def amount(value: Decimal, currency: str = "CNY") -> str:
-    """``Decimal('12000')`` -> ``12,000.00 CNY``."""
-    return f"{value:,.2f} {currency}"
+    """``Decimal('12000')`` -> ``12,000.00 CNY``; a currency that is not an ISO code (it comes
+    from the API) is shown as code, safe in every medium."""
+    shown = currency if _CURRENCY.fullmatch(currency) else escape.markdown_code(currency)
+    return f"{value:,.2f} {shown}"
+
+
+def guard_message(guard: GuardResult, esc: Escaper = terminal_field) -> str:
+    """The guard's message with its detail (which may name a reseller) escaped by ``esc``."""
+    return replace(guard, detail=esc(guard.detail) if guard.detail else "").message()
 
 
 def _by_kind(changes: Iterable[Change]) -> dict[str, list[Change]]:
@@ -45,21 +64,24 @@ def _by_kind(changes: Iterable[Change]) -> dict[str, list[Change]]:
     return {k: v for k, v in grouped.items() if v}
 
 
-def _values(change: Change) -> str:
+def _values(change: Change, esc: Escaper = terminal_field) -> str:
+    """Before and after in words; every value through ``esc``."""
     if change.kind == "reseller-quota":
         before, after = change.before.get("balance"), change.after.get("balance")
-        return f"balance {before} -> {after}"
+        return f"balance {esc(before)} -> {esc(after)}"
     if change.kind == "auto-renew":
         before = "on" if change.before.get("auto_renew") else "off"
         extra = [
-            f"{k}={change.after[k]}" for k in ("period_type", "renew_times") if k in change.after
+            f"{k}={esc(change.after[k])}"
+            for k in ("period_type", "renew_times")
+            if k in change.after
         ]
         after = ("on" if change.after.get("auto_renew") else "off") + (
             f" ({', '.join(extra)})" if extra else ""
         )
         return f"auto-renew {before} -> {after}"
-    before = change.before.get("account_manager") or "(none)"
-    after = change.after.get("account_manager") or "(none)"
+    before = esc(change.before.get("account_manager") or "(none)")
+    after = esc(change.after.get("account_manager") or "(none)")
     return f"account manager {before} -> {after}"
 
 
@@ -112,25 +134,24 @@ def styler(colour: bool) -> Callable[[str, str], str]:
 
 
 def render_text(plan: Plan, *, colour: bool = False) -> str:
-    style = styler(colour)
-    checksums = f"plan {plan.checksum}; valid until {plan.expires_at}"
+    style, t = styler(colour), terminal_field
     lines = [
-        style(f"Plan for partner {plan.partner_id} at {plan.endpoint}", ""),
-        style(f"Manifests {plan.manifest_checksum}; {checksums}", ""),
+        f"Plan for partner {t(plan.partner_id)} at {t(plan.endpoint)}",
+        f"Manifests {plan.manifest_checksum}; plan {plan.checksum}; valid until {plan.expires_at}",
     ]
     for kind, changes in _by_kind(plan.changes).items():
         lines += ["", f"{TITLES[kind]} ({len(changes)})"]
         for change in changes:
             mark = MARKS.get(change.action, "~")
-            head = f"  {mark} {change.action:<15} {change.subject}: {_values(change)}"
+            head = f"  {mark} {change.action:<15} {t(change.subject)}: {_values(change)}"
             lines.append(style(head, mark))
             money_line = _money_line(change)
             if money_line:
                 lines.append(f"      {money_line}")
-            lines += [style(f"      {note}", "") for note in change.notes]
-            lines.append(style(f"      from {change.source}", ""))
-    lines += [style(line, "") for line in _text_notices(plan.notices)]
-    lines += [style(line, "") for line in _text_guards(plan)]
+            lines += [f"      {t(note)}" for note in change.notes]
+            lines.append(f"      from {t(change.source)}")
+    lines += _text_notices(plan.notices)
+    lines += _text_guards(plan)
     lines += ["", style(summary_line(plan), "!" if plan.blocked else "")]
     return "\n".join(lines) + "\n"
 
@@ -139,9 +160,10 @@ def _text_notices(notices: Sequence[Notice]) -> list[str]:
     if not notices:
         return []
     lines = ["", f"Not applied ({len(notices)})"]
+    t = terminal_field
     for n in notices:
-        where = f" ({n.source})" if n.source else ""
-        lines.append(f"  ? {TITLES[n.kind].lower()} {n.subject}: {n.message}{where}")
+        where = f" ({t(n.source)})" if n.source else ""
+        lines.append(f"  ? {TITLES[n.kind].lower()} {t(n.subject)}: {t(n.message)}{where}")
     return lines
 
 
@@ -149,7 +171,7 @@ def _text_guards(plan: Plan) -> list[str]:
     failing = [g for g in plan.guards if not g.ok]
     if not failing:
         return []
-    return ["", "Guards", *(f"  {g.message()}" for g in failing)]
+    return ["", "Guards", *(f"  {guard_message(g)}" for g in failing)]
 
 
 def render_json(plan: Plan) -> str:
@@ -157,20 +179,13 @@ def render_json(plan: Plan) -> str:
 
 
 def render_problems_text(problems: Sequence[ManifestProblem]) -> str:
-    return "\n".join(str(p) for p in problems)
-
-
-def _gh_escape(text: str, *, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if prop:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
+    return "\n".join(terminal_field(p) for p in problems)
 
 
 def annotation(level: str, file: str, line: int, col: int, title: str, message: str) -> str:
-    """One GitHub Actions workflow command (``::error file=...,line=...::message``)."""
-    props = f"file={_gh_escape(file, prop=True)},line={line},col={col}"
-    return f"::{level} {props},title={_gh_escape(title, prop=True)}::{_gh_escape(message)}"
+    """One GitHub Actions workflow command (``::error file=...,line=...::message``), escaped
+    by :func:`reconciler.render.escape.annotation`."""
+    return escape.annotation(level, message, file=file, line=line, col=col, title=title)
 
 
 def render_github(plan: Plan) -> str:
@@ -178,7 +193,7 @@ def render_github(plan: Plan) -> str:
     out = []
     for c in plan.changes:
         level = "warning" if c.manual or (c.money and c.money.reclaim > ZERO) else "notice"
-        msg = f"{c.action} {c.subject}: {_values(c)}"
+        msg = f"{c.action} {terminal_field(c.subject)}: {_values(c)}"
         money_line = _money_line(c)
         if money_line:
             msg += f" ({money_line})"
@@ -190,12 +205,17 @@ def render_github(plan: Plan) -> str:
             s = n.source
             out.append(
                 annotation(
-                    "warning", s.file, s.line, s.col, "not applicable", f"{n.subject}: {n.message}"
+                    "warning",
+                    s.file,
+                    s.line,
+                    s.col,
+                    "not applicable",
+                    f"{terminal_field(n.subject)}: {terminal_field(n.message)}",
                 )
             )
     for g in plan.guards:
         if g.blocks:
-            out.append(f"::error title=guard {g.name}::{_gh_escape(g.message())}")
+            out.append(escape.annotation("error", guard_message(g), title=f"guard {g.name}"))
     out.append(summary_line(plan))
     return "\n".join(out) + "\n"
 

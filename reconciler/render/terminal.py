@@ -15,7 +15,6 @@ holding ``\\x1b]0;...\\x07`` or ``\\x1b[2J`` would otherwise retitle or clear th
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import TextIO
 
@@ -25,16 +24,18 @@ from rich.progress_bar import ProgressBar
 from rich.style import Style
 from rich.text import Text
 
+from reconciler.render.escape import terminal_field
+
 __all__ = ["colour_for", "console_for", "paint", "status_line", "visible"]
 
-# C0 and C1 controls, DEL, the Unicode line separators; newline too: data cannot start a line.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 BAR_WIDTH = 24
 
 
 def visible(text: str) -> str:
-    """``text`` with every control character (newline included) written as ``\\xNN``."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
+    """``text`` on one line with every control, bidi or invisible character spelled out
+    (``\\x1b``, ``\\u202e``; newline included: data cannot start a line). The one terminal
+    escaper of :mod:`reconciler.render.escape`."""
+    return terminal_field(text)
 
 
 def console_for(stream: TextIO) -> Console:

@@ -17,6 +17,7 @@ import yaml
 
 from reconciler.emulator.seed import DEMO_SEED_PATH, load_document
 from reconciler.plan.progress import ReadCounters, TtyProgress
+from reconciler.render.escape import visible as spelled
 from reconciler.render.terminal import paint, visible
 
 from .conftest import EXAMPLES
@@ -116,7 +117,7 @@ def test_every_control_character_is_made_visible(code: int) -> None:
     shown = paint(f"a{chr(code)}b", "green")
     assert shown.startswith("\x1b[32m")
     assert chr(code) not in SGR.sub("", shown)
-    assert visible(chr(code)) == f"\\x{code:02x}"
+    assert visible(chr(code)) == spelled(chr(code))  # one escaper: \\x1b, \\n, \\t, \\u2028
 
 
 class FakeTty(io.StringIO):
