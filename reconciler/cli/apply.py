@@ -11,7 +11,13 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.apply.lease import DEFAULT_TTL
-from reconciler.cli.options import GUARD_NAMES, endpoint_options, handle_errors, use_colour
+from reconciler.cli.options import (
+    GUARD_NAMES,
+    endpoint_options,
+    handle_errors,
+    no_color_option,
+    use_colour,
+)
 from reconciler.errors import ConfigError, LockHeldError, PartialApplyError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,6 +73,7 @@ def journal_option(fn: F) -> F:
 )
 @journal_option
 @endpoint_options
+@no_color_option
 @handle_errors
 def apply(
     paths: Sequence[Path],
@@ -212,6 +219,7 @@ def journal() -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per operation.")
 @journal_option
+@no_color_option
 @handle_errors
 def journal_list(
     open_only: bool, run_id: str | None, limit: int, as_json: bool, journal_file: Path | None
@@ -254,6 +262,7 @@ def journal_list(
 )
 @click.option("--item", "items", multiple=True, help="Only this item (reseller/quota id).")
 @journal_option
+@no_color_option
 @handle_errors
 def journal_settle(
     op_id: str, committed: bool | None, items: Sequence[str], journal_file: Path | None
@@ -303,6 +312,7 @@ def journal_settle(
 @click.option("--force", is_flag=True, help="Break the lease even if it looks alive.")
 @click.option("--partner", help="Partner account id (when the journal has several).")
 @journal_option
+@no_color_option
 @handle_errors
 def unlock(force: bool, partner: str | None, journal_file: Path | None) -> None:
     """Free the partner account's apply lease.

@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     agency_check_option,
     endpoint_options,
     handle_errors,
+    no_color_option,
     use_colour,
 )
 from reconciler.errors import EXIT_CHANGES, EXIT_OK
@@ -36,6 +37,7 @@ from reconciler.errors import EXIT_CHANGES, EXIT_OK
 )
 @agency_check_option
 @endpoint_options
+@no_color_option
 @handle_errors
 def drift(
     paths: Sequence[Path],

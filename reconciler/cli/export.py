@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.options import endpoint_options, handle_errors
+from reconciler.cli.options import endpoint_options, handle_errors, no_color_option
 from reconciler.gitops.export_read import KINDS
 
 
@@ -36,6 +36,7 @@ from reconciler.gitops.export_read import KINDS
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist in DIRECTORY.")
 @endpoint_options
+@no_color_option
 @handle_errors
 def export(
     directory: Path,

@@ -32,8 +32,32 @@ GUARD_NAMES = (
 )
 
 
+NO_COLOR_KEY = "reconciler.no_color"
+
+
 def use_colour() -> bool:
+    """Colour only on a terminal, and never with ``--no-color`` or ``NO_COLOR`` set."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(NO_COLOR_KEY):
+        return False
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _set_no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[NO_COLOR_KEY] = True
+
+
+def no_color_option(fn: F) -> F:
+    """``--no-color``: on the group (``reconciler --no-color plan``) and on every command."""
+    return click.option(
+        "--no-color",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_no_color,
+        help="Never colour the output (also: the NO_COLOR environment variable).",
+    )(fn)
 
 
 def fail(err: ReconcilerError, fmt: str = "text") -> None:

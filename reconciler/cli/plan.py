@@ -15,6 +15,7 @@ from reconciler.cli.options import (
     agency_check_option,
     endpoint_options,
     handle_errors,
+    no_color_option,
     use_colour,
 )
 from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
@@ -30,6 +31,7 @@ from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
     show_default=True,
     help="github: errors as workflow annotations.",
 )
+@no_color_option
 @handle_errors
 def validate(paths: Sequence[Path], fmt: str) -> None:
     """Check manifests offline: YAML, schemas and local rules, every error at once.
@@ -76,6 +78,7 @@ def validate(paths: Sequence[Path], fmt: str) -> None:
 )
 @agency_check_option
 @endpoint_options
+@no_color_option
 @handle_errors
 def plan(
     paths: Sequence[Path],

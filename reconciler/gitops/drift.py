@@ -46,7 +46,15 @@ from reconciler.plan.model import (
     fmt_money,
     money,
 )
-from reconciler.plan.planner import PlanContext, diff_kinds, iso, read_live, scope_dict, scoped
+from reconciler.plan.planner import (
+    PlanContext,
+    diff_kinds,
+    iso,
+    read_live,
+    require_agency_name,
+    scope_dict,
+    scoped,
+)
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
@@ -219,6 +227,7 @@ async def detect(
 ) -> DriftReport:
     """Read, diff, classify. Raises only for errors that stop the reading itself."""
     desired = scoped(desired)
+    require_agency_name(desired, client.agency_name)  # configuration, not drift: stop here
     live, problems = await read_live(desired, client, verify_agencies=ctx.verify_agencies)
     found, _ = auto_renew.candidates(desired, live)
     results = diff_kinds(_managers_known(desired), live)

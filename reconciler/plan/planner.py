@@ -82,11 +82,12 @@ async def read_live(
 ) -> tuple[LiveState, list[ManifestProblem]]:
     """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
     and the agency of every customer with an auto-renew change; plus the reader's problems."""
+    missing = missing_agency_name(desired, client.agency_name)
     reader = Reader(client, progress=progress)
-    if not verify_agencies:
+    if missing is not None or not verify_agencies:
         live = await reader.read(desired)
         live.agency_verified = False
-        return live, reader.problems
+        return live, [*reader.problems, *([missing] if missing else [])]
     agencies = _AgencyChecks(client, desired, reader)
     live = await reader.read(desired, on_resources=agencies.consider)
     found, _ = auto_renew.candidates(desired, live)
@@ -215,6 +216,33 @@ def scope_dict(desired: DesiredState) -> dict[str, object]:
     }
 
 
+def missing_agency_name(desired: DesiredState, agency: str | None) -> ManifestProblem | None:
+    """AutoRenew needs the agency customers granted: a problem when its name is not configured.
+
+    Never guessed, never filled in (not even by the embedded emulator): a plan that cannot
+    obtain customer credentials would otherwise end in "No changes" while nothing can be done.
+    """
+    if agency or not desired.auto_renew:
+        return None
+    first = desired.auto_renew[0]
+    where = f" (the Settings document is at {desired.settings.source})"
+    return ManifestProblem(
+        first.source,
+        "",
+        f"AutoRenew of {first.customer.text} needs the IAM agency your customers granted you, "
+        "and no agency name is configured: set Settings spec.agencyName"
+        f"{where if desired.settings.source else ''} or the environment variable "
+        "RECONCILER_AGENCY_NAME",
+    )
+
+
+def require_agency_name(desired: DesiredState, agency: str | None) -> None:
+    """Raise :func:`missing_agency_name`'s problem, if there is one."""
+    problem = missing_agency_name(desired, agency)
+    if problem is not None:
+        raise ManifestError([problem])
+
+
 async def check_agencies(
     client: BssClient, customer_ids: set[str], live: LiveState, desired: DesiredState
 ) -> None:
@@ -222,13 +250,8 @@ async def check_agencies(
     agency = client.agency_name
     if not customer_ids:
         return
-    if not agency:
-        reason = (
-            "no agency name is configured, so customer credentials cannot be obtained; "
-            "set Settings spec.agencyName or RECONCILER_AGENCY_NAME"
-        )
-        live.agency.update(dict.fromkeys(customer_ids, reason))
-        return
+    require_agency_name(desired, agency)
+    assert agency is not None  # require_agency_name raised otherwise
 
     async def check(cid: str) -> tuple[str, str | None]:
         return cid, await agency_problem(client, cid, agency)

@@ -20,6 +20,12 @@ HAINA_CACHE = "a375ca08-08e3-5326-9a98-a8b8e72708bc"  # frozen DCS, not on auto-
 HUAXIA_LIVE = "bfda1cf4-7b29-558c-b008-d406a36e4307"
 
 
+@pytest.fixture(autouse=True)
+def agency(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The agency name is configuration, never read from the API: an adopter sets it."""
+    monkeypatch.setenv("RECONCILER_AGENCY_NAME", "demo_distributor_platform")
+
+
 def exported(env: Env, *args: str, name: str = "adopted") -> Path:
     result = env.run("export", name, *args)
     assert result.exit_code == 0, result.output
