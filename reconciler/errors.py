@@ -35,6 +35,8 @@ EXIT_CHANGES = 2
 EXIT_BLOCKED = 3
 EXIT_STALE = 4
 EXIT_PARTIAL = 5
+#: plan: nothing to apply, but declared states cannot be reached (never "no changes")
+EXIT_UNREACHABLE = 6
 
 
 class ReconcilerError(Exception):

@@ -29,14 +29,14 @@ class ReconcilerGroup(click.Group):
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as err:
-            err.exit_code = EXIT_ERROR
+            setattr(err, "exit_code", EXIT_ERROR)  # noqa: B010 (a ClassVar in the stubs)
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as err:
-            err.exit_code = EXIT_ERROR
+            setattr(err, "exit_code", EXIT_ERROR)  # noqa: B010 (a ClassVar in the stubs)
             raise
 
 

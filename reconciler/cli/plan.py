@@ -18,7 +18,7 @@ from reconciler.cli.options import (
     no_color_option,
     use_colour,
 )
-from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK
+from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, EXIT_UNREACHABLE
 
 
 @click.command()
@@ -67,7 +67,8 @@ def validate(paths: Sequence[Path], fmt: str) -> None:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 2 when there are changes (0 none, 1 error, 3 blocked by a guard).",
+    help="Exit 2 when there are changes (0 none, 1 error, 3 blocked by a guard, 6 nothing to "
+    "apply but declared states cannot be reached).",
 )
 @click.option(
     "--allow",
@@ -94,7 +95,8 @@ def plan(
 
     \b
     Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
-    2 changes with --detailed-exitcode, 3 blocked by a guard.
+    2 changes with --detailed-exitcode, 3 blocked by a guard, 6 nothing to apply but
+    declared states cannot be reached (customer without the agency, expired resource).
 
     \b
     Examples:
@@ -118,9 +120,17 @@ def plan(
     click.echo(render(result, fmt), nl=False)
     if out is not None:
         write_plan(result, out, manifest_paths=paths)
-    if result.blocked:
-        sys.exit(EXIT_BLOCKED)
-    sys.exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
+    sys.exit(plan_exit_code(result, detailed_exitcode))
+
+
+def plan_exit_code(plan_: Any, detailed_exitcode: bool) -> int:
+    """3 blocked; 6 nothing to apply but declared states cannot be reached (with or without
+    --detailed-exitcode: never "no changes"); 2 changes with --detailed-exitcode; else 0."""
+    if plan_.blocked:
+        return EXIT_BLOCKED
+    if plan_.status == "unreachable":
+        return EXIT_UNREACHABLE
+    return EXIT_CHANGES if detailed_exitcode and plan_.has_changes else EXIT_OK
 
 
 def render(plan_: Any, fmt: str) -> str:

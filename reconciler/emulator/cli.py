@@ -223,3 +223,45 @@ def assign_manager_command(
         raise click.UsageError("give either MANAGER or --none")
     _with_emulator(state_file, lambda emu: emu.set_account_manager(customer_id, manager))
     click.echo(f"customer {customer_id}: account manager {manager or '(none)'}")
+
+
+@emulator.command("grant-agency")
+@click.argument("customer_id")
+@click.option("--revoke", is_flag=True, help="Withdraw the agency instead.")
+@_state_option
+def grant_agency_command(customer_id: str, revoke: bool, state_file: Path | None) -> None:
+    """The customer grants the partner's agency (or --revoke it), as they would in their console.
+
+    Until a customer has granted it, the partner cannot act for the customer (auto-renew).
+
+    \b
+    Examples:
+      reconciler emulator grant-agency 1e7b4d0f27f893eeb9e53607e347368e
+      reconciler emulator grant-agency 1e7b4d0f27f893eeb9e53607e347368e --revoke
+    """
+    _with_emulator(state_file, lambda emu: emu.set_agency(customer_id, not revoke))
+    click.echo(f"customer {customer_id}: agency {'revoked' if revoke else 'granted'}")
+
+
+@emulator.command("renew-resource")
+@click.argument("resource_id")
+@click.option(
+    "--until",
+    "until",
+    required=True,
+    metavar="TIME",
+    help="The new expiry (UTC), e.g. 2030-01-01T00:00:00Z.",
+)
+@_state_option
+def renew_resource_command(resource_id: str, until: str, state_file: Path | None) -> None:
+    """The customer renews an expired or frozen resource: in use again until TIME.
+
+    \b
+    Example:
+      reconciler emulator renew-resource 1cb1d44c-7ca5-5a32-8fa9-7c6670a1db44 \\
+        --until 2030-01-01T00:00:00Z
+    """
+    _with_emulator(
+        state_file, lambda emu: emu.set_resource(resource_id, status=2, expire_time=until)
+    )
+    click.echo(f"resource {resource_id}: in use until {until}")

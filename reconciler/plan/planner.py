@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler import __version__
@@ -30,11 +30,12 @@ from reconciler.plan.model import Plan, make_plan
 from reconciler.plan.pools import pool_map, workers_for
 from reconciler.plan.progress import Progress
 from reconciler.plan.reader import Reader
+from reconciler.plan.scope import Narrowing, Target, narrow
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.emulator.clock import Clock
-    from reconciler.manifests.desired import AutoRenewRule, CustomerRef, DesiredState
+    from reconciler.manifests.desired import AutoRenewRule, DesiredState
 
 IAM_RATE_OPERATION = "iam.create_temporary_access_key_by_agency"
 
@@ -47,6 +48,8 @@ class PlanContext:
     #: False: plan auto-renew changes without asking IAM whether each customer's agency can be
     #: used (for credentials that may not assume agencies, e.g. read-only ones in CI)
     verify_agencies: bool = True
+    #: ``--target KIND/NAME``: only the declared entries they select are read and planned
+    targets: tuple[Target, ...] = ()
 
 
 def iso(ts: float) -> str:
@@ -66,11 +69,11 @@ async def build_plan(
     The agency of a customer whose auto-renew must change is checked (one IAM call) as soon as
     its resources are read, alongside the remaining reads, not after them.
     """
-    desired = scoped(desired)
+    desired, narrowing = narrow(desired, ctx.targets)
     live, problems = await read_live(
         desired, client, progress=progress, verify_agencies=ctx.verify_agencies
     )
-    return assemble_plan(desired, live, problems, ctx, clock.time())
+    return assemble_plan(desired, live, problems, ctx, clock.time(), narrowing=narrowing)
 
 
 async def read_live(
@@ -82,12 +85,12 @@ async def read_live(
 ) -> tuple[LiveState, list[ManifestProblem]]:
     """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
     and the agency of every customer with an auto-renew change; plus the reader's problems."""
-    missing = missing_agency_name(desired, client.agency_name)
+    no_agency = missing_agency_name(desired, client.agency_name)
     reader = Reader(client, progress=progress)
-    if missing is not None or not verify_agencies:
+    if no_agency is not None or not verify_agencies:
         live = await reader.read(desired)
         live.agency_verified = False
-        return live, [*reader.problems, *([missing] if missing else [])]
+        return live, [*reader.problems, *([no_agency] if no_agency else [])]
     agencies = _AgencyChecks(client, desired, reader)
     live = await reader.read(desired, on_resources=agencies.consider)
     found, _ = auto_renew.candidates(desired, live)
@@ -102,10 +105,17 @@ def assemble_plan(
     read_problems: Sequence[ManifestProblem],
     ctx: PlanContext,
     now: float,
+    *,
+    narrowing: Narrowing | None = None,
 ) -> Plan:
-    """Diff every kind against ``live``, check problems and guards, order the plan (no I/O)."""
+    """Diff every kind against ``live``, check problems and guards, order the plan (no I/O).
+
+    ``narrowing``: how ``desired`` was narrowed (:func:`reconciler.plan.scope.narrow`); by
+    default, only by its Settings scope."""
+    if narrowing is None:
+        desired, narrowing = narrow(desired)
     with cyclic_gc_paused():
-        return _assemble(desired, live, read_problems, ctx, now)
+        return _assemble(desired, live, read_problems, ctx, now, narrowing)
 
 
 def diff_kinds(desired: DesiredState, live: LiveState) -> dict[str, KindResult]:
@@ -123,6 +133,7 @@ def _assemble(
     read_problems: Sequence[ManifestProblem],
     ctx: PlanContext,
     now: float,
+    narrowing: Narrowing,
 ) -> Plan:
     results = diff_kinds(desired, live)
     problems = list(read_problems)
@@ -144,7 +155,8 @@ def _assemble(
         tool_version=__version__,
         created_at=iso(now),
         expires_at=iso(now + desired.settings.plan_ttl.total_seconds()),
-        scope=scope_dict(desired),
+        scope=narrowing.to_dict(),
+        targets=narrowing.targets,
     )
 
 
@@ -185,35 +197,6 @@ class _AgencyChecks:
             self.live.agency[customer_id] = await agency_problem(self.client, customer_id, agency)
 
         self.reader.pool(IAM_RATE_OPERATION).submit(job)
-
-
-def scoped(desired: DesiredState) -> DesiredState:
-    """Drop everything outside Settings ``spec.scope`` (absent scope = everything declared)."""
-    scope = desired.settings.scope
-    if scope.customers is None and scope.resellers is None:
-        return desired
-
-    def customer(ref: CustomerRef) -> bool:
-        return scope.includes_customer(ref.customer_id, ref.account_name)
-
-    return replace(
-        desired,
-        managers=tuple(m for m in desired.managers if customer(m.customer)),
-        auto_renew=tuple(r for r in desired.auto_renew if customer(r.customer)),
-        quotas=tuple(
-            q
-            for q in desired.quotas
-            if scope.includes_reseller(q.reseller.reseller_id, q.reseller.account_name)
-        ),
-    )
-
-
-def scope_dict(desired: DesiredState) -> dict[str, object]:
-    scope = desired.settings.scope
-    return {
-        "customers": None if scope.customers is None else sorted(r.value for r in scope.customers),
-        "resellers": None if scope.resellers is None else sorted(r.value for r in scope.resellers),
-    }
 
 
 def missing_agency_name(desired: DesiredState, agency: str | None) -> ManifestProblem | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.plan.model import ZERO, Change, Plan
+from reconciler.plan.scope import describe_scope
 from reconciler.render.formats import (
     COMMENT_MARKER,
     MARKDOWN_LIMIT,
@@ -20,8 +21,10 @@ from reconciler.render.formats import (
     _by_kind,
     _values,
     amount,
+    plural,
     render_text,
     summary_line,
+    unreachable_text,
 )
 
 HEADERS = {
@@ -79,7 +82,7 @@ def _banner(plan: Plan) -> list[str]:
         return []
     totals = plan.money_totals()
     text = (
-        f"> [!WARNING]\n> **Quota will be reclaimed** from {len(reclaims)} reseller(s): "
+        f"> [!WARNING]\n> **Quota will be reclaimed** from {plural(len(reclaims), 'reseller')}: "
         f"{amount(totals.reclaim)} goes back to the distributor quota."
     )
     if totals.unrecoverable > ZERO:
@@ -101,7 +104,7 @@ def _notices(plan: Plan, max_rows: int) -> list[str]:
     if not plan.notices:
         return []
     lines = [
-        f"### Not applied ({len(plan.notices)})",
+        f"### Cannot be reached ({len(plan.notices)})",
         "",
         "| Kind | Object | Reason |",
         "|---|---|---|",
@@ -114,16 +117,17 @@ def _notices(plan: Plan, max_rows: int) -> list[str]:
 
 
 def _compose(plan: Plan, max_rows: int, details: bool) -> str:
-    status = (
-        "🛑 blocked by a guard" if plan.blocked else ("changes" if plan.changes else "no changes")
-    )
-    lines = [
-        COMMENT_MARKER,
-        f"## partner-reconciler plan: {status}",
-        "",
-        f"**{summary_line(plan)}**",
-        "",
-    ]
+    status = {
+        "blocked": "🛑 blocked by a guard",
+        "changes": "changes",
+        "unreachable": f"⚠️ nothing to apply; {unreachable_text(len(plan.unreachable))}",
+        "no-changes": "no changes",
+    }[plan.status]
+    lines = [COMMENT_MARKER, f"## partner-reconciler plan: {status}", ""]
+    narrowed = describe_scope(dict(plan.scope))
+    if narrowed:
+        lines += [f"> [!NOTE]\n> {_cell(narrowed)}", ""]
+    lines += [f"**{summary_line(plan)}**", ""]
     lines += _guards(plan) + _banner(plan)
     for kind, changes in _by_kind(plan.changes).items():
         lines += _table(kind, changes, max_rows)
