@@ -16,6 +16,7 @@ from reconciler.cli.options import (
     endpoint_options,
     handle_errors,
     no_color_option,
+    target_option,
     use_colour,
 )
 from reconciler.errors import ConfigError, LockHeldError, PartialApplyError
@@ -71,6 +72,7 @@ def journal_option(fn: F) -> F:
     show_default=True,
     help="Seconds the partner account's lease lasts without a heartbeat.",
 )
+@target_option
 @journal_option
 @endpoint_options
 @no_color_option
@@ -80,6 +82,7 @@ def apply(
     plan_file: Path | None,
     auto_approve: bool,
     allow: Sequence[str],
+    targets: Sequence[str],
     report_file: Path | None,
     manual_file: Path | None,
     lock_ttl: float,
@@ -103,16 +106,20 @@ def apply(
       reconciler apply examples/manifests
       reconciler apply manifests/ --auto-approve --report apply.json
       reconciler plan manifests/ --out plan.json && reconciler apply --plan plan.json
+      reconciler apply manifests/ --target customer/xinghe-net
     """
     from reconciler.apply.executor import ApplyHooks, ApplyRequest, run_apply
 
     if plan_file is not None and allow:
         raise click.UsageError("--allow is taken from the saved plan; make the plan with it")
+    if plan_file is not None and targets:
+        raise click.UsageError("--target is taken from the saved plan; make the plan with it")
     request = ApplyRequest(
         paths=paths,
         plan_file=plan_file,
         auto_approve=auto_approve,
         allow=allow,
+        targets=tuple(targets),
         endpoint=endpoint,
         profile=profile,
         journal=journal_file,

@@ -83,9 +83,10 @@ def _mount_commands() -> None:
     from reconciler.cli.drift import drift
     from reconciler.cli.export import export
     from reconciler.cli.plan import plan, validate
+    from reconciler.cli.show import show
     from reconciler.emulator.cli import emulator
 
-    for command in (validate, plan, apply, journal, unlock, drift, export, emulator):
+    for command in (validate, plan, show, apply, journal, unlock, drift, export, emulator):
         main.add_command(command)
 
 

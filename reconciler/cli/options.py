@@ -124,3 +124,17 @@ def agency_check_option(fn: F) -> F:
         "assume agencies, e.g. read-only ones): auto-renew changes are planned with a note, and "
         "apply checks the agency. Env: RECONCILER_SKIP_AGENCY_CHECK=1.",
     )(fn)
+
+
+def target_option(fn: F) -> F:
+    """``--target KIND/NAME`` (repeatable), as Terraform's ``-target``."""
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="KIND/NAME",
+        help="Only the declared entries this selects (repeatable), like Terraform's -target. "
+        "KIND: customer, reseller, account-manager, auto-renew or reseller-quota; NAME: an "
+        "account name or ID as written in the manifests (reseller-quota: also a distributor "
+        "quota ID). Every output says the run was narrowed.",
+    )(fn)

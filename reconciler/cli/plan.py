@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,9 +17,16 @@ from reconciler.cli.options import (
     endpoint_options,
     handle_errors,
     no_color_option,
+    target_option,
     use_colour,
 )
-from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, EXIT_UNREACHABLE
+from reconciler.errors import (
+    EXIT_BLOCKED,
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+)
 
 
 @click.command()
@@ -26,10 +34,11 @@ from reconciler.errors import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, EXIT_UNREACHA
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "github"]),
+    type=click.Choice(["text", "json", "github"]),
     default="text",
     show_default=True,
-    help="github: errors as workflow annotations.",
+    help="github: errors as workflow annotations; json: one object on stdout "
+    "(schemas/validate.schema.json), also when there are errors.",
 )
 @no_color_option
 @handle_errors
@@ -37,15 +46,56 @@ def validate(paths: Sequence[Path], fmt: str) -> None:
     """Check manifests offline: YAML, schemas and local rules, every error at once.
 
     \b
+    Exit codes: 0 valid, 1 errors.
+
+    \b
     Examples:
       reconciler validate examples/manifests
       reconciler validate manifests/ --format github
+      reconciler validate manifests/ --format json
     """
+    from reconciler.errors import ManifestError
     from reconciler.manifests.load import load_desired
 
-    desired = load_desired(paths)
-    n = len(desired.managers) + len(desired.auto_renew) + len(desired.quotas)
-    click.echo(f"OK: {len(desired.files)} file(s), {n} entries; manifests {desired.checksum}")
+    if fmt != "json":
+        desired = load_desired(paths)
+        n = len(desired.managers) + len(desired.auto_renew) + len(desired.quotas)
+        click.echo(f"OK: {len(desired.files)} file(s), {n} entries; manifests {desired.checksum}")
+        return
+    try:
+        report = validation_json(paths, load_desired(paths))
+    except ManifestError as err:
+        report = validation_json(paths, None, err)
+    click.echo(json.dumps(report, indent=2, sort_keys=True))
+    if not report["valid"]:
+        sys.exit(EXIT_ERROR)
+
+
+def validation_json(paths: Sequence[Path], desired: Any, err: Any = None) -> dict[str, Any]:
+    """``validate --format json``: the object schemas/validate.schema.json describes."""
+    problems = [] if err is None else err.problems
+    return {
+        "format_version": "1.0",
+        "valid": err is None,
+        "paths": [str(p) for p in paths],
+        "files": list(desired.files) if desired is not None else [],
+        "entries": (
+            len(desired.managers) + len(desired.auto_renew) + len(desired.quotas)
+            if desired is not None
+            else 0
+        ),
+        "manifest_checksum": desired.checksum if desired is not None else None,
+        "problems": [
+            {
+                "file": p.position.file,
+                "line": p.position.line,
+                "col": p.position.col,
+                "path": p.path,
+                "message": p.message,
+            }
+            for p in problems
+        ],
+    }
 
 
 @click.command()
@@ -77,6 +127,7 @@ def validate(paths: Sequence[Path], fmt: str) -> None:
     metavar="GUARD",
     help=f"Let a tripped guard pass: {', '.join(GUARD_NAMES)}. Repeatable.",
 )
+@target_option
 @agency_check_option
 @endpoint_options
 @no_color_option
@@ -87,6 +138,7 @@ def plan(
     out: Path | None,
     detailed_exitcode: bool,
     allow: Sequence[str],
+    targets: Sequence[str],
     skip_agency_check: bool,
     endpoint: str | None,
     profile: str | None,
@@ -104,6 +156,7 @@ def plan(
       reconciler plan manifests/ --format json --out plan.json
       reconciler plan manifests/ --format markdown --out plan.json > plan.md
       reconciler plan manifests/ --allow max-issue-per-run
+      reconciler plan manifests/ --target customer/xinghe-net --target reseller/tianfu-cloud
       reconciler plan manifests/ --skip-agency-check     # read-only credentials
     """
     from reconciler.cli.workflow import compute_plan, write_plan
@@ -116,6 +169,7 @@ def plan(
         allow=allow,
         progress=tty_progress(sys.stderr),
         verify_agencies=not skip_agency_check,
+        targets=targets,
     )
     click.echo(render(result, fmt), nl=False)
     if out is not None:

@@ -17,6 +17,7 @@ from reconciler.manifests.load import load_desired
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.progress import Progress
+from reconciler.plan.scope import parse_targets
 from reconciler.render.formats import render_json
 
 
@@ -29,7 +30,9 @@ async def plan_async(
     clock: Clock,
     progress: Progress | None = None,
     verify_agencies: bool = True,
+    targets: Sequence[str] = (),
 ) -> Plan:
+    selected = parse_targets(targets)
     target = resolve_target(endpoint, profile or desired.settings.endpoint_profile)
     async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
         ctx = PlanContext(
@@ -37,6 +40,7 @@ async def plan_async(
             partner_id=conn.partner_id,
             allow=tuple(allow),
             verify_agencies=verify_agencies,
+            targets=selected,
         )
         return await build_plan(desired, conn.client, ctx, clock, progress=progress)
 
@@ -50,6 +54,7 @@ def compute_plan(
     clock: Clock | None = None,
     progress: Progress | None = None,
     verify_agencies: bool = True,
+    targets: Sequence[str] = (),
 ) -> Plan:
     """Load, connect, plan. ``progress`` (a terminal's) hears what is going on as it happens."""
     if progress is not None:
@@ -64,6 +69,7 @@ def compute_plan(
             clock=clock or SystemClock(),
             progress=progress,
             verify_agencies=verify_agencies,
+            targets=targets,
         )
     )
 

@@ -56,7 +56,7 @@ from reconciler.plan.planner import (
     read_live,
     require_agency_name,
 )
-from reconciler.plan.scope import narrow
+from reconciler.plan.scope import narrow, parse_targets
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
@@ -267,12 +267,14 @@ def detect_drift(
     profile: str | None = None,
     clock: Clock | None = None,
     verify_agencies: bool = True,
+    targets: Sequence[str] = (),
 ) -> DriftReport:
     """Load the manifests, connect and :func:`detect` (the ``reconciler drift`` command)."""
     from reconciler.connect import connect, resolve_target
     from reconciler.emulator.clock import SystemClock
     from reconciler.manifests.load import load_desired
 
+    selected = parse_targets(targets)
     desired = load_desired(paths)
     clock = clock or SystemClock()
 
@@ -283,6 +285,7 @@ def detect_drift(
                 endpoint=target.label,
                 partner_id=conn.partner_id,
                 verify_agencies=verify_agencies,
+                targets=selected,
             )
             return await detect(desired, conn.client, ctx, clock)
 

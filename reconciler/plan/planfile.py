@@ -71,6 +71,11 @@ class SavedPlan:
         """The guards the saved plan was allowed past (its ``--allow`` flags)."""
         return tuple(g["name"] for g in self.data.get("guards", []) if g.get("overridden"))
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The ``--target`` selections the saved plan was made with (checksummed)."""
+        return tuple(str(t) for t in self.data.get("targets") or ())
+
     def changes(self) -> dict[str, tuple[str, str]]:
         return {c["key"]: (c["action"], c["fingerprint"]) for c in self.data["changes"]}
 
