@@ -24,7 +24,6 @@ from reconciler.render.formats import (
     plural,
     render_text,
     summary_line,
-    unreachable_text,
 )
 
 HEADERS = {
@@ -120,7 +119,7 @@ def _compose(plan: Plan, max_rows: int, details: bool) -> str:
     status = {
         "blocked": "🛑 blocked by a guard",
         "changes": "changes",
-        "unreachable": f"⚠️ nothing to apply; {unreachable_text(len(plan.unreachable))}",
+        "unreachable": "⚠️ nothing to apply, and not everything declared holds",
         "no-changes": "no changes",
     }[plan.status]
     lines = [COMMENT_MARKER, f"## partner-reconciler plan: {status}", ""]
