@@ -236,7 +236,9 @@ async def detect(
     """Read, diff, classify. Raises only for errors that stop the reading itself."""
     desired, narrowing = narrow(desired, ctx.targets)
     require_agency_name(desired, client.agency_name)  # configuration, not drift: stop here
-    live, problems = await read_live(desired, client, verify_agencies=ctx.verify_agencies)
+    live, problems = await read_live(
+        desired, client, verify_agencies=ctx.verify_agencies, check_managers=False
+    )
     found, _ = auto_renew.candidates(desired, live)
     results = diff_kinds(_managers_known(desired), live)
     for result in results.values():

@@ -82,21 +82,31 @@ async def read_live(
     *,
     progress: Progress | None = None,
     verify_agencies: bool = True,
+    check_managers: bool = True,
 ) -> tuple[LiveState, list[ManifestProblem]]:
     """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
-    and the agency of every customer with an auto-renew change; plus the reader's problems."""
+    and the agency of every customer with an auto-renew change; plus the reader's problems.
+
+    ``check_managers``: a manager neither in the roster nor on a customer read is looked for
+    on every customer before the diff calls it unknown (drift, which accepts any manager,
+    skips it)."""
     no_agency = missing_agency_name(desired, client.agency_name)
     reader = Reader(client, progress=progress)
     if no_agency is not None or not verify_agencies:
         live = await reader.read(desired)
         live.agency_verified = False
-        return live, [*reader.problems, *([no_agency] if no_agency else [])]
-    agencies = _AgencyChecks(client, desired, reader)
-    live = await reader.read(desired, on_resources=agencies.consider)
-    found, _ = auto_renew.candidates(desired, live)
-    missing = auto_renew.customers_needing_agency(found) - live.agency.keys()
-    await check_agencies(client, missing, live, desired)
-    return live, reader.problems
+        problems = [*reader.problems, *([no_agency] if no_agency else [])]
+    else:
+        agencies = _AgencyChecks(client, desired, reader)
+        live = await reader.read(desired, on_resources=agencies.consider)
+        found, _ = auto_renew.candidates(desired, live)
+        missing = auto_renew.customers_needing_agency(found) - live.agency.keys()
+        await check_agencies(client, missing, live, desired)
+        problems = reader.problems
+    if check_managers:
+        wanted = {m.manager for m in desired.managers if m.manager}
+        await reader.check_managers(wanted - set(desired.settings.account_managers))
+    return live, problems
 
 
 def assemble_plan(

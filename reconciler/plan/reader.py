@@ -41,12 +41,13 @@ import asyncio
 import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.bss import queries as q
 from reconciler.bss.redact import get_logger
 from reconciler.errors import ManifestProblem
 from reconciler.kinds.base import LiveState
+from reconciler.plan.census import Census, unresolved_problems
 from reconciler.plan.pools import ApiPool, Job
 from reconciler.plan.progress import Progress, ReadCounters
 from reconciler.plan.references import (
@@ -95,6 +96,9 @@ class Reader:
         self.client = client
         self.live = LiveState()
         self.problems: list[ManifestProblem] = []
+        #: names, IDs and managers seen on listings (did-you-mean, the manager check)
+        self.census = Census()
+        self._unresolved: list[tuple[list[Ref], Directory[Any]]] = []
         self.progress = progress or Progress()
         self.counters = ReadCounters()
         self._pools: dict[str, ApiPool] = {}
@@ -171,6 +175,7 @@ class Reader:
                 if isinstance(result, BaseException):
                     raise self._failure or result
             await self._drain()
+            await self._explain_unresolved()
         except BaseException as exc:
             self._abort(exc)
             raise
@@ -249,6 +254,8 @@ class Reader:
         self.live.reseller_refs[ref.key] = rid
         self.counters.resellers_found += 1
         self.live.resellers.setdefault(rid, reseller)
+        if reseller.account_manager_id:
+            self.live.managers_seen.add(reseller.account_manager_id)
         if rid in self._issued_started:
             self.counters.resellers -= 1
             return
@@ -369,7 +376,8 @@ class Reader:
             return
         index = RefIndex(refs)
 
-        def take(items: Iterable[T]) -> None:
+        def take(items: Sequence[T]) -> None:
+            self.census.record(d, items)
             for item in items:
                 for ref in index.take(d.id_of(item), d.name_of(item)):
                     found(ref, item)
@@ -383,6 +391,7 @@ class Reader:
                 if not len(index) or pages_left > len(index):
                     break  # all found, or one query each is cheaper than listing
                 totals = await self._list_pages(d, pages_left, take, first.total)
+                self.census.of(d.what).complete = len(totals) == 1
                 if len(index) <= pages_left + 1:
                     break  # few missing: look them up (cheaper than listing again)
                 if len(totals) == 1:
@@ -393,7 +402,7 @@ class Reader:
         await self._lookups(index.pending(), d, found)
 
     async def _list_pages(
-        self, d: Directory[T], count: int, take: Callable[[Iterable[T]], None], total: int
+        self, d: Directory[T], count: int, take: Callable[[Sequence[T]], None], total: int
     ) -> set[int]:
         """Pages 2..count+1 of a listing through the pool; the totals they reported."""
         totals = {total}
@@ -431,18 +440,29 @@ class Reader:
         self._unknown(sorted(unknown, key=lambda r: r.source), d)
 
     def _unknown(self, refs: Iterable[Ref], d: Directory[T]) -> None:
-        for ref in refs:
-            if d.what == "customer":
-                key = "customerId" if ref.ident else "customer"
-            else:
-                key = "resellerId" if ref.ident else "reseller"
-            self.problems.append(
-                ManifestProblem(
-                    ref.source,
-                    key,
-                    f"no {d.what} {ref.ident or ref.name!r} in the partner account ({d.hint})",
-                )
-            )
+        """References no query found: problems, with a "did you mean", once the reads are done."""
+        refs = list(refs)
+        if refs:
+            self._unresolved.append((refs, d))
+
+    async def _explain_unresolved(self) -> None:
+        for refs, d in self._unresolved:
+            hints = await self.census.suggest(refs, d, self.pool(d.api))
+            self.problems += unresolved_problems(refs, d, hints)
+
+    async def check_managers(self, names: set[str]) -> None:
+        """Before a manager is called unknown, look at every customer (and reseller) of the
+        account: a manager is valid when some customer has it (docs/manifests.md)."""
+        if not names - self.live.managers_seen:
+            return
+        self.progress.line(
+            f"Looking for account manager(s) {', '.join(sorted(names))} on every customer..."
+        )
+        for d in (customer_directory(self.client), reseller_directory(self.client)):
+            await self.census.read_all(d, self.pool(d.api))
+            self.live.managers_seen |= self.census.managers
+            if not names - self.live.managers_seen:
+                return
 
 
 def _resource_fetch(client: BssClient, cid: str) -> Fetch[Resource]:
