@@ -34,4 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.plan_scale
 
 clean:
-	rm -rf $(VENV) .reconciler .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .reconciler .cache .mypy_cache .ruff_cache .pytest_cache

@@ -1,9 +1,11 @@
 """The manifests ``reconciler export`` writes, as YAML text with comments for people.
 
 Written by hand rather than by a YAML dumper so the files look like the ones in
-``examples/manifests``: a schema modeline first, flow-style manager assignments, amounts as
-quoted two-decimal strings, IDs always quoted, and a comment on each line with what a reviewer
-wants beside it (the customer ID of a name, the resource behind an ID, issued and spent quota).
+``examples/manifests``: a schema modeline first in every document (the YAML language server
+reads a modeline per document; :data:`UNION_SCHEMA` picks each document's schema by kind),
+flow-style manager assignments, amounts as quoted two-decimal strings, IDs always quoted, and
+a comment on each line with what a reviewer wants beside it (the customer ID of a name, the
+resource behind an ID, issued and spent quota).
 Output is deterministic: the same live state gives the same bytes.
 """
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from reconciler.gitops.export_read import ExportScope, LiveAccount
 
 API_VERSION = "partner-reconciler/v1"
+UNION_SCHEMA = "manifest.schema.json"
 COMMENT_COLUMN = 52
 PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*")
 NOT_PLAIN = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
@@ -61,9 +64,14 @@ def _lines(pairs: Iterable[tuple[str, str | None]]) -> list[str]:
     return out
 
 
-def _header(schema_dir: str, schema: str, account: LiveAccount, *about: str) -> list[str]:
+def modeline(schema_dir: str) -> str:
+    """The editor modeline every exported document starts with."""
+    return f"# yaml-language-server: $schema={schema_dir}/{UNION_SCHEMA}"
+
+
+def _header(schema_dir: str, account: LiveAccount, *about: str) -> list[str]:
     return [
-        f"# yaml-language-server: $schema={schema_dir}/{schema}",
+        modeline(schema_dir),
         f"# Exported by `reconciler export` from partner {account.partner_id}.",
         *(f"# {line}" for line in about),
     ]
@@ -118,7 +126,6 @@ def _managers(
 ) -> tuple[str, str]:
     lines = _header(
         schema_dir,
-        "account-managers.schema.json",
         account,
         "Every customer and its account manager (null: none). The partner API cannot assign",
         "managers: a difference is planned as a manual change with the Partner Center steps.",
@@ -148,7 +155,6 @@ def _auto_renew(
 ) -> tuple[str, str]:
     lines = _header(
         schema_dir,
-        "auto-renew.schema.json",
         account,
         "Per customer, autoRenew is what most of its yearly/monthly resources have now; the",
         "others are listed by resource ID. Expired and frozen resources cannot be changed: they",
@@ -240,7 +246,6 @@ def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
         docs.append(doc)
     lines = _header(
         schema_dir,
-        "reseller-quota.schema.json",
         account,
         "One document per distributor quota: the balance each reseller holds from it now",
         "(valid quotas only). Raising a balance issues the difference; lowering one reclaims",
@@ -249,7 +254,7 @@ def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
     if not docs:
         lines.append("# No reseller holds quota issued from your distributor quotas.")
     for n, doc in enumerate(docs):
-        lines += (["---"] if n else []) + doc
+        lines += (["---", modeline(schema_dir)] if n else []) + doc
     return _text(lines), f"{len(docs)} distributor quotas, {targets} reseller balances"
 
 
@@ -297,7 +302,6 @@ def _settings(
 ) -> tuple[str, str]:
     lines = _header(
         schema_dir,
-        "settings.schema.json",
         account,
         "Guards, scope and plan lifetime are left at their defaults (docs/manifests.md).",
     )
