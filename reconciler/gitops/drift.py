@@ -237,7 +237,7 @@ async def detect(
     desired, narrowing = narrow(desired, ctx.targets)
     require_agency_name(desired, client.agency_name)  # configuration, not drift: stop here
     live, problems = await read_live(
-        desired, client, verify_agencies=ctx.verify_agencies, check_managers=False
+        desired, client, verify_agencies=ctx.verify_agencies, check_managers=False, clock=clock
     )
     found, _ = auto_renew.candidates(desired, live)
     results = diff_kinds(_managers_known(desired), live)

@@ -71,7 +71,7 @@ async def build_plan(
     """
     desired, narrowing = narrow(desired, ctx.targets)
     live, problems = await read_live(
-        desired, client, progress=progress, verify_agencies=ctx.verify_agencies
+        desired, client, progress=progress, verify_agencies=ctx.verify_agencies, clock=clock
     )
     return assemble_plan(desired, live, problems, ctx, clock.time(), narrowing=narrowing)
 
@@ -83,6 +83,7 @@ async def read_live(
     progress: Progress | None = None,
     verify_agencies: bool = True,
     check_managers: bool = True,
+    clock: Clock | None = None,
 ) -> tuple[LiveState, list[ManifestProblem]]:
     """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
     and the agency of every customer with an auto-renew change; plus the reader's problems.
@@ -91,7 +92,7 @@ async def read_live(
     on every customer before the diff calls it unknown (drift, which accepts any manager,
     skips it)."""
     no_agency = missing_agency_name(desired, client.agency_name)
-    reader = Reader(client, progress=progress)
+    reader = Reader(client, progress=progress, clock=clock)
     if no_agency is not None or not verify_agencies:
         live = await reader.read(desired)
         live.agency_verified = False

@@ -45,9 +45,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.bss import queries as q
 from reconciler.bss.redact import get_logger
+from reconciler.emulator.clock import SystemClock
 from reconciler.errors import ManifestProblem
 from reconciler.kinds.base import LiveState
 from reconciler.plan.census import Census, unresolved_problems
+from reconciler.plan.eta import RateMeter, estimate_eta
 from reconciler.plan.pools import ApiPool, Job
 from reconciler.plan.progress import Progress, ReadCounters
 from reconciler.plan.references import (
@@ -70,6 +72,7 @@ from reconciler.plan.references import (
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner, IssuedQuota, Page, Resource
+    from reconciler.emulator.clock import Clock
     from reconciler.manifests.desired import DesiredState
 
 log = get_logger(__name__)
@@ -92,8 +95,12 @@ LIST_QUOTAS = "list_quota_coupons"
 class Reader:
     """Scoped, pipelined, rate-saturating reads of the live partner account."""
 
-    def __init__(self, client: BssClient, *, progress: Progress | None = None) -> None:
+    def __init__(
+        self, client: BssClient, *, progress: Progress | None = None, clock: Clock | None = None
+    ) -> None:
         self.client = client
+        self.clock = clock or SystemClock()
+        self.meter = RateMeter()
         self.live = LiveState()
         self.problems: list[ManifestProblem] = []
         #: names, IDs and managers seen on listings (did-you-mean, the manager check)
@@ -183,14 +190,16 @@ class Reader:
             self.progress.finish()
         return self.live
 
-    def _tick(self) -> None:
+    def _tick(self, api: str) -> None:
         c = self.counters
         c.calls += 1
+        self.meter.record(api, self.clock.time())
         c.eta_seconds = self._eta()
         self.progress.update(c)
 
     def _eta(self) -> float | None:
-        """Seconds left at each API's rate for the calls still known to be needed: the slowest."""
+        """Seconds left for the calls still known to be needed, at each API's measured rate
+        (:func:`reconciler.plan.eta.estimate_eta`)."""
         c = self.counters
         left = {
             LIST_RESOURCES: c.resource_lists - c.resource_lists_done + self._pages_pending(),
@@ -199,8 +208,8 @@ class Reader:
         customer_pool = self._pools.get(LIST_CUSTOMERS)
         if customer_pool is not None:
             left[LIST_CUSTOMERS] = customer_pool.queued
-        etas = [n / self.client.rate_for(api) for api, n in left.items() if n > 0]
-        return max(etas) if etas else None
+        nominal = {api: self.client.rate_for(api) for api in left}
+        return estimate_eta(left, self.meter.samples(), nominal)
 
     def _pages_pending(self) -> int:
         pool = self._pools.get(LIST_RESOURCES)
@@ -280,7 +289,7 @@ class Reader:
             async def job(batch: list[str] = batch) -> None:
                 async for quota in self.client.iter_quota_coupons(quota_ids=batch):
                     self.live.distributor_quotas[quota.quota_id] = quota
-                self._tick()
+                self._tick(LIST_QUOTAS)
 
             pool.submit(job)
         await self._join(LIST_QUOTAS)
@@ -305,7 +314,7 @@ class Reader:
             elif page.total < 0:  # no total: one page after another until a short one
                 items = list(page.items)
                 while len(page.items) == limit:
-                    self._tick()
+                    self._tick(pool.api)
                     page = await fetch(len(items), limit)
                     items += page.items
                 done(unique(items, key))
@@ -313,7 +322,7 @@ class Reader:
                 listing: Listing[T] = Listing(page, limit, attempt)
                 for n in range(1, len(listing.pages)):
                     pool.submit(self._page_job(pool, listing, n, fetch, key, done), urgent=True)
-            self._tick()
+            self._tick(pool.api)
 
         pool.submit(first)
 
@@ -333,7 +342,7 @@ class Reader:
             listing.remaining -= 1
             if not listing.remaining:
                 self._complete(pool, listing, fetch, key, done)
-            self._tick()
+            self._tick(pool.api)
 
         return job
 
@@ -386,7 +395,7 @@ class Reader:
             for attempt in range(REREADS + 1):
                 first = await d.page(0)
                 take(first.items)
-                self._tick()
+                self._tick(d.api)
                 pages_left = max(0, math.ceil(first.total / PAGE) - 1)
                 if not len(index) or pages_left > len(index):
                     break  # all found, or one query each is cheaper than listing
@@ -413,7 +422,7 @@ class Reader:
                 page = await d.page(offset)
                 totals.add(page.total)
                 take(page.items)
-                self._tick()
+                self._tick(d.api)
 
             pool.submit(job)
         await self._join(d.api)
@@ -433,7 +442,7 @@ class Reader:
                     unknown.append(ref)
                 else:
                     found(ref, obj)
-                self._tick()
+                self._tick(d.api)
 
             pool.submit(look)
         await self._join(d.api)
