@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,7 +35,12 @@ from reconciler.gitops.export_read import KINDS
     metavar="NAME|ID",
     help="Export only this reseller (account name or ID; repeatable). Default: all.",
 )
-@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIRECTORY.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the files export wrote before and nobody edited since (said per file). "
+    "Hand-written or edited files, and Settings, are always merged, never replaced.",
+)
 @endpoint_options
 @no_color_option
 @handle_errors
@@ -51,8 +57,12 @@ def export(
 
     Writes account-managers.yaml, auto-renew.yaml, reseller-quotas.yaml and settings.yaml in
     the documented format, IDs and balances in comments. `reconciler plan DIRECTORY` then shows
-    no changes. --customer filters the customer kinds, --reseller the quota kind. Refuses to
-    overwrite existing files without --force. Reads only.
+    no changes. --customer filters the customer kinds, --reseller the quota kind. Reads only.
+
+    Into a directory that holds manifests already, export merges: live entries the directory
+    does not declare are appended as a new document, every hand-written line stays, and the
+    Settings roster only grows (agencyName is added if missing). --force replaces only files
+    export wrote and nobody edited; the output names what was written, replaced or merged.
 
     \b
     Exit codes: 0 written, 1 error.
@@ -65,15 +75,34 @@ def export(
     """
     from reconciler.gitops.export import run_export
     from reconciler.gitops.export_read import ExportScope
+    from reconciler.plan.progress import tty_progress
 
     scope = ExportScope(
         kinds=frozenset(kinds or KINDS), customers=tuple(customers), resellers=tuple(resellers)
     )
-    result = run_export(directory, scope, force=force, endpoint=endpoint, profile=profile)
+    result = run_export(
+        directory,
+        scope,
+        force=force,
+        endpoint=endpoint,
+        profile=profile,
+        progress=tty_progress(sys.stderr),
+    )
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(f"Exported partner {result.partner_id} from {result.endpoint} into {directory}/:")
-    width = max(len(name) for name, _ in result.written)
-    for name, what in result.written:
-        click.echo(f"  {name:<{width}}  {what}")
-    click.echo(f"Next: reconciler plan {directory}   (expect: No changes)")
+    width = max(len(o.name) for o in result.outcomes)
+    for o in result.outcomes:
+        click.echo(f"  {o.name:<{width}}  {o.action:<9}  {o.what}")
+    if "auto-renew" in scope.kinds and not result.agency_name:
+        click.echo(
+            "Next: set spec.agencyName in the Settings (the IAM agency your customers granted; "
+            f"the API cannot tell it), then: reconciler plan {directory}"
+        )
+    elif any(o.action == "merged" and o.name != "settings.yaml" for o in result.outcomes):
+        click.echo(
+            f"Next: reconciler plan {directory}   (entries that were already declared are kept "
+            "as written: the plan shows where they differ from live)"
+        )
+    else:
+        click.echo(f"Next: reconciler plan {directory}   (expect: No changes)")

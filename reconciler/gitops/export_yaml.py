@@ -11,10 +11,12 @@ Output is deterministic: the same live state gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -99,18 +101,58 @@ def _usable_name(name: str | None, unique: set[str]) -> bool:
 # -- the files ------------------------------------------------------------------------------
 
 
-def render_files(account: LiveAccount, scope: ExportScope, *, schema_dir: str) -> Files:
+@dataclass(frozen=True)
+class Only:
+    """Which live objects to write (export merging into manifests that declare the others)."""
+
+    managers: Callable[[Customer], bool] = lambda _c: True
+    renewals: Callable[[Customer], bool] = lambda _c: True
+    quotas: Callable[[str, IndirectPartner], bool] = lambda _q, _r: True
+
+
+def render_files(
+    account: LiveAccount, scope: ExportScope, *, schema_dir: str, only: Only | None = None
+) -> Files:
+    """Every file of ``scope``, each stamped with the checksum of its content (so a later export
+    can tell a file it wrote and nobody edited from a hand-written one)."""
+    only = only or Only()
     files: Files = {}
     customers = sorted(account.customers, key=lambda c: (c.account_name or "", c.customer_id))
     unique = _unique_names(c.account_name for c in customers)
     if "account-manager" in scope.kinds:
-        files["account-managers.yaml"] = _managers(account, customers, unique, schema_dir)
+        kept = [c for c in customers if only.managers(c)]
+        files["account-managers.yaml"] = _managers(account, kept, unique, schema_dir)
     if "auto-renew" in scope.kinds:
-        files["auto-renew.yaml"] = _auto_renew(account, customers, unique, schema_dir)
+        kept = [c for c in customers if only.renewals(c)]
+        files["auto-renew.yaml"] = _auto_renew(account, kept, unique, schema_dir)
     if "reseller-quota" in scope.kinds:
-        files["reseller-quotas.yaml"] = _quotas(account, schema_dir)
+        files["reseller-quotas.yaml"] = _quotas(account, schema_dir, only.quotas)
     files["settings.yaml"] = _settings(account, customers, schema_dir)
-    return files
+    return {name: (stamp(text), what) for name, (text, what) in files.items()}
+
+
+STAMP = re.compile(r"^# Exported by `reconciler export` from partner .*\.$", re.MULTILINE)
+STAMPED = re.compile(r" \(content sha256:([0-9a-f]{16})\)\.$")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(STAMP.sub("", text, count=1).encode("utf-8")).hexdigest()[:16]
+
+
+def stamp(text: str) -> str:
+    """Put the checksum of ``text`` (without its "Exported by" line) into that line."""
+    digest = _digest(text)
+    return STAMP.sub(lambda m: m.group(0)[:-1] + f" (content sha256:{digest}).", text, count=1)
+
+
+def unedited_export(text: str) -> bool:
+    """Whether ``text`` is a file export wrote, as it wrote it."""
+    line = STAMP.search(text)
+    found = STAMPED.search(line.group(0)) if line else None
+    if line is None or found is None:
+        return False
+    plain = line.group(0)[: found.start()] + "."
+    return _digest(text.replace(line.group(0), plain, 1)) == found.group(1)
 
 
 def _customer_ref(customer: Customer, unique: set[str]) -> tuple[str, str | None]:
@@ -214,7 +256,9 @@ def _reseller_ref(reseller: IndirectPartner, unique: set[str]) -> tuple[str, str
     return f"resellerId: {quoted(reseller.indirect_partner_id)}", note
 
 
-def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
+def _quotas(
+    account: LiveAccount, schema_dir: str, only: Callable[[str, IndirectPartner], bool]
+) -> tuple[str, str]:
     resellers = sorted(
         account.resellers, key=lambda r: (r.account_name or "", r.indirect_partner_id)
     )
@@ -231,7 +275,7 @@ def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
                 for q in account.issued.get(reseller.indirect_partner_id, [])
                 if q.parent_quota_id == parent.quota_id
             ]
-            if children:
+            if children and only(parent.quota_id, reseller):
                 ref, note = _reseller_ref(reseller, unique)
                 pairs.append((f"    - {ref}", note))
                 balance = fmt_money(live_balance(children))

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from reconciler.bss.models import Customer
-from reconciler.gitops.export import _schema_dir
+from reconciler.gitops.export import _schema_dir, run_export
 from reconciler.gitops.export_read import ExportScope, LiveAccount
 from reconciler.gitops.export_yaml import render_files
 from reconciler.manifests.load import load_desired
+from reconciler.plan.progress import Progress, ReadCounters, status_text
 
 from .conftest import HAINA, KAIYUAN_01, MAIN_QUOTA, TIANFU_QUOTA, XINGHE, XINGHE_WEB, Env
 
@@ -45,7 +46,7 @@ def test_export_of_the_demo_account_plans_no_changes(env: Env) -> None:
     assert result.exit_code == 0, result.output
     directory = env.root / "adopted"
     assert sorted(p.name for p in directory.iterdir()) == ALL_FILES
-    assert "account-managers.yaml  25 customers (18 with a manager)" in result.stdout
+    assert "account-managers.yaml  written    25 customers (18 with a manager)" in result.stdout
     assert "Next: reconciler plan adopted" in result.stdout
     desired = load_desired([directory])
     assert len(desired.managers) == 25
@@ -107,18 +108,6 @@ def section(text: str, start: str) -> str:
     i = next(n for n, ln in enumerate(lines) if start in ln)
     end = next((n for n in range(i + 1, len(lines)) if "    - " in lines[n][:6]), len(lines))
     return "\n".join(lines[i:end])
-
-
-def test_refuses_to_overwrite_without_force(env: Env) -> None:
-    directory = exported(env)
-    (directory / "settings.yaml").write_text("# mine\n", encoding="utf-8")
-    again = env.run("export", "adopted")
-    assert again.exit_code == 1
-    assert "refusing to overwrite" in again.stderr and "--force" in again.stderr
-    assert (directory / "settings.yaml").read_text(encoding="utf-8") == "# mine\n"
-    forced = env.run("export", "adopted", "--force")
-    assert forced.exit_code == 0, forced.output
-    assert "kind: Settings" in (directory / "settings.yaml").read_text(encoding="utf-8")
 
 
 def test_same_live_state_same_bytes(env: Env) -> None:
@@ -207,3 +196,32 @@ def test_modeline_points_at_the_nearest_schemas(tmp_path: Path, where: str, expe
     (tmp_path / "schemas").mkdir()
     (tmp_path / "schemas" / "manifest.schema.json").write_text("{}", encoding="utf-8")
     assert _schema_dir(tmp_path / where) == expected
+
+
+class Recorder(Progress):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.updates: list[ReadCounters] = []
+        self.finished = False
+
+    def line(self, text: str) -> None:
+        self.lines.append(text)
+
+    def update(self, counters: ReadCounters) -> None:
+        self.updates.append(ReadCounters(**vars(counters)))
+
+    def finish(self, text: str | None = None) -> None:
+        self.finished = True
+
+
+def test_export_shows_progress(env: Env) -> None:
+    progress = Recorder()
+    run_export(env.root / "adopted", ExportScope(), progress=progress)
+    assert progress.lines == ["Reading the partner account (export)..."]
+    last = progress.updates[-1]
+    assert (last.customers_found, last.resource_lists, last.resource_lists_done) == (25, 25, 25)
+    assert (last.resellers, last.quota_lists_done) == (3, 3)
+    assert "reading: 25/25 customers, 25/25 resource lists, 3/3 resellers" in status_text(last)
+    assert progress.finished
+    mid = progress.updates[len(progress.updates) // 2]
+    assert 0 < mid.resource_lists_done + mid.quota_lists_done < 28
