@@ -83,7 +83,9 @@ def emulator() -> None:
     "--seed",
     "seed_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Seed applied when the state file is absent (default: the demo seed).",
+    help="Start from this seed: it replaces the state file's content if the file exists "
+    "(said on start). Without it an existing state file is served as it is, and a missing one "
+    "is created from the demo seed.",
 )
 @click.option("--ak", help="An extra partner access key to accept (needs --sk).")
 @click.option("--sk", help="Its secret key.")
@@ -108,6 +110,9 @@ def serve_command(
 ) -> None:
     """Serve the emulator over HTTP until interrupted.
 
+    It says on start what it serves: the state file as it is, or (with --seed, or when the
+    file is missing) a fresh state from a seed, replacing the file's content.
+
     Default credentials: AK HPUAEMUPARTNER000001 with the SK in reconciler/emulator/README.md
     (never use them anywhere else).
 
@@ -128,12 +133,28 @@ def serve_command(
             doc["partner"] = {**doc.get("partner", {}), "domain_id": domain_id}
         extra = [EmulatorCredentials(ak, sk)] if ak and sk else []
         shown_ak = ak or DEFAULT_CREDENTIALS.ak
+        path = state_file or default_state_path()
+        existed = path.exists()
 
         def ready(server: Any) -> None:
+            if seed_file is not None and existed:
+                server.emulator.load_seed(doc)
+            click.echo(_state_note(path, seed_file, existed), err=True)
             click.echo(f"emulator listening on {server.url} (partner AK {shown_ak})")
 
-        serve(host, port, state_file=state_file or default_state_path(), seed=doc,
-              credentials=extra, rate_limit=rate_limit, ready=ready)  # fmt: skip
+        serve(host, port, state_file=path, seed=doc, credentials=extra, rate_limit=rate_limit,
+              ready=ready)  # fmt: skip
+
+
+def _state_note(path: Path, seed_file: Path | None, existed: bool) -> str:
+    """What ``serve`` starts from, said once: never a silently ignored --seed."""
+    if seed_file is not None and existed:
+        return f"state {path}: replaced by the seed {seed_file} (--seed)"
+    if seed_file is not None:
+        return f"state {path}: created from the seed {seed_file}"
+    if existed:
+        return f"state {path}: serving it as it is (--seed FILE starts from a seed instead)"
+    return f"state {path}: created from the demo seed"
 
 
 def _with_emulator(state_file: Path | None, action: Callable[[Any], None]) -> None:
