@@ -274,3 +274,22 @@ def test_a_long_customer_listing_is_not_read_for_a_suggestion(
     queries = [c for c in env.emulator().call_log() if c["operation"] == "list_sub_customers"]
     # the lookup, the first page (which tells the total), then fragments xin, net, xinhge
     assert len(queries) <= 5, queries
+
+
+def test_unknown_distributor_quota_gets_a_did_you_mean(env: Env) -> None:
+    code, out = plan(
+        env,
+        HEADER
+        + """kind: ResellerQuota
+metadata: {name: q}
+spec:
+  distributorQuota: "2025063010300119"
+  resellers:
+    - {reseller: tianfu-cloud, balance: "30000.00"}
+""",
+    )
+    assert code == 1, out
+    assert (
+        "main.yaml:5:21: distributorQuota: unknown distributor quota '2025063010300119' "
+        "(did you mean '2025063010300118'?)"
+    ) in out
