@@ -137,18 +137,16 @@ def test_unknown_customers_get_a_did_you_mean(env: Env, entry: str, expected: st
     assert "main.yaml:6:" in out and expected in out
 
 
-def test_unknown_reseller_gets_a_did_you_mean(env: Env) -> None:
-    code, out = plan(
-        env,
-        HEADER
-        + """kind: ResellerQuota
-metadata: {name: q}
-spec:
-  distributorQuota: "2025063010300118"
-  resellers:
-    - {reseller: tianfu-clod, balance: "30000.00"}
-""",
+def quota_manifest(quota: str, reseller: str) -> str:
+    return (
+        HEADER + "kind: ResellerQuota\nmetadata: {name: q}\nspec:\n"
+        f'  distributorQuota: "{quota}"\n  resellers:\n'
+        f'    - {{reseller: {reseller}, balance: "30000.00"}}\n'
     )
+
+
+def test_unknown_reseller_gets_a_did_you_mean(env: Env) -> None:
+    code, out = plan(env, quota_manifest("2025063010300118", "tianfu-clod"))
     assert code == 1, out
     assert "no reseller 'tianfu-clod' in the partner account (did you mean 'tianfu-cloud'?)" in out
 
@@ -277,17 +275,7 @@ def test_a_long_customer_listing_is_not_read_for_a_suggestion(
 
 
 def test_unknown_distributor_quota_gets_a_did_you_mean(env: Env) -> None:
-    code, out = plan(
-        env,
-        HEADER
-        + """kind: ResellerQuota
-metadata: {name: q}
-spec:
-  distributorQuota: "2025063010300119"
-  resellers:
-    - {reseller: tianfu-cloud, balance: "30000.00"}
-""",
-    )
+    code, out = plan(env, quota_manifest("2025063010300119", "tianfu-cloud"))
     assert code == 1, out
     assert (
         "main.yaml:5:21: distributorQuota: unknown distributor quota '2025063010300119' "

@@ -184,3 +184,14 @@ def test_saved_plan_seals_its_targets_and_apply_uses_them(env: Env) -> None:
     assert [w["operation"] for w in env.writes()] == ["auto_renewal_resources"]
     rest = env.run("plan", str(manifests), "--detailed-exitcode")
     assert rest.exit_code == 2 and "Plan: 1 change (1 issue)" in rest.stdout, rest.output
+
+
+def test_drift_with_a_target_checks_only_what_it_selects(env: Env) -> None:
+    manifests = env.manifests(IN_SYNC)
+    env.emulator().set_resource(KAIYUAN_01, expire_policy=0)
+    env.emulator().spend_quota(TIANFU_QUOTA, "100.00")
+    result = env.run("drift", str(manifests), "--target", "reseller/tianfu-cloud")
+    assert result.exit_code == 2, result.output
+    assert "Narrowed run: --target reseller/tianfu-cloud" in result.stdout.splitlines()[2]
+    assert "kaiyuan" not in result.stdout and "tianfu-cloud" in result.stdout
+    assert "Drift: 1 object differs (1 healable by apply, 0 manual)" in result.stdout
