@@ -51,7 +51,7 @@ def did_you_mean(word: str, options: Iterable[str], *, cutoff: float = 0.6) -> s
     if match is None:
         close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=cutoff)
         match = lowered[close[0]] if close else None
-    return f" (did you mean '{match}'?)" if match else ""
+    return f" (did you mean {match!r}?)" if match else ""  # repr: live names are untrusted
 
 
 class ReconcilerError(Exception):

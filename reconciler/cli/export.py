@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -94,15 +95,19 @@ def export(
     width = max(len(o.name) for o in result.outcomes)
     for o in result.outcomes:
         click.echo(f"  {o.name:<{width}}  {o.action:<9}  {o.what}")
+    click.echo(next_step(result, scope, directory))
+
+
+def next_step(result: Any, scope: Any, directory: Path) -> str:
+    """What to run after an export, and what to expect from it."""
     if "auto-renew" in scope.kinds and not result.agency_name:
-        click.echo(
+        return (
             "Next: set spec.agencyName in the Settings (the IAM agency your customers granted; "
             f"the API cannot tell it), then: reconciler plan {directory}"
         )
-    elif any(o.action == "merged" and o.name != "settings.yaml" for o in result.outcomes):
-        click.echo(
+    if any(o.action == "merged" and o.name != "settings.yaml" for o in result.outcomes):
+        return (
             f"Next: reconciler plan {directory}   (entries that were already declared are kept "
             "as written: the plan shows where they differ from live)"
         )
-    else:
-        click.echo(f"Next: reconciler plan {directory}   (expect: No changes)")
+    return f"Next: reconciler plan {directory}   (expect: No changes)"

@@ -156,14 +156,7 @@ def merge_settings(
 ) -> None:
     """Grow the one Settings document in place, or write settings.yaml when there is none."""
     if existing is None:
-        path = directory / SETTINGS_FILE
-        if not path.exists():
-            merge.texts[path] = generated[0]
-            merge.outcomes.append(Outcome(SETTINGS_FILE, "written", generated[1]))
-            return
-        text = path.read_text(encoding="utf-8").rstrip("\n") + "\n---\n" + generated[0]
-        merge.texts[path] = text
-        merge.outcomes.append(Outcome(SETTINGS_FILE, "merged", "appended a Settings document"))
+        _new_settings(merge, directory / SETTINGS_FILE, generated)
         return
     path = Path(existing.file)
     spec = existing.content.get("spec")
@@ -192,6 +185,17 @@ def merge_settings(
     merge.outcomes.append(
         Outcome(path.name, "merged", "Settings " + ", ".join(said) + "; the rest as written")
     )
+
+
+def _new_settings(merge: Merge, path: Path, generated: tuple[str, str]) -> None:
+    """No Settings document yet: write settings.yaml, or append one to it."""
+    if not path.exists():
+        merge.texts[path] = generated[0]
+        merge.outcomes.append(Outcome(path.name, "written", generated[1]))
+        return
+    text = path.read_text(encoding="utf-8").rstrip("\n") + "\n---\n" + generated[0]
+    merge.texts[path] = text
+    merge.outcomes.append(Outcome(path.name, "merged", "appended a Settings document"))
 
 
 def edit_settings(

@@ -162,7 +162,7 @@ def _resource_hint(rid: str, resources: list[Resource]) -> str:
     """The resource a mistyped ID (or a resource *name* written as an ID) most likely means."""
     for res in resources:
         if res.resource_name and res.resource_name == rid:
-            return f" (did you mean {res.resource_id!r}, the ID of {res.resource_name}?)"
+            return f" (did you mean {res.resource_id!r}, the ID of {res.resource_name!r}?)"
     return did_you_mean(rid, [r.resource_id for r in resources], cutoff=0.8)
 
 

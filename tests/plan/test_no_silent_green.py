@@ -13,6 +13,7 @@ from reconciler.emulator import DEFAULT_DOMAIN_ID
 from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
 from reconciler.emulator.seed import DEMO_SEED_PATH, load_document
 from reconciler.emulator.server import EmulatorServer, make_server
+from reconciler.errors import did_you_mean
 
 from .conftest import IN_SYNC, Env
 
@@ -80,7 +81,7 @@ spec:
     assert code == 1, out
     assert "resources.jq-tms-app: customer jinqiao-logistics" in out
     assert "has no yearly/monthly main resource 'jq-tms-app' (did you mean" in out
-    assert ", the ID of jq-tms-app?)" in out, "a resource name written where the ID belongs"
+    assert ", the ID of 'jq-tms-app'?)" in out, "a resource name written where the ID belongs"
     assert "resources.ffffffff-ffff-ffff-ffff-ffffffffffff:" in out
     assert "2 manifest problems found." in out
 
@@ -281,3 +282,22 @@ def test_unknown_distributor_quota_gets_a_did_you_mean(env: Env) -> None:
         "main.yaml:5:21: distributorQuota: unknown distributor quota '2025063010300119' "
         "(did you mean '2025063010300118'?)"
     ) in out
+
+
+@pytest.mark.parametrize(
+    ("word", "options", "hint"),
+    [
+        pytest.param("xinhge-net", ["xinghe-net", "haina-data"], " (did you mean 'xinghe-net'?)"),
+        pytest.param("XINGHE-NET", ["xinghe-net"], " (did you mean 'xinghe-net'?)", id="case"),
+        pytest.param("zzz", ["xinghe-net"], "", id="nothing-close"),
+        pytest.param("xinghe-net", ["xinghe-net"], "", id="itself"),
+        pytest.param(
+            "xinghe-net",
+            ["xinghe-net\n::x"],
+            " (did you mean 'xinghe-net\\n::x'?)",
+            id="a-hostile-live-name-stays-on-one-line",
+        ),
+    ],
+)
+def test_did_you_mean(word: str, options: list[str], hint: str) -> None:
+    assert did_you_mean(word, options) == hint
