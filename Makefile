@@ -63,4 +63,4 @@ dist: $(STAMP)
 	$(BIN)/twine check --strict dist/*
 
 clean:
-	rm -rf $(VENV) .reconciler .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build
+	rm -rf $(VENV) .reconciler .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis dist build

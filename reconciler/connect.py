@@ -13,6 +13,10 @@
 * Neither: the embedded emulator, in process, with its state in
   ``$RECONCILER_STATE_DIR/emulator-state.json`` (default ``.reconciler/``). When that file does
   not exist yet the emulator starts from the demo seed, so a first command works offline.
+
+The agency name (Settings ``spec.agencyName``, else ``RECONCILER_AGENCY_NAME``) is never filled
+in: the embedded emulator, a served one and the real API all need it configured, so the three
+give the same answer.
 """
 
 from __future__ import annotations
@@ -149,12 +153,11 @@ async def connect(
             iam_endpoint="https://iam.myhuaweicloud.com",
             transport=emulator.async_transport(),
             clock=clock,
-            agency_name=agency or emulator.agency_name,
+            agency_name=agency,
             rng_seed=rng_seed,
             rate=target.rate,
         )
         partner = EMU.domain_id
-        agency = agency or emulator.agency_name
     else:
         assert target.endpoint is not None
         creds = load_credentials(profile=target.profile)

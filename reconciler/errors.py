@@ -27,7 +27,8 @@ on one line with its control and invisible characters spelled out
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,22 @@ EXIT_CHANGES = 2
 EXIT_BLOCKED = 3
 EXIT_STALE = 4
 EXIT_PARTIAL = 5
+#: plan: nothing to apply, but declared states cannot be reached (never "no changes")
+EXIT_UNREACHABLE = 6
+
+
+def did_you_mean(word: str, options: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """`` (did you mean 'X'?)`` naming the closest of ``options``, or ``""`` if none is close.
+
+    Every "no such thing" message offers one: a manifest typo should cost a glance, not a
+    search through Partner Center.
+    """
+    lowered = {c.lower(): c for c in sorted(set(options)) if c != word}
+    match = lowered.get(word.lower())
+    if match is None:
+        close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=cutoff)
+        match = lowered[close[0]] if close else None
+    return f" (did you mean {match!r}?)" if match else ""  # repr: live names are untrusted
 
 
 class ReconcilerError(Exception):

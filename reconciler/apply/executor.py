@@ -47,6 +47,7 @@ from reconciler.manifests.load import load_desired
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.planfile import SavedPlan
 from reconciler.plan.planner import PlanContext, build_plan
+from reconciler.plan.scope import parse_targets
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class ApplyRequest:
     plan_file: Path | None = None
     auto_approve: bool = False
     allow: Sequence[str] = ()
+    #: ``--target KIND/NAME`` (with a saved plan: the plan's own targets are used)
+    targets: Sequence[str] = ()
     endpoint: str | None = None
     profile: str | None = None
     journal: Path | None = None
@@ -107,6 +110,7 @@ def run_apply(req: ApplyRequest, hooks: ApplyHooks, *, clock: Clock | None = Non
     crash = CrashHook.from_env()
     clock = clock or SystemClock()
     saved = SavedPlan.load(req.plan_file) if req.plan_file else None
+    parse_targets(req.targets)  # a bad --target fails before anything is read
     paths: Sequence[str | Path] = list(req.paths) or (saved.manifest_paths if saved else [])
     if not paths:
         raise ConfigError(
@@ -187,7 +191,10 @@ async def _locked(
     if settled:
         hooks.notice(f"Settled {settled} open operation(s) of earlier runs from the API's records.")
     allow = tuple(req.allow)  # never from the saved plan: a file cannot widen an apply
-    ctx_plan = PlanContext(endpoint=conn.target.label, partner_id=conn.partner_id, allow=allow)
+    targets = parse_targets(saved.targets if saved is not None else req.targets)
+    ctx_plan = PlanContext(
+        endpoint=conn.target.label, partner_id=conn.partner_id, allow=allow, targets=targets
+    )
     plan = await build_plan(desired, conn.client, ctx_plan, clock)
     journal.update_run(run_id, manifest_checksum=desired.checksum, plan_checksum=plan.checksum)
     _approve(plan, saved, req, hooks)

@@ -11,7 +11,14 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.apply.lease import DEFAULT_TTL
-from reconciler.cli.options import GUARD_NAMES, endpoint_options, handle_errors, use_colour
+from reconciler.cli.options import (
+    GUARD_NAMES,
+    endpoint_options,
+    handle_errors,
+    no_color_option,
+    target_option,
+    use_colour,
+)
 from reconciler.cli.output import emit, error
 from reconciler.errors import ConfigError, LockHeldError, PartialApplyError
 
@@ -68,14 +75,17 @@ def journal_option(fn: F) -> F:
     show_default=True,
     help="Seconds the partner account's lease lasts without a heartbeat.",
 )
+@target_option
 @journal_option
 @endpoint_options
+@no_color_option
 @handle_errors
 def apply(
     paths: Sequence[Path],
     plan_file: Path | None,
     auto_approve: bool,
     allow: Sequence[str],
+    targets: Sequence[str],
     report_file: Path | None,
     manual_file: Path | None,
     lock_ttl: float,
@@ -99,14 +109,18 @@ def apply(
       reconciler apply examples/manifests
       reconciler apply manifests/ --auto-approve --report apply.json
       reconciler plan manifests/ --out plan.json && reconciler apply --plan plan.json
+      reconciler apply manifests/ --target customer/xinghe-net
     """
     from reconciler.apply.executor import ApplyHooks, ApplyRequest, run_apply
 
+    if plan_file is not None and targets:
+        raise click.UsageError("--target is taken from the saved plan; make the plan with it")
     request = ApplyRequest(
         paths=paths,
         plan_file=plan_file,
         auto_approve=auto_approve,
         allow=allow,
+        targets=tuple(targets),
         endpoint=endpoint,
         profile=profile,
         journal=journal_file,
@@ -221,6 +235,7 @@ def journal() -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per operation.")
 @journal_option
+@no_color_option
 @handle_errors
 def journal_list(
     open_only: bool, run_id: str | None, limit: int, as_json: bool, journal_file: Path | None
@@ -267,6 +282,7 @@ def journal_list(
 )
 @click.option("--item", "items", multiple=True, help="Only this item (reseller/quota id).")
 @journal_option
+@no_color_option
 @handle_errors
 def journal_settle(
     op_id: str, committed: bool | None, items: Sequence[str], journal_file: Path | None
@@ -316,6 +332,7 @@ def journal_settle(
 @click.option("--force", is_flag=True, help="Break the lease even if it looks alive.")
 @click.option("--partner", help="Partner account id (when the journal has several).")
 @journal_option
+@no_color_option
 @handle_errors
 def unlock(force: bool, partner: str | None, journal_file: Path | None) -> None:
     """Free the partner account's apply lease.

@@ -13,6 +13,8 @@ from reconciler.cli.options import (
     agency_check_option,
     endpoint_options,
     handle_errors,
+    no_color_option,
+    target_option,
     use_colour,
 )
 from reconciler.cli.output import emit
@@ -35,13 +37,16 @@ from reconciler.errors import EXIT_CHANGES, EXIT_OK
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also save the report as JSON (schemas/drift.schema.json).",
 )
+@target_option
 @agency_check_option
 @endpoint_options
+@no_color_option
 @handle_errors
 def drift(
     paths: Sequence[Path],
     fmt: str,
     out: Path | None,
+    targets: Sequence[str],
     skip_agency_check: bool,
     endpoint: str | None,
     profile: str | None,
@@ -61,12 +66,17 @@ def drift(
       reconciler drift manifests/
       reconciler drift manifests/ --format markdown --out drift.json > drift.md
       reconciler drift manifests/ --format github
+      reconciler drift manifests/ --target reseller/tianfu-cloud
     """
     from reconciler.gitops.drift import detect_drift
     from reconciler.render import drift as r
 
     report = detect_drift(
-        paths, endpoint=endpoint, profile=profile, verify_agencies=not skip_agency_check
+        paths,
+        endpoint=endpoint,
+        profile=profile,
+        verify_agencies=not skip_agency_check,
+        targets=targets,
     )
     if fmt == "json":
         text = r.render_json(report)

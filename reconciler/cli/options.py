@@ -32,13 +32,37 @@ GUARD_NAMES = (
 )
 
 
+NO_COLOR_KEY = "reconciler.no_color"
+
+
 def use_colour() -> bool:
-    """Colour on stdout: a terminal, not ``NO_COLOR`` nor ``TERM=dumb`` (rich decides)."""
+    """Colour only on a terminal that takes it: never with ``--no-color``, ``NO_COLOR`` or
+    ``TERM=dumb`` (rich decides the last)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get(NO_COLOR_KEY):
+        return False
     if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
         return False  # the common cases, without importing rich
     from reconciler.render.terminal import colour_for
 
     return colour_for(sys.stdout)
+
+
+def _set_no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[NO_COLOR_KEY] = True
+
+
+def no_color_option(fn: F) -> F:
+    """``--no-color``: on the group (``reconciler --no-color plan``) and on every command."""
+    return click.option(
+        "--no-color",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_no_color,
+        help="Never colour the output (also: the NO_COLOR environment variable).",
+    )(fn)
 
 
 def fail(err: ReconcilerError, fmt: str = "text") -> None:
@@ -128,4 +152,18 @@ def agency_check_option(fn: F) -> F:
         help="Do not ask IAM whether customers granted the agency (for credentials that may not "
         "assume agencies, e.g. read-only ones): auto-renew changes are planned with a note, and "
         "apply checks the agency. Env: RECONCILER_SKIP_AGENCY_CHECK=1.",
+    )(fn)
+
+
+def target_option(fn: F) -> F:
+    """``--target KIND/NAME`` (repeatable), as Terraform's ``-target``."""
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="KIND/NAME",
+        help="Only the declared entries this selects (repeatable), like Terraform's -target. "
+        "KIND: customer, reseller, account-manager, auto-renew or reseller-quota; NAME: an "
+        "account name or ID as written in the manifests (reseller-quota: also a distributor "
+        "quota ID). Every output says the run was narrowed.",
     )(fn)

@@ -19,6 +19,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.planfile import plan_key, sealed_document
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.progress import Progress
+from reconciler.plan.scope import parse_targets
 from reconciler.render.escape import for_output
 
 
@@ -31,7 +32,9 @@ async def plan_async(
     clock: Clock,
     progress: Progress | None = None,
     verify_agencies: bool = True,
+    targets: Sequence[str] = (),
 ) -> Plan:
+    selected = parse_targets(targets)
     target = resolve_target(endpoint, profile or desired.settings.endpoint_profile)
     async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
         ctx = PlanContext(
@@ -39,6 +42,7 @@ async def plan_async(
             partner_id=conn.partner_id,
             allow=tuple(allow),
             verify_agencies=verify_agencies,
+            targets=selected,
         )
         return await build_plan(desired, conn.client, ctx, clock, progress=progress)
 
@@ -52,6 +56,7 @@ def compute_plan(
     clock: Clock | None = None,
     progress: Progress | None = None,
     verify_agencies: bool = True,
+    targets: Sequence[str] = (),
 ) -> Plan:
     """Load, connect, plan. ``progress`` (a terminal's) hears what is going on as it happens."""
     if progress is not None:
@@ -66,6 +71,7 @@ def compute_plan(
             clock=clock or SystemClock(),
             progress=progress,
             verify_agencies=verify_agencies,
+            targets=targets,
         )
     )
 

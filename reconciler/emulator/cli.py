@@ -91,7 +91,9 @@ def emulator() -> None:
     "--seed",
     "seed_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Seed applied when the state file is absent (default: the demo seed).",
+    help="Start from this seed: it replaces the state file's content if the file exists "
+    "(said on start). Without it an existing state file is served as it is, and a missing one "
+    "is created from the demo seed.",
 )
 @click.option(
     "--allow-host",
@@ -125,6 +127,9 @@ def serve_command(
 ) -> None:
     """Serve the emulator over HTTP until interrupted.
 
+    It says on start what it serves: the state file as it is, or (with --seed, or when the
+    file is missing) a fresh state from a seed, replacing the file's content.
+
     Default credentials: AK HPUAEMUPARTNER000001 with the SK in reconciler/emulator/README.md
     (never use them anywhere else).
 
@@ -145,13 +150,28 @@ def serve_command(
             doc["partner"] = {**doc.get("partner", {}), "domain_id": domain_id}
         extra = [EmulatorCredentials(ak, sk)] if ak and sk else []
         shown_ak = _masked(ak) if ak else DEFAULT_CREDENTIALS.ak
+        path = state_file or default_state_path()
+        existed = path.exists()
 
         def ready(server: Any) -> None:
+            if seed_file is not None and existed:
+                server.emulator.load_seed(doc)
+            click.echo(_one_line(_state_note(path, seed_file, existed)), err=True)
             click.echo(f"emulator listening on {_one_line(server.url)} (partner AK {shown_ak})")
 
-        serve(host, port, state_file=state_file or default_state_path(), seed=doc,
-              credentials=extra, rate_limit=rate_limit, ready=ready,
-              allowed_hosts=allowed_hosts)  # fmt: skip
+        serve(host, port, state_file=path, seed=doc, credentials=extra, rate_limit=rate_limit,
+              ready=ready, allowed_hosts=allowed_hosts)  # fmt: skip
+
+
+def _state_note(path: Path, seed_file: Path | None, existed: bool) -> str:
+    """What ``serve`` starts from, said once: never a silently ignored --seed."""
+    if seed_file is not None and existed:
+        return f"state {path}: replaced by the seed {seed_file} (--seed)"
+    if seed_file is not None:
+        return f"state {path}: created from the seed {seed_file}"
+    if existed:
+        return f"state {path}: serving it as it is (--seed FILE starts from a seed instead)"
+    return f"state {path}: created from the demo seed"
 
 
 def _with_emulator(state_file: Path | None, action: Callable[[Any], None]) -> None:
@@ -254,3 +274,45 @@ def assign_manager_command(
     _with_emulator(state_file, lambda emu: emu.set_account_manager(customer_id, manager))
     shown = _one_line(manager or "(none)")
     click.echo(f"customer {_one_line(customer_id)}: account manager {shown}")
+
+
+@emulator.command("grant-agency")
+@click.argument("customer_id")
+@click.option("--revoke", is_flag=True, help="Withdraw the agency instead.")
+@_state_option
+def grant_agency_command(customer_id: str, revoke: bool, state_file: Path | None) -> None:
+    """The customer grants the partner's agency (or --revoke it), as they would in their console.
+
+    Until a customer has granted it, the partner cannot act for the customer (auto-renew).
+
+    \b
+    Examples:
+      reconciler emulator grant-agency 1e7b4d0f27f893eeb9e53607e347368e
+      reconciler emulator grant-agency 1e7b4d0f27f893eeb9e53607e347368e --revoke
+    """
+    _with_emulator(state_file, lambda emu: emu.set_agency(customer_id, not revoke))
+    click.echo(f"customer {_one_line(customer_id)}: agency {'revoked' if revoke else 'granted'}")
+
+
+@emulator.command("renew-resource")
+@click.argument("resource_id")
+@click.option(
+    "--until",
+    "until",
+    required=True,
+    metavar="TIME",
+    help="The new expiry (UTC), e.g. 2030-01-01T00:00:00Z.",
+)
+@_state_option
+def renew_resource_command(resource_id: str, until: str, state_file: Path | None) -> None:
+    """The customer renews an expired or frozen resource: in use again until TIME.
+
+    \b
+    Example:
+      reconciler emulator renew-resource 1cb1d44c-7ca5-5a32-8fa9-7c6670a1db44 \\
+        --until 2030-01-01T00:00:00Z
+    """
+    _with_emulator(
+        state_file, lambda emu: emu.set_resource(resource_id, status=2, expire_time=until)
+    )
+    click.echo(f"resource {_one_line(resource_id)}: in use until {_one_line(until)}")

@@ -1,9 +1,11 @@
 """The manifests ``reconciler export`` writes, as YAML text with comments for people.
 
 Written by hand rather than by a YAML dumper so the files look like the ones in
-``examples/manifests``: a schema modeline first, flow-style manager assignments, amounts as
-quoted two-decimal strings, IDs always quoted, and a comment on each line with what a reviewer
-wants beside it (the customer ID of a name, the resource behind an ID, issued and spent quota).
+``examples/manifests``: a schema modeline first in every document (the YAML language server
+reads a modeline per document; :data:`UNION_SCHEMA` picks each document's schema by kind),
+flow-style manager assignments, amounts as quoted two-decimal strings, IDs always quoted, and
+a comment on each line with what a reviewer wants beside it (the customer ID of a name, the
+resource behind an ID, issued and spent quota).
 Output is deterministic: the same live state gives the same bytes.
 
 Names are chosen by third parties, so any name must round-trip: a value that is not a plain word
@@ -15,9 +17,11 @@ is left out with a warning: absent means unmanaged, so plan still shows no chang
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from reconciler.gitops.export_read import ExportScope, LiveAccount
 
 API_VERSION = "partner-reconciler/v1"
+UNION_SCHEMA = "manifest.schema.json"
 COMMENT_COLUMN = 52
 PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*")
 NOT_PLAIN = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
@@ -77,9 +82,14 @@ def _lines(pairs: Iterable[tuple[str, str | None]]) -> list[str]:
     return out
 
 
-def _header(schema_dir: str, schema: str, account: LiveAccount, *about: str) -> list[str]:
+def modeline(schema_dir: str) -> str:
+    """The editor modeline every exported document starts with."""
+    return f"# yaml-language-server: $schema={schema_dir}/{UNION_SCHEMA}"
+
+
+def _header(schema_dir: str, account: LiveAccount, *about: str) -> list[str]:
     return [
-        f"# yaml-language-server: $schema={schema_dir}/{schema}",
+        modeline(schema_dir),
         f"# Exported by `reconciler export` from partner {_comment(account.partner_id)}.",
         *(f"# {line}" for line in about),
     ]
@@ -102,18 +112,58 @@ def _usable_name(name: str | None, unique: set[str]) -> bool:
 # -- the files ------------------------------------------------------------------------------
 
 
-def render_files(account: LiveAccount, scope: ExportScope, *, schema_dir: str) -> Files:
+@dataclass(frozen=True)
+class Only:
+    """Which live objects to write (export merging into manifests that declare the others)."""
+
+    managers: Callable[[Customer], bool] = lambda _c: True
+    renewals: Callable[[Customer], bool] = lambda _c: True
+    quotas: Callable[[str, IndirectPartner], bool] = lambda _q, _r: True
+
+
+def render_files(
+    account: LiveAccount, scope: ExportScope, *, schema_dir: str, only: Only | None = None
+) -> Files:
+    """Every file of ``scope``, each stamped with the checksum of its content (so a later export
+    can tell a file it wrote and nobody edited from a hand-written one)."""
+    only = only or Only()
     files: Files = {}
     customers = sorted(account.customers, key=lambda c: (c.account_name or "", c.customer_id))
     unique = _unique_names(c.account_name for c in customers)
     if "account-manager" in scope.kinds:
-        files["account-managers.yaml"] = _managers(account, customers, unique, schema_dir)
+        kept = [c for c in customers if only.managers(c)]
+        files["account-managers.yaml"] = _managers(account, kept, unique, schema_dir)
     if "auto-renew" in scope.kinds:
-        files["auto-renew.yaml"] = _auto_renew(account, customers, unique, schema_dir)
+        kept = [c for c in customers if only.renewals(c)]
+        files["auto-renew.yaml"] = _auto_renew(account, kept, unique, schema_dir)
     if "reseller-quota" in scope.kinds:
-        files["reseller-quotas.yaml"] = _quotas(account, schema_dir)
+        files["reseller-quotas.yaml"] = _quotas(account, schema_dir, only.quotas)
     files["settings.yaml"] = _settings(account, customers, schema_dir)
-    return files
+    return {name: (stamp(text), what) for name, (text, what) in files.items()}
+
+
+STAMP = re.compile(r"^# Exported by `reconciler export` from partner .*\.$", re.MULTILINE)
+STAMPED = re.compile(r" \(content sha256:([0-9a-f]{16})\)\.$")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(STAMP.sub("", text, count=1).encode("utf-8")).hexdigest()[:16]
+
+
+def stamp(text: str) -> str:
+    """Put the checksum of ``text`` (without its "Exported by" line) into that line."""
+    digest = _digest(text)
+    return STAMP.sub(lambda m: m.group(0)[:-1] + f" (content sha256:{digest}).", text, count=1)
+
+
+def unedited_export(text: str) -> bool:
+    """Whether ``text`` is a file export wrote, as it wrote it."""
+    line = STAMP.search(text)
+    found = STAMPED.search(line.group(0)) if line else None
+    if line is None or found is None:
+        return False
+    plain = line.group(0)[: found.start()] + "."
+    return _digest(text.replace(line.group(0), plain, 1)) == found.group(1)
 
 
 def _customer_ref(customer: Customer, unique: set[str]) -> tuple[str, str | None]:
@@ -129,7 +179,6 @@ def _managers(
 ) -> tuple[str, str]:
     lines = _header(
         schema_dir,
-        "account-managers.schema.json",
         account,
         "Every customer and its account manager (null: none). The partner API cannot assign",
         "managers: a difference is planned as a manual change with the Partner Center steps.",
@@ -172,7 +221,6 @@ def _auto_renew(
 ) -> tuple[str, str]:
     lines = _header(
         schema_dir,
-        "auto-renew.schema.json",
         account,
         "Per customer, autoRenew is what most of its yearly/monthly resources have now; the",
         "others are listed by resource ID. Expired and frozen resources cannot be changed: they",
@@ -232,7 +280,9 @@ def _reseller_ref(reseller: IndirectPartner, unique: set[str]) -> tuple[str, str
     return f"resellerId: {quoted(reseller.indirect_partner_id)}", note
 
 
-def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
+def _quotas(
+    account: LiveAccount, schema_dir: str, only: Callable[[str, IndirectPartner], bool]
+) -> tuple[str, str]:
     resellers = sorted(
         account.resellers, key=lambda r: (r.account_name or "", r.indirect_partner_id)
     )
@@ -249,7 +299,7 @@ def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
                 for q in account.issued.get(reseller.indirect_partner_id, [])
                 if q.parent_quota_id == parent.quota_id
             ]
-            if children:
+            if children and only(parent.quota_id, reseller):
                 ref, note = _reseller_ref(reseller, unique)
                 pairs.append((f"    - {ref}", note))
                 balance = fmt_money(live_balance(children))
@@ -264,7 +314,6 @@ def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
         docs.append(doc)
     lines = _header(
         schema_dir,
-        "reseller-quota.schema.json",
         account,
         "One document per distributor quota: the balance each reseller holds from it now",
         "(valid quotas only). Raising a balance issues the difference; lowering one reclaims",
@@ -273,7 +322,7 @@ def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
     if not docs:
         lines.append("# No reseller holds quota issued from your distributor quotas.")
     for n, doc in enumerate(docs):
-        lines += (["---"] if n else []) + doc
+        lines += (["---", modeline(schema_dir)] if n else []) + doc
     return _text(lines), f"{len(docs)} distributor quotas, {targets} reseller balances"
 
 
@@ -321,7 +370,6 @@ def _settings(
 ) -> tuple[str, str]:
     lines = _header(
         schema_dir,
-        "settings.schema.json",
         account,
         "Guards, scope and plan lifetime are left at their defaults (docs/manifests.md).",
     )

@@ -144,6 +144,11 @@ class SavedPlan:
             f"command line, never from the file: pass {flags} to apply it."
         )
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The ``--target`` selections the saved plan was made with (checksummed)."""
+        return tuple(str(t) for t in self.data.get("targets") or ())
+
     def changes(self) -> dict[str, tuple[str, str]]:
         return {c["key"]: (c["action"], c["fingerprint"]) for c in self.data["changes"]}
 

@@ -78,6 +78,8 @@ class Directory(Generic[T]):
     by_name: Callable[[str], Awaitable[Page[T]]]
     page: Callable[[int], Awaitable[Page[T]]]
     hint: str
+    #: the account manager an object shows (customers and resellers both have one)
+    manager_of: Callable[[T], str | None] = lambda _obj: None
 
 
 class Listing(Generic[T]):
@@ -160,6 +162,7 @@ def customer_directory(client: BssClient) -> Directory[Customer]:
         by_name=lambda v: c.list_sub_customers(account_name=v, limit=PAGE),
         page=lambda offset: c.list_sub_customers(offset=offset, limit=PAGE),
         hint="`reconciler export --kind account-manager` lists your customers",
+        manager_of=lambda x: x.account_manager,
     )
 
 
@@ -174,6 +177,7 @@ def reseller_directory(client: BssClient) -> Directory[IndirectPartner]:
         by_name=lambda v: c.list_indirect_partners(account_name=v, limit=PAGE),
         page=lambda offset: c.list_indirect_partners(offset=offset, limit=PAGE),
         hint="`reconciler export --kind reseller-quota` lists your resellers",
+        manager_of=lambda x: x.account_manager_id,
     )
 
 

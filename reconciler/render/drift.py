@@ -16,6 +16,8 @@ from typing import Any
 
 from reconciler.gitops.drift import HEAL_APPLY, HEAL_MANUAL, DriftItem, DriftReport
 from reconciler.plan.model import KIND_ORDER, ZERO
+from reconciler.plan.scope import describe_scope, outside_scope_text
+from reconciler.render import escape
 from reconciler.render.escape import (
     markdown_cell,
     markdown_code,
@@ -30,16 +32,20 @@ from reconciler.render.formats import (
     amount,
     annotation,
     guard_message,
+    plural,
     styler,
 )
 
 DRIFT_MARKER = "<!-- partner-reconciler:drift -->"
-MARKS = {HEAL_APPLY: "~", HEAL_MANUAL: "!"}  # anything else: "x", cannot be healed
+MARKS = {HEAL_APPLY: "~", HEAL_MANUAL: "!"}  # "x": apply cannot reach it
 COLOURS = {"~": "yellow", "!": "cyan", "x": "red"}
 HEAL_WORDS = {HEAL_APPLY: "heal", HEAL_MANUAL: "manual", "none": "cannot heal"}
 
 
 def _mark(item: DriftItem) -> str:
+    """``~`` apply heals it, ``!`` a person does, ``x`` apply cannot reach it (yet)."""
+    if item.status == "not-applicable":
+        return "x"
     return MARKS.get(item.heal, "x")
 
 
@@ -68,13 +74,19 @@ def _by_kind(items: Sequence[DriftItem]) -> dict[str, list[DriftItem]]:
 def summary_line(report: DriftReport) -> str:
     managed = sum(report.in_scope.values())
     if report.in_sync:
-        return f"No drift. Live state matches the manifests ({managed} managed objects)."
-    parts = [
-        f"{report.count(HEAL_APPLY)} healable by apply",
-        f"{report.count(HEAL_MANUAL)} manual",
-        f"{report.count('none')} cannot be healed",
-    ]
-    text = f"Drift: {len(report.items)} objects differ ({', '.join(parts)})"
+        unchecked = outside_scope_text(dict(report.scope))
+        tail = f"; {unchecked}" if unchecked else ""
+        objects = plural(managed, "managed object")
+        return f"No drift. Live state matches the manifests ({objects}){tail}."
+    by_hand = report.count(HEAL_MANUAL) - report.unreachable
+    parts = [f"{report.count(HEAL_APPLY)} healable by apply", f"{by_hand} manual"]
+    if report.unreachable:
+        parts.append(f"{report.unreachable} apply cannot reach")
+    if report.count("none"):
+        parts.append(f"{report.count('none')} cannot be healed")
+    n = len(report.items)
+    verb = "differs" if n == 1 else "differ"
+    text = f"Drift: {plural(n, 'object')} {verb} ({', '.join(parts)})"
     if report.problems:
         n = len(report.problems)
         text += (
@@ -95,6 +107,9 @@ def render_text(report: DriftReport, *, colour: bool = False) -> str:
         f"Drift for partner {t(report.partner_id)} at {t(report.endpoint)}",
         f"Manifests {report.manifest_checksum}; checked {report.created_at}",
     ]
+    narrowed = describe_scope(dict(report.scope))
+    if narrowed:
+        lines.append(style(t(narrowed), "~"))
     for kind, items in _by_kind(report.items).items():
         lines += ["", f"{TITLES[kind]} ({len(items)})"]
         for item in items:
@@ -114,7 +129,7 @@ def render_text(report: DriftReport, *, colour: bool = False) -> str:
     if report.blocking_guards:
         lines += ["", "Guards apply would trip"]
         lines += [f"  {guard_message(g)}" for g in report.blocking_guards]
-    lines += ["", style(summary_line(report), "" if report.in_sync else "~")]
+    lines += ["", style(t(summary_line(report)), "" if report.in_sync else "~")]
     return "\n".join(lines) + "\n"
 
 
@@ -126,8 +141,10 @@ def render_json(report: DriftReport) -> str:
 
 
 def render_github(report: DriftReport) -> str:
-    """A warning on each drifted manifest line, an error on each reference that broke."""
-    out = []
+    """A notice when the run was narrowed, a warning on each drifted manifest line, an error on
+    each reference that broke."""
+    narrowed = describe_scope(dict(report.scope))
+    out = [escape.annotation("notice", narrowed, title="narrowed run")] if narrowed else []
     for item in report.items:
         if item.source is None:
             continue
@@ -142,7 +159,7 @@ def render_github(report: DriftReport) -> str:
         pos = p.position
         msg = f"{p.path}: {p.message}" if p.path else p.message
         out.append(annotation("error", pos.file, pos.line, pos.col, "drift: reference", msg))
-    out.append(summary_line(report))
+    out.append(terminal_field(summary_line(report)))
     return "\n".join(out) + "\n"
 
 
@@ -176,7 +193,8 @@ def _table(kind: str, items: Sequence[DriftItem], max_rows: int) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     for item in items[:max_rows]:
-        reason = "by hand in Partner Center" if item.heal == HEAL_MANUAL else item.reason
+        by_hand = item.heal == HEAL_MANUAL and item.status != "not-applicable"
+        reason = "by hand in Partner Center" if by_hand else item.reason
         heal = f"**{HEAL_WORDS.get(item.heal)}**: {markdown_text(reason)}"
         src = markdown_code(item.source) if item.source else ""
         desired = value_text(kind, item.desired, markdown_value)
@@ -220,10 +238,16 @@ def _what_to_do(report: DriftReport) -> list[str]:
             "**or** accept the live values by changing the manifests in a pull request "
             "(`reconciler export` writes live state as manifests)."
         )
-    if report.count(HEAL_MANUAL):
+    if report.count(HEAL_MANUAL) > report.unreachable:
         lines.append(
             "- **Manual**: account managers have no API. Assign them in Partner Center "
             "(steps below) or change the manifest to the live manager."
+        )
+    if report.unreachable:
+        lines.append(
+            "- **Cannot be reached by apply**: a person acts first, as the reason says (renew "
+            "or unfreeze the resource, ask the customer to grant the agency, wait until an "
+            "adjustment settles), or change the manifest."
         )
     if report.count("none"):
         lines.append(
@@ -256,19 +280,17 @@ def _manual_steps(report: DriftReport, max_rows: int) -> list[str]:
 
 def _compose(report: DriftReport, max_rows: int, details: bool) -> str:
     title = "no drift" if report.in_sync else f"{len(report.items) + len(report.problems)} found"
-    lines = [
-        DRIFT_MARKER,
-        f"## partner-reconciler drift: {title}",
-        "",
-        f"**{summary_line(report)}**",
-        "",
-    ]
+    lines = [DRIFT_MARKER, f"## partner-reconciler drift: {title}", ""]
+    narrowed = describe_scope(dict(report.scope))
+    if narrowed:
+        lines += [f"> [!NOTE]\n> {markdown_text(narrowed)}", ""]
+    lines += [f"**{markdown_text(summary_line(report))}**", ""]
     if not report.in_sync:
         lines += [
-            "| Healable by apply | Manual | Cannot be healed | Broken references |",
+            "| Healable by apply | Manual | Apply cannot reach | Broken references |",
             "|---|---|---|---|",
-            f"| {report.count(HEAL_APPLY)} | {report.count(HEAL_MANUAL)} | "
-            f"{report.count('none')} | {len(report.problems)} |",
+            f"| {report.count(HEAL_APPLY)} | {report.count(HEAL_MANUAL) - report.unreachable} | "
+            f"{report.unreachable} | {len(report.problems)} |",
             "",
         ]
     lines += _blocked(report)

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from reconciler.errors import ManifestProblem
 from reconciler.plan.model import KIND_ORDER, ZERO, Change, GuardResult, Notice, Plan, fmt_money
+from reconciler.plan.scope import describe_scope, outside_scope_text
 from reconciler.render import escape
 from reconciler.render.escape import terminal_field
 
@@ -43,6 +44,17 @@ COMMENT_MARKER = "<!-- partner-reconciler:plan -->"
 
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """``1 change``, ``2 changes``; ``plural_noun`` for irregular plurals."""
+    word = noun if count == 1 else (plural_noun or noun + "s")
+    return f"{count:,} {word}"
+
+
+def unreachable_text(count: int) -> str:
+    """``1 declared state cannot be reached``, ``2 declared states cannot be reached``."""
+    return f"{plural(count, 'declared state')} cannot be reached"
 
 
 def amount(value: Decimal, currency: str = "CNY") -> str:
@@ -100,7 +112,13 @@ def _money_line(change: Change) -> str | None:
 
 
 def summary_line(plan: Plan) -> str:
-    """The closing line, Terraform style, with money totals."""
+    """The closing line, Terraform style, with money totals. "No changes" only when every
+    declared state holds: a state that cannot be reached is never "no changes"."""
+    unreachable = len(plan.unreachable)
+    if plan.status == "unreachable":
+        unchecked = outside_scope_text(dict(plan.scope))
+        said = [unreachable_text(unreachable)] if unreachable else []
+        return f"Nothing to apply; {'; '.join([*said, *([unchecked] if unchecked else [])])}."
     if not plan.changes:
         return "No changes. Live state matches the manifests."
     counts = plan.counts()
@@ -112,10 +130,11 @@ def summary_line(plan: Plan) -> str:
     money_parts = [f"issue {amount(totals.issue)}", f"reclaim {amount(totals.reclaim)}"]
     if totals.unrecoverable > ZERO:
         money_parts.append(f"{amount(totals.unrecoverable)} already spent")
-    unchanged = sum(plan.in_scope.values()) - len(plan.changes)
+    unchanged = max(sum(plan.in_scope.values()) - len(plan.changes), 0)
+    tail = f"; {unreachable_text(unreachable)}" if unreachable else ""
     return (
-        f"Plan: {len(plan.changes)} changes ({', '.join(parts)}); "
-        f"{', '.join(money_parts)}; {max(unchanged, 0)} managed objects unchanged."
+        f"Plan: {plural(len(plan.changes), 'change')} ({', '.join(parts)}); "
+        f"{', '.join(money_parts)}; {plural(unchanged, 'managed object')} unchanged{tail}."
     )
 
 
@@ -139,6 +158,9 @@ def render_text(plan: Plan, *, colour: bool = False) -> str:
         f"Plan for partner {t(plan.partner_id)} at {t(plan.endpoint)}",
         f"Manifests {plan.manifest_checksum}; plan {plan.checksum}; valid until {plan.expires_at}",
     ]
+    narrowed = describe_scope(dict(plan.scope))
+    if narrowed:
+        lines.append(style(t(narrowed), "~"))
     for kind, changes in _by_kind(plan.changes).items():
         lines += ["", f"{TITLES[kind]} ({len(changes)})"]
         for change in changes:
@@ -150,16 +172,20 @@ def render_text(plan: Plan, *, colour: bool = False) -> str:
                 lines.append(f"      {money_line}")
             lines += [f"      {t(note)}" for note in change.notes]
             lines.append(f"      from {t(change.source)}")
-    lines += _text_notices(plan.notices)
+    if plan.changes:
+        lines += _text_notices(plan.notices, heading=True)
     lines += _text_guards(plan)
-    lines += ["", style(summary_line(plan), "!" if plan.blocked else "")]
+    alarm = plan.blocked or plan.status == "unreachable"
+    lines += ["", style(t(summary_line(plan)), "!" if alarm else "")]
+    if not plan.changes:  # "Nothing to apply; N declared states cannot be reached", then which
+        lines += _text_notices(plan.notices, heading=False)
     return "\n".join(lines) + "\n"
 
 
-def _text_notices(notices: Sequence[Notice]) -> list[str]:
+def _text_notices(notices: Sequence[Notice], *, heading: bool) -> list[str]:
     if not notices:
         return []
-    lines = ["", f"Not applied ({len(notices)})"]
+    lines = ["", f"Cannot be reached ({len(notices)})"] if heading else []
     t = terminal_field
     for n in notices:
         where = f" ({t(n.source)})" if n.source else ""
@@ -189,8 +215,10 @@ def annotation(level: str, file: str, line: int, col: int, title: str, message: 
 
 
 def render_github(plan: Plan) -> str:
-    """Annotations on the manifest lines that asked for each change, then the summary."""
-    out = []
+    """A notice when the run was narrowed, annotations on the manifest lines that asked for
+    each change or state that cannot be reached, then the summary."""
+    narrowed = describe_scope(dict(plan.scope))
+    out = [escape.annotation("notice", narrowed, title="narrowed run")] if narrowed else []
     for c in plan.changes:
         level = "warning" if c.manual or (c.money and c.money.reclaim > ZERO) else "notice"
         msg = f"{c.action} {terminal_field(c.subject)}: {_values(c)}"
@@ -209,7 +237,7 @@ def render_github(plan: Plan) -> str:
                     s.file,
                     s.line,
                     s.col,
-                    "not applicable",
+                    "cannot be reached",
                     f"{terminal_field(n.subject)}: {terminal_field(n.message)}",
                 )
             )

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.plan.model import ZERO, Change, Plan
+from reconciler.plan.scope import describe_scope
 from reconciler.render.escape import (
     markdown_cell,
     markdown_code,
@@ -34,6 +35,7 @@ from reconciler.render.formats import (
     _values,
     amount,
     guard_message,
+    plural,
     render_text,
     summary_line,
 )
@@ -97,7 +99,7 @@ def _banner(plan: Plan) -> list[str]:
         return []
     totals = plan.money_totals()
     text = (
-        f"> [!WARNING]\n> **Quota will be reclaimed** from {len(reclaims)} reseller(s): "
+        f"> [!WARNING]\n> **Quota will be reclaimed** from {plural(len(reclaims), 'reseller')}: "
         f"{amount(totals.reclaim)} goes back to the distributor quota."
     )
     if totals.unrecoverable > ZERO:
@@ -123,7 +125,7 @@ def _notices(plan: Plan, max_rows: int) -> list[str]:
     if not plan.notices:
         return []
     lines = [
-        f"### Not applied ({len(plan.notices)})",
+        f"### Cannot be reached ({len(plan.notices)})",
         "",
         "| Kind | Object | Reason |",
         "|---|---|---|",
@@ -138,16 +140,17 @@ def _notices(plan: Plan, max_rows: int) -> list[str]:
 
 def _compose(plan: Plan, max_rows: int, details: bool) -> str:
     code = markdown_code
-    status = (
-        "🛑 blocked by a guard" if plan.blocked else ("changes" if plan.changes else "no changes")
-    )
-    lines = [
-        COMMENT_MARKER,
-        f"## partner-reconciler plan: {status}",
-        "",
-        f"**{summary_line(plan)}**",
-        "",
-    ]
+    status = {
+        "blocked": "🛑 blocked by a guard",
+        "changes": "changes",
+        "unreachable": "⚠️ nothing to apply, and not everything declared holds",
+        "no-changes": "no changes",
+    }[plan.status]
+    lines = [COMMENT_MARKER, f"## partner-reconciler plan: {status}", ""]
+    narrowed = describe_scope(dict(plan.scope))
+    if narrowed:
+        lines += [f"> [!NOTE]\n> {markdown_text(narrowed)}", ""]
+    lines += [f"**{markdown_text(summary_line(plan))}**", ""]
     lines += _guards(plan) + _banner(plan)
     for kind, changes in _by_kind(plan.changes).items():
         lines += _table(kind, changes, max_rows)
