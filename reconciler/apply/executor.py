@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply.journal import Journal, iso, journal_path, new_id
+from reconciler.apply.journal import Journal, iso, journal_location, new_id
 from reconciler.apply.lease import DEFAULT_TTL, Lease, identity
 from reconciler.apply.ops import ChangeResult, CrashHook, ExecContext
 from reconciler.apply.quota import parse_work as quota_work
@@ -59,7 +59,7 @@ class ApplyRequest:
     allow: Sequence[str] = ()
     endpoint: str | None = None
     profile: str | None = None
-    journal: Path | None = None
+    journal: str | Path | None = None
     lock_ttl: float = DEFAULT_TTL
 
 
@@ -130,7 +130,7 @@ async def _apply(
     clock: Clock,
 ) -> ApplyOutcome:
     target = resolve_target(req.endpoint, req.profile or desired.settings.endpoint_profile)
-    journal = Journal(journal_path(req.journal), clock_time=clock.time)
+    journal = Journal.open(journal_location(req.journal), clock_time=clock.time)
     run_id = new_id("run")
     try:
         async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:

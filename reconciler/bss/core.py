@@ -135,6 +135,11 @@ class ClientCore:
         """The pacing rate (requests per second) of one API, by operation name."""
         return self._limiter.rate(api)
 
+    def clock_offset(self) -> tuple[float, float] | None:
+        """Bounds on the API's clock minus ours, in seconds, from its answers' ``Date`` header
+        (``None`` until an answer carried one); see :mod:`reconciler.bss.clockoffset`."""
+        return self._executor.clock_offset.bounds()
+
     def recent_latency(self, api: str) -> float | None:
         """The slowest of the API's recent answers in seconds (pacing excluded), if any yet."""
         return self._limiter.recent_latency(api)

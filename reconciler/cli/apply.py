@@ -21,9 +21,10 @@ def journal_option(fn: F) -> F:
     return click.option(
         "--journal",
         "journal_file",
-        envvar="RECONCILER_JOURNAL",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="The apply journal (SQLite). Env: RECONCILER_JOURNAL. "
+        metavar="FILE|URL",
+        help="The apply journal and lease: a SQLite file, or a shared PostgreSQL database "
+        "(postgresql://user@host/db) for applies from several machines. "
+        "Env: RECONCILER_JOURNAL_URL (a postgresql:// URL), RECONCILER_JOURNAL (a file). "
         "Default: $RECONCILER_STATE_DIR/journal.sqlite (.reconciler/ when unset).",
     )(fn)
 
@@ -76,7 +77,7 @@ def apply(
     report_file: Path | None,
     manual_file: Path | None,
     lock_ttl: float,
-    journal_file: Path | None,
+    journal_file: str | None,
     endpoint: str | None,
     profile: str | None,
 ) -> None:
@@ -186,13 +187,13 @@ def _write_private(path: Path, text: str) -> None:
 # -- journal ---------------------------------------------------------------------------------
 
 
-def _open_journal(journal_file: Path | None) -> Any:
-    from reconciler.apply.journal import Journal, journal_path
+def _open_journal(journal_file: str | None) -> Any:
+    from reconciler.apply.journal import Journal, journal_location
 
-    path = journal_path(journal_file)
-    if not path.exists():
-        raise ConfigError(f"no apply journal at {path}: nothing was applied with it yet")
-    return Journal(path)
+    location = journal_location(journal_file)
+    if isinstance(location, Path) and not location.exists():
+        raise ConfigError(f"no apply journal at {location}: nothing was applied with it yet")
+    return Journal.open(location)
 
 
 @click.group("journal")
@@ -214,7 +215,7 @@ def journal() -> None:
 @journal_option
 @handle_errors
 def journal_list(
-    open_only: bool, run_id: str | None, limit: int, as_json: bool, journal_file: Path | None
+    open_only: bool, run_id: str | None, limit: int, as_json: bool, journal_file: str | None
 ) -> None:
     """List the latest write operations, their state and their items.
 
@@ -256,7 +257,7 @@ def journal_list(
 @journal_option
 @handle_errors
 def journal_settle(
-    op_id: str, committed: bool | None, items: Sequence[str], journal_file: Path | None
+    op_id: str, committed: bool | None, items: Sequence[str], journal_file: str | None
 ) -> None:
     """Record by hand whether an unsettled operation took effect.
 
@@ -276,7 +277,9 @@ def journal_settle(
     jrnl = _open_journal(journal_file)
     op = jrnl.operation(op_id)
     if op is None:
-        raise ConfigError(f"no operation {op_id} in {jrnl.path} (see `reconciler journal list`)")
+        raise ConfigError(
+            f"no operation {op_id} in {jrnl.location} (see `reconciler journal list`)"
+        )
     holder = current_holder(jrnl, op.partner_id)
     if holder is not None and not holder.expired(jrnl.now()) and not holder.gone():
         raise LockHeldError(f"an apply is running ({holder.describe()}); settle after it ends")
@@ -304,7 +307,7 @@ def journal_settle(
 @click.option("--partner", help="Partner account id (when the journal has several).")
 @journal_option
 @handle_errors
-def unlock(force: bool, partner: str | None, journal_file: Path | None) -> None:
+def unlock(force: bool, partner: str | None, journal_file: str | None) -> None:
     """Free the partner account's apply lease.
 
     Without --force only a lease that expired, or whose process on this host is gone, is freed.
@@ -315,10 +318,10 @@ def unlock(force: bool, partner: str | None, journal_file: Path | None) -> None:
       reconciler unlock
       reconciler unlock --force
     """
-    from reconciler.apply.lease import break_lease
+    from reconciler.apply.lease import break_lease, lease_rows
 
     jrnl = _open_journal(journal_file)
-    held = [r["partner_id"] for r in jrnl.lease_rows() if r["owner"]]
+    held = [r["partner_id"] for r in lease_rows(jrnl) if r["owner"]]
     if partner is None:
         if not held:
             click.echo("No lease is held.")

@@ -20,7 +20,7 @@ ISSUE_PATH = "/v2/partners/coupon-quotas/indirect-partner-adjust"
 
 
 def _foreign_lease(env: Env, *, expires_in: float) -> None:
-    journal = Journal(env.journal_file)
+    journal = Journal.open(env.journal_file)
     now = time.time()
     with journal.transaction() as db:
         db.execute(
@@ -71,7 +71,7 @@ def test_an_expired_lease_is_taken_over(env: Env) -> None:
 
 
 def test_a_run_that_lost_its_lease_sends_nothing_more(env: Env) -> None:
-    journal = Journal(env.journal_file)
+    journal = Journal.open(env.journal_file)
     lease = Lease.acquire(journal, DEFAULT_DOMAIN_ID, "run-a", ttl=60)
     spec = OpSpec(
         "update_coupon_quotas", MAIN, {"quota_amount": "1.00"}, {}, [ItemSpec(TIANFU, "k")]
@@ -79,7 +79,7 @@ def test_a_run_that_lost_its_lease_sends_nothing_more(env: Env) -> None:
     op_id = journal.record_intent("run-a", DEFAULT_DOMAIN_ID, lease.token, spec)
     break_lease(journal, DEFAULT_DOMAIN_ID, force=True)  # an operator broke it meanwhile
     with pytest.raises(LockHeldError, match="no longer holds the lease"):
-        journal.mark_sent(op_id, DEFAULT_DOMAIN_ID, lease.token)
+        journal.mark_attempt(op_id, DEFAULT_DOMAIN_ID, lease.token, 1)
     op = journal.operation(op_id)
     assert op is not None and op.state == "intent"  # settled as "never sent" by the next run
     lease.release()
