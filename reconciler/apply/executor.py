@@ -4,13 +4,14 @@
 
     saved plan?  -> intact, not expired, same manifests          (else exit 4, nothing read)
     lease        -> held by someone else?                        (LockHeldError, no write)
-    settle       -> every open operation of earlier runs, from the API's records
-                    (UnsettledOperationError says what to check, no write)
+    settle       -> every open operation of earlier runs, from the API's records; what is
+                    still in flight (or undecided) freezes its pair; --wait waits it out
     fresh plan   -> equal to the saved plan?                     (else exit 4, no write)
     show, guards (exit 3), confirmation (a TTY, or --auto-approve / --plan)
     execute      -> per parent quota: reclaims, then issues; auto-renew per customer;
-                    manual changes listed; every write journalled, every change verified
-    report       -> applied / failed / manual / unknown / skipped, money moved
+                    frozen pairs untouched; manual changes listed; every write journalled
+                    (each attempt fenced), checked for other writers, verified
+    report       -> applied / failed / manual / unknown / skipped / frozen, money moved
 
 Only :mod:`reconciler.cli.apply` prints; this module reports through the hooks.
 """
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.apply.evidence import DEFAULT_HORIZON
 from reconciler.apply.journal import Journal, iso, journal_location, new_id
 from reconciler.apply.lease import DEFAULT_TTL, Lease, identity
 from reconciler.apply.ops import ChangeResult, CrashHook, ExecContext
@@ -32,7 +34,7 @@ from reconciler.apply.quota import run_parent
 from reconciler.apply.renew import parse_work as renew_work
 from reconciler.apply.renew import run_renewals
 from reconciler.apply.report import build_report
-from reconciler.apply.settle import settle_open
+from reconciler.apply.settle import Settlement, settle_open, unsettled_message
 from reconciler.connect import Connection, connect, resolve_target
 from reconciler.emulator.clock import Clock, SystemClock, VirtualClock
 from reconciler.errors import (
@@ -61,6 +63,8 @@ class ApplyRequest:
     profile: str | None = None
     journal: str | Path | None = None
     lock_ttl: float = DEFAULT_TTL
+    horizon: float = DEFAULT_HORIZON
+    wait: bool = False
 
 
 class ApplyCancelled(ConfigError):
@@ -89,13 +93,16 @@ class ApplyOutcome:
     report: dict[str, Any]
     error: ReconcilerError | None = None
     settled: list[dict[str, Any]] = field(default_factory=list)
+    #: open operations left after settlement (in flight or undecided): op id -> what to do
+    still_open: dict[str, str] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
 
     @property
     def complete(self) -> bool:
-        return self.error is None and all(r.status in ("applied", "manual") for r in self.results)
+        done = all(r.status in ("applied", "manual") for r in self.results)
+        return self.error is None and done and not self.still_open
 
 
 def run_apply(req: ApplyRequest, hooks: ApplyHooks, *, clock: Clock | None = None) -> ApplyOutcome:
@@ -180,29 +187,58 @@ async def _locked(
     crash: CrashHook,
     clock: Clock,
 ) -> ApplyOutcome:
-    started = journal.now()
-    settled = await settle_open(conn.client, journal, conn.partner_id, by=f"run {run_id}")
-    if settled:
-        hooks.notice(f"Settled {settled} open operation(s) of earlier runs from the API's records.")
-    allow = saved.allow if saved is not None else tuple(req.allow)
-    ctx_plan = PlanContext(endpoint=conn.target.label, partner_id=conn.partner_id, allow=allow)
-    plan = await build_plan(desired, conn.client, ctx_plan, clock)
-    journal.update_run(run_id, manifest_checksum=desired.checksum, plan_checksum=plan.checksum)
-    _approve(plan, saved, req, hooks)
+    learned = journal.operator(conn.partner_id)
     ctx = ExecContext(
         client=conn.client,
         journal=journal,
         run_id=run_id,
         partner_id=conn.partner_id,
         token=lease.token,
-        started_at=started,
+        started_at=journal.now(),
         progress=hooks.progress,
         crash=crash,
+        notice=hooks.notice,
+        horizon=req.horizon,
+        settings_operator=desired.settings.operator,
+        operator=learned[0] if learned else None,
     )
+    settlement = await _settle(ctx, req.wait, hooks, clock)
+    allow = saved.allow if saved is not None else tuple(req.allow)
+    ctx_plan = PlanContext(endpoint=conn.target.label, partner_id=conn.partner_id, allow=allow)
+    plan = await build_plan(desired, conn.client, ctx_plan, clock)
+    journal.update_run(run_id, manifest_checksum=desired.checksum, plan_checksum=plan.checksum)
+    _approve(plan, saved, req, hooks)
+    ctx.frozen = {key: f.detail for key, f in settlement.frozen.items()}
     error = await execute(ctx, plan)
     results = [ctx.result(c) for c in plan.changes]
-    report = build_report(ctx, plan, results, started=started, error=error)
-    return ApplyOutcome(run_id, plan, results, report, error)
+    still_open = {f.op_id: f.detail for f in settlement.frozen.values()}
+    report = build_report(ctx, plan, results, started=ctx.started_at, error=error, open=still_open)
+    return ApplyOutcome(run_id, plan, results, report, error, still_open=still_open)
+
+
+async def _settle(ctx: ExecContext, wait: bool, hooks: ApplyHooks, clock: Clock) -> Settlement:
+    """Settle the open operations of earlier runs; with ``wait``, wait out those in flight."""
+    settled = 0
+    while True:
+        settlement = await settle_open(
+            ctx.client, ctx.journal, ctx.partner_id, by=f"run {ctx.run_id}", ev=ctx.evidence()
+        )
+        settled += settlement.settled
+        until = settlement.in_flight_until
+        if not wait or until is None:
+            break
+        hooks.notice(
+            f"Waiting until {iso(until)} (--wait): {len(settlement.frozen)} change(s) have a "
+            "call that may still be in flight; they are settled from the API's records then."
+        )
+        await clock.sleep(max(0.0, until - ctx.journal.now()) + 1.0)
+    if settled:
+        hooks.notice(f"Settled {settled} open operation(s) of earlier runs from the API's records.")
+    for op in settlement.unsettled:
+        hooks.notice(unsettled_message(op))
+    for frozen in settlement.frozen.values():
+        hooks.notice(f"{frozen.key}: {frozen.detail}.")
+    return settlement
 
 
 def _approve(plan: Plan, saved: SavedPlan | None, req: ApplyRequest, hooks: ApplyHooks) -> None:
@@ -223,7 +259,9 @@ async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
     by_parent: dict[str, list[Change]] = {}
     renewals: list[Change] = []
     for change in plan.changes:
-        if change.manual:
+        if change.key in ctx.frozen:
+            ctx.conclude(change, "frozen", ctx.frozen[change.key], crash=False)
+        elif change.manual:
             ctx.conclude(change, "manual", *change.notes, crash=False)
         elif change.kind == "reseller-quota":
             by_parent.setdefault(change.key.split("/")[1], []).append(change)

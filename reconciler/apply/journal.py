@@ -340,14 +340,20 @@ class Journal:
         )
         return {r[0] for r in rows}
 
-    def attributed_record_ids(self, partner_id: str) -> set[str]:
-        """Quota-record ids already attributed to an item (each record proves one call)."""
-        rows = self.store.rows(
+    def attributed_record_ids(
+        self, partner_id: str, *, finished_before: float | None = None
+    ) -> set[str]:
+        """Quota-record ids already attributed to an item (each record proves one call); with
+        ``finished_before``, only those of operations answered before that time."""
+        sql = (
             "SELECT i.record_id FROM items i JOIN operations o ON o.op_id = i.op_id"
-            " WHERE o.partner_id = ? AND i.record_id IS NOT NULL",
-            (partner_id,),
+            " WHERE o.partner_id = ? AND i.record_id IS NOT NULL"
         )
-        return {r[0] for r in rows}
+        args: list[Any] = [partner_id]
+        if finished_before is not None:
+            sql += " AND o.finished_at < ?"
+            args.append(finished_before)
+        return {r[0] for r in self.store.rows(sql, args)}
 
     def _operation(self, data: dict[str, Any]) -> Operation:
         items = self.store.rows(
@@ -415,7 +421,9 @@ class Journal:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO operators (partner_id, operator, learned_from, learned_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (partner_id) DO NOTHING",
+                " VALUES (?, ?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET"
+                " operator = excluded.operator, learned_from = excluded.learned_from,"
+                " learned_at = excluded.learned_at",
                 (partner_id, operator, learned_from, self.now()),
             )
 

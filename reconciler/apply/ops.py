@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from reconciler.apply.evidence import DEFAULT_HORIZON, Evidence
 from reconciler.apply.journal import ItemOutcome, Journal, OpSpec, new_id
 from reconciler.bss.transport import capture_request_ids, guarded_attempts
 from reconciler.errors import (
@@ -73,12 +74,16 @@ class CrashHook:
             os._exit(137)
 
 
+def _ignore(_text: str) -> None:
+    return None
+
+
 @dataclass
 class ChangeResult:
     """How one planned change ended: applied | failed | manual | unknown | skipped."""
 
     change: Change
-    status: str = "pending"
+    status: str = "pending"  # applied | failed | manual | unknown | skipped | frozen
     detail: list[str] = field(default_factory=list)
 
     def finish(self, status: str, *detail: str) -> None:
@@ -99,6 +104,19 @@ class ExecContext:
     progress: Callable[[str], None]
     crash: CrashHook
     results: dict[str, ChangeResult] = field(default_factory=dict)
+    notice: Callable[[str], None] = _ignore
+    horizon: float = DEFAULT_HORIZON
+    #: who the API records our calls as: Settings spec.operator, else learned by the journal
+    settings_operator: str | None = None
+    operator: str | None = None
+    operator_mismatch: bool = False
+    #: change key -> why this run must not write to it (see settle.Frozen)
+    frozen: dict[str, str] = field(default_factory=dict)
+
+    def evidence(self) -> Evidence:
+        """What settlement needs right now: the horizon, our operator, the API's clock."""
+        operator = self.settings_operator or self.operator
+        return Evidence(self.horizon, operator, self.client.clock_offset(), self.journal.now())
 
     def result(self, change: Change) -> ChangeResult:
         found = self.results.get(change.key)

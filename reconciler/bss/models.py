@@ -225,6 +225,7 @@ class QuotaRecord:
     result: str | None  # "0" success, "-1" failure
     indirect_partner_id: str | None
     remark: str | None
+    operator: str | None = None  # the account name that made it
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> QuotaRecord:
@@ -238,6 +239,7 @@ class QuotaRecord:
             result=_str(data, "result"),
             indirect_partner_id=_str(data, "indirect_partner_id"),
             remark=_str(data, "remark"),
+            operator=_str(data, "operator"),
         )
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.apply.evidence import DEFAULT_HORIZON
 from reconciler.apply.lease import DEFAULT_TTL
 from reconciler.cli.options import GUARD_NAMES, endpoint_options, handle_errors, use_colour
 from reconciler.errors import ConfigError, LockHeldError, PartialApplyError
@@ -66,6 +67,24 @@ def journal_option(fn: F) -> F:
     show_default=True,
     help="Seconds the partner account's lease lasts without a heartbeat.",
 )
+@click.option(
+    "--in-flight-horizon",
+    "horizon",
+    envvar="RECONCILER_IN_FLIGHT_HORIZON",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    default=DEFAULT_HORIZON,
+    show_default=True,
+    help="How long a sent call with no evidence of its effect may still be in flight (held "
+    "by the gateway, a proxy or a retransmit); its pair is frozen until then. Do not lower it "
+    "against the real API (docs/apply.md). Env: RECONCILER_IN_FLIGHT_HORIZON.",
+)
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="When an earlier call may still be in flight, wait until it can be settled, then "
+    "apply everything (instead of applying the rest and exiting 5).",
+)
 @journal_option
 @endpoint_options
 @handle_errors
@@ -77,6 +96,8 @@ def apply(
     report_file: Path | None,
     manual_file: Path | None,
     lock_ttl: float,
+    horizon: float,
+    wait: bool,
     journal_file: str | None,
     endpoint: str | None,
     profile: str | None,
@@ -90,7 +111,8 @@ def apply(
 
     \b
     Exit codes: 0 all applied (manual steps may remain), 1 error, 3 blocked by a guard,
-    4 stale saved plan, 5 partial (something failed or is unknown).
+    4 stale saved plan, 5 partial (something failed, is unknown, or is frozen because an
+    earlier call may still be in flight), 130 interrupted.
 
     \b
     Examples:
@@ -111,6 +133,8 @@ def apply(
         profile=profile,
         journal=journal_file,
         lock_ttl=lock_ttl,
+        horizon=horizon,
+        wait=wait,
     )
     hooks = ApplyHooks(
         show_plan=_show_plan,
@@ -171,9 +195,13 @@ def _finish(outcome: Any, report_file: Path | None, manual_file: Path | None) ->
         raise outcome.error
     if not outcome.complete:
         where = f"; details in {report_file}" if report_file else ""
+        still = ""
+        if outcome.still_open:
+            ids = ", ".join(sorted(outcome.still_open))
+            still = f"; operations still open from earlier runs: {ids}"
         raise PartialApplyError(
             "some changes were not applied (see above); rerun apply once the cause is fixed: "
-            f"it settles anything unknown first{where}"
+            f"it settles anything unknown first{still}{where}"
         )
 
 

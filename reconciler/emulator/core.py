@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -132,7 +133,7 @@ class Emulator:
                     status, payload = 400, ControlError(400, str(err)).body()
                 except EmulatorError as err:
                     status, payload = err.status, err.body()
-                return _response(status, payload, request_id, exact=False)
+                return _response(status, payload, request_id, self.clock.time(), exact=False)
             return self._api_call(request, state, sequence, request_id)
 
     def _api_call(
@@ -209,8 +210,9 @@ class Emulator:
             del state.calls[: len(state.calls) - CALL_LOG_CAP]
         log.debug("%s %s -> %s", entry["method"], entry["path"], entry["status"])
         return _response(
-            answer.status, answer.payload, request_id, latency=answer.latency, drop=answer.drop
-        )
+            answer.status, answer.payload, request_id, self.clock.time() + answer.latency,
+            latency=answer.latency, drop=answer.drop,
+        )  # fmt: skip
 
     # --- transports -------------------------------------------------------------------------
     def async_transport(self) -> httpx.AsyncBaseTransport:
@@ -385,13 +387,17 @@ def _response(
     status: int,
     payload: Any,
     request_id: str,
+    now: float,
     *,
     latency: float = 0.0,
     drop: Drop = None,
     exact: bool = True,
 ) -> EmulatorResponse:
-    """API answers use exact money JSON; the control plane's may hold floats (seconds)."""
-    headers = {"X-Request-Id": request_id}
+    """API answers use exact money JSON; the control plane's may hold floats (seconds).
+
+    ``Date`` is the emulator clock's time when the answer leaves, as a real server sends it.
+    """
+    headers = {"X-Request-Id": request_id, "Date": formatdate(now, usegmt=True)}
     body = b""
     if payload is not None and status != 204:
         headers["Content-Type"] = "application/json;charset=UTF-8"

@@ -10,6 +10,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from reconciler.emulator import seed as seeds
@@ -54,14 +55,20 @@ class _Handler(BaseHTTPRequestHandler):
         if response.drop is not None:
             self.close_connection = True  # the client sees the connection close, no answer
             return
-        self.send_response(response.status)
+        self.send_response(response.status)  # with Server and Date (see date_time_string)
         for name, value in response.headers.items():
-            self.send_header(name, value)
+            if name != "Date":
+                self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """``Date`` on the emulator's clock (a virtual one in tests), as the API's own."""
+        when = self.server.emulator.clock.time() if timestamp is None else timestamp
+        return formatdate(when, usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s - %s", self.address_string(), format % args)

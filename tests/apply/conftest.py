@@ -41,6 +41,8 @@ CLEARED_ENV = (
     "RECONCILER_CRASH_AT",
     "RECONCILER_AGENCY_NAME",
     "RECONCILER_RATE",
+    "RECONCILER_IN_FLIGHT_HORIZON",
+    "RECONCILER_JOURNAL_URL",
     "HUAWEICLOUD_SDK_AK",
     "HUAWEICLOUD_SDK_SK",
     "HUAWEICLOUD_SDK_DOMAIN_ID",
@@ -60,6 +62,7 @@ apiVersion: partner-reconciler/v1
 kind: Settings
 metadata: {name: settings}
 spec:
+  operator: demo-distributor
   guards:
     maxChangePercent: 100
     maxIssuePerRun: "900000.00"
@@ -119,6 +122,9 @@ class Env:
             "RECONCILER_STATE_DIR": str(self.state_dir),
             "RECONCILER_RATE": "500",
             "NO_COLOR": "1",
+            # A call sent less than this ago with no evidence is in flight: reruns that must
+            # settle one pass --wait (the default, 35 minutes, suits the real API only).
+            "RECONCILER_IN_FLIGHT_HORIZON": "1",
             **self.extra,
         }
 

@@ -29,7 +29,8 @@ def test_a_process_killed_at_any_journal_step_converges_on_the_rerun(
     )
     assert crashed.returncode == 137, crashed.stderr
 
-    rerun = env.cli("apply", manifests, "--auto-approve")
+    # A call marked sent with no answer may still be in flight: --wait waits out the horizon.
+    rerun = env.cli("apply", manifests, "--auto-approve", "--wait")
     assert rerun.exit_code == 0, rerun.output
     assert "its process is gone" in rerun.output  # the dead run's lease was taken over
     plan = env.cli("plan", manifests, "--detailed-exitcode")
