@@ -17,6 +17,7 @@ PATCH       /_emulator/resources/{id}                    {"expire_policy", "stat
 PATCH       /_emulator/quotas/{id}                       {"quota_status", "effective_time",
                                                          "expire_time"}
 POST        /_emulator/faults                            a fault (see faults.py); answers its id
+POST        /_emulator/faults/{id}/release               a hold fault's held requests go on now
 GET/DELETE  /_emulator/faults                            list / clear faults
 GET/DELETE  /_emulator/calls[?operation=...]             the call log / clear it
 POST        /_emulator/clock/advance                     {"seconds": n} (VirtualClock only)
@@ -124,6 +125,15 @@ def set_quota(
             setattr(quota, name, value)
     return {"quota_id": quota.quota_id, "quota_status": quota.quota_status,
             "effective_time": quota.effective_time, "expire_time": quota.expire_time}  # fmt: skip
+
+
+def release_fault(emu: Emulator, state: State, fault_id: str) -> dict[str, Any]:
+    fault = next((f for f in state.faults if f["id"] == fault_id), None)
+    if fault is None or fault["kind"] != "hold":
+        raise ControlError(404, f"no hold fault {fault_id}")
+    fault["released"] = True
+    emu.holds.release(fault_id)
+    return dict(fault)
 
 
 def calls(state: State, operation: str | None = None) -> list[dict[str, Any]]:
@@ -237,6 +247,12 @@ def _faults(
     return 200, {"faults": [dict(f) for f in state.faults]}
 
 
+def _release(
+    emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    return 200, release_fault(emu, state, m["id"])
+
+
 def _calls(
     emu: Emulator, state: State, request: EmulatorRequest, m: re.Match[str]
 ) -> tuple[int, Any]:
@@ -273,6 +289,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Action]] = [
     ("POST", re.compile(r"quotas/(?P<id>[^/]+)/spend"), _spend),
     ("PATCH", re.compile(r"resources/(?P<id>[^/]+)"), _patch_resource),
     ("PATCH", re.compile(r"quotas/(?P<id>[^/]+)"), _patch_quota),
+    ("POST", re.compile(r"faults/(?P<id>[^/]+)/release"), _release),
     ("GET|POST|DELETE", re.compile(r"faults"), _faults),
     ("GET|DELETE", re.compile(r"calls"), _calls),
     ("POST", re.compile(r"clock/advance"), _advance),

@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -37,6 +37,7 @@ from reconciler.emulator.errors import (
     NotImplementedByEmulator,
     SeedError,
 )
+from reconciler.emulator.hold import Held, Holds
 from reconciler.emulator.iam import create_temporary_access_key
 from reconciler.emulator.latency import LatencyModel
 from reconciler.emulator.messages import Drop, EmulatorRequest, EmulatorResponse
@@ -99,6 +100,7 @@ class Emulator:
             else seeds.build_state(self._seed_doc, source=self._seed_source)
         )
         self._limiter = RateLimiter(rate_limit, self.clock)
+        self.holds = Holds(self.clock)
         self._lock = threading.RLock()
         self._store = StateStore(state_file, self._initial_state)
         self._store.open()
@@ -140,6 +142,9 @@ class Emulator:
         self, request: EmulatorRequest, state: State, sequence: int, request_id: str
     ) -> EmulatorResponse:
         now = self.clock.time()
+        held: Held | None = request.resume
+        if held is not None:
+            sequence, request_id = held.sequence, held.request_id
         entry = _log_entry(request, sequence, request_id, now)
         found = match(request.method, request.path)
         if found is None:
@@ -161,7 +166,15 @@ class Emulator:
             log.exception("emulator bug while handling %s %s", request.method, request.path)
             bug = InternalError("internal error in the emulator")
             answer.status, answer.payload = bug.status, bug.body()
-        return self._finish(state, entry, answer, request_id)
+        if answer.hold is not None:
+            entry["held"] = True
+            response = self._finish(state, entry, _Answer(), request_id)
+            resume = replace(request, resume=answer.hold)
+            return replace(
+                response, hold=answer.hold.applied.hold, hold_fault=answer.hold.fault_id,
+                resume=resume,
+            )  # fmt: skip
+        return self._finish(state, entry, answer, request_id, replaces=held is not None)
 
     def _execute(
         self,
@@ -176,9 +189,19 @@ class Emulator:
     ) -> None:
         caller = auth.authenticate(request, state, now)
         entry["caller"] = caller.describe()
-        self._limiter.acquire(caller.account_id, route.operation)
-        authorize(route, caller, state.partner.partner_type)
-        applied = faults.evaluate(state, route.operation)
+        held: Held | None = request.resume
+        if held is None:
+            self._limiter.acquire(caller.account_id, route.operation)
+            authorize(route, caller, state.partner.partner_type)
+            applied = faults.evaluate(state, route.operation)
+            if applied.hold and not self.holds.released(applied.hold_fault or ""):
+                entry["fault"] = applied.kinds
+                fault_id = applied.hold_fault or ""
+                answer.hold = Held(entry["request_id"], entry["seq"], applied, fault_id)
+                return
+        else:
+            applied = held.applied
+            entry["held"] = True
         entry["fault"] = applied.kinds or None
         answer.latency += applied.extra_latency
         if applied.terminal == "drop_before_commit":
@@ -196,15 +219,26 @@ class Emulator:
             answer.status, answer.payload = HANDLERS[route.operation](call)
         finally:
             entry["mutated"] = call.mutated
+        if applied.fields and 200 <= answer.status < 300:
+            answer.payload = faults.alter_fields(answer.payload, applied.fields)
 
     def _finish(
-        self, state: State, entry: dict[str, Any], answer: _Answer, request_id: str
+        self,
+        state: State,
+        entry: dict[str, Any],
+        answer: _Answer,
+        request_id: str,
+        *,
+        replaces: bool = False,
     ) -> EmulatorResponse:
+        """Log the call (a resumed held call ``replaces`` its entry) and build the answer."""
         dropped = answer.drop == "before_commit"
-        entry.update(status=None if dropped else answer.status, drop=answer.drop)
-        entry["latency"] = answer.latency
+        entry.update(status=None if dropped or not answer.status else answer.status)
+        entry.update(drop=answer.drop, latency=answer.latency)
         if answer.status >= 400 and isinstance(answer.payload, dict):
             entry["error_code"] = answer.payload.get("error_code")
+        if replaces:
+            state.calls[:] = [c for c in state.calls if c.get("seq") != entry["seq"]]
         state.calls.append(entry)
         if len(state.calls) > CALL_LOG_CAP:
             del state.calls[: len(state.calls) - CALL_LOG_CAP]
@@ -350,6 +384,10 @@ class Emulator:
     def clear_faults(self) -> None:
         self._mutate(lambda state: state.faults.clear())
 
+    def release(self, fault_id: str) -> None:
+        """End the wait of every request the ``hold`` fault ``fault_id`` holds (now and later)."""
+        self._mutate(lambda state: control.release_fault(self, state, fault_id))
+
     def add_credentials(self, credentials: EmulatorCredentials) -> None:
         """Accept another permanent AK/SK for the partner account (persisted with the state)."""
         cred = Credential(credentials.ak, credentials.sk, credentials.role)
@@ -368,6 +406,7 @@ class _Answer:
     payload: Any = None
     latency: float = 0.0
     drop: Drop = None
+    hold: Held | None = None
 
 
 def _log_entry(
@@ -378,7 +417,7 @@ def _log_entry(
         "seq": sequence, "request_id": request_id, "time": timefmt.fmt(now),
         "method": request.method, "path": request.path, "query": request.raw_query,
         "operation": None, "caller": None, "status": None, "error_code": None,
-        "fault": None, "mutated": False, "latency": 0.0, "drop": None,
+        "fault": None, "mutated": False, "latency": 0.0, "drop": None, "held": False,
         "body": request.body[:4096].decode("utf-8", "replace"),
     }  # fmt: skip
 

@@ -49,19 +49,26 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
         request = EmulatorRequest(self.command, path, query, HeaderMap(self.headers.items()), body)
-        response = self.server.emulator.handle(request)
+        emulator = self.server.emulator
+        response = emulator.handle(request)
+        while response.resume is not None:  # held: the lock is free meanwhile; the caller may go
+            emulator.holds.wait(response.hold_fault or "", response.hold)
+            response = emulator.handle(response.resume)
         if response.latency > 0 and isinstance(self.server.emulator.clock, SystemClock):
             time.sleep(response.latency)
         if response.drop is not None:
             self.close_connection = True  # the client sees the connection close, no answer
             return
-        self.send_response(response.status)  # with Server and Date (see date_time_string)
-        for name, value in response.headers.items():
-            if name != "Date":
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
+        try:
+            self.send_response(response.status)  # with Server and Date (see date_time_string)
+            for name, value in response.headers.items():
+                if name != "Date":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the caller left (a held request outlived it)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
