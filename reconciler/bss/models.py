@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from .fields import FieldError, need_int, need_money, need_text, opt_int, opt_money
+from .fields import opt_text as _str
 from .jsonutil import to_money
 
 T = TypeVar("T")
@@ -23,33 +25,9 @@ EXPIRE_POLICY_AUTO_RENEW = 3
 QUOTA_STATUS_RECLAIMED = 6
 
 
-def _str(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return None if value is None else str(value)
-
-
-def _int(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None or value == "":
-        return None
-    return int(value)
-
-
-def _money(data: Mapping[str, Any], key: str) -> Decimal | None:
-    return to_money(data.get(key))
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
 def _shared(value: object) -> str | None:
     """A string that many objects hold (a service code, a region): one interned copy."""
     return None if value is None else sys.intern(str(value))
-
-
-def _number(value: object) -> int | None:
-    return None if value is None or value == "" else int(value)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +52,11 @@ class Customer:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Customer:
         managers = data.get("account_managers") or []
-        first = managers[0] if managers and isinstance(managers[0], Mapping) else {}
+        if not isinstance(managers, list) or not all(isinstance(m, Mapping) for m in managers):
+            raise FieldError("account_managers", "is not a list of objects")
+        first = managers[0] if managers else {}
         return cls(
-            customer_id=str(data.get("customer_id") or ""),
+            customer_id=need_text(data, "customer_id"),
             account_name=_str(data, "account_name"),
             name=_str(data, "customer"),
             association_type=_str(data, "association_type"),
@@ -101,7 +81,7 @@ class IndirectPartner:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IndirectPartner:
         return cls(
-            indirect_partner_id=str(data.get("indirect_partner_id") or ""),
+            indirect_partner_id=need_text(data, "indirect_partner_id"),
             account_name=_str(data, "account_name"),
             name=_str(data, "name"),
             email=_str(data, "email"),
@@ -136,18 +116,20 @@ class Resource:
     def from_api(cls, data: Mapping[str, Any], customer_id: str) -> Resource:
         # Half a million of these per large plan: read each field once, and share the strings
         # that take few values (codes, regions, expiry dates) instead of keeping a copy each.
+        # Whether a resource is managed and what it needs rests on its id, main flag, service
+        # type, status and expire_policy: each must be there.
         get = data.get
         return cls(
-            resource_id=str(get("resource_id") or get("id") or ""),
+            resource_id=need_text(data, "resource_id"),
             customer_id=customer_id,
-            resource_name=_text(get("resource_name")),
-            service_type_code=_shared(get("service_type_code")),
+            resource_name=_str(data, "resource_name"),
+            service_type_code=sys.intern(need_text(data, "service_type_code")),
             resource_type_code=_shared(get("resource_type_code")),
             region_code=_shared(get("region_code")),
-            is_main_resource=_number(get("is_main_resource")) == 1,
-            parent_resource_id=_text(get("parent_resource_id")) or None,
-            status=_number(get("status")),
-            expire_policy=_number(get("expire_policy")),
+            is_main_resource=need_int(data, "is_main_resource") == 1,
+            parent_resource_id=_str(data, "parent_resource_id") or None,
+            status=need_int(data, "status"),
+            expire_policy=need_int(data, "expire_policy"),
             expire_time=_shared(get("expire_time")),
         )
 
@@ -168,11 +150,11 @@ class CouponQuota:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CouponQuota:
         return cls(
-            quota_id=str(data.get("quota_id") or ""),
-            quota_type=_int(data, "quota_type"),
-            quota_value=_money(data, "quota_value"),
-            balance=_money(data, "balance"),
-            quota_status=_int(data, "quota_status"),
+            quota_id=need_text(data, "quota_id"),
+            quota_type=opt_int(data, "quota_type"),
+            quota_value=opt_money(data, "quota_value"),
+            balance=need_money(data, "balance"),
+            quota_status=need_int(data, "quota_status"),
             currency=_str(data, "currency"),
             effective_time=_str(data, "effective_time"),
             expire_time=_str(data, "expire_time"),
@@ -200,13 +182,13 @@ class IssuedQuota:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IssuedQuota:
         return cls(
-            quota_id=str(data.get("quota_id") or ""),
-            parent_quota_id=_str(data, "parent_quota_id"),
+            quota_id=need_text(data, "quota_id"),
+            parent_quota_id=need_text(data, "parent_quota_id"),
             indirect_partner_id=_str(data, "indirect_partner_id"),
             indirect_partner_account_name=_str(data, "indirect_partner_account_name"),
-            quota_value=_money(data, "quota_value"),
-            balance=_money(data, "balance"),
-            quota_status=_int(data, "quota_status"),
+            quota_value=need_money(data, "quota_value"),
+            balance=need_money(data, "balance"),
+            quota_status=need_int(data, "quota_status"),
             create_time=_str(data, "create_time"),
             expire_time=_str(data, "expire_time"),
         )
@@ -230,14 +212,14 @@ class QuotaRecord:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> QuotaRecord:
         return cls(
-            id=str(data.get("id") or ""),
-            operation_type=_str(data, "operation_type"),
+            id=need_text(data, "id"),
+            operation_type=need_text(data, "operation_type"),
             quota_id=_str(data, "quota_id"),
-            parent_quota_id=_str(data, "parent_quota_id"),
-            amount=_money(data, "amount"),
-            operation_time=_str(data, "operation_time"),
-            result=_str(data, "result"),
-            indirect_partner_id=_str(data, "indirect_partner_id"),
+            parent_quota_id=need_text(data, "parent_quota_id"),
+            amount=need_money(data, "amount"),
+            operation_time=need_text(data, "operation_time"),
+            result=need_text(data, "result"),
+            indirect_partner_id=need_text(data, "indirect_partner_id"),
             remark=_str(data, "remark"),
             operator=_str(data, "operator"),
         )
@@ -258,6 +240,17 @@ class ItemError:
             error_code=str(data.get("error_code") or ""),
             error_msg=str(data.get("error_msg") or ""),
         )
+
+
+def _entries(value: object) -> list[Mapping[str, Any]]:
+    return [i for i in value if isinstance(i, Mapping)] if isinstance(value, list) else []
+
+
+def _balance(value: object) -> Decimal | None:
+    try:
+        return to_money(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def item_errors(data: object) -> tuple[ItemError, ...]:
@@ -287,8 +280,12 @@ class IssueResult:
     @classmethod
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> IssueResult:
         infos = data.get("simple_quota_infos") if isinstance(data, Mapping) else None
+        # An entry without the reseller id proves nothing: that reseller stays unaccounted
+        # (unknown, settled from the records), never "issued".
         successes = {
-            str(i.get("id")): str(i.get("quota_id")) for i in infos or () if isinstance(i, Mapping)
+            str(i["id"]): str(i.get("quota_id") or "")
+            for i in _entries(infos)
+            if isinstance(i.get("id"), str) and i["id"]
         }
         failures = item_errors(data)
         return cls(successes, failures, _unaccounted(requested, successes, failures))
@@ -306,9 +303,9 @@ class ReclaimResult:
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> ReclaimResult:
         infos = data.get("simple_quota_infos") if isinstance(data, Mapping) else None
         successes = {
-            str(i.get("quota_id")): to_money(i.get("quota_balance"))
-            for i in infos or ()
-            if isinstance(i, Mapping)
+            str(i["quota_id"]): _balance(i.get("quota_balance"))
+            for i in _entries(infos)
+            if isinstance(i.get("quota_id"), str) and i["quota_id"]
         }
         failures = item_errors(data)
         return cls(successes, failures, _unaccounted(requested, successes, failures))

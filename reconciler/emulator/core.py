@@ -368,12 +368,21 @@ class Emulator:
         seconds: float = 0.0,
         ids: list[str] | None = None,
         error_code: str | None = None,
+        field: str | None = None,
+        **value: Any,
     ) -> str:
-        """Inject a fault (see ``faults.py``); returns its id."""
+        """Inject a fault (see ``faults.py``); returns its id. A ``field`` fault takes the
+        field's name and, to corrupt it rather than omit it, ``value=...``."""
         spec: dict[str, Any] = {"operation": operation, "kind": kind, "count": count, "skip": skip,
                                 "seconds": seconds, "ids": list(ids or [])}  # fmt: skip
         if error_code is not None:
             spec["error_code"] = error_code
+        if field is not None:
+            spec["field"] = field
+        unknown = set(value) - {"value"}
+        if unknown:
+            raise TypeError(f"add_fault() got unexpected keyword(s) {sorted(unknown)}")
+        spec.update(value)
         fault: dict[str, Any] = self._mutate(lambda state: faults.add_fault(state, spec))
         return str(fault["id"])
 

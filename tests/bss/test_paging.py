@@ -101,7 +101,13 @@ def test_unknown_total_pages_one_at_a_time_until_short():
 
 def test_resources_page_at_most_100_and_carry_the_customer():
     rows = [
-        {"resource_id": f"r{i}", "expire_policy": 3 if i % 2 else 0, "is_main_resource": 1}
+        {
+            "resource_id": f"r{i}",
+            "expire_policy": 3 if i % 2 else 0,
+            "is_main_resource": 1,
+            "status": 2,
+            "service_type_code": "hws.service.type.ec2",
+        }
         for i in range(150)
     ]
     pager = Pager(rows, "data", "total_count")
@@ -120,7 +126,13 @@ def test_resources_page_at_most_100_and_carry_the_customer():
 
 def test_issued_quotas_via_get_paging():
     rows = [
-        {"quota_id": f"q{i}", "balance": "1.10", "quota_value": 5, "quota_status": 0}
+        {
+            "quota_id": f"q{i}",
+            "parent_quota_id": "p-1",
+            "balance": "1.10",
+            "quota_value": 5,
+            "quota_status": 0,
+        }
         for i in range(120)
     ]
     pager = Pager(rows, "quotas", "total_count", in_body=False)
