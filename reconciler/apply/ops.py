@@ -26,6 +26,7 @@ from reconciler.bss.transport import capture_request_ids, guarded_attempts
 from reconciler.errors import (
     ApiError,
     ConfigError,
+    LockHeldError,
     OutcomeUnknownError,
     ReconcilerError,
     TransportError,
@@ -186,7 +187,11 @@ class Fence:
 
     def before_write(self) -> None:
         if self.ctx.journal.now() - self.marked > REMARK_AFTER:
-            self._mark()
+            try:
+                self._mark()
+            except LockHeldError:
+                self.ctx.journal.note_refused(self.op_id)  # this attempt never left
+                raise
 
     def after_attempt(self, attempt: int, *, refused: bool) -> None:
         if refused:

@@ -392,8 +392,9 @@ async def _settle_now(
 
 def _conclude(ctx: ExecContext, work: QuotaWork) -> None:
     balance = work.balance
-    if work.stopped and balance != work.target:
-        ctx.conclude(work.change, "frozen", work.stopped, *work.problems, *work.log)
+    if work.stopped:  # even when the other writer reached the target: two writers is the news
+        now = f"balance now {work.money(balance)}, target {work.money(work.target)}"
+        ctx.conclude(work.change, "frozen", work.stopped, now, *work.problems, *work.log)
     elif balance == work.target:
         ctx.conclude(work.change, "applied", *work.log)
     elif work.unknown:

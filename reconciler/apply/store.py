@@ -134,7 +134,14 @@ class SqliteStore(Store):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Tx]:
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            raise ConfigError(
+                f"the apply journal {self.path} stayed locked by another process for "
+                f"{BUSY_SECONDS} s ({err}): an apply paused or stuck inside a journal write. "
+                "Nothing was written; run again once that process has gone on or is gone"
+            ) from None
         try:
             yield _SqliteTx(self._db)
         except BaseException:
@@ -247,9 +254,20 @@ def open_store(location: str | os.PathLike[str]) -> Store:
 
 
 def _create_private(path: Path) -> None:
-    """Create the file (and its folder) readable by the owner only, before SQLite opens it."""
+    """Create the file (and its folder) readable by the owner only, before SQLite opens it.
+
+    An existing file is never opened here: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, including the SQLite locks of a connection already open on
+    it (the heartbeat thread opens a second connection), and another process could then
+    checkpoint the WAL under that connection and lose its writes.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+        except FileExistsError:
+            pass  # created meanwhile by another process
+        else:
+            os.close(fd)
     if path.stat().st_mode & 0o077:
         path.chmod(0o600)
