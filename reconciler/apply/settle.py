@@ -117,9 +117,9 @@ def frozen_detail(op: Operation, item: Item, until: float | None) -> str:
     what = f"{_what(op, item)} [{op.op_id}, run {op.run_id}]"
     if until is not None:
         return (
-            f"frozen: {what} was sent and may still be in flight; nothing was written to it. "
-            f"It can be settled from the API's records after {iso(until)}: run apply again "
-            "then (or apply --wait)"
+            f"frozen: {what}: {item.detail or 'sent, may still be in flight'}. Nothing was "
+            f"written to it; it can be settled from the API's records after {iso(until)}: run "
+            "apply again then (or apply --wait)"
         )
     return (
         f"frozen: the outcome of {what} is not settled ({item.detail or 'no evidence'}); "
