@@ -18,7 +18,9 @@
     ├── StalePlanError                   exit 4: a saved plan no longer matches live state
     ├── LockHeldError                    another apply holds the partner account's lease
     ├── UnsettledOperationError          an earlier unknown outcome could not be settled
-    └── PartialApplyError                exit 5: some changes failed or are unknown
+    └── PartialApplyError                exit 5: some changes failed, are unknown or frozen
+
+    (reconciler.apply.executor.ApplyInterrupted: exit 130, Ctrl-C during apply)
 
 Messages are written for the person who has to act on them: they name the object, the call or the
 file position, and what to do next. Secrets never appear in them; the client builds messages
@@ -37,6 +39,7 @@ EXIT_CHANGES = 2
 EXIT_BLOCKED = 3
 EXIT_STALE = 4
 EXIT_PARTIAL = 5
+EXIT_INTERRUPTED = 130
 
 
 class ReconcilerError(Exception):

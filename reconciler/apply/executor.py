@@ -34,10 +34,11 @@ from reconciler.apply.quota import run_parent
 from reconciler.apply.renew import parse_work as renew_work
 from reconciler.apply.renew import run_renewals
 from reconciler.apply.report import build_report
-from reconciler.apply.settle import Settlement, settle_open, unsettled_message
+from reconciler.apply.settle import Settlement, describe_item, settle_open, unsettled_message
 from reconciler.connect import Connection, connect, resolve_target
 from reconciler.emulator.clock import Clock, SystemClock, VirtualClock
 from reconciler.errors import (
+    EXIT_INTERRUPTED,
     ConfigError,
     LockHeldError,
     PlanBlockedError,
@@ -71,6 +72,42 @@ class ApplyCancelled(ConfigError):
     """The person at the terminal did not confirm."""
 
 
+class ApplyInterrupted(ReconcilerError):
+    """Ctrl-C (SIGINT) during apply; the message says what the next apply does about it."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+def interrupted(req: ApplyRequest, run_id: str) -> ApplyInterrupted:
+    """Name the writes of the interrupted run that are still open, and what happens next."""
+    journal = Journal.open(journal_location(req.journal))
+    try:
+        ops = journal.operations(run_id=run_id, open_only=True)
+    finally:
+        journal.close()
+    if not ops:
+        return ApplyInterrupted(
+            f"Interrupted (run {run_id}); no write was in flight. Run apply again to go on."
+        )
+    lines = [f"Interrupted (run {run_id}) with {len(ops)} write(s) not answered:"]
+    for op in ops:
+        for item in (i for i in op.items if i.open):
+            what = describe_item(op, item)
+            if op.state == "intent":
+                lines.append(f"  - {what} [{op.op_id}]: never sent; the next apply settles it "
+                             "as not committed")  # fmt: skip
+                continue
+            until = iso((op.last_attempt or op.intent_at) + req.horizon)
+            lines.append(
+                f"  - {what} [{op.op_id}], sent {iso(op.last_attempt or op.intent_at)}: it may "
+                "have taken effect. The next apply settles it from the API's records; with no "
+                f"record of it, it stays in flight (its pair frozen) until {until}, the in-flight "
+                "horizon (apply --wait waits for it)"
+            )
+    lines.append("No other write was made after the interruption.")
+    return ApplyInterrupted("\n".join(lines))
+
+
 def _ignore(_text: str) -> None:
     return None
 
@@ -83,6 +120,7 @@ class ApplyHooks:
     confirm: Callable[[Plan], bool] = lambda _plan: False
     progress: Callable[[str], None] = _ignore
     notice: Callable[[str], None] = _ignore
+    change_done: Callable[[str], None] = _ignore
 
 
 @dataclass
@@ -122,10 +160,14 @@ def run_apply(req: ApplyRequest, hooks: ApplyHooks, *, clock: Clock | None = Non
     desired = load_desired(paths)
     if saved is not None:
         saved.check_static(desired.checksum, clock.time())
-    main = _apply(desired, saved, req, hooks, crash, clock)
+    run_id = new_id("run")
+    main = _apply(desired, saved, req, hooks, crash, clock, run_id)
     if isinstance(clock, VirtualClock):
         return clock.run(main)
-    return asyncio.run(main)
+    try:
+        return asyncio.run(main)
+    except KeyboardInterrupt:
+        raise interrupted(req, run_id) from None
 
 
 async def _apply(
@@ -135,10 +177,10 @@ async def _apply(
     hooks: ApplyHooks,
     crash: CrashHook,
     clock: Clock,
+    run_id: str,
 ) -> ApplyOutcome:
     target = resolve_target(req.endpoint, req.profile or desired.settings.endpoint_profile)
     journal = Journal.open(journal_location(req.journal), clock_time=clock.time)
-    run_id = new_id("run")
     try:
         async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
             lease = Lease.acquire(
@@ -160,6 +202,9 @@ async def _apply(
                     return outcome
                 except ReconcilerError as err:
                     status = _status_of(err)
+                    raise
+                except (KeyboardInterrupt, asyncio.CancelledError):
+                    status = "interrupted"
                     raise
                 finally:
                     journal.update_run(run_id, status=status, finished_at=iso(journal.now()))
@@ -198,6 +243,7 @@ async def _locked(
         progress=hooks.progress,
         crash=crash,
         notice=hooks.notice,
+        change_done=hooks.change_done,
         horizon=req.horizon,
         settings_operator=desired.settings.operator,
         operator=learned[0] if learned else None,

@@ -94,7 +94,8 @@ class ChangeResult:
 
 @dataclass
 class ExecContext:
-    """Everything an executor needs; ``progress`` prints a line on a TTY (or does nothing)."""
+    """Everything an executor needs; ``progress`` prints a line per call on a TTY (or does
+    nothing), ``change_done`` a line per concluded change."""
 
     client: BssClient
     journal: Journal
@@ -106,6 +107,8 @@ class ExecContext:
     crash: CrashHook
     results: dict[str, ChangeResult] = field(default_factory=dict)
     notice: Callable[[str], None] = _ignore
+    #: one line per change as soon as it is concluded (also when stdout is not a terminal)
+    change_done: Callable[[str], None] = _ignore
     horizon: float = DEFAULT_HORIZON
     #: who the API records our calls as: Settings spec.operator, else learned by the journal
     settings_operator: str | None = None
@@ -138,7 +141,7 @@ class ExecContext:
             status=result.status,
             detail=result.detail,
         )
-        self.progress(f"  {result.status:<8} {change.subject}")
+        self.change_done(f"  {result.status:<8} {change.subject}")
         if crash:
             self.crash("after-verify")
 

@@ -114,7 +114,7 @@ def _open(op: Operation, item_id: str) -> bool:
 
 
 def frozen_detail(op: Operation, item: Item, until: float | None) -> str:
-    what = f"{_what(op, item)} [{op.op_id}, run {op.run_id}]"
+    what = f"{describe_item(op, item)} [{op.op_id}, run {op.run_id}]"
     if until is not None:
         return (
             f"frozen: {what}: {item.detail or 'sent, may still be in flight'}. Nothing was "
@@ -246,7 +246,7 @@ def unsettled_message(op: Operation) -> str:
     ]
     for item in op.items:
         if item.open:
-            lines.append(f"  - {_what(op, item)}: {item.detail or 'no evidence read yet'}")
+            lines.append(f"  - {describe_item(op, item)}: {item.detail or 'no evidence read yet'}")
     lines.append(_where_to_look(op))
     lines += [
         "Then record the answer (the next plan is computed from live state either way):",
@@ -256,7 +256,8 @@ def unsettled_message(op: Operation) -> str:
     return "\n".join(lines)
 
 
-def _what(op: Operation, item: Item) -> str:
+def describe_item(op: Operation, item: Item) -> str:
+    """What one item of an operation is, in words."""
     if op.operation == ISSUE:
         return (
             f"issue of {op.request.get('quota_amount')} from quota {op.target} "

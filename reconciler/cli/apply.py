@@ -139,8 +139,11 @@ def apply(
     hooks = ApplyHooks(
         show_plan=_show_plan,
         confirm=_confirm,
+        # Each call on a terminal; one line per change as it completes everywhere (a CI log
+        # shows progress while the run goes on, not only at the end).
         progress=_progress if sys.stdout.isatty() else (lambda _t: None),
         notice=lambda text: click.echo(text, err=True),
+        change_done=_progress,
     )
     outcome = run_apply(request, hooks)
     _finish(outcome, report_file, manual_file)
@@ -153,7 +156,7 @@ def _show_plan(plan: Any) -> None:
 
 
 def _progress(text: str) -> None:
-    click.echo(text)
+    click.echo(text)  # flushed at once
 
 
 def _interactive() -> bool:
