@@ -29,7 +29,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from reconciler.apply.journal_model import (
@@ -47,9 +46,8 @@ from reconciler.apply.journal_model import (
     iso,
     new_id,
 )
-from reconciler.apply.store import Store, Tx, is_url, open_store
-from reconciler.connect import state_dir
-from reconciler.errors import ConfigError, LockHeldError
+from reconciler.apply.store import Store, Tx, journal_location, open_store
+from reconciler.errors import LockHeldError
 
 __all__ = [
     "COMMITTED_ITEM_STATES",
@@ -65,22 +63,6 @@ __all__ = [
     "journal_location",
     "new_id",
 ]
-
-JOURNAL_FILE = "journal.sqlite"
-URL_ENV = "RECONCILER_JOURNAL_URL"
-FILE_ENV = "RECONCILER_JOURNAL"
-
-
-def journal_location(option: str | os.PathLike[str] | None = None) -> str | Path:
-    """``--journal``, else ``RECONCILER_JOURNAL_URL``, else ``RECONCILER_JOURNAL``, else the state
-    dir's journal.sqlite. A ``postgresql://`` URL stays a string; anything else is a path."""
-    url = os.environ.get(URL_ENV) or None
-    if option is None and url is not None and not is_url(url):
-        raise ConfigError(f"{URL_ENV} must be a postgresql://... URL")
-    chosen = option or url or os.environ.get(FILE_ENV) or None
-    if chosen is None:
-        return state_dir() / JOURNAL_FILE
-    return str(chosen) if is_url(str(chosen)) else Path(chosen)
 
 
 class Journal:

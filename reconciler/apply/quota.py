@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
-from reconciler.apply.evidence import records_from
 from reconciler.apply.journal import ItemOutcome, ItemSpec, OpSpec, new_id
 from reconciler.apply.ops import ITEM_RETRIES, ExecContext, Sent, journalled
 from reconciler.apply.settle import ISSUE, RECLAIM, settle_operation
-from reconciler.apply.writers import attribute_issues, learn_operator, outside_writes
+from reconciler.apply.writers import attribute_issues, attribute_reclaims, outside_writes
 from reconciler.bss.queries import MAX_ISSUE_RESELLERS, MAX_RECLAIM_QUOTAS
 from reconciler.kinds.reseller_quota import live_balance, live_object
 from reconciler.plan.model import ZERO, fingerprint, fmt_money, money
@@ -227,31 +226,12 @@ def _balance_of(work: QuotaWork, qid: str) -> str | None:
 async def _attribute_reclaims(ctx: ExecContext, parent_id: str, works: list[QuotaWork]) -> None:
     """Verify the reclaimed quotas and take each reclaimed amount from its record "11"."""
     done = [(w, q) for w in works for q, state in w.reclaims.items() if state == "committed"]
-    if not done:
-        return
-    records = await ctx.client.all_coupon_quotas_records(
-        parent_quota_id=parent_id,
-        operation_type="11",
-        operation_time_begin=records_from(ctx.started_at, ctx.client.clock_offset()),
-    )
+    found = await attribute_reclaims(ctx, parent_id, [(w.reclaim_ops[q], q) for w, q in done])
     for work, qid in done:
-        op_id = work.reclaim_ops[qid]
-        record = next(
-            (
-                r
-                for r in records
-                if r.quota_id == qid and r.result == "0" and op_id in (r.remark or "")
-            ),
-            None,
-        )
+        op_id, record = work.reclaim_ops[qid], found.get(qid)
         if record is not None and record.amount is not None:
-            ctx.journal.update_item(
-                op_id, qid, amount=fmt_money(record.amount), record_id=record.id
-            )
-            learn_operator(ctx, record.operator, f"reclaim record {record.id} naming {op_id}")
-            work.log.append(
-                f"reclaimed quota {qid}: {work.money(record.amount)} back to {parent_id} [{op_id}]"
-            )
+            back = f"{work.money(record.amount)} back to {parent_id}"
+            work.log.append(f"reclaimed quota {qid}: {back} [{op_id}]")
         else:
             work.log.append(f"reclaimed quota {qid} [{op_id}] (no record found yet)")
         quota = next((q for q in work.children if q.quota_id == qid), None)

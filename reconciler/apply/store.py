@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from reconciler.connect import state_dir
 from reconciler.errors import ConfigError
 
 #: The advisory lock every PostgreSQL write transaction takes (an arbitrary, fixed 64-bit key).
@@ -239,6 +240,23 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._conn.close()
+
+
+JOURNAL_FILE = "journal.sqlite"
+URL_ENV = "RECONCILER_JOURNAL_URL"
+FILE_ENV = "RECONCILER_JOURNAL"
+
+
+def journal_location(option: str | os.PathLike[str] | None = None) -> str | Path:
+    """``--journal``, else ``RECONCILER_JOURNAL_URL``, else ``RECONCILER_JOURNAL``, else the state
+    dir's journal.sqlite. A ``postgresql://`` URL stays a string; anything else is a path."""
+    url = os.environ.get(URL_ENV) or None
+    if option is None and url is not None and not is_url(url):
+        raise ConfigError(f"{URL_ENV} must be a postgresql://... URL")
+    chosen = option or url or os.environ.get(FILE_ENV) or None
+    if chosen is None:
+        return state_dir() / JOURNAL_FILE
+    return str(chosen) if is_url(str(chosen)) else Path(chosen)
 
 
 def open_store(location: str | os.PathLike[str]) -> Store:

@@ -135,6 +135,36 @@ def learn_operator(ctx: ExecContext, operator: str | None, proof: str) -> None:
         ctx.operator = operator
 
 
+async def attribute_reclaims(
+    ctx: ExecContext, parent_id: str, done: Sequence[tuple[str, str]]
+) -> dict[str, QuotaRecord]:
+    """Quota id -> the successful reclaim record naming our operation, for each committed
+    ``(op id, quota id)``; the item gets the record's amount and id, and we learn our operator."""
+    if not done:
+        return {}
+    records = await ctx.client.all_coupon_quotas_records(
+        parent_quota_id=parent_id,
+        operation_type="11",
+        operation_time_begin=records_from(ctx.started_at, ctx.client.clock_offset()),
+    )
+    found: dict[str, QuotaRecord] = {}
+    for op_id, qid in done:
+        record = next(
+            (
+                r
+                for r in records
+                if r.quota_id == qid and r.result == "0" and op_id in (r.remark or "")
+            ),
+            None,
+        )
+        if record is None or record.amount is None:
+            continue
+        found[qid] = record
+        ctx.journal.update_item(op_id, qid, amount=fmt_money(record.amount), record_id=record.id)
+        learn_operator(ctx, record.operator, f"reclaim record {record.id} naming {op_id}")
+    return found
+
+
 async def attribute_issues(ctx: ExecContext, parent_id: str, sent: Sequence[Operation]) -> None:
     """Attribute each committed issue item of this run to its record (on the quota the answer
     returned) and learn the operator from it."""
