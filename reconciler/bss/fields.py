@@ -25,6 +25,9 @@ class FieldError(ValueError):
         self.problem = problem
         super().__init__(f"{field} {problem}")
 
+    def __reduce__(self) -> tuple[type[FieldError], tuple[str, str]]:
+        return FieldError, (self.field, self.problem)
+
 
 def _shown(value: object) -> str:
     text = repr(value)

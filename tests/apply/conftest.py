@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -227,13 +228,13 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     yield made
 
 
-@pytest.fixture
-def served_env(env: Env) -> Iterator[Env]:
+@contextmanager
+def serving(
+    env: Env, seed: Mapping[str, Any], state_file: Path | None = None, **extra: str
+) -> Iterator[Env]:
     """``env`` against the emulator served over HTTP (in a thread of the test process), with the
     partner's own credentials: real processes talk to it as to the real API."""
-    srv = make_server(
-        "127.0.0.1", 0, state_file=env.root / "served-state.json", seed=DEMO_DOC, rate_limit=0
-    )
+    srv = make_server("127.0.0.1", 0, state_file=state_file, seed=seed, rate_limit=0)
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     env.served = srv.emulator
@@ -242,6 +243,7 @@ def served_env(env: Env) -> Iterator[Env]:
         "HUAWEICLOUD_SDK_AK": DEFAULT_PARTNER_AK,
         "HUAWEICLOUD_SDK_SK": DEFAULT_PARTNER_SK,
         "HUAWEICLOUD_SDK_DOMAIN_ID": DEFAULT_DOMAIN_ID,
+        **extra,
     }
     env.initial = env.state()
     try:
@@ -250,6 +252,13 @@ def served_env(env: Env) -> Iterator[Env]:
         srv.shutdown()
         srv.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def served_env(env: Env) -> Iterator[Env]:
+    """``env`` against the demo seed served over HTTP, its state in a file."""
+    with serving(env, DEMO_DOC, env.root / "served-state.json") as served:
+        yield served
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> None:

@@ -29,6 +29,18 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
     return str(request.getfixturevalue("pg_url"))
 
 
+def _fence(journal: Journal, clock: Clock) -> tuple[Lease, Fence]:
+    """A lease, an intent, and the guard of its call, as apply makes them."""
+    lease = Lease.acquire(journal, PARTNER, "run-a", ttl=60)
+    op_id = journal.record_intent("run-a", PARTNER, lease.token, SPEC)
+    ctx = ExecContext(
+        client=None,  # type: ignore[arg-type]
+        journal=journal, run_id="run-a", partner_id=PARTNER, token=lease.token,
+        started_at=clock.now, progress=lambda _t: None, crash=lambda _s: None,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return lease, Fence(ctx, op_id)
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1_000.0
@@ -40,14 +52,8 @@ class Clock:
 def test_every_attempt_is_fenced_and_refusals_are_counted(location: str | Path) -> None:
     clock = Clock()
     journal = Journal.open(location, clock_time=clock)
-    lease = Lease.acquire(journal, PARTNER, "run-a", ttl=60)
-    op_id = journal.record_intent("run-a", PARTNER, lease.token, SPEC)
-    ctx = ExecContext(
-        client=None,  # type: ignore[arg-type]
-        journal=journal, run_id="run-a", partner_id=PARTNER, token=lease.token,
-        started_at=clock.now, progress=lambda _t: None, crash=lambda _s: None,  # type: ignore[arg-type]
-    )  # fmt: skip
-    fence = Fence(ctx, op_id)
+    lease, fence = _fence(journal, clock)
+    op_id = fence.op_id
     fence.before_attempt(1)
     fence.after_attempt(1, refused=True)  # a 429
     clock.now += 5
@@ -80,14 +86,8 @@ def test_every_attempt_is_fenced_and_refusals_are_counted(location: str | Path) 
 def test_a_fresh_mark_is_not_made_again(location: str | Path) -> None:
     clock = Clock()
     journal = Journal.open(location, clock_time=clock)
-    lease = Lease.acquire(journal, PARTNER, "run-a", ttl=60)
-    op_id = journal.record_intent("run-a", PARTNER, lease.token, SPEC)
-    ctx = ExecContext(
-        client=None,  # type: ignore[arg-type]
-        journal=journal, run_id="run-a", partner_id=PARTNER, token=lease.token,
-        started_at=clock.now, progress=lambda _t: None, crash=lambda _s: None,  # type: ignore[arg-type]
-    )  # fmt: skip
-    fence = Fence(ctx, op_id)
+    lease, fence = _fence(journal, clock)
+    op_id = fence.op_id
     fence.before_attempt(1)
     clock.now += 1  # within REMARK_AFTER: no second transaction, no lease check needed
     break_lease(journal, PARTNER, force=True)
