@@ -9,14 +9,18 @@
     │   ├── AuthError                    401 / 403 (bad signature, clock skew, wrong identity)
     │   │   └── AgencyDeniedError        IAM refused a customer's temporary credentials
     │   ├── ThrottledError               429 APIG.0308 / CBC.0250 after retries ran out
-    │   └── ServerError                  5xx after retries ran out (reads only)
+    │   ├── ServerError                  5xx after retries ran out (reads only)
+    │   └── IncompleteAnswerError        a 2xx answer lacks a field a decision rests on, or
+    │                                    carries it with the wrong type (never defaulted)
     ├── TransportError                   no usable answer (connection refused, timeout on a read)
     │   └── OutcomeUnknownError          a non-idempotent write may or may not have taken effect
     ├── PlanBlockedError                 exit 3: a guard stopped the plan
     ├── StalePlanError                   exit 4: a saved plan no longer matches live state
     ├── LockHeldError                    another apply holds the partner account's lease
     ├── UnsettledOperationError          an earlier unknown outcome could not be settled
-    └── PartialApplyError                exit 5: some changes failed or are unknown
+    └── PartialApplyError                exit 5: some changes failed, are unknown or frozen
+
+    (reconciler.apply.executor.ApplyInterrupted: exit 130, Ctrl-C during apply)
 
 Messages are written for the person who has to act on them: they name the object, the call or the
 file position, and what to do next. Secrets never appear in them; the client builds messages
@@ -56,6 +60,9 @@ def did_you_mean(word: str, options: Iterable[str], *, cutoff: float = 0.6) -> s
         close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=cutoff)
         match = lowered[close[0]] if close else None
     return f" (did you mean {match!r}?)" if match else ""  # repr: live names are untrusted
+
+
+EXIT_INTERRUPTED = 130
 
 
 class ReconcilerError(Exception):
@@ -152,6 +159,36 @@ class AgencyDeniedError(AuthError):
                 f"IAM said: {iam_message}"
             ),
             **kw,
+        )
+
+
+class IncompleteAnswerError(ApiError):
+    """A 2xx answer without a usable field that a plan or apply decision rests on.
+
+    The SDK marks most response fields optional; the reconciler never fills one in with a
+    default, so it stops and names the operation, the object and the field.
+    """
+
+    def __init__(
+        self, *, method: str, path: str, operation: str, what: str, field: str, problem: str,
+        request_id: str | None = None,
+    ) -> None:  # fmt: skip
+        self.operation = operation
+        self.what = what
+        self.field = field
+        super().__init__(
+            method=method,
+            path=path,
+            status=200,
+            error_code="incomplete answer",
+            error_msg=f"{operation}: {what}: {field} {problem}",
+            request_id=request_id,
+        )
+        rid = f" (request id {request_id})" if request_id else ""
+        self.args = (
+            f"{method} {path} ({operation}) answered without a usable field: {what}: {field} "
+            f"{problem}{rid}. The reconciler's decisions rest on it, so it stops instead of "
+            "guessing; nothing was written.",
         )
 
 

@@ -2,9 +2,11 @@
 
 The lease is a row of the journal's ``leases`` table: owner (``user@host pid N``), run id, start,
 expiry. A running apply renews it from a heartbeat thread every third of its time to live. Each
-acquisition increments the row's fencing token; the journal refuses to mark an operation *sent*
-unless the token is still the current one, so a run that was paused past its lease and then
-resumed stops before its next write instead of racing the run that took over.
+acquisition increments the row's fencing token; the journal refuses to mark a send attempt
+(the first or a retry) unless the token is still the current one, so a run that was paused past
+its lease and then resumed stops before its next attempt instead of racing the run that took
+over. With a PostgreSQL journal the lease and its token live in the shared database, so they
+reach every machine that applies to the account.
 
 A lease is free when nobody holds it, when it has expired, or when its holder ran on this host
 and its process is gone (a crash). Anything else is broken only on purpose:
@@ -24,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from reconciler.apply.journal import Journal, iso
+from reconciler.apply.store import Tx
 from reconciler.errors import LockHeldError
 
 log = logging.getLogger(__name__)
@@ -100,9 +103,21 @@ def held_message(holder: Holder) -> str:
     )
 
 
+def lease_row(db: Tx, partner_id: str) -> dict[str, Any] | None:
+    cur = db.execute("SELECT * FROM leases WHERE partner_id = ?", (partner_id,))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+
+def lease_rows(journal: Journal) -> list[dict[str, Any]]:
+    return journal.store.records("SELECT * FROM leases ORDER BY partner_id")
+
+
 def current_holder(journal: Journal, partner_id: str) -> Holder | None:
     with journal.transaction() as db:
-        row = journal.lease_row(db, partner_id)
+        row = lease_row(db, partner_id)
     return Holder.from_row(row) if row and row["owner"] else None
 
 
@@ -134,7 +149,7 @@ class Lease:
         """Take the lease, or raise :class:`LockHeldError` naming the holder."""
         owner, host, pid = identity()
         with journal.transaction() as db:
-            row = journal.lease_row(db, partner_id)
+            row = lease_row(db, partner_id)
             now = journal.now()
             previous = Holder.from_row(row) if row and row["owner"] else None
             why = None
@@ -147,8 +162,13 @@ class Lease:
                     raise LockHeldError(held_message(previous))
             token = (row["token"] if row else 0) + 1
             db.execute(
-                "INSERT OR REPLACE INTO leases (partner_id, token, owner, host, pid, run_id,"
-                " acquired_at, renewed_at, expires_at, ttl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO leases (partner_id, token, owner, host, pid, run_id, acquired_at,"
+                " renewed_at, expires_at, ttl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (partner_id) DO UPDATE SET token = excluded.token,"
+                " owner = excluded.owner, host = excluded.host, pid = excluded.pid,"
+                " run_id = excluded.run_id, acquired_at = excluded.acquired_at,"
+                " renewed_at = excluded.renewed_at, expires_at = excluded.expires_at,"
+                " ttl = excluded.ttl",
                 (partner_id, token, owner, host, pid, run_id, now, now, now + ttl, ttl),
             )
         if previous is not None:
@@ -164,7 +184,7 @@ class Lease:
         self._thread.start()
 
     def _beat(self) -> None:
-        beats = Journal(self.journal.path, clock_time=self.journal.clock_time)
+        beats = self.journal.reopen()
         try:
             while not self._stop.wait(self.ttl / 3):
                 if not self._renew(beats):
@@ -182,7 +202,7 @@ class Lease:
                 " WHERE partner_id = ? AND token = ? AND owner IS NOT NULL",
                 (now, now + self.ttl, self.partner_id, self.token),
             )
-            return cur.rowcount == 1
+            return bool(cur.rowcount == 1)
 
     def release(self) -> None:
         self._stop.set()
@@ -210,7 +230,7 @@ class Lease:
 def break_lease(journal: Journal, partner_id: str, *, force: bool) -> Holder | None:
     """Free a partner account's lease; without ``force`` only an expired or orphaned one."""
     with journal.transaction() as db:
-        row = journal.lease_row(db, partner_id)
+        row = lease_row(db, partner_id)
         holder = Holder.from_row(row) if row and row["owner"] else None
         if holder is None:
             return None

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from reconciler.plan.model import Plan
 
 REPORT_VERSION = "1.0"
-STATUSES = ("applied", "failed", "manual", "unknown", "skipped")
+STATUSES = ("applied", "failed", "manual", "unknown", "skipped", "frozen")
 
 
 def build_report(
@@ -39,7 +39,9 @@ def build_report(
     *,
     started: float,
     error: ReconcilerError | None,
+    open: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``open``: operations of earlier runs still open after settlement (op id -> detail)."""
     ops = ctx.journal.operations(run_id=ctx.run_id)
     settled_here = [
         op.to_dict()
@@ -47,8 +49,10 @@ def build_report(
         if op.settled_by == f"run {ctx.run_id}" and op.run_id != ctx.run_id
     ]
     totals = _totals(plan, results, ops)
-    done = totals["applied"] + totals["manual"] == len(results)
-    status = "no-changes" if not plan.changes else ("applied" if done and not error else "partial")
+    done = totals["applied"] + totals["manual"] == len(results) and not error and not open
+    status = "applied" if done else "partial"
+    if not plan.changes and not error and not open:
+        status = "no-changes"
     return {
         "format_version": REPORT_VERSION,
         "run_id": ctx.run_id,
@@ -63,6 +67,7 @@ def build_report(
         "totals": totals,
         "changes": [_change(r, ops) for r in results],
         "settled_from_earlier_runs": settled_here,
+        "open_operations": [{"op_id": k, "detail": v} for k, v in sorted((open or {}).items())],
     }
 
 
@@ -128,6 +133,7 @@ def summary_line(report: dict[str, Any]) -> str:
     t = report["totals"]
     cur = t["money"]["currency"]
     skipped = f", {t['skipped']} skipped" if t["skipped"] else ""
+    skipped += f", {t['frozen']} frozen" if t["frozen"] else ""
     return (
         f"Apply: {t['applied']} applied, {t['failed']} failed, {t['manual']} manual, "
         f"{t['unknown']} unknown{skipped}; issued {amount(money(t['money']['issued']), cur)}, "

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from .fields import FieldError, need_int, need_money, need_text, opt_int, opt_money
+from .fields import opt_text as _str
 from .jsonutil import to_money
 
 T = TypeVar("T")
@@ -48,10 +50,6 @@ def _shared(value: object) -> str | None:
     return None if value is None else sys.intern(str(value))
 
 
-def _number(value: object) -> int | None:
-    return None if value is None or value == "" else int(value)  # type: ignore[call-overload]
-
-
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a list call: its items and the API's total for the whole filter."""
@@ -74,16 +72,18 @@ class Customer:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Customer:
         managers = data.get("account_managers") or []
-        first = managers[0] if managers and isinstance(managers[0], Mapping) else {}
+        if not isinstance(managers, list) or not all(isinstance(m, Mapping) for m in managers):
+            raise FieldError("account_managers", "is not a list of objects")
+        first = managers[0] if managers else {}
         return cls(
-            customer_id=str(data.get("customer_id") or ""),
-            account_name=str_field(data, "account_name"),
-            name=str_field(data, "customer"),
-            association_type=str_field(data, "association_type"),
-            label=str_field(data, "label"),
-            account_manager=str_field(first, "account_name") or None,
-            telephone=str_field(data, "telephone"),
-            email=str_field(data, "email"),
+            customer_id=need_text(data, "customer_id"),
+            account_name=_str(data, "account_name"),
+            name=_str(data, "customer"),
+            association_type=_str(data, "association_type"),
+            label=_str(data, "label"),
+            account_manager=_str(first, "account_name") or None,
+            telephone=_str(data, "telephone"),
+            email=_str(data, "email"),
         )
 
 
@@ -101,14 +101,14 @@ class IndirectPartner:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IndirectPartner:
         return cls(
-            indirect_partner_id=str(data.get("indirect_partner_id") or ""),
-            account_name=str_field(data, "account_name"),
-            name=str_field(data, "name"),
-            email=str_field(data, "email"),
-            mobile_phone=str_field(data, "mobile_phone"),
-            associated_on=str_field(data, "associated_on"),
-            account_manager_id=str_field(data, "account_manager_id"),
-            account_manager_name=str_field(data, "account_manager_name"),
+            indirect_partner_id=need_text(data, "indirect_partner_id"),
+            account_name=_str(data, "account_name"),
+            name=_str(data, "name"),
+            email=_str(data, "email"),
+            mobile_phone=_str(data, "mobile_phone"),
+            associated_on=_str(data, "associated_on"),
+            account_manager_id=_str(data, "account_manager_id"),
+            account_manager_name=_str(data, "account_manager_name"),
         )
 
 
@@ -136,18 +136,20 @@ class Resource:
     def from_api(cls, data: Mapping[str, Any], customer_id: str) -> Resource:
         # Half a million of these per large plan: read each field once, and share the strings
         # that take few values (codes, regions, expiry dates) instead of keeping a copy each.
+        # Whether a resource is managed and what it needs rests on its id, main flag, service
+        # type, status and expire_policy: each must be there.
         get = data.get
         return cls(
-            resource_id=str(get("resource_id") or get("id") or ""),
+            resource_id=need_text(data, "resource_id"),
             customer_id=customer_id,
-            resource_name=_text(get("resource_name")),
-            service_type_code=_shared(get("service_type_code")),
+            resource_name=_str(data, "resource_name"),
+            service_type_code=sys.intern(need_text(data, "service_type_code")),
             resource_type_code=_shared(get("resource_type_code")),
             region_code=_shared(get("region_code")),
-            is_main_resource=_number(get("is_main_resource")) == 1,
-            parent_resource_id=_text(get("parent_resource_id")) or None,
-            status=_number(get("status")),
-            expire_policy=_number(get("expire_policy")),
+            is_main_resource=need_int(data, "is_main_resource") == 1,
+            parent_resource_id=_str(data, "parent_resource_id") or None,
+            status=need_int(data, "status"),
+            expire_policy=need_int(data, "expire_policy"),
             expire_time=_shared(get("expire_time")),
         )
 
@@ -168,14 +170,14 @@ class CouponQuota:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CouponQuota:
         return cls(
-            quota_id=str(data.get("quota_id") or ""),
-            quota_type=int_field(data, "quota_type"),
-            quota_value=money_field(data, "quota_value"),
-            balance=money_field(data, "balance"),
-            quota_status=int_field(data, "quota_status"),
-            currency=str_field(data, "currency"),
-            effective_time=str_field(data, "effective_time"),
-            expire_time=str_field(data, "expire_time"),
+            quota_id=need_text(data, "quota_id"),
+            quota_type=opt_int(data, "quota_type"),
+            quota_value=opt_money(data, "quota_value"),
+            balance=need_money(data, "balance"),
+            quota_status=need_int(data, "quota_status"),
+            currency=_str(data, "currency"),
+            effective_time=_str(data, "effective_time"),
+            expire_time=_str(data, "expire_time"),
         )
 
 
@@ -200,15 +202,15 @@ class IssuedQuota:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IssuedQuota:
         return cls(
-            quota_id=str(data.get("quota_id") or ""),
-            parent_quota_id=str_field(data, "parent_quota_id"),
-            indirect_partner_id=str_field(data, "indirect_partner_id"),
-            indirect_partner_account_name=str_field(data, "indirect_partner_account_name"),
-            quota_value=money_field(data, "quota_value"),
-            balance=money_field(data, "balance"),
-            quota_status=int_field(data, "quota_status"),
-            create_time=str_field(data, "create_time"),
-            expire_time=str_field(data, "expire_time"),
+            quota_id=need_text(data, "quota_id"),
+            parent_quota_id=need_text(data, "parent_quota_id"),
+            indirect_partner_id=_str(data, "indirect_partner_id"),
+            indirect_partner_account_name=_str(data, "indirect_partner_account_name"),
+            quota_value=need_money(data, "quota_value"),
+            balance=need_money(data, "balance"),
+            quota_status=need_int(data, "quota_status"),
+            create_time=_str(data, "create_time"),
+            expire_time=_str(data, "expire_time"),
         )
 
 
@@ -225,19 +227,21 @@ class QuotaRecord:
     result: str | None  # "0" success, "-1" failure
     indirect_partner_id: str | None
     remark: str | None
+    operator: str | None = None  # the account name that made it
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> QuotaRecord:
         return cls(
-            id=str(data.get("id") or ""),
-            operation_type=str_field(data, "operation_type"),
-            quota_id=str_field(data, "quota_id"),
-            parent_quota_id=str_field(data, "parent_quota_id"),
-            amount=money_field(data, "amount"),
-            operation_time=str_field(data, "operation_time"),
-            result=str_field(data, "result"),
-            indirect_partner_id=str_field(data, "indirect_partner_id"),
-            remark=str_field(data, "remark"),
+            id=need_text(data, "id"),
+            operation_type=need_text(data, "operation_type"),
+            quota_id=_str(data, "quota_id"),
+            parent_quota_id=need_text(data, "parent_quota_id"),
+            amount=need_money(data, "amount"),
+            operation_time=need_text(data, "operation_time"),
+            result=need_text(data, "result"),
+            indirect_partner_id=need_text(data, "indirect_partner_id"),
+            remark=_str(data, "remark"),
+            operator=_str(data, "operator"),
         )
 
 
@@ -256,6 +260,17 @@ class ItemError:
             error_code=str(data.get("error_code") or ""),
             error_msg=str(data.get("error_msg") or ""),
         )
+
+
+def _entries(value: object) -> list[Mapping[str, Any]]:
+    return [i for i in value if isinstance(i, Mapping)] if isinstance(value, list) else []
+
+
+def _balance(value: object) -> Decimal | None:
+    try:
+        return to_money(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def item_errors(data: object) -> tuple[ItemError, ...]:
@@ -285,8 +300,12 @@ class IssueResult:
     @classmethod
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> IssueResult:
         infos = data.get("simple_quota_infos") if isinstance(data, Mapping) else None
+        # An entry without the reseller id proves nothing: that reseller stays unaccounted
+        # (unknown, settled from the records), never "issued".
         successes = {
-            str(i.get("id")): str(i.get("quota_id")) for i in infos or () if isinstance(i, Mapping)
+            str(i["id"]): str(i.get("quota_id") or "")
+            for i in _entries(infos)
+            if isinstance(i.get("id"), str) and i["id"]
         }
         failures = item_errors(data)
         return cls(successes, failures, unaccounted_ids(requested, successes, failures))
@@ -304,9 +323,9 @@ class ReclaimResult:
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> ReclaimResult:
         infos = data.get("simple_quota_infos") if isinstance(data, Mapping) else None
         successes = {
-            str(i.get("quota_id")): to_money(i.get("quota_balance"))
-            for i in infos or ()
-            if isinstance(i, Mapping)
+            str(i["quota_id"]): _balance(i.get("quota_balance"))
+            for i in _entries(infos)
+            if isinstance(i.get("quota_id"), str) and i["quota_id"]
         }
         failures = item_errors(data)
         return cls(successes, failures, unaccounted_ids(requested, successes, failures))

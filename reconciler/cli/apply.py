@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.apply.evidence import DEFAULT_HORIZON
 from reconciler.apply.lease import DEFAULT_TTL
 from reconciler.cli.options import (
     GUARD_NAMES,
@@ -29,9 +30,10 @@ def journal_option(fn: F) -> F:
     return click.option(
         "--journal",
         "journal_file",
-        envvar="RECONCILER_JOURNAL",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="The apply journal (SQLite). Env: RECONCILER_JOURNAL. "
+        metavar="FILE|URL",
+        help="The apply journal and lease: a SQLite file, or a shared PostgreSQL database "
+        "(postgresql://user@host/db) for applies from several machines. "
+        "Env: RECONCILER_JOURNAL_URL (a postgresql:// URL), RECONCILER_JOURNAL (a file). "
         "Default: $RECONCILER_STATE_DIR/journal.sqlite (.reconciler/ when unset).",
     )(fn)
 
@@ -75,6 +77,24 @@ def journal_option(fn: F) -> F:
     show_default=True,
     help="Seconds the partner account's lease lasts without a heartbeat.",
 )
+@click.option(
+    "--in-flight-horizon",
+    "horizon",
+    envvar="RECONCILER_IN_FLIGHT_HORIZON",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    default=DEFAULT_HORIZON,
+    show_default=True,
+    help="How long a sent call with no evidence of its effect may still be in flight (held "
+    "by the gateway, a proxy or a retransmit); its pair is frozen until then. Do not lower it "
+    "against the real API (docs/apply.md). Env: RECONCILER_IN_FLIGHT_HORIZON.",
+)
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="When an earlier call may still be in flight, wait until it can be settled, then "
+    "apply everything (instead of applying the rest and exiting 5).",
+)
 @target_option
 @journal_option
 @endpoint_options
@@ -89,7 +109,9 @@ def apply(
     report_file: Path | None,
     manual_file: Path | None,
     lock_ttl: float,
-    journal_file: Path | None,
+    horizon: float,
+    wait: bool,
+    journal_file: str | None,
     endpoint: str | None,
     profile: str | None,
 ) -> None:
@@ -102,7 +124,8 @@ def apply(
 
     \b
     Exit codes: 0 all applied (manual steps may remain), 1 error, 3 blocked by a guard,
-    4 stale saved plan, 5 partial (something failed or is unknown).
+    4 stale saved plan, 5 partial (something failed, is unknown, or is frozen because an
+    earlier call may still be in flight), 130 interrupted.
 
     \b
     Examples:
@@ -125,12 +148,17 @@ def apply(
         profile=profile,
         journal=journal_file,
         lock_ttl=lock_ttl,
+        horizon=horizon,
+        wait=wait,
     )
     hooks = ApplyHooks(
         show_plan=_show_plan,
         confirm=_confirm,
+        # Each call on a terminal; one line per change as it completes everywhere (a CI log
+        # shows progress while the run goes on, not only at the end).
         progress=_progress if sys.stdout.isatty() else (lambda _t: None),
         notice=_notice,
+        change_done=_progress,
     )
     outcome = run_apply(request, hooks)
     _finish(outcome, report_file, manual_file)
@@ -200,22 +228,26 @@ def _finish(outcome: Any, report_file: Path | None, manual_file: Path | None) ->
         raise outcome.error
     if not outcome.complete:
         where = f"; details in {report_file}" if report_file else ""
+        still = ""
+        if outcome.still_open:
+            ids = ", ".join(sorted(outcome.still_open))
+            still = f"; operations still open from earlier runs: {ids}"
         raise PartialApplyError(
             "some changes were not applied (see above); rerun apply once the cause is fixed: "
-            f"it settles anything unknown first{where}"
+            f"it settles anything unknown first{still}{where}"
         )
 
 
 # -- journal ---------------------------------------------------------------------------------
 
 
-def _open_journal(journal_file: Path | None) -> Any:
-    from reconciler.apply.journal import Journal, journal_path
+def _open_journal(journal_file: str | None) -> Any:
+    from reconciler.apply.journal import Journal, journal_location
 
-    path = journal_path(journal_file)
-    if not path.exists():
-        raise ConfigError(f"no apply journal at {path}: nothing was applied with it yet")
-    return Journal(path)
+    location = journal_location(journal_file)
+    if isinstance(location, Path) and not location.exists():
+        raise ConfigError(f"no apply journal at {location}: nothing was applied with it yet")
+    return Journal.open(location)
 
 
 @click.group("journal")
@@ -238,7 +270,7 @@ def journal() -> None:
 @no_color_option
 @handle_errors
 def journal_list(
-    open_only: bool, run_id: str | None, limit: int, as_json: bool, journal_file: Path | None
+    open_only: bool, run_id: str | None, limit: int, as_json: bool, journal_file: str | None
 ) -> None:
     """List the latest write operations, their state and their items.
 
@@ -285,7 +317,7 @@ def journal_list(
 @no_color_option
 @handle_errors
 def journal_settle(
-    op_id: str, committed: bool | None, items: Sequence[str], journal_file: Path | None
+    op_id: str, committed: bool | None, items: Sequence[str], journal_file: str | None
 ) -> None:
     """Record by hand whether an unsettled operation took effect.
 
@@ -305,7 +337,9 @@ def journal_settle(
     jrnl = _open_journal(journal_file)
     op = jrnl.operation(op_id)
     if op is None:
-        raise ConfigError(f"no operation {op_id} in {jrnl.path} (see `reconciler journal list`)")
+        raise ConfigError(
+            f"no operation {op_id} in {jrnl.location} (see `reconciler journal list`)"
+        )
     holder = current_holder(jrnl, op.partner_id)
     if holder is not None and not holder.expired(jrnl.now()) and not holder.gone():
         raise LockHeldError(f"an apply is running ({holder.describe()}); settle after it ends")
@@ -334,7 +368,7 @@ def journal_settle(
 @journal_option
 @no_color_option
 @handle_errors
-def unlock(force: bool, partner: str | None, journal_file: Path | None) -> None:
+def unlock(force: bool, partner: str | None, journal_file: str | None) -> None:
     """Free the partner account's apply lease.
 
     Without --force only a lease that expired, or whose process on this host is gone, is freed.
@@ -345,10 +379,10 @@ def unlock(force: bool, partner: str | None, journal_file: Path | None) -> None:
       reconciler unlock
       reconciler unlock --force
     """
-    from reconciler.apply.lease import break_lease
+    from reconciler.apply.lease import break_lease, lease_rows
 
     jrnl = _open_journal(journal_file)
-    held = [r["partner_id"] for r in jrnl.lease_rows() if r["owner"]]
+    held = [r["partner_id"] for r in lease_rows(jrnl) if r["owner"]]
     if partner is None:
         if not held:
             emit("No lease is held.")

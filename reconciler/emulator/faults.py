@@ -12,6 +12,12 @@ matching calls through first, then affects the next ``count`` ones. Kinds:
 ``item_error``        make the listed ``ids`` fail inside HTTP 200 without executing them: batch
                       writes list them in ``error_details``, single-item writes (coupon reclaim,
                       cash transfers) answer ``{"error_code", "error_msg"}`` (REFERENCE §3)
+``hold``              hold the request ``seconds`` after it arrived (or until the fault is
+                      released), *then* execute it: a gateway queue or a retransmit. The caller
+                      may have given up (timed out, been killed) meanwhile; it executes anyway
+``field``             in a successful answer, omit every ``field`` (no ``value`` given) or set it
+                      to ``value`` (any JSON: ``"many"``, ``null``...), at any depth; with
+                      ``ids``, only in the objects whose id is listed
 ==================== ===========================================================================
 
 The mechanism is generic: a fault names an operation (any route in ``routes.py``) and its kind's
@@ -32,9 +38,16 @@ from reconciler.emulator.errors import ControlError, InternalError, Throttled
 from reconciler.emulator.models import State
 from reconciler.emulator.routes import OPERATIONS
 
-KINDS = ("commit_then_drop", "drop_before_commit", "http_500", "throttle", "latency", "item_error")
+KINDS = (
+    "commit_then_drop", "drop_before_commit", "http_500", "throttle", "latency", "item_error",
+    "hold", "field",
+)  # fmt: skip
 TERMINAL = frozenset({"drop_before_commit", "http_500", "throttle"})
-_FIELDS = frozenset({"operation", "kind", "count", "skip", "seconds", "ids", "error_code"})
+_FIELDS = frozenset(
+    {"operation", "kind", "count", "skip", "seconds", "ids", "error_code", "field", "value"}
+)
+#: The keys that identify an object of an answer, for a ``field`` fault with ``ids``.
+ID_KEYS = ("id", "resource_id", "quota_id", "customer_id", "indirect_partner_id")
 
 
 @dataclass
@@ -48,6 +61,9 @@ class Applied:
     item_errors: dict[str, str] = field(default_factory=dict)
     fault_ids: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    hold: float = 0.0
+    hold_fault: str | None = None
+    fields: list[dict[str, Any]] = field(default_factory=list)
 
 
 def add_fault(state: State, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,6 +81,12 @@ def add_fault(state: State, spec: Mapping[str, Any]) -> dict[str, Any]:
         "error_code": str(spec.get("error_code") or "CBC.0999"),
         "applied": 0,
     }
+    if kind == "field":
+        fault["field"] = spec["field"]
+        fault["omit"] = "value" not in spec
+        fault["value"] = spec.get("value")
+    if kind == "hold":
+        fault["released"] = False
     state.faults.append(fault)
     return fault
 
@@ -91,8 +113,12 @@ def _validate(spec: Mapping[str, Any]) -> tuple[str, str, int, int, float, list[
         seconds_value = float(seconds)
     except (TypeError, ValueError) as exc:
         raise ControlError(400, "seconds must be a number") from exc
-    if kind == "latency" and seconds_value <= 0:
-        raise ControlError(400, "a latency fault needs seconds > 0")
+    if kind in ("latency", "hold") and seconds_value <= 0:
+        raise ControlError(400, f"a {kind} fault needs seconds > 0")
+    if kind == "field" and (not isinstance(spec.get("field"), str) or not spec["field"]):
+        raise ControlError(400, 'a field fault needs "field": the name of a response field')
+    if kind != "field" and ("field" in spec or "value" in spec):
+        raise ControlError(400, '"field" and "value" belong to a field fault only')
     ids = spec.get("ids", [])
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ControlError(400, "ids must be a list of strings")
@@ -134,6 +160,33 @@ def _combine(applied: Applied, fault: dict[str, Any]) -> None:
     elif kind == "item_error":
         for item_id in fault["ids"]:
             applied.item_errors[item_id] = fault["error_code"]
+    elif kind == "hold" and not applied.hold:
+        applied.hold, applied.hold_fault = float(fault["seconds"]), fault["id"]
+    elif kind == "field":
+        applied.fields.append({k: fault[k] for k in ("field", "omit", "value", "ids")})
+
+
+def alter_fields(payload: Any, changes: list[dict[str, Any]]) -> Any:
+    """The answer with each ``field`` fault's field omitted or replaced, at any depth."""
+    for change in changes:
+        payload = _alter(payload, change, matched=not change["ids"])
+    return payload
+
+
+def _alter(node: Any, change: dict[str, Any], *, matched: bool) -> Any:
+    if isinstance(node, list):
+        return [_alter(item, change, matched=matched) for item in node]
+    if not isinstance(node, dict):
+        return node
+    here = matched or any(str(node.get(k)) in change["ids"] for k in ID_KEYS if k in node)
+    out = {}
+    for key, value in node.items():
+        if key == change["field"] and here:
+            if not change["omit"]:
+                out[key] = change["value"]
+            continue
+        out[key] = _alter(value, change, matched=here)
+    return out
 
 
 def _is_int(value: object) -> bool:

@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -135,18 +136,26 @@ class _Handler(BaseHTTPRequestHandler):
                 self._refuse(refused)
                 return
         request = EmulatorRequest(self.command, path, query, headers, body)
-        response = self.server.emulator.handle(request)
+        emulator = self.server.emulator
+        response = emulator.handle(request)
+        while response.resume is not None:  # held: the lock is free meanwhile; the caller may go
+            emulator.holds.wait(response.hold_fault or "", response.hold)
+            response = emulator.handle(response.resume)
         if response.latency > 0 and isinstance(self.server.emulator.clock, SystemClock):
             time.sleep(response.latency)
         if response.drop is not None:
             self.close_connection = True  # the client sees the connection close, no answer
             return
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(response.body)
+        try:
+            self.send_response(response.status)  # with Server and Date (see date_time_string)
+            for name, value in response.headers.items():
+                if name != "Date":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the caller left (a held request outlived it)
 
     def _refuse(self, err: ControlError) -> None:
         body = json.dumps(err.body()).encode("utf-8")
@@ -157,6 +166,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """``Date`` on the emulator's clock (a virtual one in tests), as the API's own."""
+        when = self.server.emulator.clock.time() if timestamp is None else timestamp
+        return formatdate(when, usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s - %s", self.address_string(), format % args)

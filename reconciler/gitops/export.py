@@ -141,7 +141,7 @@ def _merge(
     settings = next((d for d in documents if d.kind == "Settings"), None)
     roster = sorted({c.account_manager for c in account.customers if c.account_manager})
     merge_settings(merge, directory, files[FILES["settings"]], settings, roster,
-                   account.agency_name)  # fmt: skip
+                   account.agency_name, force=force)  # fmt: skip
     return merge
 
 
@@ -178,13 +178,14 @@ def _check(directory: Path, staged: Mapping[str, Path]) -> None:
             shutil.copytree(directory, trial, ignore=shutil.ignore_patterns(".*"), symlinks=True)
         trial.mkdir(parents=True, exist_ok=True)
         for name, path in staged.items():
+            (trial / name).unlink(missing_ok=True)  # a link there would be written through
             shutil.copyfile(path, trial / name)
         try:
             load_desired([trial])
         except ManifestError as err:
             shown = str(err).replace(str(trial), str(directory))
             raise ConfigError(
-                "the exported manifests would not validate (a bug, please report it); nothing "
+                "the exported manifests do not validate (a bug, please report it); nothing "
                 f"was written:\n{shown}"
             ) from err
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.errors import ConfigError
 from reconciler.gitops.export_yaml import Only, modeline, scalar, unedited_export
 from reconciler.manifests.loader import Document
 
@@ -92,9 +93,10 @@ def merge_kind_file(
 ) -> None:
     """One kind's file: write, replace (``force``, unedited export) or append what is new."""
     text, what = generated
-    if not path.exists():
+    if not path.exists() or _replaced_link(merge, path, what, force=force):
         merge.texts[path] = text
-        merge.outcomes.append(Outcome(path.name, "written", what))
+        if not path.is_symlink():
+            merge.outcomes.append(Outcome(path.name, "written", what))
         return
     current = path.read_text(encoding="utf-8")
     if force and unedited_export(current):
@@ -153,10 +155,12 @@ def merge_settings(
     existing: Document | None,
     roster: Sequence[str],
     agency: str | None,
+    *,
+    force: bool = False,
 ) -> None:
     """Grow the one Settings document in place, or write settings.yaml when there is none."""
     if existing is None:
-        _new_settings(merge, directory / SETTINGS_FILE, generated)
+        _new_settings(merge, directory / SETTINGS_FILE, generated, force=force)
         return
     path = Path(existing.file)
     spec = existing.content.get("spec")
@@ -187,11 +191,12 @@ def merge_settings(
     )
 
 
-def _new_settings(merge: Merge, path: Path, generated: tuple[str, str]) -> None:
+def _new_settings(merge: Merge, path: Path, generated: tuple[str, str], *, force: bool) -> None:
     """No Settings document yet: write settings.yaml, or append one to it."""
-    if not path.exists():
+    if not path.exists() or _replaced_link(merge, path, generated[1], force=force):
         merge.texts[path] = generated[0]
-        merge.outcomes.append(Outcome(path.name, "written", generated[1]))
+        if not path.is_symlink():
+            merge.outcomes.append(Outcome(path.name, "written", generated[1]))
         return
     text = path.read_text(encoding="utf-8").rstrip("\n") + "\n---\n" + generated[0]
     merge.texts[path] = text
@@ -265,3 +270,17 @@ def _closing_bracket(text: str, start: int) -> int | None:
             return i
         i += 1
     return None
+
+
+def _replaced_link(merge: Merge, path: Path, what: str, *, force: bool) -> bool:
+    """A symbolic link where export writes is never read or written through: with ``force`` it
+    is replaced by a regular file (True), otherwise export stops and says why."""
+    if not path.is_symlink():
+        return False
+    if not force:
+        raise ConfigError(
+            f"{path} is a symbolic link: export reads and writes regular files only, never "
+            "through a link. Remove it, or pass --force to replace the link with the exported file"
+        )
+    merge.outcomes.append(Outcome(path.name, "replaced", f"{what} (a symbolic link was there)"))
+    return True

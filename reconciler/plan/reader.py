@@ -10,8 +10,8 @@ budget is used. The reader therefore:
   by listing every page, whichever costs fewer calls. With a handful of references the targeted
   queries are made straight away; otherwise the first page of the listing tells the total, so
   the choice is made with numbers, not guessed. Resources are read for the customers that have
-  AutoRenew rules (``only_main_resource=1``, 500 per page), issued quotas per reseller in scope
-  (100 per page), distributor quotas by id (50 per call).
+  AutoRenew rules (``only_main_resource=1``, 100 per page: the safe maximum, §7.3), issued
+  quotas per reseller in scope (100 per page), distributor quotas by id (50 per call).
 * **Pipelines.** Each customer found on a listing page (or by a targeted query) queues its
   resource listing at once; nothing waits for the whole customer list. Likewise reseller ->
   issued quotas, and (through :meth:`Reader.read`'s ``on_resources`` hook) customer resources

@@ -99,28 +99,40 @@ def test_unknown_total_pages_one_at_a_time_until_short():
     assert pager.asked == [(0, 100), (100, 100), (200, 100)]
 
 
-def test_resources_use_bigger_pages_and_carry_the_customer():
+def test_resources_page_at_most_100_and_carry_the_customer():
     rows = [
-        {"resource_id": f"r{i}", "expire_policy": 3 if i % 2 else 0, "is_main_resource": 1}
-        for i in range(700)
+        {
+            "resource_id": f"r{i}",
+            "expire_policy": 3 if i % 2 else 0,
+            "is_main_resource": 1,
+            "status": 2,
+            "service_type_code": "hws.service.type.ec2",
+        }
+        for i in range(150)
     ]
     pager = Pager(rows, "data", "total_count")
     items, _ = _collect(
         RESOURCES,
         "POST",
         pager,
-        lambda c: c.iter_customer_resources("cust-7", page_size=500, only_main_resource=1),
+        lambda c: c.iter_customer_resources("cust-7", page_size=100, only_main_resource=1),
     )
-    assert len(items) == 700
+    assert len(items) == 150
     assert {r.customer_id for r in items} == {"cust-7"}
-    assert sum(r.auto_renew for r in items) == 350
+    assert sum(r.auto_renew for r in items) == 75
     assert items[0].is_main_resource
-    assert pager.asked == [(0, 500), (500, 500)]
+    assert pager.asked == [(0, 100), (100, 100)]
 
 
 def test_issued_quotas_via_get_paging():
     rows = [
-        {"quota_id": f"q{i}", "balance": "1.10", "quota_value": 5, "quota_status": 0}
+        {
+            "quota_id": f"q{i}",
+            "parent_quota_id": "p-1",
+            "balance": "1.10",
+            "quota_value": 5,
+            "quota_status": 0,
+        }
         for i in range(120)
     ]
     pager = Pager(rows, "quotas", "total_count", in_body=False)

@@ -198,4 +198,5 @@ RECLAIM_RECORD = QuotaRecord(
     result="0",
     indirect_partner_id=TIANFU,
     remark="unused, returned",
+    operator="demo-distributor",
 )

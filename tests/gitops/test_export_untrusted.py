@@ -15,7 +15,9 @@ from reconciler.errors import ConfigError
 from reconciler.gitops import export as export_module
 
 from .conftest import XINGHE, Env
-from .test_export import ALL_FILES, assert_no_changes, exported
+from .test_export import ALL_FILES, agency, assert_no_changes, exported
+
+__all__ = ["agency"]  # autouse here too: the agency name is configuration, never read from the API
 
 DEMO: dict[str, Any] = load_document(DEMO_SEED_PATH)
 TIANFU = "481e93b261dc952c7eebe1950ebb9fa6"
@@ -138,3 +140,17 @@ def test_write_files_refuses_a_name_that_is_a_path(tmp_path: Path) -> None:
         write_files(tmp_path, {"../escape.yaml": "x"})
     assert not (tmp_path.parent / "escape.yaml").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_link_where_export_writes_is_refused_without_force(env: Env) -> None:
+    directory = env.root / "adopted"
+    directory.mkdir()
+    victim = env.root / "victim.yaml"
+    victim.write_text("keep", encoding="utf-8")
+    (directory / "settings.yaml").symlink_to(victim)
+    result = env.run("export", "adopted")
+    assert result.exit_code == 1
+    assert "is a symbolic link" in result.stderr and "--force" in result.stderr
+    assert victim.read_text(encoding="utf-8") == "keep"
+    assert (directory / "settings.yaml").is_symlink()
+    assert sorted(p.name for p in directory.iterdir()) == ["settings.yaml"]

@@ -52,6 +52,7 @@ apiVersion: partner-reconciler/v1
 kind: Settings
 metadata: {name: settings}
 spec:
+  agencyName: demo_distributor_platform
   accountManagers: [li.na]
   guards: {maxChangePercent: 100, maxIssuePerRun: "900000.00",
            maxIssuePerReseller: "900000.00", maxReclaimsPerRun: 50}
@@ -132,7 +133,12 @@ class Account:
         return str(self.root / "manifests")
 
     def run(self, *args: str) -> Run:
-        env = {"RECONCILER_STATE_DIR": str(self.root / "state"), "RECONCILER_RATE": "100000"}
+        env = {
+            "RECONCILER_STATE_DIR": str(self.root / "state"),
+            "RECONCILER_RATE": "100000",
+            # configuration an adopter sets (export writes it into the Settings)
+            "RECONCILER_AGENCY_NAME": "demo_distributor_platform",
+        }
         result = self.runner.invoke(main, list(args), env=env, catch_exceptions=False)
         return Run(result.exit_code, result.stdout, result.stderr)
 
