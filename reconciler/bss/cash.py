@@ -16,22 +16,25 @@ or a 5xx raises :class:`~reconciler.errors.OutcomeUnknownError`; settle it from
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from reconciler.errors import ApiError, OutcomeUnknownError
+from reconciler.errors import ApiError, IncompleteAnswerError, OutcomeUnknownError
 
 from . import operations as ops
 from .core import ClientCore, _by, _required
-from .models import ItemError, Page, int_field, money_field, str_field
+from .fields import FieldError, need_int, need_money, need_text, opt_int, opt_money, opt_text
+from .models import ItemError, Page
 from .paging import DEFAULT_PREFETCH
 from .queries import DEFAULT_PAGE, ListSpec, id_batch, money_amount
 from .signing import query_pairs
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+T = TypeVar("T")
 
 #: ``account_type`` of the allocatable account cash transfers come out of.
 ALLOCATABLE = 8
@@ -49,12 +52,16 @@ _ZERO = Decimal("0.00")
 class AccountBalance:
     """One account of the partner or of a reseller (``AccountBalanceV2``).
 
-    ``account_type``: 1 balance, 2 credit, 5 bonus, 7 deposit, 8 allocatable.
+    ``account_type``: 1 balance, 2 credit, 5 bonus, 7 deposit, 8 allocatable. What a transfer
+    rests on is read strictly (``account_id``, ``account_type``, ``amount``; a
+    ``designated_amount`` that is present must be an amount): absent, it stops the read with
+    :class:`~reconciler.errors.IncompleteAnswerError`. An absent ``designated_amount`` means
+    nothing is ring-fenced (the SDK leaves it out when unset).
     """
 
     account_id: str
-    account_type: int | None
-    amount: Decimal | None
+    account_type: int
+    amount: Decimal
     currency: str | None
     designated_amount: Decimal | None
     credit_amount: Decimal | None
@@ -62,23 +69,25 @@ class AccountBalance:
     memo: str | None
 
     @property
-    def transferable(self) -> Decimal | None:
-        """What may leave the account: ``amount - designated_amount`` (``None``: no amount)."""
-        if self.amount is None:
-            return None
-        return self.amount - (self.designated_amount or _ZERO)
+    def designated(self) -> Decimal:
+        return self.designated_amount if self.designated_amount is not None else _ZERO
+
+    @property
+    def transferable(self) -> Decimal:
+        """What may leave the account: ``amount - designated_amount``."""
+        return self.amount - self.designated
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> AccountBalance:
         return cls(
-            account_id=str(data.get("account_id") or ""),
-            account_type=int_field(data, "account_type"),
-            amount=money_field(data, "amount"),
-            currency=str_field(data, "currency"),
-            designated_amount=money_field(data, "designated_amount"),
-            credit_amount=money_field(data, "credit_amount"),
-            measure_id=int_field(data, "measure_id"),
-            memo=str_field(data, "memo"),
+            account_id=need_text(data, "account_id"),
+            account_type=need_int(data, "account_type"),
+            amount=need_money(data, "amount"),
+            currency=opt_text(data, "currency"),
+            designated_amount=opt_money(data, "designated_amount"),
+            credit_amount=opt_money(data, "credit_amount"),
+            measure_id=opt_int(data, "measure_id"),
+            memo=opt_text(data, "memo"),
         )
 
 
@@ -90,10 +99,11 @@ def allocatable(accounts: Sequence[AccountBalance]) -> AccountBalance | None:
 
 @dataclass(frozen=True, slots=True)
 class CustomerBalance:
-    """A resale customer's cash (``CustomerBalancesV2``)."""
+    """A resale customer's cash (``CustomerBalancesV2``): ``customer_id`` and ``amount`` are
+    read strictly; ``debt_amount`` is shown (absent: not reported)."""
 
     customer_id: str
-    amount: Decimal | None
+    amount: Decimal
     debt_amount: Decimal | None
     currency: str | None
     measure_id: int | None
@@ -101,26 +111,28 @@ class CustomerBalance:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CustomerBalance:
         return cls(
-            customer_id=str(data.get("customer_id") or ""),
-            amount=money_field(data, "amount"),
-            debt_amount=money_field(data, "debt_amount"),
-            currency=str_field(data, "currency"),
-            measure_id=int_field(data, "measure_id"),
+            customer_id=need_text(data, "customer_id"),
+            amount=need_money(data, "amount"),
+            debt_amount=opt_money(data, "debt_amount"),
+            currency=opt_text(data, "currency"),
+            measure_id=opt_int(data, "measure_id"),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class AdjustRecord:
     """One cash transfer in the ledger (``AdjustRecordV3``; its ``amount`` is a string on the
-    wire). ``customer_id`` is the customer, or the reseller for distributor-reseller transfers."""
+    wire). ``customer_id`` is the customer, or the reseller for distributor-reseller transfers.
+    Settlement rests on ``trans_id``, ``customer_id``, ``operation_type``, ``amount`` and
+    ``operation_time``: they are read strictly. The record names no operator."""
 
-    trans_id: str | None
-    customer_id: str | None
+    trans_id: str
+    customer_id: str
     customer_name: str | None
-    operation_type: str | None  # SOURCE_OPERATION_BEADJUST / _BERETRIEVE / _BEUNBIND
-    amount: Decimal | None
+    operation_type: str  # SOURCE_OPERATION_BEADJUST / _BERETRIEVE / _BEUNBIND
+    amount: Decimal
     currency: str | None
-    operation_time: str | None
+    operation_time: str
     measure_id: int | None
     apply_scene: str | None
     memo: str | None
@@ -128,16 +140,16 @@ class AdjustRecord:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> AdjustRecord:
         return cls(
-            trans_id=str_field(data, "trans_id"),
-            customer_id=str_field(data, "customer_id"),
-            customer_name=str_field(data, "customer_name"),
-            operation_type=str_field(data, "operation_type"),
-            amount=money_field(data, "amount"),
-            currency=str_field(data, "currency"),
-            operation_time=str_field(data, "operation_time"),
-            measure_id=int_field(data, "measure_id"),
-            apply_scene=str_field(data, "apply_scene"),
-            memo=str_field(data, "memo"),
+            trans_id=need_text(data, "trans_id"),
+            customer_id=need_text(data, "customer_id"),
+            customer_name=opt_text(data, "customer_name"),
+            operation_type=need_text(data, "operation_type"),
+            amount=need_money(data, "amount"),
+            currency=opt_text(data, "currency"),
+            operation_time=need_text(data, "operation_time"),
+            measure_id=opt_int(data, "measure_id"),
+            apply_scene=opt_text(data, "apply_scene"),
+            memo=opt_text(data, "memo"),
         )
 
 
@@ -240,9 +252,9 @@ class CashApi(ClientCore):
             "customer_infos": [{"customer_id": cid} for cid in ids],
             "indirect_partner_id": indirect_partner_id or None,
         }
-        data = await self._call(ops.LIST_CUSTOMERS_BALANCES_DETAIL, body=body)
-        raw = data.get("customer_balances") if isinstance(data, Mapping) else None
-        return tuple(CustomerBalance.from_api(b) for b in raw or () if isinstance(b, Mapping))
+        op = ops.LIST_CUSTOMERS_BALANCES_DETAIL
+        data = await self._call(op, body=body)
+        return _items(op, data, "customer_balances", CustomerBalance.from_api)
 
     async def all_customers_balances_detail(
         self, customer_ids: Sequence[str], *, indirect_partner_id: str | None = None
@@ -255,7 +267,13 @@ class CashApi(ClientCore):
             for balance in await self.list_customers_balances_detail(
                 batch, indirect_partner_id=indirect_partner_id
             ):
-                found[balance.customer_id] = balance
+                seen = found.setdefault(balance.customer_id, balance)
+                if seen != balance:  # two different balances for one customer: decide nothing
+                    op = ops.LIST_CUSTOMERS_BALANCES_DETAIL
+                    raise _incomplete(
+                        op, f"customer_balances (customer_id {balance.customer_id})",
+                        FieldError("amount", "differs between two entries of one customer"),
+                    )  # fmt: skip
         return found
 
     async def list_partner_balances(
@@ -264,8 +282,7 @@ class CashApi(ClientCore):
         """§7.23: the partner's accounts, or (a distributor) one reseller's."""
         query = query_pairs({"indirect_partner_id": indirect_partner_id or None})
         data = await self._call(ops.LIST_PARTNER_BALANCES, query=query)
-        raw = data.get("account_balances") if isinstance(data, Mapping) else None
-        return tuple(AccountBalance.from_api(a) for a in raw or () if isinstance(a, Mapping))
+        return _items(ops.LIST_PARTNER_BALANCES, data, "account_balances", AccountBalance.from_api)
 
     async def list_partner_adjust_records(
         self,
@@ -294,6 +311,41 @@ class CashApi(ClientCore):
         return [
             item async for item in self.iter_partner_adjust_records(page_size=page_size, **filters)
         ]
+
+
+def _incomplete(op: ops.Operation, what: str, err: FieldError) -> IncompleteAnswerError:
+    return IncompleteAnswerError(
+        method=op.method, path=op.path, operation=op.name, what=what, field=err.field,
+        problem=err.problem,
+    )  # fmt: skip
+
+
+def _items(
+    op: ops.Operation, data: object, key: str, parse: Callable[[Mapping[str, Any]], T]
+) -> tuple[T, ...]:
+    """The objects of an unpaged answer, strictly: a list of objects, each with the fields a
+    decision rests on (else :class:`IncompleteAnswerError` naming the object and the field)."""
+    if not isinstance(data, Mapping):
+        raise _incomplete(op, "the answer", FieldError("body", "is not a JSON object"))
+    raw = data.get(key)
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _incomplete(op, "the answer", FieldError(key, "is not a list"))
+    items = []
+    for n, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise _incomplete(op, f"{key}[{n}]", FieldError("item", "is not an object"))
+        try:
+            items.append(parse(item))
+        except FieldError as err:
+            named = [f"{k} {item[k]}" for k in _ID_KEYS if isinstance(item.get(k), str) and item[k]]
+            where = f"{key}[{n}] ({named[0]})" if named else f"{key}[{n}]"
+            raise _incomplete(op, where, err) from None
+    return tuple(items)
+
+
+_ID_KEYS = ("customer_id", "account_id")
 
 
 def _customer_body(customer_id: str, amount: object, reseller: str | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from reconciler.bss import CouponReclaimResult, ItemError, TransferResult
-from reconciler.errors import ApiError, OutcomeUnknownError
+from reconciler.errors import ApiError, IncompleteAnswerError, OutcomeUnknownError
 
 from .fakes import SK, reply, split_query, verify
 from .test_client_requests import run
@@ -22,6 +22,11 @@ FUND = "/v2/accounts/partner-accounts/adjust-amount"
 RESELLER = "/v2/accounts/partner-accounts/indirect-partner-reclaim"
 BALANCES = "/v2/accounts/partner-accounts/balances"
 LEDGER = "/v3/accounts/partner-accounts/adjust-records"
+CUSTOMER_BALANCES = "/v2/accounts/customer-accounts/balances/batch-query"
+LEDGER_RECORD = {
+    "trans_id": "t-1", "customer_id": "c-1", "operation_type": "SOURCE_OPERATION_BEADJUST",
+    "amount": "7.00", "operation_time": "2026-01-02T03:04:05Z",
+}  # fmt: skip
 
 
 def test_issue_body_in_reference_order() -> None:
@@ -77,8 +82,7 @@ def test_list_partner_balances_and_the_v3_ledger_path() -> None:
             ("GET", BALANCES): [reply(200, {"account_balances": [
                 {"account_id": "a", "account_type": 8, "amount": 10.5, "currency": "CNY",
                  "designated_amount": 0.5, "measure_id": 1}]})],
-            ("GET", LEDGER): [reply(200, {"records": [{"trans_id": "t-1", "amount": "7.00"}],
-                                          "total_count": 1})],
+            ("GET", LEDGER): [reply(200, {"records": [LEDGER_RECORD], "total_count": 1})],
         },
     )  # fmt: skip
     assert [s.query for s in fake.seen] == [
@@ -139,3 +143,76 @@ def test_a_lost_transfer_answer_is_sent_once() -> None:
         run(lambda c: c.reclaim_indirect_partner_account("ip-1", D("5.00")),
             {("POST", RESELLER): [lost, reply(200, {"trans_id": "t"})]})  # fmt: skip
     assert str(info.value).startswith(f"POST {RESELLER} -> outcome unknown: ReadTimeout")
+
+
+def _without(record: dict[str, Any], key: str, value: Any = None) -> dict[str, Any]:
+    out = {k: v for k, v in record.items() if k != key}
+    if value is not None:
+        out[key] = value
+    return out
+
+
+ACCOUNT = {"account_id": "a-8", "account_type": 8, "amount": 10.5, "currency": "CNY"}
+BALANCE = {"customer_id": "c-1", "amount": 3.0, "debt_amount": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("route", "call", "body", "named"),
+    [
+        *[(("GET", LEDGER), lambda c: c.list_partner_adjust_records(),
+           {"records": [_without(LEDGER_RECORD, field)], "total_count": 1},
+           f"records[0] (customer_id c-1): {field} is missing")
+          for field in ("trans_id", "operation_type", "amount", "operation_time")],
+        (("GET", LEDGER), lambda c: c.list_partner_adjust_records(),
+         {"records": [_without(LEDGER_RECORD, "amount", "seven")], "total_count": 1},
+         "records[0] (customer_id c-1): amount is 'seven', not an amount"),
+        (("GET", LEDGER), lambda c: c.list_partner_adjust_records(),
+         {"records": [_without(LEDGER_RECORD, "customer_id")], "total_count": 1},
+         "records[0]: customer_id is missing"),
+        *[(("GET", BALANCES), lambda c: c.list_partner_balances(),
+           {"account_balances": [_without(ACCOUNT, field)]}, f"{field} is missing")
+          for field in ("account_id", "account_type", "amount")],
+        (("GET", BALANCES), lambda c: c.list_partner_balances(),
+         {"account_balances": [_without(ACCOUNT, "designated_amount", [1])]},
+         "account_balances[0] (account_id a-8): designated_amount is [1], not an amount"),
+        (("GET", BALANCES), lambda c: c.list_partner_balances(), {"account_balances": {}},
+         "the answer: account_balances is not a list"),
+        (("GET", BALANCES), lambda c: c.list_partner_balances(), {"account_balances": ["x"]},
+         "account_balances[0]: item is not an object"),
+        (("POST", CUSTOMER_BALANCES), lambda c: c.list_customers_balances_detail(["c-1"]),
+         {"customer_balances": [_without(BALANCE, "amount")]},
+         "customer_balances[0] (customer_id c-1): amount is missing"),
+        (("POST", CUSTOMER_BALANCES), lambda c: c.list_customers_balances_detail(["c-1"]),
+         {"customer_balances": [_without(BALANCE, "customer_id")]},
+         "customer_balances[0]: customer_id is missing"),
+        (("POST", CUSTOMER_BALANCES), lambda c: c.all_customers_balances_detail(["c-1"]),
+         {"customer_balances": [BALANCE, {**BALANCE, "amount": 4.0}]},
+         "customer_balances (customer_id c-1): amount differs between two entries"),
+    ],
+)  # fmt: skip
+def test_cash_answers_missing_what_a_decision_rests_on_stop(
+    route: tuple[str, str], call: Any, body: Any, named: str
+) -> None:
+    with pytest.raises(IncompleteAnswerError) as info:
+        run(call, {route: [reply(200, body)]})
+    assert named in str(info.value)
+    assert "nothing was written" in str(info.value)
+
+
+def test_shown_only_cash_fields_may_be_absent() -> None:
+    async def calls(c: Any) -> tuple[Any, Any]:
+        return await c.list_partner_balances(), await c.list_customers_balances_detail(["c-1"])
+
+    (accounts, balances), _ = run(
+        calls,
+        {
+            ("GET", BALANCES): [reply(200, {"account_balances": [
+                {"account_id": "a-8", "account_type": 8, "amount": 10}]})],
+            ("POST", CUSTOMER_BALANCES): [reply(200, {"customer_balances": [
+                {"customer_id": "c-1", "amount": "0"}]})],
+        },
+    )  # fmt: skip
+    (account,) = accounts
+    assert (account.designated, account.transferable, account.currency) == (D("0"), D("10"), None)
+    (balance,) = balances
+    assert (balance.amount, balance.debt_amount) == (D("0.00"), None)
