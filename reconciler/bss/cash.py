@@ -99,12 +99,13 @@ def allocatable(accounts: Sequence[AccountBalance]) -> AccountBalance | None:
 
 @dataclass(frozen=True, slots=True)
 class CustomerBalance:
-    """A resale customer's cash (``CustomerBalancesV2``): ``customer_id`` and ``amount`` are
-    read strictly; ``debt_amount`` is shown (absent: not reported)."""
+    """A resale customer's cash (``CustomerBalancesV2``). ``customer_id``, ``amount`` and
+    ``debt_amount`` are read strictly: a customer's net cash (``amount - debt_amount``) is what
+    kind AccountFunds compares with its bounds."""
 
     customer_id: str
     amount: Decimal
-    debt_amount: Decimal | None
+    debt_amount: Decimal
     currency: str | None
     measure_id: int | None
 
@@ -113,7 +114,7 @@ class CustomerBalance:
         return cls(
             customer_id=need_text(data, "customer_id"),
             amount=need_money(data, "amount"),
-            debt_amount=opt_money(data, "debt_amount"),
+            debt_amount=need_money(data, "debt_amount"),
             currency=opt_text(data, "currency"),
             measure_id=opt_int(data, "measure_id"),
         )

@@ -179,9 +179,10 @@ BALANCE = {"customer_id": "c-1", "amount": 3.0, "debt_amount": 1.0}
          "the answer: account_balances is not a list"),
         (("GET", BALANCES), lambda c: c.list_partner_balances(), {"account_balances": ["x"]},
          "account_balances[0]: item is not an object"),
-        (("POST", CUSTOMER_BALANCES), lambda c: c.list_customers_balances_detail(["c-1"]),
-         {"customer_balances": [_without(BALANCE, "amount")]},
-         "customer_balances[0] (customer_id c-1): amount is missing"),
+        *[(("POST", CUSTOMER_BALANCES), lambda c: c.list_customers_balances_detail(["c-1"]),
+           {"customer_balances": [_without(BALANCE, field)]},
+           f"customer_balances[0] (customer_id c-1): {field} is missing")
+          for field in ("amount", "debt_amount")],
         (("POST", CUSTOMER_BALANCES), lambda c: c.list_customers_balances_detail(["c-1"]),
          {"customer_balances": [_without(BALANCE, "customer_id")]},
          "customer_balances[0]: customer_id is missing"),
@@ -209,10 +210,10 @@ def test_shown_only_cash_fields_may_be_absent() -> None:
             ("GET", BALANCES): [reply(200, {"account_balances": [
                 {"account_id": "a-8", "account_type": 8, "amount": 10}]})],
             ("POST", CUSTOMER_BALANCES): [reply(200, {"customer_balances": [
-                {"customer_id": "c-1", "amount": "0"}]})],
+                {"customer_id": "c-1", "amount": "0", "debt_amount": 0}]})],
         },
     )  # fmt: skip
     (account,) = accounts
     assert (account.designated, account.transferable, account.currency) == (D("0"), D("10"), None)
     (balance,) = balances
-    assert (balance.amount, balance.debt_amount) == (D("0.00"), None)
+    assert (balance.amount, balance.debt_amount, balance.currency) == (D("0.00"), D("0"), None)
