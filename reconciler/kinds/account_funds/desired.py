@@ -76,14 +76,10 @@ def _fmt(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
 
 
-def canonical(items: Sequence[FundsEntry]) -> dict[str, list[dict[str, Any]]]:
-    """The content the manifest checksum covers, in a stable order, without positions."""
-
-    def listed(for_reseller: bool) -> list[dict[str, Any]]:
-        found = [e.canonical() for e in items if e.for_reseller == for_reseller]
-        return sorted(found, key=lambda c: repr(sorted(c.items())))
-
-    return {"customers": listed(False), "resellers": listed(True)}
+def canonical(items: Sequence[FundsEntry]) -> list[dict[str, Any]]:
+    """The content the manifest checksum covers, sorted, without positions: customer entries
+    carry ``customer``/``customerId``, reseller entries only ``reseller``/``resellerId``."""
+    return sorted((e.canonical() for e in items), key=lambda c: repr(sorted(c.items())))
 
 
 def entries(doc: Document) -> list[FundsEntry]:

@@ -1,72 +1,55 @@
 """The money guards of kind ``AccountFunds`` (Settings ``spec.guards``).
 
-* ``max-cash-per-run`` (``maxCashPerRun``): the cash all of the run's transfers move to
-  customers and resellers together (a reseller's customers funded from the reseller count too:
-  every transfer is a money move);
-* ``max-cash-per-recipient`` (``maxCashPerRecipient``): the cash transferred to any one customer
-  or reseller;
-* ``max-cash-reclaim-per-run`` (``maxCashReclaimPerRun``): the cash the run reclaims from
-  customers and resellers together.
+* ``max-cash-per-run`` (``maxCashPerRun``, default 100000.00): the cash all of the run's
+  transfers move to customers and resellers together (a reseller's customers funded from the
+  reseller count too: every transfer is a money move);
+* ``max-cash-per-recipient`` (``maxCashPerRecipient``, default 20000.00): the cash transferred to
+  any one customer or reseller;
+* ``max-cash-reclaim-per-run`` (``maxCashReclaimPerRun``, default 50000.00): the cash the run
+  reclaims from customers and resellers together.
 
 A guard that trips blocks the plan (exit 3) unless its name is passed with ``--allow NAME``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
-from reconciler.kinds.account_funds.changes import KIND
-from reconciler.plan.model import ZERO, Change, GuardResult, fmt_money
-
-PER_RUN = "max-cash-per-run"
-PER_RECIPIENT = "max-cash-per-recipient"
-RECLAIM_PER_RUN = "max-cash-reclaim-per-run"
-NAMES = (PER_RUN, PER_RECIPIENT, RECLAIM_PER_RUN)
-#: Settings ``spec.guards`` keys, by guard name
-SETTINGS_KEYS = {
-    PER_RUN: "maxCashPerRun",
-    PER_RECIPIENT: "maxCashPerRecipient",
-    RECLAIM_PER_RUN: "maxCashReclaimPerRun",
-}
+from reconciler.kinds.spec import money_per_recipient, money_per_run
+from reconciler.plan.model import ZERO, Change
 
 
-@dataclass(frozen=True)
-class CashLimits:
-    """The limits; the defaults apply when Settings does not set them."""
-
-    per_run: Decimal = Decimal("100000.00")
-    per_recipient: Decimal = Decimal("20000.00")
-    reclaim_per_run: Decimal = Decimal("50000.00")
+def funded(change: Change) -> Decimal:
+    return change.money.issue if change.money else ZERO
 
 
-def evaluate(
-    changes: Sequence[Change], limits: CashLimits, allow: Collection[str]
-) -> list[GuardResult]:
-    """The three verdicts for this kind's changes (other kinds' changes are ignored)."""
-    mine = [c for c in changes if c.kind == KIND and c.money is not None]
-    funded = ZERO
-    reclaimed = ZERO
-    per_recipient: dict[str, Decimal] = {}
-    for change in mine:
-        assert change.money is not None
-        funded += change.money.issue
-        reclaimed += change.money.reclaim
-        if change.money.issue:
-            per_recipient[change.key] = per_recipient.get(change.key, ZERO) + change.money.issue
-    top_key, top = max(per_recipient.items(), key=lambda kv: (kv[1], kv[0]), default=("", ZERO))
-    recipient = top_key.split("/", 1)[1].replace("/", " ", 1) if top_key else "any recipient"
-    return [
-        _guard(PER_RUN, funded, limits.per_run, allow, "transferred by this run"),
-        _guard(PER_RECIPIENT, top, limits.per_recipient, allow, f"to {recipient}"),
-        _guard(RECLAIM_PER_RUN, reclaimed, limits.reclaim_per_run, allow, "reclaimed by this run"),
-    ]
+def reclaimed(change: Change) -> Decimal:
+    return change.money.reclaim if change.money else ZERO
 
 
-def _guard(
-    name: str, observed: Decimal, limit: Decimal, allow: Collection[str], detail: str
-) -> GuardResult:
-    return GuardResult(
-        name, fmt_money(observed), fmt_money(limit), observed <= limit, name in allow, detail
-    )
+def recipient(change: Change) -> str:
+    """``customer <id>`` / ``reseller <id>``, from the change key."""
+    return change.key.split("/", 1)[1].replace("/", " ", 1)
+
+
+PER_RUN = money_per_run(
+    "max-cash-per-run", "maxCashPerRun", Decimal("100000.00"),
+    title="Max cash per run",
+    description="Block a plan whose transfers move more cash than this to customers and "
+    "resellers in total (a reseller's customers funded from the reseller count too).",
+    detail="transferred by this run", amount=funded,
+)  # fmt: skip
+PER_RECIPIENT = money_per_recipient(
+    "max-cash-per-recipient", "maxCashPerRecipient", Decimal("20000.00"),
+    title="Max cash per recipient",
+    description="Block a plan that transfers more cash than this to one customer or reseller.",
+    noun="recipient", recipient=recipient, amount=funded,
+)  # fmt: skip
+RECLAIM_PER_RUN = money_per_run(
+    "max-cash-reclaim-per-run", "maxCashReclaimPerRun", Decimal("50000.00"),
+    title="Max cash reclaimed per run",
+    description="Block a plan that reclaims more cash than this from customers and resellers "
+    "in total.",
+    detail="reclaimed by this run", amount=reclaimed,
+)  # fmt: skip
+GUARDS = (PER_RUN, PER_RECIPIENT, RECLAIM_PER_RUN)

@@ -63,9 +63,9 @@ def test_the_canonical_content_ignores_order_and_positions(tmp_path: Path) -> No
     (doc,) = documents(tmp_path, GOOD)
     items = desired.entries(doc)
     assert desired.canonical(items) == desired.canonical(list(reversed(items)))
-    assert desired.canonical(items)["resellers"] == [
-        {"reseller": "qinling-digital", "topUpTo": None, "atMost": "20000.00"}
-    ]
+    assert {"reseller": "qinling-digital", "topUpTo": None, "atMost": "20000.00"} in (
+        desired.canonical(items)
+    )
 
 
 def errors(spec: str) -> list[str]:
