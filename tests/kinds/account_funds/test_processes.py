@@ -1,0 +1,145 @@
+"""AccountFunds as real processes: killed at every journal step, two applies at once, a transfer
+held in flight while apply is killed, and two applies with two journals (served emulator)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from reconciler.apply.ops import CRASH_STEPS
+from tests.apply.conftest import wait_for
+
+from .funds_env import (
+    FUND_CUSTOMER,
+    FUND_RESELLER,
+    HAINA,
+    LEDGER,
+    RUIXIN,
+    SHU,
+    TIANFU,
+    Env,
+    Want,
+    assert_cash_invariant,
+    cash,
+    manifests,
+    writes,
+)
+
+D = Decimal
+LONG = {"RECONCILER_IN_FLIGHT_HORIZON": "600"}
+CUSTOMERS = [Want(HAINA, cap="15000.00"), Want(RUIXIN, floor="5000.00"),
+             Want(SHU, floor="5000.00", reseller=TIANFU)]  # fmt: skip
+RESELLERS = [Want(TIANFU, floor="60000.00")]
+TARGETS = {HAINA: "15000.00", RUIXIN: "5000.00", SHU: "5000.00", TIANFU: "60000.00"}
+# Writes, in order: 1. reclaim from haina, 2. fund tianfu, 3./4. fund ruixin and shu-brocade.
+CASES = [f"{step}:1" for step in CRASH_STEPS] + ["before-send:2", "after-send:2", "after-send:4"]
+
+
+def _converged(env: Env, folder: Path, extra: dict[str, str] | None = None) -> None:
+    plan = env.process("plan", folder, "--detailed-exitcode", extra_env=extra)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    live = cash(env.state())
+    assert {who: live[who] for who in TARGETS} == {k: D(v) for k, v in TARGETS.items()}
+    seq = env.last_seq()
+    again = env.process("apply", folder, "--auto-approve", extra_env=extra)
+    assert again.returncode == 0, again.stderr
+    assert writes(env, since=seq) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("crash_at", CASES)
+def test_a_process_killed_at_any_journal_step_converges_on_the_rerun(
+    env: Env, crash_at: str
+) -> None:
+    folder = manifests(env, CUSTOMERS, RESELLERS)
+    crashed = env.process("apply", folder, "--auto-approve",
+                          extra_env={"RECONCILER_CRASH_AT": crash_at})  # fmt: skip
+    assert crashed.returncode == 137, crashed.stderr
+    rerun = env.cli("apply", folder, "--auto-approve", "--wait")
+    assert rerun.exit_code == 0, rerun.output
+    assert "its process is gone" in rerun.output
+    _converged(env, folder)
+    assert len(writes(env)) <= 4 + (1 if crash_at.startswith("before-send") else 0)
+    assert env.journal_rows("SELECT COUNT(*) FROM items WHERE state IN ('pending', 'unknown')") == [
+        (0,)
+    ]
+    assert_cash_invariant(env)
+
+
+@pytest.mark.slow
+def test_two_concurrent_applies_one_writes_the_other_makes_no_call(env: Env) -> None:
+    folder = manifests(env, [Want(RUIXIN, floor="5000.00")])
+    env.emu.add_fault(FUND_CUSTOMER, "latency", seconds=6.0)
+    first = env.popen("apply", folder, "--auto-approve")
+    try:
+        wait_for(lambda: env.calls(FUND_CUSTOMER))
+        seq = env.last_seq()
+        second = env.process("apply", folder, "--auto-approve")
+        meanwhile = [c for c in env.calls() if c["seq"] > seq]
+    finally:
+        _out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert second.returncode == 1
+    assert "is locked by another apply" in second.stderr
+    assert meanwhile == []
+    assert len(env.calls(FUND_CUSTOMER)) == 1
+    assert_cash_invariant(env)
+
+
+@pytest.mark.slow
+def test_a_transfer_held_in_flight_when_apply_is_killed_is_never_made_twice(
+    served_env: Env,
+) -> None:
+    env = served_env
+    folder = manifests(env, CUSTOMERS, RESELLERS)
+    held = env.emu.add_fault(FUND_RESELLER, "hold", seconds=120)  # tianfu's top-up
+    killed = env.popen("apply", folder, "--auto-approve", extra_env=LONG)
+    wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(FUND_RESELLER)))
+    killed.kill()
+    killed.wait(timeout=30)
+
+    seq = env.last_seq()
+    rerun = env.process("apply", folder, "--auto-approve", extra_env=LONG)
+    assert rerun.returncode == 5, rerun.stderr
+    assert "may still be in flight" in rerun.stderr
+    # tianfu is frozen, and so is shu-brocade's transfer that tianfu's top-up pays for
+    assert "1 frozen" in rerun.stdout
+    assert [c["operation"] for c in writes(env, since=seq)] == [FUND_CUSTOMER]  # ruixin only
+    assert cash(env.state())[TIANFU] == D("57000.00")
+
+    env.emu.release(held)  # the held top-up goes on and commits
+    wait_for(lambda: cash(env.state())[TIANFU] == D("62000.00"))
+    after = env.process("apply", folder, "--auto-approve", extra_env=LONG)
+    assert after.returncode == 0, after.stderr
+    assert "Settled 1 open operation(s)" in after.stderr
+    assert len(env.calls(FUND_RESELLER)) == 1
+    _converged(env, folder, LONG)
+    assert_cash_invariant(env)
+
+
+@pytest.mark.slow
+def test_two_applies_with_two_journals_stop_the_second_writer(served_env: Env) -> None:
+    env = served_env
+    folder = manifests(env, [Want(RUIXIN, floor="5000.00")])
+    laptop = {"RECONCILER_JOURNAL": str(env.root / "laptop.sqlite")}
+    # The laptop's run reads ruixin's ledger right before its transfer; that read is held while
+    # the CI runner (the default journal) plans, checks and makes the same transfer.
+    held = env.emu.add_fault(LEDGER, "hold", seconds=120)
+    second = env.popen("apply", folder, "--auto-approve", extra_env=laptop)
+    try:
+        wait_for(lambda: any(c["held"] for c in env.calls(LEDGER)))
+        first = env.process("apply", folder, "--auto-approve")
+        assert first.returncode == 0, first.stderr
+        env.emu.release(held)
+        out, err = second.communicate(timeout=60)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert second.returncode == 5, (out, err)
+    assert "another writer is moving cash for this recipient" in out
+    assert "1 frozen" in out
+    assert len(env.calls(FUND_CUSTOMER)) == 1
+    assert cash(env.state())[RUIXIN] == D("5000.00")
+    assert_cash_invariant(env)
