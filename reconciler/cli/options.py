@@ -88,6 +88,9 @@ def handle_errors(fn: F) -> F:
             sys.exit(130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:  # `reconciler ... | head`: the reader left; say nothing more
+            _quiet_stdout()
+            sys.exit(EXIT_ERROR)
         except Exception as err:
             if logging.getLogger("reconciler").isEnabledFor(logging.DEBUG):
                 raise
@@ -101,6 +104,17 @@ def handle_errors(fn: F) -> F:
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's): nothing to flush
+        pass
+    finally:
+        os.close(devnull)
 
 
 def endpoint_options(fn: F) -> F:
