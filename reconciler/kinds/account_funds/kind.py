@@ -8,14 +8,15 @@ The semantics (docs/manifests.md, "AccountFunds"): :mod:`.money` (the arithmetic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.kinds.account_funds import desired as funds_desired
 from reconciler.kinds.account_funds import diff as funds_diff
-from reconciler.kinds.account_funds import execute, records, render
+from reconciler.kinds.account_funds import execute, export, records, render
 from reconciler.kinds.account_funds.changes import FUND, KIND, OPERATIONS, RECLAIM
 from reconciler.kinds.account_funds.desired import FundsEntry
+from reconciler.kinds.account_funds.drift import FundsDrift
 from reconciler.kinds.account_funds.guards import GUARDS, funded, reclaimed
 from reconciler.kinds.account_funds.reads import READS, funds_live
 from reconciler.kinds.base import KindResult
@@ -29,8 +30,12 @@ from reconciler.kinds.spec import (
 )
 
 if TYPE_CHECKING:
+    from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem
+    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import LiveState
+    from reconciler.kinds.reads import Subject
+    from reconciler.kinds.spec import DriftView
     from reconciler.manifests.desired import DesiredState
     from reconciler.manifests.loader import Document
     from reconciler.plan.model import Change
@@ -52,10 +57,12 @@ class AccountFunds(Kind[FundsEntry]):
     id: ClassVar[str] = KIND
     manifest_kind: ClassVar[str] = funds_desired.KIND_NAME
     title: ClassVar[str] = "Account funds"
-    order: ClassVar[int] = 40
+    order: ClassVar[int] = 15
     actions: ClassVar[tuple[str, ...]] = (RECLAIM, FUND)
     marks: ClassVar[Mapping[str, str]] = {RECLAIM: "-", FUND: "+"}
-    owns: ClassVar[frozenset[str]] = frozenset({"accountFunds", "FundsEntry"})
+    owns: ClassVar[frozenset[str]] = frozenset(
+        {"accountFunds", "FundsEntry", *(op.name for op in OPERATIONS.values())}
+    )
     published_schema: ClassVar[str] = "account-funds.schema.json"
     canonical_key: ClassVar[str] = "accountFunds"
     reads = READS
@@ -64,7 +71,8 @@ class AccountFunds(Kind[FundsEntry]):
         _operation(op.name, action) for (_, action), op in OPERATIONS.items()
     )
     table_columns: ClassVar[tuple[str, ...]] = ("Cash", "Moves")
-    export_file: ClassVar[str | None] = None
+    export_file: ClassVar[str | None] = "account-funds.yaml"
+    export_subjects: ClassVar[frozenset[Subject]] = frozenset({"customer", "reseller"})
 
     def build(self, doc: Document) -> Sequence[FundsEntry]:
         return funds_desired.entries(doc)
@@ -101,6 +109,22 @@ class AccountFunds(Kind[FundsEntry]):
             return ()
         ordered = tuple(changes)
         return (Group(ordered, lambda ctx: execute.run(ctx, ordered)),)
+
+    def drift_view(self, desired: DesiredState, live: LiveState) -> DriftView:
+        return FundsDrift(self.entries(desired), live)
+
+    async def export_read(
+        self, client: BssClient, account: ExportAccount, shown: ExportProgress
+    ) -> None:
+        await export.read(client, account, shown, self.id)
+
+    def export_render(
+        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
+    ) -> tuple[str, str]:
+        return export.render(account, export.of(account, self.id), schema_dir, keep)
+
+    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
+        return export.undeclared(self.entries(desired))
 
     def heal(self, change: Change) -> tuple[str, str]:
         return HEAL_APPLY, render.heal_text(change)
