@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
@@ -219,15 +219,18 @@ class Kind(ABC, Generic[E]):
         source position of what it asks for."""
 
     @abstractmethod
-    def canonical(self, entries: Sequence[E]) -> list[dict[str, Any]]:
-        """The entries without positions, sorted by their key: what the manifest checksum covers
-        (renaming files, reordering entries or editing comments leaves it unchanged)."""
+    def canonical(self, entries: Sequence[E]) -> Iterator[Mapping[str, Any]]:
+        """The entries without positions, one at a time in the order of their key: what the
+        manifest checksum covers (renaming files, reordering entries or editing comments leaves
+        it unchanged). Streamed, so 100,000 entries are hashed without a list of them."""
 
-    def crosschecks(self, documents: Sequence[Document]) -> Iterable[ManifestProblem]:
-        """Problems across this kind's documents (e.g. a customer declared twice), each at its
-        later occurrence, naming the first. ``documents`` are every document of this kind;
-        entries their schema rejected are skipped, not reported twice."""
-        return ()
+    def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
+        """A fresh checker for one load. It is given every document of this kind in file order
+        (a document may be emptied once it has seen it) and returns the problems that document
+        has with the ones before it (e.g. a customer declared twice), each at the later
+        occurrence, naming the first. Entries their schema rejected are skipped, not reported
+        twice. Default: no such checks."""
+        return lambda _doc: ()
 
     @abstractmethod
     def references(self, entry: E) -> References:

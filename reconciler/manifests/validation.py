@@ -91,7 +91,31 @@ def _load_schema(name: str) -> Mapping[str, Any]:
         return kind.schema()
     text = resources.files("reconciler").joinpath("schemas").joinpath(name).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
+    if name == SCHEMA_FILES["Settings"]:
+        _add_guards(loaded)
     return loaded
+
+
+def _add_guards(settings: dict[str, Any]) -> None:
+    """Settings ``spec.guards`` gains each kind's guards (``GuardSpec``): a money limit as an
+    amount, a count as a whole number, each with its default."""
+    guards = settings["properties"]["spec"]["properties"]["guards"]["properties"]
+    for _kind, spec in registry.GUARDS:
+        if spec.money:
+            guards[spec.setting] = {
+                "$ref": "#/$defs/money",
+                "title": spec.title,
+                "description": spec.description,
+                "default": spec.shown(spec.default, observed=False),
+            }
+        else:
+            guards[spec.setting] = {
+                "title": spec.title,
+                "description": spec.description,
+                "type": "integer",
+                "minimum": 0,
+                "default": spec.default,
+            }
 
 
 def _ecma_pattern(
