@@ -76,10 +76,15 @@ def _fmt(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
 
 
-def canonical(items: Sequence[FundsEntry]) -> list[dict[str, Any]]:
-    """The content the manifest checksum covers, sorted, without positions: customer entries
-    carry ``customer``/``customerId``, reseller entries only ``reseller``/``resellerId``."""
-    return sorted((e.canonical() for e in items), key=lambda c: repr(sorted(c.items())))
+def canonical(items: Sequence[FundsEntry]) -> Iterator[dict[str, Any]]:
+    """The content the manifest checksum covers, one entry at a time in key order, without
+    positions: customer entries carry ``customer``/``customerId``, reseller entries only
+    ``reseller``/``resellerId``."""
+    yield from sorted((e.canonical() for e in items), key=_key)
+
+
+def _key(content: dict[str, Any]) -> str:
+    return repr(sorted(content.items()))
 
 
 def entries(doc: Document) -> list[FundsEntry]:
@@ -136,19 +141,30 @@ def _reseller(doc: Document, path: JsonPath, entry: Mapping[str, YamlValue]) -> 
     return ResellerRef(reseller_id=ident, account_name=name, source=where)
 
 
-def problems(documents: Sequence[Document]) -> list[ManifestProblem]:
-    """What JSON Schema cannot check: floor <= cap, and each customer and reseller once."""
-    found: list[ManifestProblem] = []
-    first: dict[tuple[str, ...], SourcePosition] = {}
-    for doc in documents:
+class Checks:
+    """What JSON Schema cannot check, a document at a time (give it every AccountFunds document
+    of one load in file order): floor <= cap, a customer's reseller by name or by ID, and each
+    customer and reseller once."""
+
+    def __init__(self) -> None:
+        self.first: dict[tuple[str, ...], SourcePosition] = {}
+
+    def __call__(self, doc: Document) -> list[ManifestProblem]:
+        found: list[ManifestProblem] = []
         if doc.kind != KIND_NAME:
-            continue
+            return found
         for list_key in ("customers", "resellers"):
             for path, entry in _items(doc, list_key):
                 found += _bounds_problem(doc, path, entry)
                 found += _owner_problem(doc, path, entry, list_key)
-                found += _duplicate(doc, path, entry, list_key, first)
-    return found
+                found += _duplicate(doc, path, entry, list_key, self.first)
+        return found
+
+
+def problems(documents: Sequence[Document]) -> list[ManifestProblem]:
+    """:class:`Checks` over ``documents``."""
+    check = Checks()
+    return [p for doc in documents for p in check(doc)]
 
 
 def _bounds_problem(

@@ -8,7 +8,7 @@ The semantics (docs/manifests.md, "AccountFunds"): :mod:`.money` (the arithmetic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.kinds.account_funds import desired as funds_desired
@@ -57,7 +57,7 @@ class AccountFunds(Kind[FundsEntry]):
     id: ClassVar[str] = KIND
     manifest_kind: ClassVar[str] = funds_desired.KIND_NAME
     title: ClassVar[str] = "Account funds"
-    order: ClassVar[int] = 15
+    order: ClassVar[int] = 12
     actions: ClassVar[tuple[str, ...]] = (RECLAIM, FUND)
     marks: ClassVar[Mapping[str, str]] = {RECLAIM: "-", FUND: "+"}
     owns: ClassVar[frozenset[str]] = frozenset(
@@ -77,11 +77,11 @@ class AccountFunds(Kind[FundsEntry]):
     def build(self, doc: Document) -> Sequence[FundsEntry]:
         return funds_desired.entries(doc)
 
-    def canonical(self, entries: Sequence[FundsEntry]) -> list[dict[str, Any]]:
+    def canonical(self, entries: Sequence[FundsEntry]) -> Iterator[Mapping[str, Any]]:
         return funds_desired.canonical(entries)
 
-    def crosschecks(self, documents: Sequence[Document]) -> list[ManifestProblem]:
-        return funds_desired.problems(documents)
+    def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
+        return funds_desired.Checks()
 
     def references(self, entry: FundsEntry) -> References:
         # A reseller's customer is found among that reseller's customers (reads.py), so only
