@@ -227,8 +227,17 @@ class Journal:
             for item_id, out in items.items():
                 db.execute(
                     "UPDATE items SET state = ?, quota_id = COALESCE(?, quota_id),"
-                    " error_code = ?, detail = ? WHERE op_id = ? AND item_id = ?",
-                    (out.state, out.quota_id, out.error_code, out.detail, op_id, item_id),
+                    " record_id = COALESCE(?, record_id), error_code = ?, detail = ?"
+                    " WHERE op_id = ? AND item_id = ?",
+                    (
+                        out.state,
+                        out.quota_id,
+                        out.record_id,
+                        out.error_code,
+                        out.detail,
+                        op_id,
+                        item_id,
+                    ),
                 )
 
     def settle_item(

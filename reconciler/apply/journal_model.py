@@ -143,6 +143,9 @@ class ItemOutcome:
     error_code: str | None = None
     detail: str | None = None
     retryable: bool = False  # a per-item failure inside HTTP 200
+    #: the API record the answer itself names (a cash transfer's ledger id), kept with the
+    #: outcome in one transaction so a crash cannot separate them
+    record_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,6 @@ async def _write(ctx: ExecContext, work: Work) -> None:
     what = f"{work.action} {work.money(work.amount)}"
     if work.state == "committed":
         work.log.append(f"{what}: ledger record {work.trans_id} [{sent.op_id}]")
-        ctx.journal.update_item(sent.op_id, work.rid, record_id=work.trans_id)
     elif work.state == "failed":
         out = sent.items[work.rid]
         reason = " ".join(p for p in (out.error_code, out.detail) if p) or "no reason given"
@@ -132,7 +131,7 @@ async def _send(ctx: ExecContext, work: Work) -> Sent:
             f = result.failure
             return {t.recipient: ItemOutcome("failed", None, f.error_code, f.error_msg)}
         work.trans_id = result.trans_id
-        return {t.recipient: ItemOutcome("committed")}
+        return {t.recipient: ItemOutcome("committed", record_id=result.trans_id)}
 
     sent = await journalled(ctx, spec, call, interpret, money=True)
     ctx.progress(f"  {t.describe()}: {sent.state} [{sent.op_id}]")

@@ -91,7 +91,7 @@ def test_the_partner_must_cover_the_run(env: Env) -> None:
     partner = next(a for a in env.state()["accounts"].values()
                    if a["account_type"] == 8 and a["owner"] is None)  # fmt: skip
     env.emu.set_account(partner["account_id"], designated_amount="798000.00")
-    folder = manifests(env, [Want(RUIXIN, floor="3000.01"), Want(HAINA, cap="19999.99")])
+    folder = manifests(env, [Want(RUIXIN, floor="2800.02"), Want(HAINA, cap="19999.99")])
     result = env.cli("plan", folder)
     assert result.exit_code == 1, result.output
     assert "short by 0.01" in result.output
