@@ -41,6 +41,13 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
+from reconciler.kinds.base import (
+    HEAL_APPLY,
+    HEAL_MANUAL,
+    HEAL_NONE,
+    DriftView,
+    money_heal_text,
+)
 from reconciler.kinds.reads import Batched, EachCall, EachListing, Once, Read, Subject
 from reconciler.plan.guards import (
     GuardSpec,
@@ -49,7 +56,6 @@ from reconciler.plan.guards import (
     money_per_recipient,
     money_per_run,
 )
-from reconciler.plan.model import ZERO
 
 if TYPE_CHECKING:
     from reconciler.apply.evidence import Evidence, Verdict
@@ -61,15 +67,10 @@ if TYPE_CHECKING:
     from reconciler.kinds.base import KindResult, LiveState
     from reconciler.manifests.desired import CustomerRef, DesiredState, ResellerRef
     from reconciler.manifests.loader import Document
-    from reconciler.plan.model import Change, Notice
+    from reconciler.plan.model import Change
     from reconciler.render.words import Escaper
 
 E = TypeVar("E")
-T = TypeVar("T")
-
-#: How a drifted object is healed: by ``apply``, by a person, or not at all (drift format 1.0).
-HEAL_APPLY, HEAL_MANUAL, HEAL_NONE = "apply", "manual", "none"
-
 
 # -- references ------------------------------------------------------------------------------
 
@@ -146,21 +147,6 @@ class OperationSpec:
     where_to_look: Callable[[Operation], str]
     money: Literal["out", "in"] | None = None
     delta: bool = False
-
-
-# -- drift -----------------------------------------------------------------------------------
-
-
-class DriftView:
-    """Both sides of each drifted object of one kind, for the drift report. This default shows
-    a change's ``before`` as the live side and nothing for a state apply cannot reach."""
-
-    def change_live(self, change: Change) -> Mapping[str, Any]:
-        return dict(change.before)
-
-    def notice_sides(self, notice: Notice) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-        """(desired, live) of a declared state apply cannot reach."""
-        return {}, {}
 
 
 # -- the kind --------------------------------------------------------------------------------
@@ -360,22 +346,6 @@ class Kind(ABC, Generic[E]):
     def reclaim_banner(self, changes: Sequence[Change]) -> str | None:
         """A warning atop the pull-request comment when its changes take money back."""
         return None
-
-
-def money_heal_text(change: Change) -> str:
-    """``apply reclaims X then issues Y; Z already spent cannot come back``."""
-    m = change.money
-    if m is None:
-        return f"apply makes the change ({change.action})"
-    parts = []
-    if m.reclaim > ZERO:
-        parts.append(f"reclaims {m.reclaim:,.2f} {m.currency}")
-    if m.issue > ZERO:
-        parts.append(f"issues {m.issue:,.2f} {m.currency}")
-    text = "apply " + " then ".join(parts)
-    if m.unrecoverable > ZERO:
-        text += f"; {m.unrecoverable:,.2f} {m.currency} already spent cannot come back"
-    return text
 
 
 __all__ = [

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.kinds import registry
-from reconciler.manifests.validation import DISPATCHER_SCHEMA, SCHEMA_FILES, load_schema
+from reconciler.manifests.schemas import DISPATCHER_SCHEMA, SCHEMA_FILES, load_schema
 
 BASE = "https://partner-reconciler.dev/schemas/"
 #: The schemas of the package that are not a kind's.
