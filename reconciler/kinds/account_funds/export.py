@@ -66,6 +66,19 @@ async def read(
     read_all = await pool_map(rids, reseller, workers_for(client.rate_for(ACCOUNTS)))
     for rid, (found, book) in zip(rids, read_all, strict=True):
         data.accounts[rid], data.books[rid] = found, book
+        if found is None:
+            account.warnings.append(
+                f"reseller {rid} has no single allocatable account (account_type 8): left out "
+                "of account-funds.yaml"
+            )
+    for balances in (data.balances, *(b.balances for b in data.books.values())):
+        for balance in balances.values():
+            if balance.amount < balance.debt_amount:
+                account.warnings.append(
+                    f"customer {balance.customer_id} owes {fmt_money(balance.debt_amount)} and "
+                    f"holds {fmt_money(balance.amount)}: left out of account-funds.yaml (a floor "
+                    "would fund its debt)"
+                )
 
 
 def render(
@@ -73,21 +86,21 @@ def render(
 ) -> tuple[str, str]:
     pairs: y.Pairs = []
     customers = y.sorted_customers(account)
-    _customers(account, [(None, c) for c in customers], data.balances, keep, pairs)
+    _customers([(None, c) for c in customers], data.balances, keep, pairs)
     resellers = y.sorted_resellers(account)
     unique = y.unique_names(r.account_name for r in resellers)
     for r in resellers:
         book = data.books.get(r.indirect_partner_id, ResellerBook())
         owned = sorted(book.customers, key=lambda c: (c.account_name or "", c.customer_id))
-        _customers(account, [(r, c) for c in owned], book.balances, keep, pairs, unique)
+        _customers([(r, c) for c in owned], book.balances, keep, pairs, unique)
     counted = sum(1 for code, _ in pairs if code.startswith("    - {customer"))
-    reseller_pairs = _resellers(account, resellers, data, keep, unique)
+    reseller_pairs = _resellers(resellers, data, keep, unique)
     lines = y.header(
         schema_dir,
         account,
-        "The cash each resale customer holds now (net of its debt) and each reseller's",
-        "allocatable account, as floors (topUpTo): plan tops up what falls below them. Add",
-        "atMost to cap a balance (the excess is reclaimed).",
+        "The cash each resale customer holds now (net of its debt; customers without cash are",
+        "left out) and each reseller's allocatable account, as floors (topUpTo): plan tops up",
+        "what falls below them. Add atMost to cap a balance (the excess is reclaimed).",
     )
     lines += [*y.envelope(KIND_NAME, "account-funds"), "spec:"]
     if pairs:
@@ -101,7 +114,6 @@ def render(
 
 
 def _customers(
-    account: ExportAccount,
     owned: Sequence[tuple[IndirectPartner | None, Customer]],
     balances: dict[str, CustomerBalance],
     keep: Callable[[Any], bool],
@@ -114,13 +126,8 @@ def _customers(
         if balance is None or not keep((reseller, c)):
             continue
         net = balance.amount - balance.debt_amount
-        if net < ZERO:
-            account.warnings.append(
-                f"customer {c.customer_id} owes {fmt_money(balance.debt_amount)} and holds "
-                f"{fmt_money(balance.amount)}: left out of account-funds.yaml (a floor would "
-                "fund its debt)"
-            )
-            continue
+        if net <= ZERO:
+            continue  # nothing to keep (no cash), or a debt a floor would fund (warned)
         ref, note = y.customer_ref(c, unique)
         if reseller is not None:
             owner, _ = y.reseller_ref(reseller, reseller_names or set())
@@ -131,7 +138,6 @@ def _customers(
 
 
 def _resellers(
-    account: ExportAccount,
     resellers: Sequence[IndirectPartner],
     data: FundsExport,
     keep: Callable[[Any], bool],
@@ -140,13 +146,7 @@ def _resellers(
     pairs: y.Pairs = []
     for r in resellers:
         found = data.accounts.get(r.indirect_partner_id)
-        if not keep(r):
-            continue
-        if found is None:
-            account.warnings.append(
-                f"reseller {r.indirect_partner_id} has no single allocatable account "
-                "(account_type 8): left out of account-funds.yaml"
-            )
+        if found is None or not keep(r):
             continue
         ref, note = y.reseller_ref(r, unique)
         text = f"allocatable {y.number(found.amount)}, {y.number(found.designated)} designated"

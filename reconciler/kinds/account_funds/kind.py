@@ -84,17 +84,8 @@ class AccountFunds(Kind[FundsEntry]):
         return funds_desired.Checks()
 
     def references(self, entry: FundsEntry) -> References:
-        # A reseller's customer is found among that reseller's customers (reads.py), so only
-        # the reseller is handed to the shared reader.
-        if entry.customer is not None and entry.reseller is None:
-            return References(customer=entry.customer)
-        return References(reseller=entry.reseller)
-
-    def target_names(self, entry: FundsEntry) -> set[str]:
-        names = self.references(entry).names()
-        if entry.customer is not None:
-            names.update(v for v in (entry.customer.customer_id, entry.customer.account_name) if v)
-        return names
+        # Both set: a customer of that reseller, found among the reseller's customers (reads.py).
+        return References(customer=entry.customer, reseller=entry.reseller)
 
     def diff(self, desired: DesiredState, live: LiveState) -> KindResult:
         items = self.entries(desired)

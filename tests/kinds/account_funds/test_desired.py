@@ -121,3 +121,13 @@ def test_what_the_schema_cannot_say(tmp_path: Path) -> None:
          f"reseller 'r' in AccountFunds is declared twice (also declared at "
          f"{tmp_path}/funds.yaml:15:17)"),
     ]  # fmt: skip
+
+
+def test_the_staged_example_is_valid_and_clean() -> None:
+    path = Path(desired.__file__).parent / "example.yaml"
+    loaded = load_documents([path])
+    assert not loaded.problems, loaded.problems
+    (doc,) = loaded.documents
+    assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(dict(doc.content))) == []
+    assert desired.problems([doc]) == []
+    assert len(desired.entries(doc)) == 7
