@@ -30,6 +30,7 @@ drop_before_commit) stops the evaluation. Faults live in the state, so they pers
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,8 +112,10 @@ def _validate(spec: Mapping[str, Any]) -> tuple[str, str, int, int, float, list[
         if isinstance(seconds, bool):
             raise TypeError("a boolean is not a number")
         seconds_value = float(seconds)
+        if not math.isfinite(seconds_value):
+            raise ValueError("not finite")
     except (TypeError, ValueError) as exc:
-        raise ControlError(400, "seconds must be a number") from exc
+        raise ControlError(400, "seconds must be a finite number") from exc
     if kind in ("latency", "hold") and seconds_value <= 0:
         raise ControlError(400, f"a {kind} fault needs seconds > 0")
     if kind == "field" and (not isinstance(spec.get("field"), str) or not spec["field"]):
