@@ -70,8 +70,8 @@ def records_from(sent_at: float, offset: tuple[float, float] | None) -> str:
 
 
 def in_window(record: QuotaRecord, begin: float) -> bool:
-    when = record.operation_time
-    return when is not None and when >= iso(begin)
+    """The record's time (parsed, whole seconds) is at or after ``begin``'s second."""
+    return record.operation_time.timestamp() >= math.floor(begin)
 
 
 def conclude_absent(op: Operation, verdict: Verdict, ev: Evidence) -> Verdict:

@@ -95,7 +95,7 @@ async def outside_writes(
     begin = window_begin(ctx.started_at, ctx.client.clock_offset())
     ours = OurRecords(ctx, parent_id, since=begin - ctx.horizon)
     found: dict[str, str] = {}
-    for record in sorted(records, key=lambda r: (r.operation_time or "", r.id)):
+    for record in sorted(records, key=lambda r: (r.operation_time, r.id)):
         rid = record.indirect_partner_id or ""
         if rid not in wanted or rid in found or not in_window(record, begin):
             continue
@@ -110,7 +110,8 @@ def outside_message(record: QuotaRecord) -> str:
     result = "failed" if record.result == "-1" else "succeeded"
     return (
         f"frozen: another writer is active on this pair: record {record.id} ({what} of {amount} "
-        f"by {record.operator or 'an unnamed operator'} at {record.operation_time}, {result}) "
+        f"by {record.operator or 'an unnamed operator'} at "
+        f"{record.operation_time:%Y-%m-%dT%H:%M:%SZ}, {result}) "
         "was not made by this journal; nothing was written to it in this run. Let that apply "
         "(with its own journal) or person finish, make every apply of this account share one "
         "journal (docs/gitops.md), then run apply again"
