@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
@@ -25,7 +26,16 @@ from reconciler.errors import ApiError, IncompleteAnswerError, OutcomeUnknownErr
 
 from . import operations as ops
 from .core import ClientCore, _by, _required
-from .fields import FieldError, need_int, need_money, need_text, opt_int, opt_money, opt_text
+from .fields import (
+    FieldError,
+    need_int,
+    need_money,
+    need_text,
+    need_time,
+    opt_int,
+    opt_money,
+    opt_text,
+)
 from .models import ItemError, Page
 from .paging import DEFAULT_PREFETCH
 from .queries import DEFAULT_PAGE, ListSpec, id_batch, money_amount
@@ -54,9 +64,9 @@ class AccountBalance:
 
     ``account_type``: 1 balance, 2 credit, 5 bonus, 7 deposit, 8 allocatable. What a transfer
     rests on is read strictly (``account_id``, ``account_type``, ``amount``; a
-    ``designated_amount`` that is present must be an amount): absent, it stops the read with
-    :class:`~reconciler.errors.IncompleteAnswerError`. An absent ``designated_amount`` means
-    nothing is ring-fenced (the SDK leaves it out when unset).
+    ``designated_amount`` that is present must be an amount; neither may be negative): absent
+    or unusable, it stops the read with :class:`~reconciler.errors.IncompleteAnswerError`. An
+    absent ``designated_amount`` means nothing is ring-fenced (the SDK leaves it out when unset).
     """
 
     account_id: str
@@ -82,9 +92,9 @@ class AccountBalance:
         return cls(
             account_id=need_text(data, "account_id"),
             account_type=need_int(data, "account_type"),
-            amount=need_money(data, "amount"),
+            amount=need_money(data, "amount", non_negative=True),
             currency=opt_text(data, "currency"),
-            designated_amount=opt_money(data, "designated_amount"),
+            designated_amount=opt_money(data, "designated_amount", non_negative=True),
             credit_amount=opt_money(data, "credit_amount"),
             measure_id=opt_int(data, "measure_id"),
             memo=opt_text(data, "memo"),
@@ -100,8 +110,8 @@ def allocatable(accounts: Sequence[AccountBalance]) -> AccountBalance | None:
 @dataclass(frozen=True, slots=True)
 class CustomerBalance:
     """A resale customer's cash (``CustomerBalancesV2``). ``customer_id``, ``amount`` and
-    ``debt_amount`` are read strictly: a customer's net cash (``amount - debt_amount``) is what
-    kind AccountFunds compares with its bounds."""
+    ``debt_amount`` are read strictly (present, amounts, not negative): a customer's net cash
+    (``amount - debt_amount``) is what decisions compare."""
 
     customer_id: str
     amount: Decimal
@@ -113,8 +123,8 @@ class CustomerBalance:
     def from_api(cls, data: Mapping[str, Any]) -> CustomerBalance:
         return cls(
             customer_id=need_text(data, "customer_id"),
-            amount=need_money(data, "amount"),
-            debt_amount=need_money(data, "debt_amount"),
+            amount=need_money(data, "amount", non_negative=True),
+            debt_amount=need_money(data, "debt_amount", non_negative=True),
             currency=opt_text(data, "currency"),
             measure_id=opt_int(data, "measure_id"),
         )
@@ -125,7 +135,9 @@ class AdjustRecord:
     """One cash transfer in the ledger (``AdjustRecordV3``; its ``amount`` is a string on the
     wire). ``customer_id`` is the customer, or the reseller for distributor-reseller transfers.
     Settlement rests on ``trans_id``, ``customer_id``, ``operation_type``, ``amount`` and
-    ``operation_time``: they are read strictly. The record names no operator."""
+    ``operation_time``: they are read strictly (a negative amount, or a time not exactly
+    ``yyyy-MM-ddTHH:mm:ssZ``, is refused; the time is parsed, never compared as text). The record
+    names no operator."""
 
     trans_id: str
     customer_id: str
@@ -133,7 +145,7 @@ class AdjustRecord:
     operation_type: str  # SOURCE_OPERATION_BEADJUST / _BERETRIEVE / _BEUNBIND
     amount: Decimal
     currency: str | None
-    operation_time: str
+    operation_time: datetime  # UTC, parsed (never compared as text)
     measure_id: int | None
     apply_scene: str | None
     memo: str | None
@@ -145,9 +157,9 @@ class AdjustRecord:
             customer_id=need_text(data, "customer_id"),
             customer_name=opt_text(data, "customer_name"),
             operation_type=need_text(data, "operation_type"),
-            amount=need_money(data, "amount"),
+            amount=need_money(data, "amount", non_negative=True),
             currency=opt_text(data, "currency"),
-            operation_time=need_text(data, "operation_time"),
+            operation_time=need_time(data, "operation_time"),
             measure_id=opt_int(data, "measure_id"),
             apply_scene=opt_text(data, "apply_scene"),
             memo=opt_text(data, "memo"),

@@ -189,6 +189,22 @@ BALANCE = {"customer_id": "c-1", "amount": 3.0, "debt_amount": 1.0}
         (("POST", CUSTOMER_BALANCES), lambda c: c.all_customers_balances_detail(["c-1"]),
          {"customer_balances": [BALANCE, {**BALANCE, "amount": 4.0}]},
          "customer_balances (customer_id c-1): amount differs between two entries"),
+        *[(("GET", LEDGER), lambda c: c.list_partner_adjust_records(),
+           {"records": [{**LEDGER_RECORD, "operation_time": when}], "total_count": 1},
+           f"records[0] (customer_id c-1): operation_time is {when!r}, not a time in the form "
+           "yyyy-MM-ddTHH:mm:ssZ")
+          for when in ("2026-01-02 03:04:05", "2026-01-02T03:04:05+08:00", "2026-02-30T00:00:00Z")],
+        (("GET", LEDGER), lambda c: c.list_partner_adjust_records(),
+         {"records": [{**LEDGER_RECORD, "amount": "-7.00"}], "total_count": 1},
+         "records[0] (customer_id c-1): amount is '-7.00', negative where the API promises >= 0"),
+        *[(("POST", CUSTOMER_BALANCES), lambda c: c.list_customers_balances_detail(["c-1"]),
+           {"customer_balances": [{**BALANCE, field: -1.0}]},
+           f"customer_balances[0] (customer_id c-1): {field} is Decimal('-1.0'), negative")
+          for field in ("amount", "debt_amount")],
+        *[(("GET", BALANCES), lambda c: c.list_partner_balances(),
+           {"account_balances": [{**ACCOUNT, field: -0.5}]},
+           f"account_balances[0] (account_id a-8): {field} is Decimal('-0.5'), negative")
+          for field in ("amount", "designated_amount")],
     ],
 )  # fmt: skip
 def test_cash_answers_missing_what_a_decision_rests_on_stop(
@@ -197,7 +213,7 @@ def test_cash_answers_missing_what_a_decision_rests_on_stop(
     with pytest.raises(IncompleteAnswerError) as info:
         run(call, {route: [reply(200, body)]})
     assert named in str(info.value)
-    assert "nothing was written" in str(info.value)
+    assert "stops instead of guessing" in str(info.value)
 
 
 def test_shown_only_cash_fields_may_be_absent() -> None:

@@ -3,6 +3,7 @@ transfers to and from resale customers and resellers, customers' balances and th
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -197,7 +198,8 @@ def test_the_ledger_is_typed_and_paged(contract: Contract) -> None:
         trans_id="2025082002000000000101", customer_id=demo.TIANFU,
         customer_name="Chengdu Tianfu Cloud Services Co., Ltd.",
         operation_type="SOURCE_OPERATION_BEADJUST", amount=D("60000.00"), currency="CNY",
-        operation_time="2025-08-20T02:00:00Z", measure_id=1, apply_scene=None, memo=None,
+        operation_time=datetime(2025, 8, 20, 2, 0, 0, tzinfo=timezone.utc), measure_id=1,
+        apply_scene=None, memo=None,
     )  # fmt: skip
     assert ledger[1].memo == "Q3 cloud budget"
     offsets = sorted(paging(c) for c in contract.control.calls("list_partner_adjust_records"))

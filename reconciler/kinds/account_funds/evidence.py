@@ -27,12 +27,15 @@ are shown beside the verdict for the person who settles by hand.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reconciler.bss.cash import ADJUST, RETRIEVE
+from reconciler.bss.fields import TIME_FORMAT
 from reconciler.bss.operations import (
     RECLAIM_INDIRECT_PARTNER_ACCOUNT,
     RECLAIM_TO_PARTNER_ACCOUNT,
@@ -97,13 +100,26 @@ class Finding:
     absent: bool = False
 
 
-def in_window(record: AdjustRecord, begin: str, end: str) -> bool:
-    """``begin <= operation_time <= end`` (UTC ``yyyy-MM-ddTHH:mm:ssZ`` strings)."""
-    return begin <= record.operation_time <= end
+def at(when: datetime | float) -> str:
+    """A record's time, or a time on the API's clock (seconds since the epoch), as the API
+    writes times (``yyyy-MM-ddTHH:mm:ssZ``, UTC)."""
+    if not isinstance(when, datetime):
+        when = datetime.fromtimestamp(math.floor(when), timezone.utc)
+    return when.strftime(TIME_FORMAT)
+
+
+def in_window(record: AdjustRecord, begin: float, end: float) -> bool:
+    """The record's time (parsed, whole seconds) is in ``[begin, end]`` (API-clock seconds,
+    ``begin`` taken at its whole second)."""
+    return math.floor(begin) <= record.operation_time.timestamp() <= end
 
 
 def window_records(
-    records: Iterable[AdjustRecord], recipient: str, begin: str, end: str, taken: Collection[str]
+    records: Iterable[AdjustRecord],
+    recipient: str,
+    begin: float,
+    end: float,
+    taken: Collection[str],
 ) -> list[AdjustRecord]:
     """The recipient's records in the window that this journal has not attributed."""
     return sorted(
@@ -120,11 +136,11 @@ def matches(record: AdjustRecord, t: Transfer) -> bool:
     return record.operation_type == t.record_type and record.amount == t.amount
 
 
-def finding(t: Transfer, window: Sequence[AdjustRecord], begin: str, end: str) -> Finding:
+def finding(t: Transfer, window: Sequence[AdjustRecord], begin: float, end: float) -> Finding:
     """The verdict the ledger gives on ``t`` from the recipient's unattributed ``window``."""
     mine = [r for r in window if matches(r, t)]
     others = [r for r in window if not matches(r, t)]
-    span = f"between {begin} and {end}"
+    span = f"between {at(begin)} and {at(end)}"
     if not mine:
         text = f"no {_WHAT[t.record_type]} record of {fmt_money(t.amount)} {span}"
         if others:
@@ -133,7 +149,9 @@ def finding(t: Transfer, window: Sequence[AdjustRecord], begin: str, end: str) -
     if len(mine) == 1 and not others:
         rec = mine[0]
         return Finding(
-            True, f"ledger record {rec.trans_id} at {rec.operation_time}", record_id=rec.trans_id
+            True,
+            f"ledger record {rec.trans_id} at {at(rec.operation_time)}",
+            record_id=rec.trans_id,
         )
     return Finding(
         None,
@@ -146,7 +164,7 @@ def finding(t: Transfer, window: Sequence[AdjustRecord], begin: str, end: str) -
 def describe_records(records: Iterable[AdjustRecord]) -> str:
     return "; ".join(
         f"{r.trans_id} ({_WHAT.get(r.operation_type, r.operation_type)} of "
-        f"{fmt_money(r.amount)} at {r.operation_time})"
+        f"{fmt_money(r.amount)} at {at(r.operation_time)})"
         for r in records
     )
 
@@ -188,13 +206,17 @@ class Slots:
 
 
 def foreign(
-    records: Iterable[AdjustRecord], recipient: str, begin: str, ours: Collection[str], slots: Slots
+    records: Iterable[AdjustRecord],
+    recipient: str,
+    begin: float,
+    ours: Collection[str],
+    slots: Slots,
 ) -> AdjustRecord | None:
     """The first record of ``recipient`` since ``begin`` that this journal did not make: its
     ``trans_id`` is not attributed to one of our items (``ours``) and no transfer of ours
     without a ledger id accounts for it. Such a record means another writer."""
     for record in sorted(records, key=lambda r: (r.operation_time, r.trans_id)):
-        if record.customer_id != recipient or record.operation_time < begin:
+        if record.customer_id != recipient or record.operation_time.timestamp() < math.floor(begin):
             continue
         if record.trans_id in ours or slots.take(record):
             continue

@@ -72,7 +72,7 @@ async def other_writer(ctx: ExecContext, t: Transfer) -> str | None:
         if item.state in _SLOT_STATES and not item.record_id
     ]
     ours = journal.attributed_record_ids(ctx.partner_id)
-    record = foreign(records, t.recipient, iso(begin), ours, Slots(pending))
+    record = foreign(records, t.recipient, begin, ours, Slots(pending))
     if record is None:
         return None
     return (
@@ -102,8 +102,7 @@ async def settle(
     begin, end = window(op, ev, offset)
     records = await ledger(client, t, iso(begin - 1.0))
     taken = journal.attributed_record_ids(op.partner_id)
-    found = finding(t, window_records(records, t.recipient, iso(begin), iso(end), taken),
-                    iso(begin), iso(end))  # fmt: skip
+    found = finding(t, window_records(records, t.recipient, begin, end, taken), begin, end)
     balance = await balance_text(client, t, op.pre_state)
     verdict = Verdict(
         found.committed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -18,7 +19,13 @@ from reconciler.kinds.account_funds.evidence import (
 )
 
 D = Decimal
-BEGIN, END = "2026-01-01T10:00:00Z", "2026-01-01T10:40:00Z"
+
+
+def epoch(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+BEGIN, END = epoch("2026-01-01T10:00:00Z"), epoch("2026-01-01T10:40:00Z")
 FUND = transfer_of(
     "update_customer_account_amount",
     {"customer_id": "c1", "amount": "200.00", "indirect_partner_id": "r1"},
@@ -27,8 +34,8 @@ FUND = transfer_of(
 
 def rec(trans_id: str, kind: str = ADJUST, amount: str = "200.00", at: str = "10:05:00",
         who: str = "c1") -> AdjustRecord:  # fmt: skip
-    return AdjustRecord(trans_id, who, None, kind, D(amount), "CNY", f"2026-01-01T{at}Z", 1,
-                        None, None)  # fmt: skip
+    when = datetime.fromtimestamp(epoch(f"2026-01-01T{at}Z"), timezone.utc)
+    return AdjustRecord(trans_id, who, None, kind, D(amount), "CNY", when, 1, None, None)
 
 
 def test_a_journalled_request_names_its_transfer() -> None:
@@ -87,7 +94,10 @@ def test_an_answered_transfer_is_checked_against_its_record() -> None:
 def test_another_writer_is_a_record_this_journal_cannot_account_for() -> None:
     records = [rec("t1", at="10:01:00"), rec("t2", at="10:02:00"), rec("t3", at="10:03:00")]
     slots = Slots([FUND])
-    assert foreign(records, "c1", "2026-01-01T10:00:00Z", {"t1"}, slots) == records[2]
+    assert foreign(records, "c1", epoch("2026-01-01T10:00:00Z"), {"t1"}, slots) == records[2]
     assert foreign(records[:2], "c1", BEGIN, {"t1"}, Slots([FUND])) is None
-    assert foreign(records, "c1", "2026-01-01T10:02:30Z", set(), Slots([])) == records[2]
+    assert foreign(records, "c1", epoch("2026-01-01T10:02:30Z"), set(), Slots([])) == records[2]
+    # a begin inside a second keeps that second's records (the API's times are whole seconds)
+    assert foreign(records, "c1", epoch("2026-01-01T10:02:00Z") + 0.5, {"t1"},
+                   Slots([])) == records[1]  # fmt: skip
     assert foreign(records, "c2", BEGIN, set(), Slots([])) is None

@@ -120,7 +120,8 @@ def test_an_identical_transfer_by_someone_else_leaves_ours_to_a_person(env: Env)
     assert "names no operator" in frozen.output
     assert "reconciler journal settle" in frozen.output
     [(op_id,)] = env.journal_rows("SELECT op_id FROM operations")
-    settled = env.cli("journal", "settle", op_id, "--committed")
+    # the person found both records in the ledger and takes ours for committed
+    settled = env.cli("journal", "settle", op_id, "--committed", "--checked-api-records")
     assert settled.exit_code == 0, settled.output
     after = env.cli("apply", folder, "--auto-approve")
     assert after.exit_code == 0, after.output
