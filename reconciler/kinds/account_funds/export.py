@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from reconciler.bss.cash import AccountBalance, CustomerBalance
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner
-    from reconciler.gitops.account import ExportAccount, ExportProgress
+    from reconciler.gitops.account import ExportAccount
     from reconciler.kinds.account_funds.desired import FundsEntry
 
 BALANCES = "list_customers_balances_detail"
@@ -45,22 +45,20 @@ def of(account: ExportAccount, kind_id: str) -> FundsExport:
     return found if isinstance(found, FundsExport) else FundsExport()
 
 
-async def read(
-    client: BssClient, account: ExportAccount, shown: ExportProgress, kind_id: str
-) -> None:
+async def read(client: BssClient, account: ExportAccount, kind_id: str) -> None:
     data = account.data[kind_id] = FundsExport()
     resale = [c.customer_id for c in account.customers if c.association_type == RESALE]
     if resale:
         data.balances = await client.all_customers_balances_detail(resale)
     rids = sorted(r.indirect_partner_id for r in account.resellers)
-    shown.expect(ACCOUNTS, "reseller", len(rids))
+    # Not counted on the status line: its reseller counter is one list per reseller, the
+    # reseller quota export's (these reads would count each reseller twice).
 
     async def reseller(rid: str) -> tuple[AccountBalance | None, ResellerBook]:
         found = allocatable(await client.list_partner_balances(indirect_partner_id=rid))
         customers = await client.all_sub_customers(indirect_partner_id=rid, association_type=RESALE)
         ids = [c.customer_id for c in customers]
         balances = await client.all_customers_balances_detail(ids, indirect_partner_id=rid)
-        shown.done(ACCOUNTS)
         return found, ResellerBook(tuple(customers), balances)
 
     read_all = await pool_map(rids, reseller, workers_for(client.rate_for(ACCOUNTS)))

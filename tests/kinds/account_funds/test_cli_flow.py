@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -153,3 +154,32 @@ def test_designated_cash_above_the_cap_is_a_state_apply_cannot_reach(env: Env) -
     assert "4000.00 above atMost 1000.00 cannot be reclaimed" in plan.output
     assert cash(env.state())[PARTNER] == D("818800.00")
     assert_cash_invariant(env)
+
+
+def test_drift_shows_cash_apply_heals_it_and_export_adopts_it(env: Env) -> None:
+    folder = manifests(env, CUSTOMERS, RESELLERS)
+    drift = env.cli("drift", folder, "--format", "json", "--out", env.root / "drift.json")
+    assert drift.exit_code == 2, drift.output
+    report = json.loads((env.root / "drift.json").read_text(encoding="utf-8"))
+    items = [i for i in report["items"] if i["kind"] == "account-funds"]
+    assert sorted(i["action"] for i in items) == ["fund"] * 4 + ["reclaim"] * 2
+    assert {i["heal"] for i in items} == {"apply"}
+    assert writes(env) == [], "drift only reads"
+    assert env.cli("apply", folder, "--auto-approve").exit_code == 0
+    env.emu.spend_cash(RUIXIN, "300.00")  # the customer spends: below its floor again
+    again = env.cli("drift", folder)
+    assert again.exit_code == 2, again.output
+    assert "wants net cash 5000.00, live net cash 4700.00" in again.output, again.output
+    assert "heal: apply transfers 300.00 CNY" in again.output
+    assert "Drift: 1 object differs (1 healable by apply, 0 manual)" in again.output
+    adopted = env.root / "adopted"
+    exported = env.cli("export", "--kind", "account-funds", adopted)
+    assert exported.exit_code == 0, exported.output
+    text = (adopted / "account-funds.yaml").read_text(encoding="utf-8")
+    assert '{customer: ruixin-media, topUpTo: "4700.00"}' in text
+    assert '{customer: shu-brocade, reseller: tianfu-cloud, topUpTo: "5000.00"}' in text
+    assert '{reseller: qinling-digital, topUpTo: "20000.00"}' in text
+    plan = env.cli("plan", adopted, "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+    assert "No changes." in plan.output
+    assert_cash_invariant(env, external={RUIXIN: D("-300.00")})
