@@ -271,6 +271,11 @@ async def check_agencies(
         live.agency[cid] = why
 
 
+def _agency_manifests() -> str:
+    """The manifest kinds whose changes act as the customer, in words: ``AutoRenew``."""
+    return " or ".join(k.manifest_kind for k in registry.KINDS if k.uses_agency)
+
+
 async def agency_problem(client: BssClient, customer_id: str, agency: str) -> str | None:
     """Why the customer's temporary credentials cannot be had, or ``None`` when they can."""
     try:
@@ -280,9 +285,8 @@ async def agency_problem(client: BssClient, customer_id: str, agency: str) -> st
             f"IAM refused the customer's temporary credentials through the agency {agency!r} "
             f"({err.status} {err.error_code}: {err.iam_message}). Either the customer has not "
             "granted this agency to the partner (ask them to authorise it, or leave them out of "
-            "the manifests that act as the customer), or the credentials running the plan may "
-            "not assume "
-            "agencies (plan with credentials that may)"
+            f"the {_agency_manifests()} manifests), or the credentials running the plan may not "
+            "assume agencies (plan with credentials that may)"
         )
     except AuthError as err:
         return f"customer credentials could not be obtained: {err}"
