@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.account_funds.kind import AccountFunds
 from reconciler.kinds.account_managers.kind import AccountManagers
 from reconciler.kinds.auto_renew.kind import AutoRenew
 from reconciler.kinds.reseller_quota.kind import ResellerQuota
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 #: Every kind, in the order plans show and apply them.
 KINDS: tuple[Kind[Any], ...] = tuple(
-    sorted((ResellerQuota(), AutoRenew(), AccountManagers()), key=lambda k: k.order)
+    sorted((ResellerQuota(), AutoRenew(), AccountManagers(), AccountFunds()), key=lambda k: k.order)
 )
 
 _BY_ID = {k.id: k for k in KINDS}

@@ -33,15 +33,15 @@ def test_apply_converges_and_a_second_apply_makes_no_write_call(env: Env) -> Non
     )
     assert first.exit_code == 0, first.output
     assert (
-        "Apply: 8 applied, 0 failed, 3 manual, 0 unknown; "
-        "issued 55,000.00 CNY, reclaimed 18,500.00 CNY." in first.output
+        "Apply: 14 applied, 0 failed, 3 manual, 0 unknown; "
+        "issued 67,350.00 CNY, reclaimed 27,300.00 CNY." in first.output
     )
     report = json.loads(report_file.read_text())
     assert report["status"] == "applied"
     assert report["totals"]["money"] == {
         "currency": "CNY",
-        "issued": "55000.00",
-        "reclaimed": "18500.00",
+        "issued": "67350.00",
+        "reclaimed": "27300.00",
     }
     by_key = {c["key"]: c for c in report["changes"]}
     qinling = by_key[f"reseller-quota/{MAIN}/{QINLING}"]

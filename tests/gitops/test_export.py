@@ -11,12 +11,14 @@ from reconciler.bss.models import Customer
 from reconciler.gitops.export import _schema_dir, run_export
 from reconciler.gitops.export_read import ExportScope, LiveAccount
 from reconciler.gitops.export_yaml import render_files
+from reconciler.kinds import registry
 from reconciler.manifests.load import load_desired
 from reconciler.plan.progress import Progress, ReadCounters, status_text
 
 from .conftest import HAINA, KAIYUAN_01, MAIN_QUOTA, TIANFU_QUOTA, XINGHE, XINGHE_WEB, Env
 
-ALL_FILES = ["account-managers.yaml", "auto-renew.yaml", "reseller-quotas.yaml", "settings.yaml"]
+#: every kind's file, and the Settings
+ALL_FILES = sorted([*(str(k.export_file) for k in registry.with_exports()), "settings.yaml"])
 HAINA_CACHE = "a375ca08-08e3-5326-9a98-a8b8e72708bc"  # frozen DCS, not on auto-renew
 HUAXIA_LIVE = "bfda1cf4-7b29-558c-b008-d406a36e4307"
 

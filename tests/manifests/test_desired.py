@@ -230,6 +230,9 @@ def test_no_settings_document_means_defaults(tmp_path: Path) -> None:
         "maxIssuePerRun": "200000.00",
         "maxIssuePerReseller": "50000.00",
         "maxReclaimsPerRun": 10,
+        "maxCashPerRun": "100000.00",
+        "maxCashPerRecipient": "20000.00",
+        "maxCashReclaimPerRun": "50000.00",
     }
     assert state.settings.plan_ttl == timedelta(hours=1)
     assert state.entries_of("account-manager") == ()

@@ -152,7 +152,7 @@ def test_messages(tmp_path: Path, kind: str, spec: str, expected: list[str] | No
 @pytest.mark.parametrize(
     ("head", "expected"),
     [
-        ("metadata: {name: x}\nspec: {}", "missing 'kind' (one of AccountManagers, AutoRenew"),
+        ("metadata: {name: x}\nspec: {}", "missing 'kind' (one of AccountFunds, AccountManagers"),
         ("kind: [AutoRenew]\nmetadata: {name: x}\nspec: {}", "unknown kind a list; valid kinds"),
         ("kind: Settings\nspec: {}", "missing required property 'metadata'"),
         ("kind: Settings\nmetadata: {name: -x}\nspec: {}", "'-x' is not a valid name"),

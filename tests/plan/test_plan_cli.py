@@ -37,9 +37,9 @@ def test_examples_plan_shows_every_kind(env: Env) -> None:
     )
     assert "the resource is expired" in out
     assert out.rstrip().endswith(
-        "Plan: 11 changes (1 disable, 3 enable, 3 issue, 1 reclaim-reissue, 3 manual); "
-        "issue 55,000.00 CNY, reclaim 18,500.00 CNY, 6,500.00 CNY already spent; "
-        "25 managed objects unchanged; 2 declared states cannot be reached."
+        "Plan: 17 changes (1 disable, 3 enable, 4 fund, 3 issue, 2 reclaim, 1 reclaim-reissue, "
+        "3 manual); issue 67,350.00 CNY, reclaim 27,300.00 CNY, 6,500.00 CNY already spent; "
+        "26 managed objects unchanged; 2 declared states cannot be reached."
     )
     assert not ANSI.search(out), "no colour when stdout is not a terminal"
 
@@ -107,9 +107,9 @@ def test_json_amounts_are_strings(env: Env) -> None:
     data = json.loads(env.run("plan", str(EXAMPLES), "--format", "json").stdout)
     assert data["summary"]["money"] == {
         "currency": "CNY",
-        "issue": "55000.00",
-        "reclaim": "18500.00",
-        "delta": "36500.00",
+        "issue": "67350.00",
+        "reclaim": "27300.00",
+        "delta": "40050.00",
         "unrecoverable": "6500.00",
     }
     issue = next(c for c in data["changes"] if c["action"] == "reclaim-reissue")

@@ -52,11 +52,11 @@ def test_settings_scope_never_ends_in_no_changes(env: Env, scoped: Path) -> None
         lines = out.splitlines()
         assert lines[2].startswith(
             f"Narrowed run: Settings spec.scope ({scoped}/settings.yaml:9:17) limits it to "
-            "customers xinghe-net; resellers tianfu-cloud: 4 of 7 declared entries were not "
+            "customers xinghe-net; resellers tianfu-cloud: 5 of 10 declared entries were not "
             "read or planned."
         )
         assert out.rstrip().endswith(
-            f"Nothing to apply; 4 declared entries are outside Settings spec.scope "
+            f"Nothing to apply; 5 declared entries are outside Settings spec.scope "
             f"({scoped}/settings.yaml:9:17) and were not checked."
         )
 
@@ -70,8 +70,8 @@ def test_every_format_says_the_run_was_narrowed_at_the_top(
         data = json.loads(out)
         jsonschema.Draft202012Validator(PLAN_SCHEMA).validate(data)
         assert data["scope"]["narrowed"] is True
-        assert (data["scope"]["declared"], data["scope"]["excluded"]) == (7, 4)
-        assert data["scope"]["outside_scope"] == 4
+        assert (data["scope"]["declared"], data["scope"]["excluded"]) == (10, 5)
+        assert data["scope"]["outside_scope"] == 5
         assert data["summary"]["status"] == "unreachable"
         return
     first = {"text": 2, "markdown": 4, "github": 0}[fmt]
@@ -91,10 +91,10 @@ def test_drift_says_the_run_was_narrowed_too(env: Env, scoped: Path, fmt: str) -
     if fmt == "json":
         data = json.loads(out)
         jsonschema.Draft202012Validator(DRIFT_SCHEMA).validate(data)
-        assert data["scope"]["narrowed"] is True and data["scope"]["outside_scope"] == 4
+        assert data["scope"]["narrowed"] is True and data["scope"]["outside_scope"] == 5
         return
     assert "Narrowed run: Settings spec.scope" in "\n".join(out.splitlines()[:5])
-    assert "4 declared entries are outside Settings spec.scope" in out
+    assert "5 declared entries are outside Settings spec.scope" in out
 
 
 def test_target_selects_entries_and_says_so(env: Env) -> None:
@@ -106,7 +106,7 @@ def test_target_selects_entries_and_says_so(env: Env) -> None:
 
     one = env.run("plan", str(manifests), "--target", "auto-renew/kaiyuan-saas")
     assert one.exit_code == 0, one.output
-    assert "Narrowed run: --target auto-renew/kaiyuan-saas: 6 of 7 declared entries" in one.stdout
+    assert "Narrowed run: --target auto-renew/kaiyuan-saas: 9 of 10 declared entries" in one.stdout
     assert "Plan: 1 change (1 enable)" in one.stdout
     assert "tianfu-cloud" not in one.stdout
 

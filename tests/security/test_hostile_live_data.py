@@ -1,7 +1,8 @@
 """Hostile names planted in the emulator's live data, through every command and output format.
 
 Customer account names, display names, labels and e-mail addresses, an account manager's name,
-resource names and reseller names are set to names from :mod:`tests.security.hostile`; then plan
+resource names and reseller names are set to names from :mod:`tests.security.hostile` (and
+every kind names them: quotas, auto-renew, managers, cash); then plan
 (text, JSON, Markdown, GitHub), drift (the same four), apply (text, JSON report, manual steps),
 journal list and export followed by plan run against that account. Every output must be safe
 for its medium, and the exported manifests must plan with no changes.
@@ -84,6 +85,17 @@ spec:
   distributorQuota: "{MAIN}"
   resellers:
     - {{resellerId: "{TIANFU}", balance: "30100.00"}}
+""",
+    "funds.yaml": f"""\
+apiVersion: partner-reconciler/v1
+kind: AccountFunds
+metadata: {{name: funds}}
+spec:
+  customers:
+    - {{customerId: "{XINGHE}", atMost: "11000.00"}}
+    - {{customerId: "{LINGYUN}", topUpTo: "1000.00"}}
+  resellers:
+    - {{resellerId: "{TIANFU}", topUpTo: "60000.00"}}
 """,
 }
 

@@ -28,7 +28,7 @@ from typing import Any
 from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.kinds.account_funds.money import Bounds, money
 from reconciler.manifests.desired import CustomerRef, ResellerRef
-from reconciler.manifests.loader import Document
+from reconciler.manifests.document import Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue, format_path
 
 KIND_NAME = "AccountFunds"

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from reconciler.kinds.reads import Subject
     from reconciler.kinds.spec import DriftView
     from reconciler.manifests.desired import DesiredState
-    from reconciler.manifests.loader import Document
+    from reconciler.manifests.document import Document
     from reconciler.plan.model import Change
     from reconciler.render.words import Escaper
 
