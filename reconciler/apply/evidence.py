@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 SKEW = 900.0
 #: Default in-flight horizon (seconds): see docs/apply.md, "The in-flight horizon".
 DEFAULT_HORIZON = 2100.0
+#: Default records-clock allowance (seconds): how far the clock that stamps the records
+#: (``operation_time``) may be from the clock in the answers' ``Date`` header, by which apply
+#: measures the API's clock. Every records window is widened by it on both sides (docs/apply.md,
+#: "The records clock").
+DEFAULT_RECORDS_SKEW = 30.0
 RECLAIMED = 6
 VALID = 0
 
@@ -55,23 +60,58 @@ class Evidence:
     operator: str | None = None
     offset: tuple[float, float] | None = None  # API clock - ours (low, high), if measured
     now: float = 0.0
+    skew: float = DEFAULT_RECORDS_SKEW  # the records clock's allowance around ``offset``
+
+    def window(self, op: Operation) -> tuple[float, float]:
+        """The records-clock span in which a record of ``op``'s call can have been stamped:
+        from its first send attempt to its answer, or, while no answer came back, to its last
+        attempt plus the horizon (:func:`window_begin`, :func:`window_end`)."""
+        begin = window_begin(op.sent_at or op.intent_at, self.offset, self.skew)
+        if op.state in ANSWERED and op.finished_at is not None:
+            return begin, window_end(op.finished_at, self.offset, self.skew)
+        last = op.last_attempt or op.intent_at
+        return begin, window_end(last + self.horizon, self.offset, self.skew)
+
+    def owner(self, record: QuotaRecord) -> str | None:
+        """Why ``record`` cannot be this reconciler's (None when it can be): it names no
+        operator (its owner is unknown), or another operator than ours."""
+        if not record.operator:
+            return "it names no operator"
+        if self.operator is not None and record.operator != self.operator:
+            return f"it was made by {record.operator}, not by {self.operator}"
+        return None
 
 
-def window_begin(sent_at: float, offset: tuple[float, float] | None) -> float:
-    """The earliest API-clock time a record of a call sent at ``sent_at`` (our clock) can have."""
+#: Operation states in which the call's answer came back (its records were stamped before it).
+ANSWERED = ("committed", "failed")
+
+
+def window_begin(sent_at: float, offset: tuple[float, float] | None, skew: float = 0.0) -> float:
+    """The earliest API-clock time a record of a call sent at ``sent_at`` (our clock) can have,
+    ``skew`` earlier (the records clock may run behind the ``Date`` header's)."""
     if offset is None:
-        return sent_at - SKEW
-    return math.floor(sent_at + offset[0]) - 1.0
+        return sent_at - SKEW - skew
+    return math.floor(sent_at + offset[0]) - 1.0 - skew
 
 
-def records_from(sent_at: float, offset: tuple[float, float] | None) -> str:
+def window_end(answered_at: float, offset: tuple[float, float] | None, skew: float = 0.0) -> float:
+    """The latest API-clock time a record of a call answered at ``answered_at`` (our clock) can
+    have, ``skew`` later (the records clock may run ahead of the ``Date`` header's)."""
+    if offset is None:
+        return answered_at + SKEW + skew
+    return math.ceil(answered_at + offset[1]) + 1.0 + skew
+
+
+def records_from(sent_at: float, offset: tuple[float, float] | None, skew: float = 0.0) -> str:
     """``operation_time_begin`` for the records of a call sent at ``sent_at`` (strict ``>``)."""
-    return iso(window_begin(sent_at, offset) - 1.0)
+    return iso(window_begin(sent_at, offset, skew) - 1.0)
 
 
-def in_window(record: QuotaRecord, begin: float) -> bool:
-    """The record's time (parsed, whole seconds) is at or after ``begin``'s second."""
-    return record.operation_time.timestamp() >= math.floor(begin)
+def in_window(record: QuotaRecord, begin: float, end: float = math.inf) -> bool:
+    """The record's time (parsed, whole seconds) is at or after ``begin``'s second and not
+    after ``end``."""
+    when = record.operation_time.timestamp()
+    return math.floor(begin) <= when <= end
 
 
 def conclude_absent(op: Operation, verdict: Verdict, ev: Evidence) -> Verdict:
@@ -161,6 +201,14 @@ def issue_verdict(facts: IssueFacts, operator: str | None) -> Verdict:
     """Committed, absent or undecided; see the module docstring and docs/apply.md."""
     amount = facts.amount
     same = [r for r in facts.records if r.amount == amount and r.id not in facts.taken]
+    anonymous = [r for r in same if not r.operator]
+    if anonymous:
+        return Verdict(
+            None,
+            f"{_ids(anonymous)} of {fmt_money(amount)} to this reseller without an operator: "
+            "the API does not say who made it, so it can be neither this call's proof nor "
+            "another writer's (unknown owner)",
+        )
     if operator is None and same:
         who = ", ".join(sorted({r.operator or "(none)" for r in same}))
         return Verdict(
@@ -188,17 +236,29 @@ def issue_verdict(facts: IssueFacts, operator: str | None) -> Verdict:
 
 
 def reclaim_verdict(
-    op_id: str, quota: IssuedQuota | None, records: Sequence[QuotaRecord]
+    op_id: str, quota: IssuedQuota | None, records: Sequence[QuotaRecord], ev: Evidence
 ) -> Verdict:
+    """A reclaim record is this call's when it is of the quota, names the operation in its
+    remark and carries our operator (docs/apply.md, "Settlement rules"); one without an
+    operator or a remark has an unknown owner and decides nothing."""
     if quota is None:
         return Verdict(None, "the quota is no longer listed among the reseller's quotas")
     done = [r for r in records if r.quota_id == quota.quota_id and r.result == "0"]
-    ours = [r for r in done if op_id in (r.remark or "")]
+    ours = [r for r in done if names(r.remark, op_id) and ev.owner(r) is None]
+    unknown = [r for r in done if r not in ours and (not r.operator or not _text(r.remark))]
     status = quota.quota_status
-    if status == RECLAIMED and ours:
+    if status == RECLAIMED and len(ours) == 1 and not unknown:
         amount = fmt_money(ours[0].amount) if ours[0].amount is not None else None
         return Verdict(True, f"reclaim record {ours[0].id}", ours[0].id, quota.quota_id, amount)
-    if status == RECLAIMED and done:
+    if unknown:
+        missing = "an operator" if not unknown[0].operator else "a remark"
+        return Verdict(
+            None,
+            f"{_ids(unknown)} of quota {quota.quota_id} without {missing}: the API does not "
+            "say who made it, so it can be neither this call's proof nor someone else's "
+            "(unknown owner)",
+        )
+    if status == RECLAIMED and done and not ours:
         return Verdict(False, f"reclaimed by someone else (record {done[0].id})")
     if status == VALID and not ours:
         return Verdict(
@@ -207,6 +267,21 @@ def reclaim_verdict(
     return Verdict(
         None, f"quota status {status} with {len(ours)} reclaim record(s) naming this call"
     )
+
+
+def names(remark: str | None, op_id: str) -> bool:
+    """Whether a record's remark names operation ``op_id`` (ours read
+    ``partner-reconciler <op id>``)."""
+    return f"partner-reconciler {op_id}" in (remark or "")
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _ids(records: Sequence[QuotaRecord]) -> str:
+    what = "record" if len(records) == 1 else "records"
+    return f"{what} {', '.join(r.id for r in records)}"
 
 
 def renew_verdict(want: bool, auto_renew: bool | None) -> Verdict:

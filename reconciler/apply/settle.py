@@ -178,10 +178,10 @@ async def _issue_verdicts(
     records = await client.all_coupon_quotas_records(
         parent_quota_id=parent,
         operation_type="10",
-        operation_time_begin=records_from(_sent(op), ev.offset),
+        operation_time_begin=records_from(_sent(op), ev.offset, ev.skew),
     )
     ev = _with_offset(ev, client)
-    begin = window_begin(_sent(op), ev.offset)
+    begin = window_begin(_sent(op), ev.offset, ev.skew)
     taken = journal.attributed_record_ids(op.partner_id)
     earlier = journal.attributed_record_ids(op.partner_id, finished_before=op.intent_at)
     out: dict[str, Verdict] = {}
@@ -202,7 +202,7 @@ def _with_offset(ev: Evidence, client: BssClient) -> Evidence:
     measured = client.clock_offset()
     if measured is None or ev.offset is not None:
         return ev
-    return Evidence(ev.horizon, ev.operator, measured, ev.now)
+    return Evidence(ev.horizon, ev.operator, measured, ev.now, ev.skew)
 
 
 async def _reclaim_verdicts(
@@ -212,15 +212,16 @@ async def _reclaim_verdicts(
     records = await client.all_coupon_quotas_records(
         parent_quota_id=parent,
         operation_type="11",
-        operation_time_begin=records_from(_sent(op), ev.offset),
+        operation_time_begin=records_from(_sent(op), ev.offset, ev.skew),
     )
+    ev = _with_offset(ev, client)
     quotas: dict[str, IssuedQuota] = {}
     for rid in sorted({i.reseller_id for i in items if i.reseller_id}):
         for q in await client.all_issued_coupon_quotas(
             indirect_partner_id=rid, parent_quota_id=parent
         ):
             quotas[q.quota_id] = q
-    return {i.item_id: reclaim_verdict(op.op_id, quotas.get(i.item_id), records) for i in items}
+    return {i.item_id: reclaim_verdict(op.op_id, quotas.get(i.item_id), records, ev) for i in items}
 
 
 async def _renew_verdicts(

@@ -316,7 +316,7 @@ def test_a_field_fault_changes_top_level_fields_too(api: Api, emu: Emulator) -> 
     [
         ({"kind": "hold"}, "a hold fault needs seconds > 0"),
         ({"kind": "field"}, 'a field fault needs "field"'),
-        ({"kind": "http_500", "field": "x"}, '"field" and "value" belong to a field fault'),
+        ({"kind": "http_500", "field": "x"}, '"field" belongs to a field fault only'),
     ],
     ids=["hold-seconds", "field-name", "field-elsewhere"],
 )
