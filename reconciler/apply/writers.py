@@ -2,25 +2,26 @@
 
 **Outside writes.** The lease serialises the applies that share a journal; nothing serialises
 an apply with one that keeps its own journal (a laptop and a CI runner), or with a person in
-Partner Center. So before each money write apply re-reads the parent quota's issue and reclaim
-records since its run began (one listing per write; the window starts the records-clock
-allowance early, :class:`~reconciler.apply.evidence.Evidence`): a record of one of the pair's
-resellers that this journal did not make means another writer is active on that (parent quota,
-reseller) pair, and apply stops that pair and says so.
+Partner Center. So before each money write apply re-reads the target's records (e.g. a parent
+quota's issue and reclaim records) since its run began (one listing per write; the window starts
+the records-clock allowance early, :class:`~reconciler.apply.evidence.Evidence`): a record of
+one of the pair's recipients that this journal did not make means another writer is active on
+that (target, recipient) pair, and apply stops that pair and says so.
 
 A record is this journal's only when that is proven, never by amount and time alone:
 
-* its id is linked to one of our items. A committed issue is linked to its record once: the
-  one successful issue record on the quota the answer returned, of the item's reseller and
-  amount, stamped between the first send and the answer, carrying our operator. An issue that
-  committed but could not be linked (no record yet, several candidates, no quota id) explains
-  no record;
-* it is a reclaim record of one of our reclaim operations' quotas, naming that operation in its
-  remark, stamped within that call's window, with our operator (a copied remark is not enough);
-* one of our issue items whose call may still land (pending, unknown) or failed inside HTTP
-  200, of the same reseller, amount and result, sent in the record's window, accounts for it
-  (each item for one record). Such a pair is frozen anyway; this only keeps the failures of a
-  retried batch from reading as another writer's.
+* its id is linked to one of our items. A committed item of a *delta* call (an issue: its
+  record carries no key of ours) is linked to its record once (:func:`link_deltas`): the one
+  successful record on the subject the answer returned (the quota it issued to), of the item's
+  recipient and amount, stamped between the first send and the answer, carrying our operator.
+  One that committed but could not be linked (no record yet, several candidates, no subject)
+  explains no record;
+* its remark names one of our other operations, it is of a subject that operation's items
+  name, of their recipient, stamped within that call's window (a copied remark is not enough);
+* one of our delta items whose call may still land (pending, unknown) or failed inside HTTP 200,
+  of the same recipient, amount and result, sent in the record's window, accounts for it (each
+  item for one record). Such a pair is frozen anyway; this only keeps the failures of a retried
+  batch from reading as another writer's.
 
 A record without an operator, or of another operator than ours, is never ours.
 
@@ -30,45 +31,44 @@ shared PostgreSQL journal closes it (one lease for every machine).
 **The operator.** Records name the account that made them (``operator``). Settlement accepts a
 record as proof of our call only when it carries our operator: Settings ``spec.operator``, else
 what the journal learned from a record that can only be ours (a reclaim record naming our
-operation, the linked issue record). A later such record naming another operator is a conflict:
+operation, a linked issue record). A later such record naming another operator is a conflict:
 it is reported, nothing is relearned, and until Settings say who we are no record proves a call.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reconciler.apply.evidence import Evidence, in_window, window_begin
+from reconciler.apply.evidence import Evidence, RecordFacts, in_window
 from reconciler.apply.journal import Item, Operation, iso
 from reconciler.plan.model import fmt_money
 
 if TYPE_CHECKING:
     from reconciler.apply.ops import ExecContext
-    from reconciler.bss.models import QuotaRecord
 
-ISSUE = "update_coupon_quotas"
-RECLAIM = "reclaim_coupon_quotas"
-ISSUED, RECLAIMED = "10", "11"
 _OP_IN_REMARK = re.compile(r"partner-reconciler (op-[0-9a-f]{12})")
+
+#: Reads the records of one target since ``operation_time_begin`` (the API's strict ``>``).
+FetchRecords = Callable[[str], Awaitable[Sequence[RecordFacts]]]
 
 
 @dataclass(frozen=True)
 class _Slot:
-    """One of our issue items that accounts for one record of its reseller, amount and result
+    """One of our delta items that accounts for one record of its recipient, amount and result
     stamped within ``begin`` and ``end`` (the call's window, records clock)."""
 
-    reseller: str
+    recipient: str
     amount: str
     result: str
     begin: float
     end: float
 
-    def fits(self, record: QuotaRecord) -> bool:
+    def fits(self, record: RecordFacts) -> bool:
         return (
-            record.indirect_partner_id == self.reseller
+            record.recipient == self.recipient
             and record.amount is not None
             and fmt_money(record.amount) == self.amount
             and record.result == self.result
@@ -77,14 +77,24 @@ class _Slot:
 
 
 class OurRecords:
-    """Decides whether a record of one parent quota was made by this journal (see above)."""
+    """Decides whether a record of one target (e.g. a parent quota) was made by this journal.
 
-    def __init__(self, ctx: ExecContext, ops: Sequence[Operation], ev: Evidence) -> None:
-        self.ctx, self.ev = ctx, ev
+    ``ops``: this journal's operations on the target that can have records in the window;
+    ``delta_ops``: the operations whose records only their recipient, amount and result tie to
+    the call (:attr:`RecordFacts.delta`)."""
+
+    def __init__(
+        self,
+        ctx: ExecContext,
+        ops: Sequence[Operation],
+        ev: Evidence,
+        delta_ops: Collection[str],
+    ) -> None:
+        self.ctx, self.ev, self.delta_ops = ctx, ev, delta_ops
         self.attributed = ctx.journal.attributed_record_ids(ctx.partner_id)
         self.slots: list[_Slot] = []
         for op in ops:
-            if op.operation == ISSUE and op.attempts > 0:
+            if op.operation in delta_ops and op.attempts > 0:
                 self._add_slots(op)
         self._ops: dict[str, Operation | None] = {}
 
@@ -98,32 +108,34 @@ class OurRecords:
             elif item.state == "failed" and op.state == "committed":  # failed inside HTTP 200
                 self.slots.append(_Slot(item.reseller_id, item.amount, "-1", begin, end))
 
-    def _named_reclaim(self, record: QuotaRecord) -> bool:
-        """A reclaim record of a quota one of our reclaims names, naming it, in its window."""
+    def _named(self, record: RecordFacts) -> bool:
+        """A record of a subject one of our (non-delta) operations names, naming it in its
+        remark, of the item's recipient, stamped within that call's window."""
         match = _OP_IN_REMARK.search(record.remark or "")
-        if match is None or record.operation_type != RECLAIMED:
+        if match is None or record.delta:
             return False
         op_id = match.group(1)
         if op_id not in self._ops:
             op = self.ctx.journal.operation(op_id)
             mine = op is not None and op.partner_id == self.ctx.partner_id
-            self._ops[op_id] = op if mine and op is not None and op.operation == RECLAIM else None
+            keyed = op is not None and op.operation not in self.delta_ops
+            self._ops[op_id] = op if mine and keyed else None
         op = self._ops[op_id]
         if op is None or not in_window(record, *self.ev.window(op)):
             return False
         return any(
-            i.item_id == record.quota_id and i.reseller_id == record.indirect_partner_id
+            record.subject in (i.item_id, i.quota_id) and i.reseller_id == record.recipient
             for i in op.items
         )
 
-    def explains(self, record: QuotaRecord) -> bool:
+    def explains(self, record: RecordFacts) -> bool:
         if record.id in self.attributed:
             return True
-        if self.ev.owner(record) is not None:
+        if self.ev.foreign(record):
             return False
-        if self._named_reclaim(record):
+        if self._named(record):
             return True
-        if record.operation_type != ISSUED:
+        if not record.delta:
             return False
         slot = next((s for s in self.slots if s.fits(record)), None)
         if slot is None:
@@ -132,72 +144,110 @@ class OurRecords:
         return True
 
 
-def unlinked_issues(ops: Iterable[Operation]) -> list[tuple[Operation, Item]]:
-    """Committed issue items not yet linked to their record, with the quota their answer (or
-    their settlement) named."""
+def unlinked_deltas(
+    ops: Iterable[Operation], delta_ops: Collection[str]
+) -> list[tuple[Operation, Item]]:
+    """Committed items of delta calls not yet linked to their record, with the subject (the
+    quota) their answer or their settlement named."""
     return [
         (op, item)
         for op in ops
-        if op.operation == ISSUE
+        if op.operation in delta_ops
         for item in op.items
         if item.committed and item.quota_id and not item.record_id and item.amount is not None
     ]
 
 
-def link_issues(
+def link_deltas(
     ctx: ExecContext,
     todo: Sequence[tuple[Operation, Item]],
-    records: Sequence[QuotaRecord],
+    records: Sequence[RecordFacts],
     ev: Evidence,
 ) -> None:
-    """Link each committed issue item to its record: the one successful issue record on the
-    quota the answer returned, of the item's reseller and amount, stamped within the call's
-    window (:meth:`Evidence.window`), not linked to another item, carrying our operator. None
-    or several: it stays unlinked (a top-up quota, a record that lags), and explains nothing."""
+    """Link each committed delta item to its record: the one successful delta record on the
+    subject the answer returned, of the item's recipient and amount, stamped within the call's
+    window (:meth:`Evidence.window`), not linked to another item, with an operator that is ours
+    (learned from it the first time). None or several: it stays unlinked (a top-up quota, a
+    record that lags) and explains no record."""
     taken = ctx.journal.attributed_record_ids(ctx.partner_id)
     for op, item in todo:
         begin, end = ev.window(op)
-        found = [
+        candidates = [
             r
             for r in records
-            if r.operation_type == ISSUED
-            and r.quota_id == item.quota_id
-            and r.indirect_partner_id == item.reseller_id
-            and r.result == "0"
+            if r.delta
+            and r.ok
+            and r.subject == item.quota_id
+            and r.recipient == item.reseller_id
             and r.amount is not None
             and fmt_money(r.amount) == item.amount
             and r.id not in taken
-            and in_window(r, begin, end)
         ]
+        found = [r for r in candidates if in_window(r, begin, end)]
+        if not found and len(candidates) == 1:
+            _clock_off(ctx, candidates[0], op, (begin, end), ev.skew)
         if len(found) != 1 or not found[0].operator:
             continue
         record = found[0]
-        if not learn_operator(ctx, record.operator, f"issue record {record.id} of {op.op_id}"):
+        proof = f"{record.noun} record {record.id} of {op.op_id}"
+        if not learn_operator(ctx, record.operator, proof):
             continue
         taken.add(record.id)
         ctx.journal.update_item(op.op_id, item.item_id, record_id=record.id)
 
 
+def _clock_off(
+    ctx: ExecContext, record: RecordFacts, op: Operation, window: tuple[float, float], skew: float
+) -> None:
+    """Our own record (the one on the subject our answer returned) lies outside our call's
+    window: the records clock is further off the ``Date`` header's than the allowance, and the
+    check for other writers may miss records; measured here, reported once, and no further
+    money write in this run (:func:`outside_writes`)."""
+    when = record.time.timestamp()
+    off = window[0] - when if when < window[0] else when - window[1]
+    if off <= 0 or ctx.records_clock_off is not None:
+        return
+    ctx.records_clock_off = (
+        f"{record.noun} record {record.id} on {record.subject}, which {op.op_id} created, is "
+        f"stamped {record.time:%Y-%m-%dT%H:%M:%SZ}, {off:.0f} s outside that call's window on "
+        f"the API's Date clock (already widened by the records-clock allowance of {skew:g} s): "
+        "the clock that stamps the records is further off the Date header's than the "
+        "allowance, so the check for other writers cannot be trusted. Raise "
+        f"--records-clock-skew (RECONCILER_RECORDS_CLOCK_SKEW) to at least {skew + off:.0f}, "
+        "then run apply again"
+    )
+    ctx.notice(ctx.records_clock_off)
+
+
 async def outside_writes(
-    ctx: ExecContext, parent_id: str, reseller_ids: Iterable[str]
+    ctx: ExecContext,
+    target: str,
+    recipients: Iterable[str],
+    fetch: FetchRecords,
+    delta_ops: Collection[str],
 ) -> dict[str, str]:
-    """Reseller id -> why another writer is active on (``parent_id``, reseller) in this run."""
-    wanted = set(reseller_ids)
+    """Recipient id -> why another writer is active on (``target``, recipient) in this run.
+
+    ``fetch`` reads the target's records (every type) since the time it is given; a record of
+    one of ``recipients`` in the run's window that this journal did not make names the other
+    writer. Committed delta items not yet linked (a run killed before linking) are linked
+    first, from the same listing."""
+    wanted = set(recipients)
     ev = ctx.evidence()
-    begin = window_begin(ctx.started_at, ev.offset, ev.skew)
+    begin = ev.begin(ctx.started_at)
     ops = ctx.journal.operations(
-        partner_id=ctx.partner_id, target=parent_id, sent_since=begin - ctx.horizon
+        partner_id=ctx.partner_id, target=target, sent_since=begin - ctx.horizon
     )
-    todo = unlinked_issues(ops)
+    todo = unlinked_deltas(ops, delta_ops)
     since = min([begin, *(ev.window(op)[0] for op, _ in todo)])
-    records = await ctx.client.all_coupon_quotas_records(
-        parent_quota_id=parent_id, operation_time_begin=iso(since - 1.0)
-    )
-    link_issues(ctx, todo, records, ev)
-    ours = OurRecords(ctx, ops, ev)
+    records = await fetch(iso(since - 1.0))
+    link_deltas(ctx, todo, records, ev)
+    if ctx.records_clock_off is not None:
+        return dict.fromkeys(wanted, f"frozen: {ctx.records_clock_off}")
+    ours = OurRecords(ctx, ops, ev, delta_ops)
     found: dict[str, str] = {}
-    for record in sorted(records, key=lambda r: (r.operation_time, r.id)):
-        rid = record.indirect_partner_id or ""
+    for record in sorted(records, key=lambda r: (r.time, r.id)):
+        rid = record.recipient
         if rid not in wanted or rid in found or not in_window(record, begin):
             continue
         if not ours.explains(record):
@@ -205,14 +255,13 @@ async def outside_writes(
     return found
 
 
-def outside_message(record: QuotaRecord) -> str:
-    what = "issue" if record.operation_type == ISSUED else "reclaim"
+def outside_message(record: RecordFacts) -> str:
     amount = fmt_money(record.amount) if record.amount is not None else "?"
     result = "failed" if record.result == "-1" else "succeeded"
     return (
-        f"frozen: another writer is active on this pair: record {record.id} ({what} of {amount} "
-        f"by {record.operator or 'an unnamed operator'} at "
-        f"{record.operation_time:%Y-%m-%dT%H:%M:%SZ}, {result}) "
+        f"frozen: another writer is active on this pair: record {record.id} ({record.noun} of "
+        f"{amount} by {record.operator or 'an unnamed operator'} at "
+        f"{record.time:%Y-%m-%dT%H:%M:%SZ}, {result}) "
         "was not made by this journal; nothing was written to it in this run. Let that apply "
         "(with its own journal) or person finish, make every apply of this account share one "
         "journal (docs/gitops.md), then run apply again"
@@ -250,56 +299,8 @@ def _conflict(ctx: ExecContext, operator: str, proof: str) -> str:
     source = f" from {learned[1]}" if learned else ""
     return (
         f"{proof} names operator {operator!r}, but this journal learned {ctx.operator!r}"
-        f"{source}. Either that record is another writer's (on the quota our call returned) "
+        f"{source}. Either that record is another writer's (on the object our call returned) "
         "or the API now records this reconciler's calls under another name: it is not taken "
         "as ours, and until Settings spec.operator names the account the API records this "
         "reconciler's calls under, no record can settle an unknown outcome."
     )
-
-
-async def attribute_reclaims(
-    ctx: ExecContext, parent_id: str, done: Sequence[tuple[str, str]]
-) -> dict[str, QuotaRecord]:
-    """Quota id -> the successful reclaim record naming our operation, for each committed
-    ``(op id, quota id)``; the item gets the record's amount and id, and we learn our operator.
-    The quota can be reclaimed once and our answer says we did, so its one successful record
-    naming us is ours even without an operator; one of another operator is a conflict."""
-    if not done:
-        return {}
-    ev = ctx.evidence()
-    records = await ctx.client.all_coupon_quotas_records(
-        parent_quota_id=parent_id,
-        operation_type=RECLAIMED,
-        operation_time_begin=iso(window_begin(ctx.started_at, ev.offset, ev.skew) - 1.0),
-    )
-    found: dict[str, QuotaRecord] = {}
-    for op_id, qid in done:
-        record = next(
-            (
-                r
-                for r in records
-                if r.quota_id == qid and r.result == "0" and op_id in (r.remark or "")
-            ),
-            None,
-        )
-        if record is None or record.amount is None:
-            continue
-        if not learn_operator(ctx, record.operator, f"reclaim record {record.id} naming {op_id}"):
-            continue
-        found[qid] = record
-        ctx.journal.update_item(op_id, qid, amount=fmt_money(record.amount), record_id=record.id)
-    return found
-
-
-async def attribute_issues(ctx: ExecContext, parent_id: str, sent: Sequence[Operation]) -> None:
-    """Link each committed issue item of this run to its record (:func:`link_issues`), which
-    also tells us our operator."""
-    todo = [(op, item) for op, item in unlinked_issues(sent) if item.state == "committed"]
-    if not todo:
-        return
-    ev = ctx.evidence()
-    since = min(ev.window(op)[0] for op, _ in todo)
-    records = await ctx.client.all_coupon_quotas_records(
-        parent_quota_id=parent_id, operation_type=ISSUED, operation_time_begin=iso(since - 1.0)
-    )
-    link_issues(ctx, todo, records, ev)

@@ -151,6 +151,16 @@ class Guards:
     max_reclaims_per_run: int = 10
     source: SourcePosition | None = None
 
+    def limit(self, setting: str, default: Decimal | int) -> Decimal | int:
+        """The limit Settings ``spec.guards.<setting>`` sets, else ``default``."""
+        attribute = {
+            "maxIssuePerRun": "max_issue_per_run",
+            "maxIssuePerReseller": "max_issue_per_reseller",
+            "maxReclaimsPerRun": "max_reclaims_per_run",
+        }.get(setting)
+        found: Decimal | int = getattr(self, attribute) if attribute else default
+        return found
+
 
 @dataclass(frozen=True)
 class ScopeRef:
@@ -212,6 +222,14 @@ class DesiredState:
     def canonical(self) -> dict[str, Any]:
         """The content the checksum covers, as plain JSON-ready data in a stable order."""
         return canonical_content(self.managers, self.auto_renew, self.quotas, self.settings)
+
+    def entries_of(self, kind_id: str) -> tuple[Any, ...]:
+        """The entries of one kind (its plan kind id), in file order."""
+        return {
+            "account-manager": self.managers,
+            "auto-renew": self.auto_renew,
+            "reseller-quota": self.quotas,
+        }[kind_id]
 
 
 def canonical_content(
