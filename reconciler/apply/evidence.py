@@ -3,8 +3,10 @@
 A record can prove only the call it belongs to. It is ours when it carries everything our call
 carries: the operator (the account name the API records our credentials' calls under), the
 operation type, the parent quota, the reseller, the amount, a successful result, and a time at or
-after our first send attempt (on the API's clock: :func:`window_begin`). A record another
-operator made never settles our call, however well the rest matches.
+after our first send attempt (on the API's clock: :func:`window_begin`, widened by the
+records-clock allowance). A record another operator made never settles our call, however well
+the rest matches; a record without an operator has an unknown owner and settles nothing, not
+even the absence of our call (:func:`unknown_owner`).
 
 Each verdict is ``committed`` (proven), ``not committed`` (proven: the quota was reclaimed by
 someone else), *absent* (no evidence that the call took effect: not committed once nothing can
@@ -87,9 +89,10 @@ class RecordFacts:
         return op_id in (self.remark or "")
 
     @property
-    def unowned(self) -> str | None:
-        """What the record lacks to tell whose it is (an operator), or None."""
-        return None if self.operator else "an operator"
+    def unowned(self) -> bool:
+        """Whether the record lacks what tells whose it is (an operator): its owner is unknown,
+        so it proves neither our call nor someone else's."""
+        return not self.operator
 
 
 @dataclass(frozen=True)
