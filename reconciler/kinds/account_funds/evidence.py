@@ -1,25 +1,25 @@
 """What the cash ledger proves about one transfer of ours: pure functions, no I/O.
 
 None of the four transfers has an idempotency key, and a ledger record
-(``list_partner_adjust_records``, REFERENCE §7.20) names no operator. So:
+(``list_partner_adjust_records``, REFERENCE §7.20) names no operator: its owner is unknown
+(:attr:`~reconciler.apply.evidence.RecordFacts.unowned`). So:
 
 * **An answer arrived**: it carries the transfer's ledger id (``transfer_id`` / ``trans_id``; a
   2xx without it is already an unknown outcome in the client). The record with that
-  ``trans_id`` is ours; nothing else is needed.
-* **The answer was lost**: a record is taken for ours only when it is the *only* record of the
-  recipient in the window that this journal has not already attributed, and it matches the call
-  exactly: the recipient (``customer_id``: the customer, or the reseller), the ledger (the
-  partner's, or the reseller's for its customer), the type (``SOURCE_OPERATION_BEADJUST`` for a
-  transfer to the recipient, ``SOURCE_OPERATION_BERETRIEVE`` for a reclaim), the amount, and an
-  ``operation_time`` inside the window: from the first send attempt (on the API's clock) to the
-  in-flight horizon after the last one, past which the call cannot land.
+  ``trans_id`` is ours (linked to the item with the outcome); nothing else is needed.
+* **The answer was lost**: the ledger can prove that the call did *not* take effect, never that
+  it did. The candidates are the recipient's records in the call's window
+  (:meth:`~reconciler.apply.evidence.Evidence.window`: from the first send attempt to the
+  in-flight horizon after the last, on the API's clock, widened by the records-clock allowance)
+  that this journal has not linked to another item, of the call's type
+  (``SOURCE_OPERATION_BEADJUST`` for a transfer to the recipient, ``SOURCE_OPERATION_BERETRIEVE``
+  for a reclaim) and amount.
 
-  - no matching record: *absent* (not committed once nothing can still land);
-  - exactly one and no other record of the recipient in the window: committed;
-  - two matching records, or a matching one beside any other unattributed record of the
-    recipient: another writer moved cash for this recipient meanwhile, and with no operator on
-    the records nothing proves which record is ours: undecided, the recipient stays frozen until
-    a person settles it (``reconciler journal settle``).
+  - no candidate: *absent* (not committed once nothing can still land);
+  - one or more: their owner is unknown, so they prove neither this call nor someone else's
+    (:func:`~reconciler.apply.evidence.unknown_owner`, never by amount and time alone):
+    undecided, the recipient stays frozen until a person settles it
+    (``reconciler journal settle``).
 
 Balances never decide on their own (customers spend, resellers fund their own customers); they
 are shown beside the verdict for the person who settles by hand.
@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from reconciler.apply.evidence import RecordFacts, in_window, unknown_owner
 from reconciler.bss.cash import ADJUST, RETRIEVE
 from reconciler.bss.fields import TIME_FORMAT
 from reconciler.bss.operations import (
@@ -92,11 +93,11 @@ def transfer_of(operation: str, request: Mapping[str, Any]) -> Transfer:
 
 @dataclass(frozen=True)
 class Finding:
-    """``committed`` None: undecided; ``absent``: no evidence of a commit (see module doc)."""
+    """``committed`` None: undecided; ``absent``: no evidence of a commit (see module doc). The
+    ledger never proves a lost answer committed, so ``committed`` is never True."""
 
     committed: bool | None
     detail: str
-    record_id: str | None = None
     absent: bool = False
 
 
@@ -108,25 +109,37 @@ def at(when: datetime | float) -> str:
     return when.strftime(TIME_FORMAT)
 
 
-def in_window(record: AdjustRecord, begin: float, end: float) -> bool:
-    """The record's time (parsed, whole seconds) is in ``[begin, end]`` (API-clock seconds,
-    ``begin`` taken at its whole second)."""
-    return math.floor(begin) <= record.operation_time.timestamp() <= end
+def facts(record: AdjustRecord) -> RecordFacts:
+    """The record as every kind's records are read: no operator (the ledger names none, so its
+    owner is unknown), a success (the ledger lists only moves that happened)."""
+    return RecordFacts(
+        id=record.trans_id,
+        recipient=record.customer_id,
+        amount=record.amount,
+        result="0",
+        time=record.operation_time,
+        operator=None,
+        remark=record.memo,
+        delta=True,
+        noun=_WHAT.get(record.operation_type, "ledger"),
+    )
 
 
 def window_records(
     records: Iterable[AdjustRecord],
     recipient: str,
-    begin: float,
-    end: float,
+    window: tuple[float, float],
     taken: Collection[str],
 ) -> list[AdjustRecord]:
-    """The recipient's records in the window that this journal has not attributed."""
+    """The recipient's records in ``window`` (API-clock seconds) that this journal has not
+    linked to an item."""
     return sorted(
         (
             r
             for r in records
-            if r.customer_id == recipient and in_window(r, begin, end) and r.trans_id not in taken
+            if r.customer_id == recipient
+            and in_window(facts(r), *window)
+            and r.trans_id not in taken
         ),
         key=lambda r: (r.operation_time, r.trans_id),
     )
@@ -136,29 +149,23 @@ def matches(record: AdjustRecord, t: Transfer) -> bool:
     return record.operation_type == t.record_type and record.amount == t.amount
 
 
-def finding(t: Transfer, window: Sequence[AdjustRecord], begin: float, end: float) -> Finding:
-    """The verdict the ledger gives on ``t`` from the recipient's unattributed ``window``."""
+def finding(t: Transfer, window: Sequence[AdjustRecord], span: tuple[float, float]) -> Finding:
+    """The verdict the ledger gives on ``t`` from the recipient's unlinked records in the
+    call's window (``span``)."""
     mine = [r for r in window if matches(r, t)]
     others = [r for r in window if not matches(r, t)]
-    span = f"between {at(begin)} and {at(end)}"
-    if not mine:
-        text = f"no {_WHAT[t.record_type]} record of {fmt_money(t.amount)} {span}"
+    between = f"between {at(span[0])} and {at(span[1])}"
+    unknown = unknown_owner(
+        [facts(r) for r in mine],
+        f"of {fmt_money(t.amount)} {between}",
+        "an operator (the cash ledger names none)",
+    )
+    if unknown is None:
+        text = f"no {_WHAT[t.record_type]} record of {fmt_money(t.amount)} {between}"
         if others:
             text += f" (other records: {describe_records(others)})"
         return Finding(False, text, absent=True)
-    if len(mine) == 1 and not others:
-        rec = mine[0]
-        return Finding(
-            True,
-            f"ledger record {rec.trans_id} at {at(rec.operation_time)}",
-            record_id=rec.trans_id,
-        )
-    return Finding(
-        None,
-        f"{len(mine)} matching record(s) beside {len(others)} other(s) {span}: "
-        f"{describe_records(window)}. The ledger names no operator, so another writer's "
-        "record cannot be told from this call's",
-    )
+    return Finding(None, f"{unknown.detail}: {describe_records(window)}")
 
 
 def describe_records(records: Iterable[AdjustRecord]) -> str:
@@ -187,38 +194,16 @@ def answered(record: AdjustRecord | None, t: Transfer, trans_id: str) -> str | N
     return f"ledger record {trans_id} does not match the call: " + ", ".join(wrong)
 
 
-class Slots:
-    """Our transfers without a ledger id yet (sent, answer lost or not yet attributed), each
-    able to account for one record of its recipient, type and amount (other writers check)."""
-
-    def __init__(self, transfers: Iterable[Transfer]) -> None:
-        self._free: dict[tuple[str, str, Decimal], int] = {}
-        for t in transfers:
-            key = (t.recipient, t.record_type, t.amount)
-            self._free[key] = self._free.get(key, 0) + 1
-
-    def take(self, record: AdjustRecord) -> bool:
-        key = (record.customer_id, record.operation_type, record.amount)
-        if self._free.get(key, 0) <= 0:
-            return False
-        self._free[key] -= 1
-        return True
-
-
 def foreign(
-    records: Iterable[AdjustRecord],
-    recipient: str,
-    begin: float,
-    ours: Collection[str],
-    slots: Slots,
+    records: Iterable[AdjustRecord], recipient: str, begin: float, ours: Collection[str]
 ) -> AdjustRecord | None:
-    """The first record of ``recipient`` since ``begin`` that this journal did not make: its
-    ``trans_id`` is not attributed to one of our items (``ours``) and no transfer of ours
-    without a ledger id accounts for it. Such a record means another writer."""
+    """The first record of ``recipient`` since ``begin`` that is not proven this journal's: its
+    ``trans_id`` is linked to none of our items (``ours``). With no operator on the ledger,
+    nothing else (an amount, a time, a transfer of ours whose answer was lost) can make a record
+    ours, so such a record means another writer, or a call of ours that is frozen anyway."""
     for record in sorted(records, key=lambda r: (r.operation_time, r.trans_id)):
-        if record.customer_id != recipient or record.operation_time.timestamp() < math.floor(begin):
+        if record.customer_id != recipient or not in_window(facts(record), begin):
             continue
-        if record.trans_id in ours or slots.take(record):
-            continue
-        return record
+        if record.trans_id not in ours:
+            return record
     return None

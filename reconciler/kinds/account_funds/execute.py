@@ -154,26 +154,20 @@ async def _transfer(ctx: ExecContext, work: Work) -> TransferResult:
 
 
 async def _settle_now(ctx: ExecContext, work: Work) -> None:
-    """Right after an unknown answer: accept proof of a commit; anything else stays unknown."""
+    """Right after an unknown answer: what the ledger shows, for the person who settles it (a
+    record of it would have an unknown owner, so the ledger cannot prove it committed)."""
     assert work.op_id is not None
     op = ctx.journal.operation(work.op_id)
     assert op is not None
-    ev = ctx.evidence()
-    verdict = (await ledger_records.settle(ctx.client, ctx.journal, op, op.items, ev))[work.rid]
-    if verdict.committed:
-        ctx.journal.settle_item(
-            op.op_id, work.rid, committed=True, by=f"run {ctx.run_id}", detail=verdict.detail,
-            record_id=verdict.record_id, amount=verdict.amount,
-        )  # fmt: skip
-        work.state, work.trans_id = "committed", verdict.record_id
-        work.log.append(f"{work.action} {work.money(work.amount)} [{op.op_id}, settled: "
-                        f"{verdict.detail}]")  # fmt: skip
-    else:
-        ctx.journal.update_item(op.op_id, work.rid, detail=verdict.detail)
+    verdict = (await ledger_records.settle(ctx.client, ctx.journal, op, op.items, ctx.evidence()))[
+        work.rid
+    ]
+    ctx.journal.update_item(op.op_id, work.rid, detail=verdict.detail)
 
 
 async def _verify(ctx: ExecContext, work: Work) -> None:
-    """The ledger record of an answered transfer must match the call."""
+    """The ledger record of an answered transfer must match the call, and be stamped within
+    its window (the records clock, :func:`~.records.measure_clock`)."""
     if work.state != "committed" or not work.trans_id:
         return
     found = await ledger_records.ledger(ctx.client, work.transfer, _EPOCH, trans_id=work.trans_id)
@@ -182,6 +176,10 @@ async def _verify(ctx: ExecContext, work: Work) -> None:
     if wrong:
         work.problems.append(wrong)
         work.state = "contradicted"
+        return
+    op = ctx.journal.operation(work.op_id) if work.op_id else None
+    if record is not None and op is not None:
+        ledger_records.measure_clock(ctx, op, record)
 
 
 def _conclude(ctx: ExecContext, work: Work) -> None:
@@ -197,7 +195,10 @@ def _conclude(ctx: ExecContext, work: Work) -> None:
     elif work.state == "unknown":
         ctx.conclude(
             work.change, "unknown", *work.problems, *work.log, now,
-            "outcome unknown: the next apply settles it from the cash ledger before writing",
+            "outcome unknown: the next apply settles it as not committed if the cash ledger "
+            "shows no record of it; a record of it cannot be told from another writer's (the "
+            "ledger names no operator), so then the recipient stays frozen until a person "
+            "settles it (reconciler journal settle)",
         )  # fmt: skip
     else:
         ctx.conclude(work.change, "failed", *work.problems, *work.log, now)

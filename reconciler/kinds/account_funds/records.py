@@ -1,11 +1,13 @@
 """The cash ledger at apply time: other writers before each transfer, and settlement after.
 
 **Other writers.** Right before each transfer, apply reads the recipient's ledger records since
-the run began (``list_partner_adjust_records``, in the reseller's ledger for its customer). A
-record that this journal did not make (its ``trans_id`` is not attributed to one of our items,
-and none of our transfers without a ledger id yet, of the same recipient, type and amount,
-accounts for it) means someone else is moving cash for that recipient: it is frozen, nothing is
-written to it in this run.
+the run began, less the records-clock allowance (``list_partner_adjust_records``, in the
+reseller's ledger for its customer). A record is this journal's only when its ``trans_id`` is
+linked to one of our items (an answered transfer's ledger id); the ledger names no operator, so
+nothing else proves it. Any other record means someone else is moving cash for that recipient:
+it is frozen, nothing is written to it in this run. So is every recipient once the records
+clock was found further off than the allowance (:func:`measure_clock`, or another kind's check:
+``ExecContext.records_clock_off``).
 
 **Settlement** of a transfer whose answer was lost (:func:`settle`): the rules are in
 :mod:`reconciler.kinds.account_funds.evidence`; the recipient's balance before the call and now
@@ -17,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.evidence import SKEW, Evidence, Verdict, records_from, window_begin
+from reconciler.apply.evidence import Evidence, Verdict, in_window
 from reconciler.apply.journal import iso
 from reconciler.bss.cash import allocatable
 from reconciler.kinds.account_funds.evidence import (
-    TRANSFERS,
-    Slots,
     Transfer,
+    at,
     describe_records,
+    facts,
     finding,
     foreign,
     transfer_of,
@@ -38,8 +40,6 @@ if TYPE_CHECKING:
     from reconciler.bss.cash import AdjustRecord, AdjustRecordFilters
     from reconciler.bss.client import BssClient
 
-#: item states of ours that may still have written a record we have no ledger id for
-_SLOT_STATES = ("committed", "settled-committed", "pending", "unknown")
 LEDGER_PATH = "/v3/accounts/partner-accounts/adjust-records"
 
 
@@ -57,40 +57,44 @@ async def ledger(
 
 async def other_writer(ctx: ExecContext, t: Transfer) -> str | None:
     """Why the recipient must not be written to in this run (None: no other writer seen)."""
-    offset = ctx.client.clock_offset()
-    records = await ledger(ctx.client, t, records_from(ctx.started_at, offset))
-    begin = window_begin(ctx.started_at, offset)
-    journal = ctx.journal
-    ops = journal.operations(
-        partner_id=ctx.partner_id, target=t.recipient, sent_since=begin - ctx.horizon
-    )
-    pending = [
-        transfer_of(op.operation, op.request)
-        for op in ops
-        if op.operation in TRANSFERS and op.attempts > 0
-        for item in op.items
-        if item.state in _SLOT_STATES and not item.record_id
-    ]
-    ours = journal.attributed_record_ids(ctx.partner_id)
-    record = foreign(records, t.recipient, begin, ours, Slots(pending))
+    if ctx.records_clock_off is not None:
+        return f"frozen: {ctx.records_clock_off}"
+    ev = ctx.evidence()
+    begin = ev.begin(ctx.started_at)
+    records = await ledger(ctx.client, t, iso(begin - 1.0))
+    record = foreign(records, t.recipient, begin, ctx.journal.attributed_record_ids(ctx.partner_id))
     if record is None:
         return None
     return (
         f"frozen: another writer is moving cash for this recipient: ledger record "
-        f"{describe_records([record])} was not made by this journal (the ledger names no "
-        "operator); nothing was written to it in this run. Let that apply (with its own "
-        "journal) or person finish, make every apply of this account share one journal "
-        "(docs/gitops.md), then run apply again"
+        f"{describe_records([record])} is not linked to a transfer of this journal (the ledger "
+        "names no operator: only the ledger id an answer returned makes a record ours); nothing "
+        "was written to it in this run. Let that apply (with its own journal) or person finish, "
+        "make every apply of this account share one journal (docs/gitops.md), then run apply "
+        "again"
     )
 
 
-def window(op: Operation, ev: Evidence, offset: tuple[float, float] | None) -> tuple[float, float]:
-    """From the first send attempt to the in-flight horizon after the last one, on the API's
-    clock (15 minutes of skew each way when it was not measured)."""
-    sent = op.sent_at if op.sent_at is not None else op.intent_at
-    last = op.last_attempt or sent
-    ahead = offset[1] if offset is not None else SKEW
-    return window_begin(sent, offset), last + ev.horizon + ahead + 1.0
+def measure_clock(ctx: ExecContext, op: Operation, record: AdjustRecord) -> None:
+    """Our answered transfer's record (the ledger id its answer returned) lies outside the call's
+    window (:meth:`Evidence.window`, widened by the allowance): the clock that stamps the records
+    is further off the ``Date`` header's than the allowance, so the check for other writers may
+    miss records. Reported once; no further money write in this run (:func:`other_writer`)."""
+    ev = ctx.evidence()
+    begin, end = ev.window(op)
+    if ctx.records_clock_off is not None or in_window(facts(record), begin, end):
+        return
+    when = record.operation_time.timestamp()
+    off = begin - when if when < begin else when - end
+    ctx.records_clock_off = (
+        f"ledger record {record.trans_id}, whose id the answer to {op.op_id} returned, is "
+        f"stamped {at(record.operation_time)}, {off:.0f} s outside that call's window on the "
+        f"API's Date clock (widened by the records-clock allowance of {ev.skew:g} s): the "
+        "records clock is further off than the allowance and the check for other writers "
+        "cannot be trusted. Raise --records-clock-skew (RECONCILER_RECORDS_CLOCK_SKEW) to at "
+        f"least {ev.skew + off:.0f}, then run apply again"
+    )
+    ctx.notice(ctx.records_clock_off)
 
 
 async def settle(
@@ -98,16 +102,15 @@ async def settle(
 ) -> dict[str, Verdict]:
     """The verdict on each open item of a transfer (one item: its recipient)."""
     t = transfer_of(op.operation, op.request)
-    offset = ev.offset or client.clock_offset()
-    begin, end = window(op, ev, offset)
-    records = await ledger(client, t, iso(begin - 1.0))
+    ev = ev.measured(client.clock_offset())
+    records = await ledger(client, t, iso(ev.window(op)[0] - 1.0))
+    span = ev.measured(client.clock_offset()).window(op)
     taken = journal.attributed_record_ids(op.partner_id)
-    found = finding(t, window_records(records, t.recipient, begin, end, taken), begin, end)
+    found = finding(t, window_records(records, t.recipient, span, taken), span)
     balance = await balance_text(client, t, op.pre_state)
     verdict = Verdict(
         found.committed,
         f"{found.detail}; {balance}",
-        record_id=found.record_id,
         amount=fmt_money(t.amount),
         absent=found.absent,
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply.journal import Journal
+from reconciler.bss.cash import ADJUST, RETRIEVE
 from reconciler.emulator import cash as emulator_cash
 from tests.apply.conftest import Env
 
@@ -160,23 +161,22 @@ def assert_cash_invariant(
     outside: int = 0,
 ) -> None:
     """Every ledger record since the test began is one committed transfer of the journal (its
-    ``trans_id`` is the item's record id) but ``outside`` records someone else made, and every
-    account and customer holds exactly its initial cash plus what the journal (and ``external``:
-    recipient or source -> net change by someone else) says moved."""
+    ``trans_id`` is the item's record id; a transfer a person settled by hand has none, and
+    accounts for one record of its recipient, type, amount and ledger) but ``outside`` records
+    someone else made, and every account and customer holds exactly its initial cash plus what
+    the journal (and ``external``: recipient or source -> net change by someone else) says
+    moved."""
     moves = journal_moves(journal or env.journal_file)
     external = dict(external or {})
     records = {r["trans_id"]: r for r in new_records(env)}
-    ours = {m.record_id: m for m in moves}
-    assert None not in ours, moves  # every committed transfer is attributed to its record
-    assert len(ours) == len(moves), "a record attributed twice"
+    linked = [m for m in moves if m.record_id is not None]
+    ours = {m.record_id: m for m in linked}
+    assert len(ours) == len(linked), "a record attributed twice"
     for trans_id, move in ours.items():
-        record = records.pop(str(trans_id))
-        fund = move.operation in (FUND_CUSTOMER, FUND_RESELLER)
-        assert record["customer_id"] == move.recipient
-        assert record["operation_type"] == ("SOURCE_OPERATION_BEADJUST" if fund
-                                            else "SOURCE_OPERATION_BERETRIEVE")  # fmt: skip
-        assert D(record["amount"]) == move.amount
-        assert record["owner"] == move.owner
+        assert _fits(records.pop(str(trans_id)), move), move
+    for move in (m for m in moves if m.record_id is None):  # settled by hand
+        trans_id = next(t for t, r in records.items() if _fits(r, move))
+        del records[trans_id]
     assert len(records) == outside, f"ledger records the journal does not account for: {records}"
     want = cash(env.initial)
     for m in moves:
@@ -187,6 +187,16 @@ def assert_cash_invariant(
     for who, value in external.items():
         want[who] += value
     assert cash(env.state()) == want
+
+
+def _fits(record: Mapping[str, Any], move: Moved) -> bool:
+    fund = move.operation in (FUND_CUSTOMER, FUND_RESELLER)
+    return (
+        record["customer_id"] == move.recipient
+        and record["operation_type"] == (ADJUST if fund else RETRIEVE)
+        and D(record["amount"]) == move.amount
+        and record["owner"] == move.owner
+    )
 
 
 def outside_transfer(
