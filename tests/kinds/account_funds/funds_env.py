@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.apply.journal import Journal
 from reconciler.bss.cash import ADJUST, RETRIEVE
 from reconciler.emulator import cash as emulator_cash
-from tests.apply.conftest import Env
+from tests.apply.conftest import Env, wait_for
 
 __all__ = ["Env"]
 
@@ -216,3 +216,27 @@ def outside_transfer(
             to_customer(state, customer, t)
 
     emu._mutate(act)
+
+
+def second_writer_stopped(env: Env, folder: Path, laptop: Mapping[str, str]) -> str:
+    """Two applies with two journals: the laptop's run (``laptop``: its journal, maybe its
+    gateway) reads the recipient's ledger right before its transfer; that read is held while the
+    CI runner (the default journal) plans, checks and makes the same transfer. The laptop must
+    stop as the second writer and move nothing; its output is returned."""
+    held = env.emu.add_fault(LEDGER, "hold", seconds=120)
+    second = env.popen("apply", folder, "--auto-approve", extra_env=laptop)
+    try:
+        wait_for(lambda: any(c["held"] for c in env.calls(LEDGER)))
+        first = env.process("apply", folder, "--auto-approve")
+        assert first.returncode == 0, first.stderr
+        env.emu.release(held)
+        out, err = second.communicate(timeout=60)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert second.returncode == 5, (out, err)
+    assert "another writer is moving cash for this recipient" in out
+    assert "1 frozen" in out
+    assert len(env.calls(FUND_CUSTOMER)) == 1
+    assert_cash_invariant(env)
+    return str(out)

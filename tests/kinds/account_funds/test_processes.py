@@ -19,7 +19,6 @@ from .funds_env import (
     FUND_CUSTOMER,
     FUND_RESELLER,
     HAINA,
-    LEDGER,
     RUIXIN,
     SHU,
     TIANFU,
@@ -28,6 +27,7 @@ from .funds_env import (
     assert_cash_invariant,
     cash,
     manifests,
+    second_writer_stopped,
     writes,
 )
 
@@ -145,23 +145,5 @@ def test_a_transfer_held_in_flight_when_apply_is_killed_is_never_made_twice(
 def test_two_applies_with_two_journals_stop_the_second_writer(served_env: Env) -> None:
     env = served_env
     folder = manifests(env, [Want(RUIXIN, floor="5000.00")])
-    laptop = {"RECONCILER_JOURNAL": str(env.root / "laptop.sqlite")}
-    # The laptop's run reads ruixin's ledger right before its transfer; that read is held while
-    # the CI runner (the default journal) plans, checks and makes the same transfer.
-    held = env.emu.add_fault(LEDGER, "hold", seconds=120)
-    second = env.popen("apply", folder, "--auto-approve", extra_env=laptop)
-    try:
-        wait_for(lambda: any(c["held"] for c in env.calls(LEDGER)))
-        first = env.process("apply", folder, "--auto-approve")
-        assert first.returncode == 0, first.stderr
-        env.emu.release(held)
-        out, err = second.communicate(timeout=60)
-    finally:
-        if second.poll() is None:
-            second.kill()
-    assert second.returncode == 5, (out, err)
-    assert "another writer is moving cash for this recipient" in out
-    assert "1 frozen" in out
-    assert len(env.calls(FUND_CUSTOMER)) == 1
+    second_writer_stopped(env, folder, {"RECONCILER_JOURNAL": str(env.root / "laptop.sqlite")})
     assert cash(env.state())[RUIXIN] == D("5000.00")
-    assert_cash_invariant(env)
