@@ -1,21 +1,31 @@
 """Client-side pacing: one bucket per API, so the client never causes a 429 by itself.
 
 BSS throttles per (account, source IP, API) at 10 requests per second by default (REFERENCE §4).
-Each API gets a :class:`Pacer` that spaces call *starts* at least ``1/rate`` seconds apart (burst
-1), so no 1-second window ever holds more than ``rate`` starts. Different APIs have different
-pacers and run concurrently. Every wait goes through the injected clock.
+Each API gets a :class:`Pacer` that hands out call *starts* on a schedule of planned slots
+``(1 + PLAN_MARGIN) / rate`` seconds apart (burst 1). Slots follow the plan, not the moment a
+caller happened to wake: a caller that wakes late (a busy event loop) does not push every later
+slot back, so a long run keeps the rate. A late start followed by on-time ones could put
+``rate + 1`` starts into some second, so the pacer also checks what really happened: a start never
+comes sooner than ``1 + WINDOW_MARGIN`` seconds after the start ``rate`` places before it (for a
+whole-number rate). ``WINDOW_MARGIN`` is smaller than ``PLAN_MARGIN``, so lateness up to their difference
+costs nothing, and a longer delay is made up again by the following slots. The margins keep the
+network's and the server's jitter from letting the server count ``rate + 1`` arrivals in one
+second; together they cost 0.3% of the budget. Different APIs have different pacers and run
+concurrently. Every wait goes through the injected clock.
 
 Callers of one API are served in arrival order (a FIFO lock), so they never race for a slot.
 
 For benchmarks and for sizing worker pools, each API also records how long its answers take (the
 time from the request leaving the pacer to the answer, pacing excluded) and how long it had work:
-``busy_seconds`` is the union over calls of [asked for a slot, slot + 1/rate), so
-``calls / (rate * busy_seconds)`` is the share of the budget used while callers were queued.
+``busy_seconds`` is the union over calls of [asked for a slot, slot + interval), so
+``calls / (rate * busy_seconds)`` is the share of the budget used while callers were queued
+(``1 / (1 + PLAN_MARGIN)`` at best).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -23,8 +33,12 @@ from dataclasses import dataclass, replace
 from reconciler.emulator.clock import Clock
 
 DEFAULT_RATE = 10.0
-# Added to every interval so that float rounding can never squeeze rate+1 starts into 1 s.
-_MARGIN = 1e-6
+#: Planned slots are ``(1 + PLAN_MARGIN) / rate`` apart: 0.3% of the budget buys 3 ms a second
+#: of room for the network's and the server's jitter between two starts.
+PLAN_MARGIN = 0.003
+#: Actual starts: never more than ``rate`` in any ``1 + WINDOW_MARGIN`` seconds. Smaller than
+#: ``PLAN_MARGIN``, so a late start is made up by the slots after it (2 ms a second).
+WINDOW_MARGIN = 0.001
 #: How many recent answers :meth:`RateLimiter.recent_latency` looks at.
 LATENCY_WINDOW = 128
 
@@ -58,19 +72,25 @@ class ApiStats:
 
 
 class Pacer:
-    """Spaces call starts at least ``1/rate`` seconds apart on ``clock``.
+    """Hands out call starts on ``clock``: planned slots ``interval`` apart, and never more than
+    ``burst`` starts in any ``window`` seconds of actual starts (see the module docstring).
 
-    Callers queue on a FIFO lock; each one waits until ``interval`` after the previous *actual*
-    start, so a caller that woke late pushes the next ones back instead of letting them bunch up.
+    Callers queue on a FIFO lock. When the pacer has been idle the next slot is now; otherwise it
+    is the previous *planned* slot plus ``interval``, so a caller that woke late does not delay
+    the ones after it.
     """
 
     def __init__(self, rate: float, clock: Clock) -> None:
         if not rate > 0:
             raise ValueError(f"rate must be > 0 requests per second, got {rate}")
         self.rate = rate
-        self.interval = 1.0 / rate + _MARGIN
+        self.interval = (1.0 + PLAN_MARGIN) / rate
+        #: at most ``burst`` actual starts in any ``window`` seconds
+        self.burst = max(1, math.floor(rate))
+        self.window = self.burst * (1.0 + WINDOW_MARGIN) / rate
         self._clock = clock
-        self._last = float("-inf")
+        self._next = float("-inf")  # the planned time of the next slot
+        self._starts: deque[float] = deque(maxlen=self.burst)  # the last actual starts
         self._lock = asyncio.Lock()
         self._busy_until = float("-inf")
         #: seconds with a caller queued or a slot interval running (see the module docstring)
@@ -80,15 +100,21 @@ class Pacer:
         """Wait for the next slot; return the seconds waited (queueing included)."""
         asked = self._clock.monotonic()
         async with self._lock:
-            wait = self._last + self.interval - self._clock.monotonic()
+            planned = max(self._next, self._clock.monotonic())
+            slot = planned
+            if len(self._starts) == self.burst:  # the window check on actual starts
+                slot = max(slot, self._starts[0] + self.window)
+            wait = slot - self._clock.monotonic()
             if wait > 0:
                 await self._clock.sleep(wait)
-            self._last = self._clock.monotonic()
-        end = self._last + 1.0 / self.rate
+            started = self._clock.monotonic()
+            self._starts.append(started)
+            self._next = planned + self.interval
+        end = slot + self.interval
         if end > self._busy_until:
             self.busy_seconds += end - max(asked, self._busy_until)
             self._busy_until = end
-        return self._last - asked
+        return started - asked
 
 
 class RateLimiter:
