@@ -1,4 +1,4 @@
-"""``emulator`` click group: serve, seed, reset, calls, assign-manager. Mounted as
+"""``emulator`` click group: serve, generate, seed, reset, calls, assign-manager. Mounted as
 ``reconciler emulator ...``.
 
 The state file defaults to ``$RECONCILER_STATE_DIR/emulator-state.json`` (``.reconciler`` in the
@@ -80,10 +80,16 @@ def emulator() -> None:
 @click.option("--port", default=8765, show_default=True, type=int)
 @_state_option
 @click.option(
+    "--in-memory",
+    is_flag=True,
+    help="Keep the state in memory only (no state file): fastest; lost when the server stops.",
+)
+@click.option(
     "--seed",
     "seed_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Seed applied when the state file is absent (default: the demo seed).",
+    help="Seed applied when the state file is absent, or with --in-memory (default: the demo "
+    "seed). `reconciler emulator generate` writes large ones.",
 )
 @click.option("--ak", help="An extra partner access key to accept (needs --sk).")
 @click.option("--sk", help="Its secret key.")
@@ -95,16 +101,32 @@ def emulator() -> None:
     type=float,
     help="Requests per second per account and operation (0 = unlimited).",
 )
+@click.option(
+    "--latency-median",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Median seconds each answer takes (log-normal; 0 = answer at once).",
+)
+@click.option(
+    "--latency-p99",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="99th percentile of the answer time in seconds (default: the median, i.e. constant).",
+)
 def serve_command(
     *,
     host: str,
     port: int,
     state_file: Path | None,
+    in_memory: bool,
     seed_file: Path | None,
     ak: str | None,
     sk: str | None,
     domain_id: str | None,
     rate_limit: float,
+    latency_median: float,
+    latency_p99: float | None,
 ) -> None:
     """Serve the emulator over HTTP until interrupted.
 
@@ -116,24 +138,82 @@ def serve_command(
       reconciler emulator serve
       reconciler emulator serve --port 0 --state /tmp/emu.json --seed examples/emulator-seed.yaml
       reconciler emulator serve --ak MYTESTAK --sk my-test-sk --rate-limit 0
+      reconciler emulator generate --customers 2000 /tmp/partner.json
+      reconciler emulator serve --in-memory --seed /tmp/partner.json \\
+          --latency-median 0.12 --latency-p99 0.3
     """
     from reconciler.emulator import seed as seeds
+    from reconciler.emulator.latency import LatencyModel
     from reconciler.emulator.server import serve
 
     if (ak is None) != (sk is None):
         raise click.UsageError("--ak and --sk go together")
+    if in_memory and state_file is not None:
+        raise click.UsageError("--in-memory and --state exclude each other")
+    p99 = latency_median if latency_p99 is None else latency_p99
+    if p99 < latency_median:
+        raise click.UsageError("--latency-p99 must not be below --latency-median")
+    latency = LatencyModel(median=latency_median, p99=p99) if latency_median > 0 else None
     with _clean_errors():
         doc = seeds.load_document(seed_file or seeds.DEMO_SEED_PATH)
         if domain_id:
             doc["partner"] = {**doc.get("partner", {}), "domain_id": domain_id}
         extra = [EmulatorCredentials(ak, sk)] if ak and sk else []
         shown_ak = ak or DEFAULT_CREDENTIALS.ak
+        where = None if in_memory else state_file or default_state_path()
 
         def ready(server: Any) -> None:
             click.echo(f"emulator listening on {server.url} (partner AK {shown_ak})")
 
-        serve(host, port, state_file=state_file or default_state_path(), seed=doc,
-              credentials=extra, rate_limit=rate_limit, ready=ready)  # fmt: skip
+        serve(host, port, state_file=where, seed=doc, credentials=extra, rate_limit=rate_limit,
+              latency=latency, ready=ready)  # fmt: skip
+
+
+@emulator.command("generate")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--customers", type=click.IntRange(min=0), required=True, help="How many customers.")
+@click.option(
+    "--resellers", type=click.IntRange(min=0), default=500, show_default=True, help="Resellers."
+)
+@click.option(
+    "--quotas",
+    type=click.IntRange(min=0),
+    default=2000,
+    show_default=True,
+    help="Coupon quotas issued to the resellers (at least one each).",
+)
+@click.option(
+    "--random-seed", type=int, default=0, show_default=True, help="The same seed, the same partner."
+)
+def generate_command(
+    out: Path, customers: int, resellers: int, quotas: int, random_seed: int
+) -> None:
+    """Write a large generated partner to OUT as a seed (JSON), for load tests and benchmarks.
+
+    The partner is the benchmark's (reconciler/emulator/README.md, "Large generated partners"):
+    about 5 yearly/monthly resources per customer, a few customers with 600-2,000, resellers
+    holding issued coupon quotas, deterministic from --random-seed.
+
+    \b
+    Examples:
+      reconciler emulator generate --customers 100000 /tmp/partner-100k.json
+      reconciler emulator serve --in-memory --rate-limit 0 --seed /tmp/partner-100k.json
+    """
+    from reconciler.emulator.generate import generate_partner
+
+    if resellers == 0 and quotas:
+        raise click.UsageError("issued quotas need at least one reseller (--resellers)")
+    with _clean_errors():
+        gen = generate_partner(customers, resellers=resellers, quotas=quotas, seed=random_seed)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as handle:
+            json.dump(gen.seed_document(), handle, ensure_ascii=False, separators=(",", ":"))
+        tmp.replace(out)
+    click.echo(
+        f"wrote {out}: {customers:,} customers, {gen.n_resources:,} resources, "
+        f"{len(gen.state.resellers):,} resellers, {quotas:,} issued quotas"
+    )
 
 
 def _with_emulator(state_file: Path | None, action: Callable[[Any], None]) -> None:

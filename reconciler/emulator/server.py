@@ -1,13 +1,16 @@
 """Served mode: the emulator behind a real HTTP server (stdlib ``ThreadingHTTPServer``).
 
 ``Emulator.handle`` holds a lock, so concurrent connections are answered one at a time, in
-order of arrival. A dropped response closes the socket without writing anything.
+order of arrival (the latency of each answer is slept outside the lock, so slow answers overlap).
+A dropped response closes the socket without writing anything. A client that goes away before
+its answer is written is logged at debug level, not printed as a traceback.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +21,7 @@ from reconciler.emulator.core import Emulator
 from reconciler.emulator.credentials import EmulatorCredentials
 from reconciler.emulator.latency import LatencyModel
 from reconciler.emulator.messages import EmulatorRequest, HeaderMap
+from reconciler.emulator.models import State
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,14 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         super().__init__(address, _Handler)
         self.emulator = emulator
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (broken pipe, reset) is routine; anything else is a bug."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError):
+            log.debug("client %s went away: %s", client_address, exc)
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     @property
     def url(self) -> str:
@@ -77,10 +89,19 @@ def make_server(
     rate_limit: float = 10.0,
     latency: LatencyModel | None = None,
     clock: Clock | None = None,
+    state_factory: Callable[[], State] | None = None,
 ) -> EmulatorServer:
-    """Build (and bind) a server; ``port=0`` picks a free port. Call ``serve_forever()`` on it."""
+    """Build (and bind) a server; ``port=0`` picks a free port. Call ``serve_forever()`` on it.
+
+    ``state_file=None`` keeps the state in memory only; ``state_factory`` replaces ``seed``
+    (see :class:`~reconciler.emulator.core.Emulator`)."""
     emulator = Emulator(
-        clock=clock, state_file=state_file, seed=seed, rate_limit=rate_limit, latency=latency
+        clock=clock,
+        state_file=state_file,
+        seed=seed,
+        rate_limit=rate_limit,
+        latency=latency,
+        state_factory=state_factory,
     )
     for cred in credentials:
         emulator.add_credentials(cred)
@@ -97,6 +118,7 @@ def serve(
     rate_limit: float = 10.0,
     latency: LatencyModel | None = None,
     clock: Clock | None = None,
+    state_factory: Callable[[], State] | None = None,
     ready: Callable[[EmulatorServer], None] | None = None,
 ) -> None:
     """Serve until interrupted; ``ready`` is called once the socket listens."""
@@ -109,6 +131,7 @@ def serve(
         rate_limit=rate_limit,
         latency=latency,
         clock=clock,
+        state_factory=state_factory,
     )
     if ready is not None:
         ready(server)
