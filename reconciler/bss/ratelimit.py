@@ -5,13 +5,13 @@ Each API gets a :class:`Pacer` that hands out call *starts* on a schedule of pla
 ``(1 + PLAN_MARGIN) / rate`` seconds apart (burst 1). Slots follow the plan, not the moment a
 caller happened to wake: a caller that wakes late (a busy event loop) does not push every later
 slot back, so a long run keeps the rate. A late start followed by on-time ones could put
-``rate + 1`` starts into some second, so the pacer also checks what really happened: a start never
-comes sooner than ``1 + WINDOW_MARGIN`` seconds after the start ``rate`` places before it (for a
-whole-number rate). ``WINDOW_MARGIN`` is smaller than ``PLAN_MARGIN``, so lateness up to their difference
-costs nothing, and a longer delay is made up again by the following slots. The margins keep the
-network's and the server's jitter from letting the server count ``rate + 1`` arrivals in one
-second; together they cost 0.3% of the budget. Different APIs have different pacers and run
-concurrently. Every wait goes through the injected clock.
+``rate + 1`` starts into some second, so the pacer also checks what really happened: a start
+never comes sooner than ``1 + WINDOW_MARGIN`` seconds after the start ``rate`` places before it
+(for a whole-number rate). ``WINDOW_MARGIN`` is smaller than ``PLAN_MARGIN``, so lateness up to
+their difference costs nothing, and a longer delay is made up again by the following slots. The
+margins keep the network's and the server's jitter from letting the server count ``rate + 1``
+arrivals in one second; they cost 0.3% of the budget. Different APIs have different pacers and
+run concurrently. Every wait goes through the injected clock.
 
 Callers of one API are served in arrival order (a FIFO lock), so they never race for a slot.
 
