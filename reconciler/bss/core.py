@@ -26,7 +26,7 @@ from .http11 import Http11Transport
 from .iam import DEFAULT_DURATION, CustomerCredentials
 from .models import Page
 from .paging import iter_pages
-from .ratelimit import DEFAULT_RATE, ApiStats, RateLimiter
+from .ratelimit import DEFAULT_RATE, ApiStats, RateLimiter, Waiting
 from .redact import get_logger
 from .retry import Backoff
 from .signing import query_pairs
@@ -55,6 +55,9 @@ def _version() -> str:
 USER_AGENT = f"partner-reconciler/{_version()}"
 
 
+#: Seconds a read keeps retrying transient failures (timeouts, lost connections, 5xx, 429) past
+#: ``max_attempts``: a plan that reads for hours outlives a slow answer or minutes of trouble.
+READ_PATIENCE = 600.0
 #: Connections open at once, at most. The worker pools keep about rate x latency calls of each
 #: API in flight (``reconciler/plan/pools.py``); every one of them keeps its connection alive.
 MAX_CONNECTIONS = 512
@@ -92,6 +95,7 @@ class ClientCore:
         rates: Mapping[str, float] | None = None,
         timeout: float = 30.0,
         max_attempts: int = 4,
+        read_patience: float = READ_PATIENCE,
         agency_name: str | None = None,
         rng_seed: int | None = None,
         iam_duration_seconds: int = DEFAULT_DURATION,
@@ -124,6 +128,7 @@ class ClientCore:
             backoff=Backoff(random.Random(rng_seed)),
             max_attempts=max_attempts,
             user_agent=USER_AGENT,
+            read_patience=read_patience,
         )
         self._customers = CustomerCredentials(
             executor=self._executor,
@@ -158,6 +163,10 @@ class ClientCore:
     def rate_for(self, api: str) -> float:
         """The pacing rate (requests per second) of one API, by operation name."""
         return self._limiter.rate(api)
+
+    def waiting(self) -> list[Waiting]:
+        """APIs with an answer outstanding for 10 s or more, or retrying failures (for progress)."""
+        return self._limiter.waiting()
 
     def recent_latency(self, api: str) -> float | None:
         """The slowest of the API's recent answers in seconds (pacing excluded), if any yet."""

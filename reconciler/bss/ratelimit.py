@@ -41,6 +41,25 @@ PLAN_MARGIN = 0.003
 WINDOW_MARGIN = 0.001
 #: How many recent answers :meth:`RateLimiter.recent_latency` looks at.
 LATENCY_WINDOW = 128
+#: An answer outstanding this long makes :meth:`RateLimiter.waiting` report its API.
+SLOW_AFTER = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """An API the client is waiting on: an answer outstanding for ``seconds``, or failing
+    (``retries`` in a row, the last one for ``cause``) since ``seconds`` ago."""
+
+    api: str
+    seconds: float
+    retries: int = 0
+    cause: str | None = None
+
+    def __str__(self) -> str:
+        text = f"waiting on {self.api} for {self.seconds:.0f}s"
+        if self.retries:
+            text += f" (retry {self.retries}: {self.cause})"
+        return text
 
 
 @dataclass(slots=True)
@@ -137,6 +156,9 @@ class RateLimiter:
         self._pacers: dict[str, Pacer] = {}
         self._stats: dict[str, ApiStats] = {}
         self._recent: dict[str, deque[float]] = {}
+        self._flying: dict[str, dict[int, float]] = {}  # api -> attempt -> when it was sent
+        self._failing: dict[str, tuple[float, int, str]] = {}  # api -> since, retries, cause
+        self._attempts = 0
 
     def rate(self, api: str) -> float:
         return self._rates.get(api, self._default)
@@ -166,8 +188,37 @@ class RateLimiter:
             stats.first_call = now
         stats.last_call = now
 
-    def observe(self, api: str, seconds: float) -> None:
+    def sent(self, api: str) -> int:
+        """An attempt of ``api`` left the pacer; pass the token to :meth:`observe`."""
+        self._attempts += 1
+        self._flying.setdefault(api, {})[self._attempts] = self._clock.monotonic()
+        return self._attempts
+
+    def failed(self, api: str, cause: str) -> None:
+        """An attempt of ``api`` failed and will be retried."""
+        since, retries, _ = self._failing.get(api, (self._clock.monotonic(), 0, ""))
+        self._failing[api] = (since, retries + 1, cause)
+
+    def succeeded(self, api: str) -> None:
+        self._failing.pop(api, None)
+
+    def waiting(self, slow_after: float = SLOW_AFTER) -> list[Waiting]:
+        """The APIs with an answer outstanding for ``slow_after`` seconds or more, or failing."""
+        now = self._clock.monotonic()
+        found = []
+        for api in sorted(set(self._flying) | set(self._failing)):
+            flying = self._flying.get(api)
+            oldest = next(iter(flying.values())) if flying else now  # sent in order
+            since, retries, cause = self._failing.get(api, (now, 0, None))
+            seconds = now - min(oldest, since)
+            if retries or seconds >= slow_after:
+                found.append(Waiting(api, seconds, retries, cause))
+        return found
+
+    def observe(self, api: str, seconds: float, token: int | None = None) -> None:
         """Record how long one answer of ``api`` took (pacing excluded)."""
+        if token is not None:
+            self._flying.get(api, {}).pop(token, None)
         stats = self.stats_for(api)
         stats.answered += 1
         stats.latency_seconds += seconds

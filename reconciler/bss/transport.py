@@ -85,9 +85,11 @@ class Executor:
         backoff: Backoff,
         max_attempts: int,
         user_agent: str,
+        read_patience: float = 0.0,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        self._read_patience = read_patience
         self._http = http
         self._clock = clock
         self._limiter = limiter
@@ -111,34 +113,52 @@ class Executor:
         """
         payload = jsonutil.dumps(body) if body is not None else None
         stats = self._limiter.stats_for(op.name)
-        for attempt in range(1, self._max_attempts + 1):
+        first = self._clock.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
             await self._limiter.acquire(op.name)
             sent = self._clock.monotonic()
+            token = self._limiter.sent(op.name)
             try:
                 outcome = await self._attempt(
                     op, endpoint, path, credentials=credentials, query=query, payload=payload
                 )
             finally:
-                self._limiter.observe(op.name, self._clock.monotonic() - sent)
+                self._limiter.observe(op.name, self._clock.monotonic() - sent, token)
             if not isinstance(outcome, _Attempt):
+                self._limiter.succeeded(op.name)
                 return outcome[0]
             if outcome.failure is Failure.THROTTLED:
                 stats.throttled += 1
-            self._raise_if_final(op, path, outcome, last=attempt == self._max_attempts)
+            patient = self._patient(op, outcome, first)
+            self._raise_if_final(
+                op, path, outcome, last=attempt >= self._max_attempts and not patient
+            )
+            self._limiter.failed(op.name, outcome.cause)
             delay = self._backoff.delay(attempt, outcome.failure, outcome.retry_after)
             log.info(
-                "retrying %s %s (attempt %d of %d) in %.2f s: %s",
+                "retrying %s %s (attempt %d of %s) in %.2f s: %s",
                 op.method,
                 path,
                 attempt + 1,
-                self._max_attempts,
+                self._max_attempts if attempt < self._max_attempts else "a read's patience",
                 delay,
                 outcome.cause,
             )
             stats.retries += 1
             stats.backoff_seconds += delay
             await self._clock.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _patient(self, op: Operation, outcome: _Attempt, first: float) -> bool:
+        """A read keeps retrying a transient failure past ``max_attempts`` until it has been
+        failing for ``read_patience`` seconds: a plan that has read for hours must not die of
+        one slow answer or a few minutes of trouble."""
+        return (
+            op.kind is CallKind.READ
+            and outcome.failure is not Failure.CLIENT
+            and self._clock.monotonic() - first < self._read_patience
+        )
 
     @staticmethod
     def _raise_if_final(op: Operation, path: str, outcome: _Attempt, *, last: bool) -> None:

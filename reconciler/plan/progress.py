@@ -6,6 +6,11 @@ at 10 per second), so the plan says what it is doing at once and keeps a status 
     Reading live state for 100,000 customers, 500 resellers...
     reading: 12,300/100,000 customers, 9,800/100,000 resource lists, 45/500 resellers (ETA 2h29m)
 
+and, when an endpoint is slow or failing, what the plan is waiting for (the read goes on retrying):
+
+    reading: ... (ETA 2h29m); waiting on list_pay_per_use_customer_resources for 48s (retry 3:
+    ReadTimeout: timed out waiting for the answer)
+
 Only on a terminal: :func:`tty_progress` returns ``None`` for anything else (CI logs, files,
 tests), and :class:`Progress` (the default) does nothing. The status line goes to stderr, so
 ``--format json`` on stdout stays clean. The reader updates :class:`ReadCounters`; the display
@@ -36,6 +41,7 @@ class ReadCounters:
     quota_lists_done: int = 0
     calls: int = 0  # calls finished, every API
     eta_seconds: float | None = None  # at the API's own pace, from the calls still to make
+    waiting: str | None = None  # a slow or failing endpoint the read is waiting for
 
 
 def duration(seconds: float) -> str:
@@ -56,11 +62,15 @@ def status_text(c: ReadCounters) -> str:
     if c.resellers:
         parts.append(f"{c.quota_lists_done:,}/{c.resellers:,} resellers")
     eta = f" (ETA {duration(c.eta_seconds)})" if c.eta_seconds is not None else ""
-    return "reading: " + ", ".join(parts) + eta
+    waiting = f"; {c.waiting}" if c.waiting else ""
+    return "reading: " + ", ".join(parts) + eta + waiting
 
 
 class Progress:
     """Receives progress; this base class ignores it (not a terminal)."""
+
+    #: Seconds between updates while no call finishes (a slow endpoint); None: no such updates.
+    heartbeat: float | None = None
 
     def line(self, text: str) -> None:
         """A line that stays (e.g. what is about to happen)."""
@@ -74,6 +84,8 @@ class Progress:
 
 class TtyProgress(Progress):
     """A status line on a terminal, rewritten in place (carriage return, erase to end)."""
+
+    heartbeat = 1.0
 
     def __init__(
         self,

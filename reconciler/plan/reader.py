@@ -165,6 +165,7 @@ class Reader:
             self._resellers_then_quotas(reseller_list),
             self._distributor_quotas(sorted({t.distributor_quota_id for t in desired.quotas})),
         )
+        beat = asyncio.ensure_future(self._heartbeat()) if self.progress.heartbeat else None
         try:
             results = await asyncio.gather(*branches, return_exceptions=True)
             for result in results:
@@ -175,14 +176,30 @@ class Reader:
             self._abort(exc)
             raise
         finally:
+            if beat is not None:
+                beat.cancel()
             self.progress.finish()
         return self.live
 
     def _tick(self) -> None:
         c = self.counters
         c.calls += 1
+        self._refresh()
+
+    def _refresh(self) -> None:
+        c = self.counters
         c.eta_seconds = self._eta()
+        if self.progress.heartbeat is not None:  # a display that shows what the read waits for
+            waiting = self.client.waiting()
+            c.waiting = "; ".join(str(w) for w in waiting) if waiting else None
         self.progress.update(c)
+
+    async def _heartbeat(self) -> None:
+        """Keep the status line current while no call finishes (a slow or failing endpoint)."""
+        assert self.progress.heartbeat is not None
+        while True:
+            await asyncio.sleep(self.progress.heartbeat)
+            self._refresh()
 
     def _eta(self) -> float | None:
         """Seconds left at each API's rate for the calls still known to be needed: the slowest."""
