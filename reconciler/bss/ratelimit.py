@@ -194,10 +194,10 @@ class RateLimiter:
         self._flying.setdefault(api, {})[self._attempts] = self._clock.monotonic()
         return self._attempts
 
-    def failed(self, api: str, cause: str) -> None:
-        """An attempt of ``api`` failed and will be retried."""
-        since, retries, _ = self._failing.get(api, (self._clock.monotonic(), 0, ""))
-        self._failing[api] = (since, retries + 1, cause)
+    def failed(self, api: str, cause: str, sent: float) -> None:
+        """An attempt of ``api`` sent at ``sent`` failed and will be retried."""
+        since, retries, _ = self._failing.get(api, (sent, 0, ""))
+        self._failing[api] = (min(since, sent), retries + 1, cause)
 
     def succeeded(self, api: str) -> None:
         self._failing.pop(api, None)

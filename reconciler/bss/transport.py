@@ -135,7 +135,7 @@ class Executor:
             self._raise_if_final(
                 op, path, outcome, last=attempt >= self._max_attempts and not patient
             )
-            self._limiter.failed(op.name, outcome.cause)
+            self._limiter.failed(op.name, outcome.cause, sent)
             delay = self._backoff.delay(attempt, outcome.failure, outcome.retry_after)
             log.info(
                 "retrying %s %s (attempt %d of %s) in %.2f s: %s",

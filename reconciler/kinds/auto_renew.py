@@ -40,7 +40,7 @@ class Candidate:
 
 def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate], KindResult]:
     """Pure diff: the resources to change, plus problems and the in-scope count."""
-    result = KindResult()
+    result = KindResult(in_scope=live.auto_renew_in_sync)
     found: list[Candidate] = []
     seen: dict[str, SourcePosition] = {}
     for rule in desired.auto_renew:
@@ -69,6 +69,26 @@ def _rule_candidates(
         if res.auto_renew != enabled:
             found.append(Candidate(rule, customer, res, enabled, source))
     return found
+
+
+def prune(rule: AutoRenewRule, resources: list[Resource]) -> tuple[list[Resource], int]:
+    """What the diff needs of one customer's main resources, read under one rule: the
+    resources it may change or report on, and how many others are already as the rule wants
+    (managed, so in scope, but nothing to do). The reader keeps only those, not half a million
+    resources of which 99% agree with their manifest (``LiveState.auto_renew_in_sync``)."""
+    kept: list[Resource] = []
+    in_sync = 0
+    for res in resources:
+        want = rule.desired_for(res.resource_id, res.service_type_code or "")
+        if res.resource_id in rule.resources:
+            kept.append(res)  # named by an override: the diff checks it exists
+        elif want is None or res.status == STATUS_CLOSED:
+            continue  # unmanaged, or closed: the diff skips it
+        elif res.auto_renew == want[0]:
+            in_sync += 1
+        else:
+            kept.append(res)
+    return kept, in_sync
 
 
 def customers_needing_agency(found: list[Candidate]) -> set[str]:

@@ -25,8 +25,12 @@ class LiveState:
 
     customers: dict[str, Customer] = field(default_factory=dict)
     resellers: dict[str, IndirectPartner] = field(default_factory=dict)
-    #: customer id -> its main yearly/monthly resources
+    #: customer id -> its main yearly/monthly resources (the reader keeps only those the diff
+    #: needs: see ``auto_renew_in_sync``)
     resources: dict[str, list[Resource]] = field(default_factory=dict)
+    #: managed main resources already as their rule wants, counted but not kept in ``resources``
+    #: (``kinds.auto_renew.prune``)
+    auto_renew_in_sync: int = 0
     #: reseller id -> every quota issued to it (all parents, all statuses)
     issued: dict[str, list[IssuedQuota]] = field(default_factory=dict)
     distributor_quotas: dict[str, CouponQuota] = field(default_factory=dict)
@@ -36,12 +40,15 @@ class LiveState:
     agency_verified: bool = True
     #: account managers seen on any customer or reseller read
     managers_seen: set[str] = field(default_factory=set)
-    #: reference text -> resolved id, filled by the reader
+    #: reference text -> resolved id, filled by the reader; a reference by id needs no entry
+    #: when the customer with that id was read (``customer``)
     customer_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     reseller_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
 
     def customer(self, ref: CustomerRef) -> Customer | None:
         cid = self.customer_refs.get((ref.customer_id, ref.account_name))
+        if cid is None and ref.customer_id is not None and ref.account_name is None:
+            cid = ref.customer_id  # found by id iff read (no entry kept for 100,000 of them)
         return self.customers.get(cid) if cid else None
 
     def reseller(self, ref: ResellerRef) -> IndirectPartner | None:

@@ -7,12 +7,13 @@ desired state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 
 from reconciler.manifests.desired import (
     CENT,
+    NO_OVERRIDES,
     AutoRenewRule,
     CustomerRef,
     DesiredState,
@@ -24,8 +25,7 @@ from reconciler.manifests.desired import (
     Scope,
     ScopeRef,
     Settings,
-    canonical_content,
-    checksum_of,
+    checksum_of_desired,
 )
 from reconciler.manifests.loader import Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue
@@ -35,8 +35,12 @@ __all__ = ["build_desired", "parse_duration"]
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def build_desired(documents: Sequence[Document]) -> DesiredState:
-    """The desired state of validated ``documents`` (in the order given)."""
+def build_desired(documents: Sequence[Document], *, consume: bool = False) -> DesiredState:
+    """The desired state of validated ``documents`` (in the order given).
+
+    ``consume``: empty each document's entry lists once they are built, so that a manifest of
+    100,000 customers never holds its whole YAML tree and its whole desired state at once
+    (:func:`~reconciler.manifests.load.load_desired`, which owns its documents)."""
     managers: list[ManagerAssignment] = []
     rules: list[AutoRenewRule] = []
     quotas: list[QuotaTarget] = []
@@ -50,15 +54,24 @@ def build_desired(documents: Sequence[Document]) -> DesiredState:
             quotas.extend(_targets(doc))
         elif doc.kind == "Settings":
             settings = _settings(doc)
-    content = canonical_content(managers, rules, quotas, settings)
+        if consume:
+            _empty(doc)
     return DesiredState(
         managers=tuple(managers),
         auto_renew=tuple(rules),
         quotas=tuple(quotas),
         settings=settings,
         files=tuple(dict.fromkeys(doc.file for doc in documents)),
-        checksum=checksum_of(content),
+        checksum=checksum_of_desired(managers, rules, quotas, settings),
     )
+
+
+def _empty(doc: Document) -> None:
+    spec = doc.content.get("spec")
+    if isinstance(spec, dict):
+        for value in spec.values():
+            if isinstance(value, list):
+                value.clear()
 
 
 def parse_duration(text: str) -> timedelta:
@@ -112,7 +125,9 @@ def _reseller(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> Res
     return ResellerRef(reseller_id=ident, account_name=name, source=where)
 
 
-def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> dict[str, Override]:
+def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> Mapping[str, Override]:
+    if not value:
+        return NO_OVERRIDES  # most rules: no per-service or per-resource flags
     flags: dict[str, Override] = {}
     for key, enabled in _mapping(value).items():
         assert isinstance(enabled, bool), doc.pos((*path, key))

@@ -20,6 +20,8 @@ from reconciler.manifests.yamlstrict import JsonPath, YamlValue, format_path
 
 __all__ = ["cross_document_problems"]
 
+_ENTRIES = 1 << 32  # entries of one document, at most
+
 
 def cross_document_problems(documents: Sequence[Document]) -> list[ManifestProblem]:
     """Problems that no single document shows on its own."""
@@ -91,13 +93,25 @@ def _extra_settings(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
 
 
 def _duplicate_customers(documents: Sequence[Document], kind: str) -> Iterator[ManifestProblem]:
-    seen = _FirstSeen()
-    for doc in _of_kind(documents, kind):
+    # 100,000 customers: remember each first declaration as one number (document, entry), not
+    # as a position object, and work out positions only for the duplicates.
+    first: dict[str, int] = {}
+    docs = _of_kind(documents, kind)
+    for number, doc in enumerate(docs):
         for path, entry in _entries(doc, "customers"):
             ref = _reference(entry, "customer", "customerId")
-            if ref is not None:
-                label = f"{ref[0]} '{ref[1]}' in {kind}"
-                yield from seen.check(ref, doc, (*path, ref[0]), label)
+            if ref is None:
+                continue
+            here = number * _ENTRIES + int(path[-1])
+            key = ref[1] if ref[0] == "customerId" else "\0" + ref[1]
+            seen = first.setdefault(key, here)
+            if seen != here:
+                before = docs[seen // _ENTRIES].pos(("spec", "customers", seen % _ENTRIES, ref[0]))
+                where = doc.pos((*path, ref[0]))
+                message = (
+                    f"{ref[0]} '{ref[1]}' in {kind} is declared twice (also declared at {before})"
+                )
+                yield ManifestProblem(where, format_path((*path, ref[0])), message)
 
 
 def _duplicate_resellers(documents: Sequence[Document]) -> Iterator[ManifestProblem]:

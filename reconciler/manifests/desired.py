@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import SourcePosition
@@ -39,15 +40,25 @@ __all__ = [
 ]
 
 CENT = Decimal("0.01")
+#: The overrides of a rule that has none (most rules): one shared empty mapping.
+NO_OVERRIDES: Mapping[str, Override] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerRef:
     """A customer as the manifest names it: by ID or by account name (exactly one is set)."""
 
     customer_id: str | None
     account_name: str | None
     source: SourcePosition
+
+    @property
+    def ident(self) -> str | None:
+        return self.customer_id
+
+    @property
+    def name(self) -> str | None:
+        return self.account_name
 
     @property
     def text(self) -> str:
@@ -62,13 +73,21 @@ class CustomerRef:
         return {"customer": str(self.account_name)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResellerRef:
     """A reseller (indirect partner) by ID or by account name (exactly one is set)."""
 
     reseller_id: str | None
     account_name: str | None
     source: SourcePosition
+
+    @property
+    def ident(self) -> str | None:
+        return self.reseller_id
+
+    @property
+    def name(self) -> str | None:
+        return self.account_name
 
     @property
     def text(self) -> str:
@@ -82,7 +101,7 @@ class ResellerRef:
         return {"reseller": str(self.account_name)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ManagerAssignment:
     """``customer`` should have account manager ``manager`` (``None``: no manager)."""
 
@@ -91,7 +110,7 @@ class ManagerAssignment:
     source: SourcePosition
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Override:
     """An explicit auto-renew flag for one service type or one resource."""
 
@@ -99,7 +118,7 @@ class Override:
     source: SourcePosition
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AutoRenewRule:
     """Auto-renew for one customer's yearly/monthly resources.
 
@@ -128,7 +147,7 @@ class AutoRenewRule:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuotaTarget:
     """``reseller`` should hold ``balance`` of coupon quota issued from ``distributor_quota_id``."""
 
@@ -152,7 +171,7 @@ class Guards:
     source: SourcePosition | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScopeRef:
     """One scope entry: an account name or an ID, matched against either."""
 
@@ -249,6 +268,47 @@ def checksum_of(content: Mapping[str, Any]) -> str:
     """``sha256:<hex>`` of ``content`` as compact JSON with sorted keys."""
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def checksum_of_desired(
+    managers: Sequence[ManagerAssignment],
+    auto_renew: Sequence[AutoRenewRule],
+    quotas: Sequence[QuotaTarget],
+    settings: Settings,
+) -> str:
+    """``checksum_of(canonical_content(...))``, the same bytes hashed a list entry at a time:
+    for 100,000 customers the whole content would be half a million short-lived objects."""
+    digest = hashlib.sha256()
+    content = canonical_content([], [], [], settings)  # everything but the long lists
+    lists: dict[str, Callable[[], Iterator[Mapping[str, Any]]]] = {
+        "accountManagers": lambda: (
+            {**m.customer.canonical(), "manager": m.manager}
+            for m in sorted(managers, key=lambda m: _ref_key(m.customer.canonical()))
+        ),
+        "autoRenew": lambda: (
+            _canonical_rule(r)
+            for r in sorted(auto_renew, key=lambda r: _ref_key(r.customer.canonical()))
+        ),
+        "resellerQuotas": lambda: iter(
+            canonical_content([], [], quotas, settings)["resellerQuotas"]
+        ),
+    }
+    digest.update(b"{")
+    for n, key in enumerate(sorted(content)):
+        digest.update(((',"' if n else '"') + key + '":').encode())
+        if key in lists:
+            digest.update(b"[")
+            for m, entry in enumerate(lists[key]()):
+                digest.update((("," if m else "") + _compact(entry)).encode("utf-8"))
+            digest.update(b"]")
+        else:
+            digest.update(_compact(content[key]).encode("utf-8"))
+    digest.update(b"}")
+    return "sha256:" + digest.hexdigest()
 
 
 def _canonical_rule(rule: AutoRenewRule) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def _load_desired(paths: Sequence[str | Path], limits: Limits | None) -> Desired
             problems.append(problem)
     if problems:
         raise ManifestError(problems)
-    return build_desired(loaded.documents)
+    return build_desired(loaded.documents, consume=True)
 
 
 @contextmanager

@@ -126,13 +126,14 @@ def load_documents(paths: Sequence[str | Path], *, limits: Limits | None = None)
     if not paths:
         problems.append(_file_problem(".", "no manifest files or directories given"))
     manifest_files: dict[Path, bool] = {}  # resolved path -> holds manifests (or their errors)
+    strings: dict[str, str] = {}  # one object per distinct string, across the files
     for raw in paths:
         root = Path(raw)
         files = _expand(root, problems)
         for path in files:
             resolved = path.resolve()
             if resolved not in manifest_files:
-                found = _load_file(path, path == root, limits, documents, problems)
+                found = _load_file(path, path == root, limits, documents, problems, strings)
                 manifest_files[resolved] = found
         if root.is_dir() and files and not any(manifest_files[f.resolve()] for f in files):
             problems.append(_file_problem(str(root), _NO_MANIFESTS_DIR))
@@ -177,6 +178,7 @@ def _load_file(
     limits: Limits,
     documents: list[Document],
     problems: list[ManifestProblem],
+    strings: dict[str, str],
 ) -> bool:
     """Read one file; ``False`` when it was skipped as not being a manifest file."""
     name = path.as_posix()
@@ -188,7 +190,7 @@ def _load_file(
         if data is not None:
             problems.append(_not_utf8(name, data))
         return True
-    parsed = parse_yaml(text, name, limits)
+    parsed = parse_yaml(text, name, limits, strings)
     if not any(_claims(d.value) for d in parsed.documents):
         return _unclaimed(name, explicit, parsed.failed and API_GROUP in text, parsed, problems)
     problems.extend(parsed.problems)

@@ -34,7 +34,7 @@ from reconciler.plan.reader import Reader
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.emulator.clock import Clock
-    from reconciler.manifests.desired import AutoRenewRule, CustomerRef, DesiredState
+    from reconciler.manifests.desired import CustomerRef, DesiredState
 
 IAM_RATE_OPERATION = "iam.create_temporary_access_key_by_agency"
 
@@ -155,28 +155,15 @@ class _AgencyChecks:
         self.desired = desired
         self.reader = reader
         self.live = reader.live
-        self._rules: dict[tuple[str | None, str | None], list[AutoRenewRule]] | None = None
         self.started: set[str] = set()
-
-    @property
-    def rules(self) -> dict[tuple[str | None, str | None], list[AutoRenewRule]]:
-        """AutoRenew rules by customer reference (built on first use, not before the read)."""
-        if self._rules is None:
-            self._rules = {}
-            for rule in self.desired.auto_renew:
-                key = (rule.customer.customer_id, rule.customer.account_name)
-                self._rules.setdefault(key, []).append(rule)
-        return self._rules
 
     def consider(self, customer_id: str) -> None:
         agency = self.client.agency_name
         if not agency or customer_id in self.started:
             return  # without an agency name, check_agencies explains why, with no call
         customer = self.live.customers[customer_id]
-        rules = [
-            rule for key in self.reader.references(customer_id) for rule in self.rules.get(key, ())
-        ]
-        if not auto_renew.needs_agency(rules, customer, self.live.resources[customer_id]):
+        rules = self.reader.rules_for(customer_id)
+        if not auto_renew.needs_agency(rules, customer, self.live.resources.get(customer_id, [])):
             return
         self.started.add(customer_id)
 

@@ -40,12 +40,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.bss import queries as q
 from reconciler.bss.redact import get_logger
 from reconciler.errors import ManifestProblem
+from reconciler.kinds import auto_renew
 from reconciler.kinds.base import LiveState
 from reconciler.plan.pools import ApiPool, Job
 from reconciler.plan.progress import Progress, ReadCounters
@@ -54,22 +56,24 @@ from reconciler.plan.references import (
     PAGE,
     Directory,
     Fetch,
-    Key,
     Listing,
     Ref,
     RefIndex,
     customer_directory,
     customer_refs,
+    key_of,
     lookup,
+    ref_tuple,
     reseller_directory,
     reseller_refs,
     unique,
 )
+from reconciler.plan.wanted import Wanted
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner, IssuedQuota, Page, Resource
-    from reconciler.manifests.desired import DesiredState
+    from reconciler.manifests.desired import AutoRenewRule, DesiredState
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -99,11 +103,11 @@ class Reader:
         self.counters = ReadCounters()
         self._pools: dict[str, ApiPool] = {}
         self._failure: BaseException | None = None
-        self._renew: set[Key] = set()
+        self.wanted: Wanted | None = None  # set by read()
         self._resources_started: set[str] = set()
+        self._resource_queue: deque[str] = deque()  # customers whose resources are to be read
         self._issued_started: set[str] = set()
         self._on_resources: Callable[[str], None] | None = None
-        self._keys: dict[str, list[Key]] = {}
 
     # -- the pools -------------------------------------------------------------------------
 
@@ -145,20 +149,16 @@ class Reader:
     ) -> LiveState:
         """Everything ``desired`` mentions. ``on_resources(customer_id)`` runs as soon as a
         customer's resources are in ``live.resources`` (it may queue jobs on :meth:`pool`)."""
-        # Say what is about to happen first: the rest can take hours against the real API.
-        self._renew = {
-            (r.customer.customer_id, r.customer.account_name) for r in desired.auto_renew
-        }
-        managed = {(m.customer.customer_id, m.customer.account_name) for m in desired.managers}
-        resellers = {(t.reseller.reseller_id, t.reseller.account_name) for t in desired.quotas}
+        customer_list = customer_refs(desired)
+        reseller_list = reseller_refs(desired)
+        self.wanted = wanted = Wanted(desired)
         c = self.counters
-        c.customers, c.resellers = len(self._renew | managed), len(resellers)
-        c.resource_lists = len(self._renew)
+        c.customers, c.resellers = len(customer_list), len(reseller_list)
+        c.resource_lists = len(wanted.rules)
+        # Say what is about to happen first: the rest can take hours against the real API.
         self.progress.line(
             f"Reading live state for {c.customers:,} customers, {c.resellers:,} resellers..."
         )
-        customer_list = customer_refs(desired)
-        reseller_list = reseller_refs(desired)
         self._on_resources = on_resources
         branches = (
             self._customers_then_resources(customer_list),
@@ -224,33 +224,54 @@ class Reader:
         await self._resolve(refs, customer_directory(self.client), self._customer_found)
         await self._join(LIST_RESOURCES)
 
-    def references(self, customer_id: str) -> list[Key]:
-        """The manifest references (``(customer_id, account_name)``) resolved to a customer."""
-        return self._keys.get(customer_id, [])
+    def rules_for(self, customer_id: str) -> list[AutoRenewRule]:
+        """The AutoRenew rules naming a customer (by every reference resolved to it so far)."""
+        return self.wanted.rules_for(customer_id) if self.wanted is not None else []
 
     def _customer_found(self, ref: Ref, customer: Customer) -> None:
-        cid = customer.customer_id
-        self.live.customer_refs[ref.key] = cid
-        self._keys.setdefault(cid, []).append(ref.key)
+        assert self.wanted is not None
+        key = key_of(ref)
+        # Keep the manifest's ID string (one object for both manifests and the live record).
+        cid = ref.ident if ref.ident == customer.customer_id else customer.customer_id
+        self.wanted.resolved(key, cid)
+        if ref.ident is None:
+            self.live.customer_refs[ref_tuple(ref)] = cid
         self.counters.customers_found += 1
-        if cid not in self.live.customers:
-            self.live.customers[cid] = customer
-            if customer.account_manager:
-                self.live.managers_seen.add(customer.account_manager)
-        if ref.key in self._renew and cid not in self._resources_started:
-            self._resources_started.add(cid)
-            self._list_all(
-                self.pool(LIST_RESOURCES),
-                _resource_fetch(self.client, cid),
-                RESOURCE_PAGE,
-                lambda r: r.resource_id,
-                functools.partial(self._resources_read, cid),
-            )
-        elif ref.key in self._renew:
+        if cid not in self.live.customers and customer.account_manager:
+            self.live.managers_seen.add(customer.account_manager)
+        # (again for a second reference: it may need the contact details the first did not)
+        self.live.customers[cid] = self.wanted.record(cid, customer)
+        if key not in self.wanted.rules:
+            return
+        if cid in self._resources_started:
             self.counters.resource_lists -= 1  # a second reference to a customer already read
+            return
+        self._resources_started.add(cid)
+        self._resource_queue.append(cid)
+        # One shared job object per queued customer (8 bytes), not a closure each: customers are
+        # found a hundred times faster than their resources can be read.
+        self.pool(LIST_RESOURCES).submit(self._resource_job)
+
+    async def _resource_job(self) -> None:
+        cid = self._resource_queue.popleft()
+        await self._first_page(
+            self.pool(LIST_RESOURCES),
+            _resource_fetch(self.client, cid),
+            RESOURCE_PAGE,
+            _resource_id,
+            functools.partial(self._resources_read, cid),
+            0,
+        )
 
     def _resources_read(self, cid: str, items: list[Resource]) -> None:
-        self.live.resources[cid] = [r for r in items if r.is_main_resource]
+        assert self.wanted is not None
+        mains = [r for r in items if r.is_main_resource]
+        rule = self.wanted.rule(cid)
+        if rule is not None:
+            mains, in_sync = auto_renew.prune(rule, mains)
+            self.live.auto_renew_in_sync += in_sync
+        if mains:
+            self.live.resources[cid] = mains
         self.counters.resource_lists_done += 1
         if self._on_resources is not None:
             self._on_resources(cid)
@@ -263,7 +284,7 @@ class Reader:
 
     def _reseller_found(self, ref: Ref, reseller: IndirectPartner) -> None:
         rid = reseller.indirect_partner_id
-        self.live.reseller_refs[ref.key] = rid
+        self.live.reseller_refs[ref_tuple(ref)] = rid
         self.counters.resellers_found += 1
         self.live.resellers.setdefault(rid, reseller)
         if rid in self._issued_started:
@@ -309,23 +330,34 @@ class Reader:
         """Queue a whole listing: the first page, then (urgently) the others it announces."""
 
         async def first() -> None:
-            page = await fetch(0, limit)
-            if len(page.items) < limit or 0 <= page.total <= limit:
-                done(unique(page.items, key))
-            elif page.total < 0:  # no total: one page after another until a short one
-                items = list(page.items)
-                while len(page.items) == limit:
-                    self._tick()
-                    page = await fetch(len(items), limit)
-                    items += page.items
-                done(unique(items, key))
-            else:
-                listing: Listing[T] = Listing(page, limit, attempt)
-                for n in range(1, len(listing.pages)):
-                    pool.submit(self._page_job(pool, listing, n, fetch, key, done), urgent=True)
-            self._tick()
+            await self._first_page(pool, fetch, limit, key, done, attempt)
 
         pool.submit(first)
+
+    async def _first_page(
+        self,
+        pool: ApiPool,
+        fetch: Fetch[T],
+        limit: int,
+        key: Callable[[T], str],
+        done: Callable[[list[T]], None],
+        attempt: int,
+    ) -> None:
+        page = await fetch(0, limit)
+        if len(page.items) < limit or 0 <= page.total <= limit:
+            done(unique(page.items, key))
+        elif page.total < 0:  # no total: one page after another until a short one
+            items = list(page.items)
+            while len(page.items) == limit:
+                self._tick()
+                page = await fetch(len(items), limit)
+                items += page.items
+            done(unique(items, key))
+        else:
+            listing: Listing[T] = Listing(page, limit, attempt)
+            for n in range(1, len(listing.pages)):
+                pool.submit(self._page_job(pool, listing, n, fetch, key, done), urgent=True)
+        self._tick()
 
     def _page_job(
         self,
@@ -460,6 +492,10 @@ class Reader:
                     f"no {d.what} {ref.ident or ref.name!r} in the partner account ({d.hint})",
                 )
             )
+
+
+def _resource_id(resource: Resource) -> str:
+    return resource.resource_id
 
 
 def _resource_fetch(client: BssClient, cid: str) -> Fetch[Resource]:

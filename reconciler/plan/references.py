@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from reconciler.errors import SourcePosition
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner, Page
-    from reconciler.manifests.desired import CustomerRef, DesiredState, ResellerRef
+    from reconciler.manifests.desired import DesiredState
 
 T = TypeVar("T")
 
@@ -30,40 +30,55 @@ LIST_RESELLERS = "list_indirect_partners"
 Key = tuple[str | None, str | None]
 
 
-@dataclass(frozen=True)
-class Ref:
-    ident: str | None
-    name: str | None
-    source: SourcePosition
+class Ref(Protocol):
+    """A customer or reseller as a manifest names it: by id or by account name (exactly one).
+    :class:`~reconciler.manifests.desired.CustomerRef` and ``ResellerRef`` are refs."""
 
     @property
-    def key(self) -> Key:
-        return (self.ident, self.name)
+    def ident(self) -> str | None: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def source(self) -> SourcePosition: ...
+
+
+def key_of(ref: Ref) -> str:
+    """A reference as one string: the id itself (no new object), or NUL + the account name
+    (a NUL cannot be in a manifest, so the two never meet)."""
+    return ref.ident if ref.ident is not None else "\0" + (ref.name or "")
+
+
+def ref_tuple(ref: Ref) -> Key:
+    """The reference as ``LiveState.customer_refs`` keys it."""
+    return (ref.ident, ref.name)
 
 
 class RefIndex:
-    """The references still unresolved, by id and by account name, for O(1) matching."""
+    """The references still unresolved, by id and by account name, for O(1) matching (one
+    reference per key: the callers pass them de-duplicated)."""
 
     def __init__(self, refs: Iterable[Ref]) -> None:
-        self.by_id: dict[str, list[Ref]] = {}
-        self.by_name: dict[str, list[Ref]] = {}
+        self.by_id: dict[str, Ref] = {}
+        self.by_name: dict[str, Ref] = {}
         for ref in refs:
             if ref.ident:
-                self.by_id.setdefault(ref.ident, []).append(ref)
+                self.by_id.setdefault(ref.ident, ref)
             else:
-                self.by_name.setdefault(ref.name or "", []).append(ref)
+                self.by_name.setdefault(ref.name or "", ref)
 
     def take(self, ident: str, name: str | None) -> list[Ref]:
-        found = self.by_id.pop(ident, [])
-        if name:
-            found += self.by_name.pop(name, [])
+        found = [ref] if (ref := self.by_id.pop(ident, None)) is not None else []
+        if name and (ref := self.by_name.pop(name, None)) is not None:
+            found.append(ref)
         return found
 
     def pending(self) -> list[Ref]:
-        return [r for refs in (*self.by_id.values(), *self.by_name.values()) for r in refs]
+        return [*self.by_id.values(), *self.by_name.values()]
 
     def __len__(self) -> int:
-        return sum(map(len, self.by_id.values())) + sum(map(len, self.by_name.values()))
+        return len(self.by_id) + len(self.by_name)
 
 
 @dataclass
@@ -178,21 +193,17 @@ def reseller_directory(client: BssClient) -> Directory[IndirectPartner]:
 
 
 def customer_refs(desired: DesiredState) -> list[Ref]:
-    seen: dict[Key, Ref] = {}
-    refs: list[CustomerRef] = [a.customer for a in desired.managers]
-    refs += [r.customer for r in desired.auto_renew]
-    for ref in refs:
-        key = (ref.customer_id, ref.account_name)
-        if key not in seen:
-            seen[key] = Ref(ref.customer_id, ref.account_name, ref.source)
+    """Every customer the manifests name, once per reference (the first, for its position)."""
+    seen: dict[str, Ref] = {}
+    for assignment in desired.managers:
+        seen.setdefault(key_of(assignment.customer), assignment.customer)
+    for rule in desired.auto_renew:
+        seen.setdefault(key_of(rule.customer), rule.customer)
     return list(seen.values())
 
 
 def reseller_refs(desired: DesiredState) -> list[Ref]:
-    seen: dict[Key, Ref] = {}
-    refs: list[ResellerRef] = [t.reseller for t in desired.quotas]
-    for ref in refs:
-        key = (ref.reseller_id, ref.account_name)
-        if key not in seen:
-            seen[key] = Ref(ref.reseller_id, ref.account_name, ref.source)
+    seen: dict[str, Ref] = {}
+    for target in desired.quotas:
+        seen.setdefault(key_of(target.reseller), target.reseller)
     return list(seen.values())
