@@ -136,6 +136,27 @@ class SourcePosition(int):
     def to_dict(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "col": self.col}
 
+    @staticmethod
+    def pack(positions: Sequence[SourcePosition | None]) -> int:
+        """Positions in one file (``None`` allowed) as one plain integer: the manifests' many
+        small objects keep several positions in one (:meth:`unpack`)."""
+        files = {int(p) >> 64 for p in positions if p is not None}
+        if len(files) > 1:
+            raise ValueError("positions packed together must be in one file")
+        packed = files.pop() if files else 0
+        for pos in positions:
+            packed = (packed << 64) | (0 if pos is None else int(pos) & (_FIELD * _FIELD - 1))
+        return packed
+
+    @staticmethod
+    def unpack(packed: int, index: int, count: int) -> SourcePosition | None:
+        """Position ``index`` of ``count`` packed by :meth:`pack`."""
+        part = (packed >> (64 * (count - 1 - index))) & (_FIELD * _FIELD - 1)
+        if not part:
+            return None
+        number = packed >> (64 * count)
+        return int.__new__(SourcePosition, number * _FIELD * _FIELD + part)
+
 
 @dataclass(frozen=True, order=True)
 class ManifestProblem:

@@ -79,12 +79,12 @@ def prune(rule: AutoRenewRule, resources: list[Resource]) -> tuple[list[Resource
     kept: list[Resource] = []
     in_sync = 0
     for res in resources:
-        want = rule.desired_for(res.resource_id, res.service_type_code or "")
+        want = rule.wants(res.resource_id, res.service_type_code or "")
         if res.resource_id in rule.resources:
             kept.append(res)  # named by an override: the diff checks it exists
         elif want is None or res.status == STATUS_CLOSED:
             continue  # unmanaged, or closed: the diff skips it
-        elif res.auto_renew == want[0]:
+        elif res.auto_renew == want:
             in_sync += 1
         else:
             kept.append(res)

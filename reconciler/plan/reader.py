@@ -104,7 +104,6 @@ class Reader:
         self._pools: dict[str, ApiPool] = {}
         self._failure: BaseException | None = None
         self.wanted: Wanted | None = None  # set by read()
-        self._resources_started: set[str] = set()
         self._resource_queue: deque[str] = deque()  # customers whose resources are to be read
         self._issued_started: set[str] = set()
         self._on_resources: Callable[[str], None] | None = None
@@ -243,10 +242,9 @@ class Reader:
         self.live.customers[cid] = self.wanted.record(cid, customer)
         if key not in self.wanted.rules:
             return
-        if cid in self._resources_started:
+        if sum(k in self.wanted.rules for k in self.wanted.keys(cid)) > 1:
             self.counters.resource_lists -= 1  # a second reference to a customer already read
             return
-        self._resources_started.add(cid)
         self._resource_queue.append(cid)
         # One shared job object per queued customer (8 bytes), not a closure each: customers are
         # found a hundred times faster than their resources can be read.
@@ -477,7 +475,7 @@ class Reader:
 
             pool.submit(look)
         await self._join(d.api)
-        self._unknown(sorted(unknown, key=lambda r: r.source), d)
+        self._unknown(sorted(unknown, key=lambda r: r.where), d)
 
     def _unknown(self, refs: Iterable[Ref], d: Directory[T]) -> None:
         for ref in refs:
@@ -487,7 +485,7 @@ class Reader:
                 key = "resellerId" if ref.ident else "reseller"
             self.problems.append(
                 ManifestProblem(
-                    ref.source,
+                    ref.where,
                     key,
                     f"no {d.what} {ref.ident or ref.name!r} in the partner account ({d.hint})",
                 )

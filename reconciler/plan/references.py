@@ -31,8 +31,10 @@ Key = tuple[str | None, str | None]
 
 
 class Ref(Protocol):
-    """A customer or reseller as a manifest names it: by id or by account name (exactly one).
-    :class:`~reconciler.manifests.desired.CustomerRef` and ``ResellerRef`` are refs."""
+    """A customer or reseller as a manifest names it: by id or by account name (exactly one),
+    written at ``where``. :class:`~reconciler.manifests.desired.CustomerRef` and
+    ``ResellerRef`` are refs, and so are the entries that name a customer
+    (``ManagerAssignment``, ``AutoRenewRule``): no object is built per reference."""
 
     @property
     def ident(self) -> str | None: ...
@@ -41,7 +43,7 @@ class Ref(Protocol):
     def name(self) -> str | None: ...
 
     @property
-    def source(self) -> SourcePosition: ...
+    def where(self) -> SourcePosition: ...
 
 
 def key_of(ref: Ref) -> str:
@@ -196,9 +198,9 @@ def customer_refs(desired: DesiredState) -> list[Ref]:
     """Every customer the manifests name, once per reference (the first, for its position)."""
     seen: dict[str, Ref] = {}
     for assignment in desired.managers:
-        seen.setdefault(key_of(assignment.customer), assignment.customer)
+        seen.setdefault(key_of(assignment), assignment)
     for rule in desired.auto_renew:
-        seen.setdefault(key_of(rule.customer), rule.customer)
+        seen.setdefault(key_of(rule), rule)
     return list(seen.values())
 
 

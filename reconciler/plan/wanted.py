@@ -37,14 +37,14 @@ class Wanted:
         #: key -> its entry (None: several entries name this reference)
         self.assignments: dict[str, ManagerAssignment | None] = {}
         for rule in desired.auto_renew:
-            key = key_of(rule.customer)
+            key = key_of(rule)
             if key in self.rules:
                 self._more.setdefault(key, [r for r in (self.rules[key],) if r]).append(rule)
                 self.rules[key] = None
             else:
                 self.rules[key] = rule
         for assignment in desired.managers:
-            key = key_of(assignment.customer)
+            key = key_of(assignment)
             self.assignments[key] = None if key in self.assignments else assignment
         self._names: dict[str, list[str]] = {}  # customer id -> name keys resolved to it
         self._shared: dict[str, str] = {}
