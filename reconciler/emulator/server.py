@@ -56,10 +56,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
 
     def _serve(self) -> None:
+        received = self.server.emulator.clock.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
-        request = EmulatorRequest(self.command, path, query, HeaderMap(self.headers.items()), body)
+        headers = HeaderMap(self.headers.items())
+        request = EmulatorRequest(self.command, path, query, headers, body, received)
         response = self.server.emulator.handle(request)
         if response.latency > 0 and isinstance(self.server.emulator.clock, SystemClock):
             time.sleep(response.latency)

@@ -7,7 +7,7 @@ desired state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,48 +30,55 @@ from reconciler.manifests.desired import (
 from reconciler.manifests.loader import Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue
 
-__all__ = ["build_desired", "parse_duration"]
+__all__ = ["DesiredBuilder", "build_desired", "parse_duration"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def build_desired(documents: Sequence[Document], *, consume: bool = False) -> DesiredState:
-    """The desired state of validated ``documents`` (in the order given).
-
-    ``consume``: empty each document's entry lists once they are built, so that a manifest of
-    100,000 customers never holds its whole YAML tree and its whole desired state at once
-    (:func:`~reconciler.manifests.load.load_desired`, which owns its documents)."""
-    managers: list[ManagerAssignment] = []
-    rules: list[AutoRenewRule] = []
-    quotas: list[QuotaTarget] = []
-    settings = Settings()
+def build_desired(documents: Sequence[Document]) -> DesiredState:
+    """The desired state of validated ``documents`` (in the order given)."""
+    builder = DesiredBuilder()
     for doc in documents:
+        builder.add(doc)
+    return builder.finish()
+
+
+class DesiredBuilder:
+    """Builds the desired state a document at a time.
+
+    ``consume``: let go of each list entry of a document once it is built, so that a manifest of
+    100,000 customers never holds its YAML and its desired state whole at the same time
+    (:func:`~reconciler.manifests.load.load_desired`, which owns its documents)."""
+
+    def __init__(self, *, consume: bool = False) -> None:
+        self.consume = consume
+        self.managers: list[ManagerAssignment] = []
+        self.rules: list[AutoRenewRule] = []
+        self.quotas: list[QuotaTarget] = []
+        self.settings = Settings()
+        self.files: dict[str, None] = {}
+
+    def add(self, doc: Document) -> None:
+        self.files[doc.file] = None
         if doc.kind == "AccountManagers":
-            managers.extend(_assignments(doc))
+            self.managers.extend(_assignments(doc, self.consume))
         elif doc.kind == "AutoRenew":
-            rules.extend(_rules(doc))
+            self.rules.extend(_rules(doc, self.consume))
         elif doc.kind == "ResellerQuota":
-            quotas.extend(_targets(doc))
+            self.quotas.extend(_targets(doc))
         elif doc.kind == "Settings":
-            settings = _settings(doc)
-        if consume:
-            _empty(doc)
-    return DesiredState(
-        managers=tuple(managers),
-        auto_renew=tuple(rules),
-        quotas=tuple(quotas),
-        settings=settings,
-        files=tuple(dict.fromkeys(doc.file for doc in documents)),
-        checksum=checksum_of_desired(managers, rules, quotas, settings),
-    )
+            self.settings = _settings(doc)
 
-
-def _empty(doc: Document) -> None:
-    spec = doc.content.get("spec")
-    if isinstance(spec, dict):
-        for value in spec.values():
-            if isinstance(value, list):
-                value.clear()
+    def finish(self) -> DesiredState:
+        managers, rules, quotas = self.managers, self.rules, self.quotas
+        return DesiredState(
+            managers=tuple(managers),
+            auto_renew=tuple(rules),
+            quotas=tuple(quotas),
+            settings=self.settings,
+            files=tuple(self.files),
+            checksum=checksum_of_desired(managers, rules, quotas, self.settings),
+        )
 
 
 def parse_duration(text: str) -> timedelta:
@@ -107,10 +114,17 @@ def _money(entry: dict[str, YamlValue], key: str) -> Decimal | None:
     return None if text is None else Decimal(text).quantize(CENT)
 
 
-def _entries(doc: Document, key: str) -> list[tuple[JsonPath, dict[str, YamlValue]]]:
+def _entries(
+    doc: Document, key: str, consume: bool = False
+) -> Iterator[tuple[JsonPath, dict[str, YamlValue]]]:
+    """Each entry of ``spec.<key>`` with its path; ``consume``: each entry is let go of once
+    the next is asked for (its position stays known: the list keeps its items' positions)."""
     items = _mapping(doc.content.get("spec")).get(key) or []
     assert isinstance(items, list), doc.start
-    return [(("spec", key, index), _mapping(entry)) for index, entry in enumerate(items)]
+    for index, entry in enumerate(items):
+        yield ("spec", key, index), _mapping(entry)
+        if consume:
+            items[index] = None
 
 
 def _customer(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> CustomerRef:
@@ -135,20 +149,20 @@ def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> Mapping[str, Ov
     return flags
 
 
-def _assignments(doc: Document) -> list[ManagerAssignment]:
+def _assignments(doc: Document, consume: bool = False) -> list[ManagerAssignment]:
     return [
         ManagerAssignment(
             customer=_customer(doc, path, entry),
             manager=_text(entry, "manager"),
             source=doc.pos(path),
         )
-        for path, entry in _entries(doc, "customers")
+        for path, entry in _entries(doc, "customers", consume)
     ]
 
 
-def _rules(doc: Document) -> list[AutoRenewRule]:
+def _rules(doc: Document, consume: bool = False) -> list[AutoRenewRule]:
     rules = []
-    for path, entry in _entries(doc, "customers"):
+    for path, entry in _entries(doc, "customers", consume):
         default = _flag(entry, "autoRenew")
         rules.append(
             AutoRenewRule(

@@ -18,21 +18,46 @@ from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.manifests.loader import Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue, format_path
 
-__all__ = ["cross_document_problems"]
-
-_ENTRIES = 1 << 32  # entries of one document, at most
+__all__ = ["CrossChecks", "cross_document_problems"]
 
 
 def cross_document_problems(documents: Sequence[Document]) -> list[ManifestProblem]:
     """Problems that no single document shows on its own."""
-    return [
-        *_duplicate_names(documents),
-        *_extra_settings(documents),
-        *_duplicate_customers(documents, "AccountManagers"),
-        *_duplicate_customers(documents, "AutoRenew"),
-        *_duplicate_resellers(documents),
-        *_duplicate_resources(documents),
-    ]
+    checks = CrossChecks()
+    return [problem for doc in documents for problem in checks.add(doc)]
+
+
+class CrossChecks:
+    """The same checks a document at a time, for loads that do not keep every document (a
+    document may be emptied once :meth:`add` has seen it)."""
+
+    def __init__(self) -> None:
+        self._names = _FirstSeen()
+        self._settings: Document | None = None
+        self._settings_at: SourcePosition | None = None
+        self._customers = {kind: _FirstCustomer() for kind in ("AccountManagers", "AutoRenew")}
+        self._resellers = _FirstSeen()
+        self._resources = _FirstSeen()
+
+    def add(self, doc: Document) -> list[ManifestProblem]:
+        """The problems ``doc`` has with the documents added before it."""
+        problems: list[ManifestProblem] = []
+        if doc.kind and doc.name:
+            label = f"{doc.kind} '{doc.name}'"
+            problems += self._names.check((doc.kind, doc.name), doc, ("metadata", "name"), label)
+        if doc.kind == "Settings":
+            if self._settings_at is None:
+                self._settings_at = doc.start
+            else:
+                msg = f"only one Settings document is allowed (the first is at {self._settings_at})"
+                problems.append(doc.problem(("kind",), msg))
+        if doc.kind in self._customers:
+            problems += self._customers[doc.kind].check(doc)
+        if doc.kind == "ResellerQuota":
+            problems += _duplicate_resellers(doc, self._resellers)
+        if doc.kind == "AutoRenew":
+            problems += _duplicate_resources(doc, self._resources)
+        return problems
 
 
 class _FirstSeen:
@@ -77,62 +102,45 @@ def _reference(entry: dict[str, YamlValue], name_key: str, id_key: str) -> tuple
     return None
 
 
-def _duplicate_names(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    seen = _FirstSeen()
-    for doc in documents:
-        if doc.kind and doc.name:
-            label = f"{doc.kind} '{doc.name}'"
-            yield from seen.check((doc.kind, doc.name), doc, ("metadata", "name"), label)
+class _FirstCustomer:
+    """Customers declared so far in one kind's documents. 100,000 customers: each first
+    declaration is remembered as one plain number (its position), not as a position object."""
 
+    def __init__(self) -> None:
+        self._first: dict[str, int] = {}
 
-def _extra_settings(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    settings = _of_kind(documents, "Settings")
-    for doc in settings[1:]:
-        message = f"only one Settings document is allowed (the first is at {settings[0].start})"
-        yield doc.problem(("kind",), message)
-
-
-def _duplicate_customers(documents: Sequence[Document], kind: str) -> Iterator[ManifestProblem]:
-    # 100,000 customers: remember each first declaration as one number (document, entry), not
-    # as a position object, and work out positions only for the duplicates.
-    first: dict[str, int] = {}
-    docs = _of_kind(documents, kind)
-    for number, doc in enumerate(docs):
+    def check(self, doc: Document) -> Iterator[ManifestProblem]:
+        kind = doc.kind
         for path, entry in _entries(doc, "customers"):
             ref = _reference(entry, "customer", "customerId")
             if ref is None:
                 continue
-            here = number * _ENTRIES + int(path[-1])
             key = ref[1] if ref[0] == "customerId" else "\0" + ref[1]
-            seen = first.setdefault(key, here)
-            if seen != here:
-                before = docs[seen // _ENTRIES].pos(("spec", "customers", seen % _ENTRIES, ref[0]))
-                where = doc.pos((*path, ref[0]))
-                message = (
-                    f"{ref[0]} '{ref[1]}' in {kind} is declared twice (also declared at {before})"
-                )
-                yield ManifestProblem(where, format_path((*path, ref[0])), message)
+            seen = self._first.get(key)
+            if seen is None:
+                self._first[key] = int(doc.pos((*path, ref[0])))
+                continue
+            before = int.__new__(SourcePosition, seen)
+            where = doc.pos((*path, ref[0]))
+            message = f"{ref[0]} '{ref[1]}' in {kind} is declared twice (also declared at {before})"
+            yield ManifestProblem(where, format_path((*path, ref[0])), message)
 
 
-def _duplicate_resellers(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    seen = _FirstSeen()
-    for doc in _of_kind(documents, "ResellerQuota"):
-        quota = _spec(doc).get("distributorQuota")
-        if not isinstance(quota, str):
-            continue
-        for path, entry in _entries(doc, "resellers"):
-            ref = _reference(entry, "reseller", "resellerId")
-            if ref is not None:
-                label = f"{ref[0]} '{ref[1]}' for distributor quota '{quota}'"
-                yield from seen.check((quota, *ref), doc, (*path, ref[0]), label)
+def _duplicate_resellers(doc: Document, seen: _FirstSeen) -> Iterator[ManifestProblem]:
+    quota = _spec(doc).get("distributorQuota")
+    if not isinstance(quota, str):
+        return
+    for path, entry in _entries(doc, "resellers"):
+        ref = _reference(entry, "reseller", "resellerId")
+        if ref is not None:
+            label = f"{ref[0]} '{ref[1]}' for distributor quota '{quota}'"
+            yield from seen.check((quota, *ref), doc, (*path, ref[0]), label)
 
 
-def _duplicate_resources(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    seen = _FirstSeen()
-    for doc in _of_kind(documents, "AutoRenew"):
-        for path, entry in _entries(doc, "customers"):
-            resources = entry.get("resources")
-            for resource_id in resources if isinstance(resources, dict) else {}:
-                key_path = (*path, "resources", resource_id)
-                label = f"resource '{resource_id}'"
-                yield from seen.check(resource_id, doc, key_path, label, at_key=True)
+def _duplicate_resources(doc: Document, seen: _FirstSeen) -> Iterator[ManifestProblem]:
+    for path, entry in _entries(doc, "customers"):
+        resources = entry.get("resources")
+        for resource_id in resources if isinstance(resources, dict) else {}:
+            key_path = (*path, "resources", resource_id)
+            label = f"resource '{resource_id}'"
+            yield from seen.check(resource_id, doc, key_path, label, at_key=True)

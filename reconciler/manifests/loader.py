@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,8 +118,17 @@ def load_paths(paths: Sequence[str | Path], *, limits: Limits | None = None) -> 
     return list(result.documents)
 
 
-def load_documents(paths: Sequence[str | Path], *, limits: Limits | None = None) -> LoadResult:
-    """Like :func:`load_paths`, but returns the problems instead of raising them."""
+def load_documents(
+    paths: Sequence[str | Path],
+    *,
+    limits: Limits | None = None,
+    on_file: Callable[[list[Document], list[ManifestProblem]], None] | None = None,
+) -> LoadResult:
+    """Like :func:`load_paths`, but returns the problems instead of raising them.
+
+    ``on_file(documents, problems)`` is given each file's documents and the problems found so
+    far as soon as the file is read; they are then not kept (the result holds none), so a load
+    of 100,000 customers holds one file's YAML at a time."""
     limits = limits or Limits()
     documents: list[Document] = []
     problems: list[ManifestProblem] = []
@@ -135,6 +144,9 @@ def load_documents(paths: Sequence[str | Path], *, limits: Limits | None = None)
             if resolved not in manifest_files:
                 found = _load_file(path, path == root, limits, documents, problems, strings)
                 manifest_files[resolved] = found
+                if on_file is not None:
+                    on_file(documents, problems)
+                    documents = []
         if root.is_dir() and files and not any(manifest_files[f.resolve()] for f in files):
             problems.append(_file_problem(str(root), _NO_MANIFESTS_DIR))
     return LoadResult(tuple(documents), tuple(sorted(problems)))
