@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Clients open many connections at once (a worker pool each); with the default backlog of 5
+    # the kernel drops their SYNs and each retries a second or more later.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         super().__init__(address, _Handler)

@@ -34,7 +34,7 @@ from reconciler.plan.reader import Reader
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.emulator.clock import Clock
-    from reconciler.manifests.desired import CustomerRef, DesiredState
+    from reconciler.manifests.desired import AutoRenewRule, CustomerRef, DesiredState
 
 IAM_RATE_OPERATION = "iam.create_temporary_access_key_by_agency"
 
@@ -157,12 +157,11 @@ class _AgencyChecks:
         self.live = reader.live
         self.started: set[str] = set()
 
-    def consider(self, customer_id: str) -> None:
+    def consider(self, customer_id: str, rules: list[AutoRenewRule]) -> None:
         agency = self.client.agency_name
         if not agency or customer_id in self.started:
             return  # without an agency name, check_agencies explains why, with no call
         customer = self.live.customers[customer_id]
-        rules = self.reader.rules_for(customer_id)
         if not auto_renew.needs_agency(rules, customer, self.live.resources.get(customer_id, [])):
             return
         self.started.add(customer_id)

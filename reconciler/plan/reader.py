@@ -60,15 +60,13 @@ from reconciler.plan.references import (
     Ref,
     RefIndex,
     customer_directory,
-    customer_refs,
-    key_of,
     lookup,
     ref_tuple,
     reseller_directory,
     reseller_refs,
     unique,
 )
-from reconciler.plan.wanted import Wanted
+from reconciler.plan.wanted import Records, Want, customer_wants
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
@@ -77,7 +75,8 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 T = TypeVar("T")
-R = TypeVar("R")
+R = TypeVar("R", bound=Ref)
+OnResources = Callable[[str, "list[AutoRenewRule]"], None]
 
 RESOURCE_PAGE = q.MAX_RESOURCE_PAGE
 ISSUED_PAGE = 100
@@ -103,10 +102,14 @@ class Reader:
         self.counters = ReadCounters()
         self._pools: dict[str, ApiPool] = {}
         self._failure: BaseException | None = None
-        self.wanted: Wanted | None = None  # set by read()
-        self._resource_queue: deque[str] = deque()  # customers whose resources are to be read
+        self._records = Records()
+        #: customers whose resources are to be read, and their AutoRenew rule (a list when
+        #: several name one customer): two queues, no object per queued customer
+        self._queued_ids: deque[str] = deque()
+        self._queued_rules: deque[AutoRenewRule | list[AutoRenewRule]] = deque()
+        self._resource_job_ = self._resource_job  # one bound method, queued once per customer
         self._issued_started: set[str] = set()
-        self._on_resources: Callable[[str], None] | None = None
+        self._on_resources: OnResources | None = None
 
     # -- the pools -------------------------------------------------------------------------
 
@@ -144,16 +147,16 @@ class Reader:
     # -- entry point -----------------------------------------------------------------------
 
     async def read(
-        self, desired: DesiredState, *, on_resources: Callable[[str], None] | None = None
+        self, desired: DesiredState, *, on_resources: OnResources | None = None
     ) -> LiveState:
-        """Everything ``desired`` mentions. ``on_resources(customer_id)`` runs as soon as a
-        customer's resources are in ``live.resources`` (it may queue jobs on :meth:`pool`)."""
-        customer_list = customer_refs(desired)
+        """Everything ``desired`` mentions. ``on_resources(customer_id, rules)`` runs as soon as a
+        customer's resources are in ``live.resources`` with something its AutoRenew ``rules``
+        may change (it may queue jobs on :meth:`pool`)."""
+        customer_list = customer_wants(desired)
         reseller_list = reseller_refs(desired)
-        self.wanted = wanted = Wanted(desired)
         c = self.counters
         c.customers, c.resellers = len(customer_list), len(reseller_list)
-        c.resource_lists = len(wanted.rules)
+        c.resource_lists = sum(1 for want in customer_list if want.rules is not None)
         # Say what is about to happen first: the rest can take hours against the real API.
         self.progress.line(
             f"Reading live state for {c.customers:,} customers, {c.resellers:,} resellers..."
@@ -219,60 +222,56 @@ class Reader:
 
     # -- customers and their resources -----------------------------------------------------
 
-    async def _customers_then_resources(self, refs: list[Ref]) -> None:
-        await self._resolve(refs, customer_directory(self.client), self._customer_found)
+    async def _customers_then_resources(self, wants: list[Want]) -> None:
+        await self._resolve(wants, customer_directory(self.client), self._customer_found)
         await self._join(LIST_RESOURCES)
 
-    def rules_for(self, customer_id: str) -> list[AutoRenewRule]:
-        """The AutoRenew rules naming a customer (by every reference resolved to it so far)."""
-        return self.wanted.rules_for(customer_id) if self.wanted is not None else []
-
-    def _customer_found(self, ref: Ref, customer: Customer) -> None:
-        assert self.wanted is not None
-        key = key_of(ref)
+    def _customer_found(self, wants: list[Want], customer: Customer) -> None:
         # Keep the manifest's ID string (one object for both manifests and the live record).
-        cid = ref.ident if ref.ident == customer.customer_id else customer.customer_id
-        self.wanted.resolved(key, cid)
-        if ref.ident is None:
-            self.live.customer_refs[ref_tuple(ref)] = cid
-        self.counters.customers_found += 1
-        if cid not in self.live.customers and customer.account_manager:
+        ident = next((w.ident for w in wants if w.ident == customer.customer_id), None)
+        cid = ident or customer.customer_id
+        for want in wants:
+            if want.ident is None:
+                self.live.customer_refs[(None, want.name)] = cid
+        self.counters.customers_found += len(wants)
+        kept = self.live.customers.get(cid)
+        if kept is None and customer.account_manager:
             self.live.managers_seen.add(customer.account_manager)
-        # (again for a second reference: it may need the contact details the first did not)
-        self.live.customers[cid] = self.wanted.record(cid, customer)
-        if key not in self.wanted.rules:
+        self.live.customers[cid] = self._records.record(cid, customer, wants, kept)
+        rules = [rule for want in wants for rule in want.all_rules()]
+        if not rules:
             return
-        if sum(k in self.wanted.rules for k in self.wanted.keys(cid)) > 1:
-            self.counters.resource_lists -= 1  # a second reference to a customer already read
-            return
-        self._resource_queue.append(cid)
-        # One shared job object per queued customer (8 bytes), not a closure each: customers are
-        # found a hundred times faster than their resources can be read.
-        self.pool(LIST_RESOURCES).submit(self._resource_job)
+        if kept is not None:  # found before by another reference (a manifest problem if that
+            self.counters.resource_lists -= 1  # one had rules too): its listing is under way
+        self.counters.resource_lists -= len([w for w in wants if w.rules is not None]) - 1
+        self._queued_ids.append(cid)
+        self._queued_rules.append(rules[0] if len(rules) == 1 else rules)
+        # One shared job object per queued customer, not a closure each: customers are found a
+        # hundred times faster than their resources can be read.
+        self.pool(LIST_RESOURCES).submit(self._resource_job_)
 
     async def _resource_job(self) -> None:
-        cid = self._resource_queue.popleft()
+        cid, queued = self._queued_ids.popleft(), self._queued_rules.popleft()
+        rules = queued if isinstance(queued, list) else [queued]
         await self._first_page(
             self.pool(LIST_RESOURCES),
             _resource_fetch(self.client, cid),
             RESOURCE_PAGE,
             _resource_id,
-            functools.partial(self._resources_read, cid),
+            functools.partial(self._resources_read, cid, rules),
             0,
         )
 
-    def _resources_read(self, cid: str, items: list[Resource]) -> None:
-        assert self.wanted is not None
+    def _resources_read(self, cid: str, rules: list[AutoRenewRule], items: list[Resource]) -> None:
         mains = [r for r in items if r.is_main_resource]
-        rule = self.wanted.rule(cid)
-        if rule is not None:
-            mains, in_sync = auto_renew.prune(rule, mains)
+        if len(rules) == 1:  # several: a problem the diff reports, so nothing is pruned
+            mains, in_sync = auto_renew.prune(rules[0], mains)
             self.live.auto_renew_in_sync += in_sync
         if mains:
             self.live.resources[cid] = mains
         self.counters.resource_lists_done += 1
-        if self._on_resources is not None:
-            self._on_resources(cid)
+        if mains and self._on_resources is not None:
+            self._on_resources(cid, rules)
 
     # -- resellers and their quotas --------------------------------------------------------
 
@@ -280,14 +279,16 @@ class Reader:
         await self._resolve(refs, reseller_directory(self.client), self._reseller_found)
         await self._join(LIST_ISSUED)
 
-    def _reseller_found(self, ref: Ref, reseller: IndirectPartner) -> None:
+    def _reseller_found(self, refs: list[Ref], reseller: IndirectPartner) -> None:
         rid = reseller.indirect_partner_id
-        self.live.reseller_refs[ref_tuple(ref)] = rid
-        self.counters.resellers_found += 1
+        for ref in refs:
+            self.live.reseller_refs[ref_tuple(ref)] = rid
+        self.counters.resellers_found += len(refs)
         self.live.resellers.setdefault(rid, reseller)
         if rid in self._issued_started:
-            self.counters.resellers -= 1
+            self.counters.resellers -= len(refs)
             return
+        self.counters.resellers -= len(refs) - 1
         self._issued_started.add(rid)
         self._list_all(
             self.pool(LIST_ISSUED),
@@ -402,7 +403,7 @@ class Reader:
     # -- resolution ------------------------------------------------------------------------
 
     async def _resolve(
-        self, refs: list[Ref], d: Directory[T], found: Callable[[Ref, T], None]
+        self, refs: Sequence[R], d: Directory[T], found: Callable[[list[R], T], None]
     ) -> None:
         """Each reference -> its object (``found`` is called as soon as it is known); unknown
         ones become problems.
@@ -418,8 +419,9 @@ class Reader:
 
         def take(items: Iterable[T]) -> None:
             for item in items:
-                for ref in index.take(d.id_of(item), d.name_of(item)):
-                    found(ref, item)
+                refs = index.take(d.id_of(item), d.name_of(item))
+                if refs:
+                    found(refs, item)  # every reference to it at once
 
         if len(refs) >= PROBE_THRESHOLD:
             for attempt in range(REREADS + 1):
@@ -458,19 +460,19 @@ class Reader:
         return totals
 
     async def _lookups(
-        self, pending: list[Ref], d: Directory[T], found: Callable[[Ref, T], None]
+        self, pending: list[R], d: Directory[T], found: Callable[[list[R], T], None]
     ) -> None:
         """One targeted query per reference; those it does not find are unknown."""
-        unknown: list[Ref] = []
+        unknown: list[R] = []
         pool = self.pool(d.api)
         for ref in pending:
 
-            async def look(ref: Ref = ref) -> None:
+            async def look(ref: R = ref) -> None:
                 obj = await lookup(ref, d)
                 if obj is None:
                     unknown.append(ref)
                 else:
-                    found(ref, obj)
+                    found([ref], obj)
                 self._tick()
 
             pool.submit(look)

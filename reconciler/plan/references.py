@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from reconciler.manifests.desired import DesiredState
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Ref")
 
 #: Page size of the customer and reseller listings (their documented maximum).
 PAGE = 100
@@ -57,26 +58,26 @@ def ref_tuple(ref: Ref) -> Key:
     return (ref.ident, ref.name)
 
 
-class RefIndex:
+class RefIndex(Generic[R]):
     """The references still unresolved, by id and by account name, for O(1) matching (one
     reference per key: the callers pass them de-duplicated)."""
 
-    def __init__(self, refs: Iterable[Ref]) -> None:
-        self.by_id: dict[str, Ref] = {}
-        self.by_name: dict[str, Ref] = {}
+    def __init__(self, refs: Iterable[R]) -> None:
+        self.by_id: dict[str, R] = {}
+        self.by_name: dict[str, R] = {}
         for ref in refs:
             if ref.ident:
                 self.by_id.setdefault(ref.ident, ref)
             else:
                 self.by_name.setdefault(ref.name or "", ref)
 
-    def take(self, ident: str, name: str | None) -> list[Ref]:
+    def take(self, ident: str, name: str | None) -> list[R]:
         found = [ref] if (ref := self.by_id.pop(ident, None)) is not None else []
         if name and (ref := self.by_name.pop(name, None)) is not None:
             found.append(ref)
         return found
 
-    def pending(self) -> list[Ref]:
+    def pending(self) -> list[R]:
         return [*self.by_id.values(), *self.by_name.values()]
 
     def __len__(self) -> int:
@@ -192,16 +193,6 @@ def reseller_directory(client: BssClient) -> Directory[IndirectPartner]:
         page=lambda offset: c.list_indirect_partners(offset=offset, limit=PAGE),
         hint="`reconciler export --kind reseller-quota` lists your resellers",
     )
-
-
-def customer_refs(desired: DesiredState) -> list[Ref]:
-    """Every customer the manifests name, once per reference (the first, for its position)."""
-    seen: dict[str, Ref] = {}
-    for assignment in desired.managers:
-        seen.setdefault(key_of(assignment), assignment)
-    for rule in desired.auto_renew:
-        seen.setdefault(key_of(rule), rule)
-    return list(seen.values())
 
 
 def reseller_refs(desired: DesiredState) -> list[Ref]:

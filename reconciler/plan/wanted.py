@@ -1,4 +1,4 @@
-"""What the manifests want of each customer, indexed for the reader, in little memory.
+"""What the manifests want of each customer, carried through the read, in little memory.
 
 A 100,000-customer plan must fit in about a kilobyte a customer, manifests and live state
 together (docs/scale.md), so the reader keeps of each customer only what the diff needs:
@@ -10,75 +10,102 @@ together (docs/scale.md), so the reader keeps of each customer only what the dif
   AccountManagers entry will change its manager (the plan shows the masked contact then);
 * strings the manifests already hold (the customer ID) and the few managers' names, once each.
 
-References are keyed by one string (:func:`~reconciler.plan.references.key_of`: the ID itself,
-or NUL + the account name), so the indexes add no object per customer.
+Each reference to a customer (an ID or an account name) is one :class:`Want` holding the rules
+and entries that use it. A want is the reference the reader resolves, then travels with the
+customer's resource listing and is let go of: when the read ends no index per customer is left.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING
-
-from reconciler.plan.references import key_of
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from reconciler.bss.models import Customer
+    from reconciler.errors import SourcePosition
     from reconciler.manifests.desired import AutoRenewRule, DesiredState, ManagerAssignment
 
+T = TypeVar("T")
 
-class Wanted:
-    """AutoRenew rules and AccountManagers entries by reference key, and the keys resolved to
-    each customer."""
 
-    def __init__(self, desired: DesiredState) -> None:
-        #: key -> its rule (None: several rules name this reference, see ``_more``)
-        self.rules: dict[str, AutoRenewRule | None] = {}
-        self._more: dict[str, list[AutoRenewRule]] = {}
-        #: key -> its entry (None: several entries name this reference)
-        self.assignments: dict[str, ManagerAssignment | None] = {}
-        for rule in desired.auto_renew:
-            key = key_of(rule)
-            if key in self.rules:
-                self._more.setdefault(key, [r for r in (self.rules[key],) if r]).append(rule)
-                self.rules[key] = None
-            else:
-                self.rules[key] = rule
-        for assignment in desired.managers:
-            key = key_of(assignment)
-            self.assignments[key] = None if key in self.assignments else assignment
-        self._names: dict[str, list[str]] = {}  # customer id -> name keys resolved to it
+class Want:
+    """One customer reference of the manifests: its AutoRenew rules and AccountManagers entries
+    (several of a kind only when the manifests declare the customer twice, a problem the diff
+    reports)."""
+
+    __slots__ = ("assignments", "ident", "name", "rules", "where")
+
+    def __init__(self, ident: str | None, name: str | None, where: SourcePosition) -> None:
+        self.ident = ident
+        self.name = name
+        self.where = where  # the first place the manifests name the customer this way
+        self.rules: AutoRenewRule | list[AutoRenewRule] | None = None
+        self.assignments: ManagerAssignment | list[ManagerAssignment] | None = None
+
+    def add_rule(self, rule: AutoRenewRule) -> None:
+        self.rules = _add(self.rules, rule)
+
+    def add_assignment(self, assignment: ManagerAssignment) -> None:
+        self.assignments = _add(self.assignments, assignment)
+
+    def all_rules(self) -> Iterator[AutoRenewRule]:
+        yield from _each(self.rules)
+
+    def all_assignments(self) -> Iterator[ManagerAssignment]:
+        yield from _each(self.assignments)
+
+
+def _add(held: T | list[T] | None, item: T) -> T | list[T]:
+    if held is None:
+        return item
+    return [*held, item] if isinstance(held, list) else [held, item]
+
+
+def _each(held: T | list[T] | None) -> Iterator[T]:
+    if isinstance(held, list):
+        yield from held
+    elif held is not None:
+        yield held
+
+
+def customer_wants(desired: DesiredState) -> list[Want]:
+    """One :class:`Want` per customer reference of the manifests, in manifest order."""
+    wants: dict[str, Want] = {}
+    for assignment in desired.managers:
+        _want(wants, assignment).add_assignment(assignment)
+    for rule in desired.auto_renew:
+        _want(wants, rule).add_rule(rule)
+    return list(wants.values())
+
+
+def _want(wants: dict[str, Want], ref: ManagerAssignment | AutoRenewRule) -> Want:
+    key = ref.ident if ref.ident is not None else "\0" + (ref.name or "")
+    found = wants.get(key)
+    if found is None:
+        found = wants[key] = Want(ref.ident, ref.name, ref.where)
+    return found
+
+
+class Records:
+    """Makes the customer records the reader keeps (see the module docstring)."""
+
+    def __init__(self) -> None:
         self._shared: dict[str, str] = {}
 
-    def resolved(self, key: str, customer_id: str) -> None:
-        """Reference ``key`` names customer ``customer_id``."""
-        if key != customer_id:
-            self._names.setdefault(customer_id, []).append(key)
-
-    def keys(self, customer_id: str) -> list[str]:
-        """The references resolved to a customer (so far)."""
-        own = [customer_id] if customer_id in self.rules or customer_id in self.assignments else []
-        return own + self._names.get(customer_id, [])
-
-    def rules_for(self, customer_id: str) -> list[AutoRenewRule]:
-        """Every AutoRenew rule naming the customer, by any reference."""
-        found: list[AutoRenewRule] = []
-        for key in self.keys(customer_id):
-            rule = self.rules.get(key)
-            found += [rule] if rule is not None else self._more.get(key, [])
-        return found
-
-    def rule(self, customer_id: str) -> AutoRenewRule | None:
-        """The customer's one AutoRenew rule; None when there is none or several (a problem the
-        diff reports, so the reader prunes nothing then)."""
-        rules = self.rules_for(customer_id)
-        return rules[0] if len(rules) == 1 else None
-
-    def record(self, customer_id: str, customer: Customer) -> Customer:
-        """What to keep of a customer read from a listing (see the module docstring)."""
+    def record(
+        self, customer_id: str, customer: Customer, wants: list[Want], kept: Customer | None
+    ) -> Customer:
+        """The record to keep of ``customer`` found by ``wants``; ``kept``: the record kept
+        for it already (another reference found it before)."""
         manager = customer.account_manager
         if manager is not None:
             manager = self._shared.setdefault(manager, manager)
-        if self._contact_needed(customer_id, manager):
+        # An entry that changes the manager: the plan shows the customer's masked contact.
+        changing = any(a.manager != manager for want in wants for a in want.all_assignments())
+        if kept is not None and not changing:
+            return kept
+        if changing:
             return replace(customer, customer_id=customer_id, account_manager=manager)
         return replace(
             customer,
@@ -89,12 +116,3 @@ class Wanted:
             telephone=None,
             email=None,
         )
-
-    def _contact_needed(self, customer_id: str, manager: str | None) -> bool:
-        for key in self.keys(customer_id):
-            if key not in self.assignments:
-                continue
-            assignment = self.assignments[key]
-            if assignment is None or assignment.manager != manager:
-                return True
-        return False
