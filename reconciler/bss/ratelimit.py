@@ -10,7 +10,7 @@ never comes sooner than ``1 + WINDOW_MARGIN`` seconds after the start ``rate`` p
 (for a whole-number rate). ``WINDOW_MARGIN`` is smaller than ``PLAN_MARGIN``, so lateness up to
 their difference costs nothing, and a longer delay is made up again by the following slots. The
 margins keep the network's and the server's jitter from letting the server count ``rate + 1``
-arrivals in one second; they cost 0.3% of the budget. Different APIs have different pacers and
+arrivals in one second; they cost 0.5% of the budget. Different APIs have different pacers and
 run concurrently. Every wait goes through the injected clock.
 
 Callers of one API are served in arrival order (a FIFO lock), so they never race for a slot.
@@ -33,12 +33,13 @@ from dataclasses import dataclass, replace
 from reconciler.emulator.clock import Clock
 
 DEFAULT_RATE = 10.0
-#: Planned slots are ``(1 + PLAN_MARGIN) / rate`` apart: 0.3% of the budget buys 3 ms a second
-#: of room for the network's and the server's jitter between two starts.
-PLAN_MARGIN = 0.003
-#: Actual starts: never more than ``rate`` in any ``1 + WINDOW_MARGIN`` seconds. Smaller than
-#: ``PLAN_MARGIN``, so a late start is made up by the slots after it (2 ms a second).
-WINDOW_MARGIN = 0.001
+#: Planned slots are ``(1 + PLAN_MARGIN) / rate`` apart: 0.5% of the budget.
+PLAN_MARGIN = 0.005
+#: Actual starts: never more than ``rate`` in any ``1 + WINDOW_MARGIN`` seconds, so that the
+#: server, whose own clock sees each request a little later or sooner (the network, its threads:
+#: a few milliseconds on a busy machine), still counts at most ``rate`` in any second. Smaller
+#: than ``PLAN_MARGIN``, so a late start is made up by the slots after it (2 ms a second).
+WINDOW_MARGIN = 0.003
 #: How many recent answers :meth:`RateLimiter.recent_latency` looks at.
 LATENCY_WINDOW = 128
 #: An answer outstanding this long makes :meth:`RateLimiter.waiting` report its API.

@@ -117,13 +117,13 @@ class Executor:
         attempt = 0
         while True:
             attempt += 1
+            # Signed and built before the slot, so that the request leaves as the slot comes.
+            request = self._prepare(op, endpoint, path, credentials, query, payload)
             await self._limiter.acquire(op.name)
             sent = self._clock.monotonic()
             token = self._limiter.sent(op.name)
             try:
-                outcome = await self._attempt(
-                    op, endpoint, path, credentials=credentials, query=query, payload=payload
-                )
+                outcome = await self._attempt(op, endpoint, path, request)
             finally:
                 self._limiter.observe(op.name, self._clock.monotonic() - sent, token)
             if not isinstance(outcome, _Attempt):
@@ -171,16 +171,15 @@ class Executor:
                 raise outcome.error
             raise TransportError(op.method, path, f"{outcome.cause} (retries exhausted)")
 
-    async def _attempt(
+    def _prepare(
         self,
         op: Operation,
         endpoint: str,
         path: str,
-        *,
         credentials: Credentials,
         query: QueryPairs,
         payload: bytes | None,
-    ) -> tuple[Any] | _Attempt:
+    ) -> httpx.Request:
         url, signed = sign_for(
             op.method,
             endpoint,
@@ -191,10 +190,13 @@ class Executor:
             now=self._clock.time(),
             user_agent=self._user_agent,
         )
+        return self._http.build_request(op.method, url, headers=signed.headers, content=payload)
+
+    async def _attempt(
+        self, op: Operation, endpoint: str, path: str, request: httpx.Request
+    ) -> tuple[Any] | _Attempt:
         try:
-            response = await self._http.request(
-                op.method, url, headers=signed.headers, content=payload
-            )
+            response = await self._http.send(request)
         except httpx.UnsupportedProtocol:
             raise ConfigError(
                 f"unsupported endpoint URL {endpoint!r}: use http:// or https://"
