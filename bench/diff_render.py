@@ -136,7 +136,12 @@ def synthetic_state(
     quotas: list[QuotaTarget] = []
     parent = "2025010100000000"
     live.distributor_quotas[parent] = CouponQuota.from_api(
-        {"quota_id": parent, "quota_value": Decimal("900000000.00"), "balance": Decimal("9e8")}
+        {
+            "quota_id": parent,
+            "quota_value": Decimal("900000000.00"),
+            "balance": Decimal("9e8"),
+            "quota_status": 0,
+        }
     )
     for p in range(resellers):
         rid = f"{rng.getrandbits(128):032x}"

@@ -248,7 +248,7 @@ def _size_section(n: int, pipe: dict[str, Any], seq: dict[str, Any] | None, tabl
     lb = minimum["lower_bound"]
     slowest = minimum["slowest"]
     table.note(
-        f"N = {n:,} customers: {info['resources']:,} resources (over 500 for "
+        f"N = {n:,} customers: {info['resources']:,} resources (over {workload.RESOURCE_PAGE} for "
         f"{info['paged_customers']} customers), {info['resellers']} resellers, "
         f"{info['issued_quotas']:,} issued quotas; drift: {info['drifted_resources']:,} auto-renew "
         f"flags, {info['drifted_quotas']} quota balances"

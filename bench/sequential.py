@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from reconciler.bss import queries as q
 from reconciler.bss.client import BssClient
 from reconciler.bss.models import IssuedQuota, Page, Resource
 from reconciler.kinds import auto_renew
@@ -22,7 +23,7 @@ from reconciler.plan.planner import agency_problem
 T = TypeVar("T")
 Key = tuple[str | None, str | None]
 PAGE = 100
-RESOURCE_PAGE = 500
+RESOURCE_PAGE = q.MAX_RESOURCE_PAGE
 
 
 async def _every_page(fetch: Callable[[int, int], Awaitable[Page[T]]], limit: int) -> list[T]:

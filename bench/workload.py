@@ -20,6 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from reconciler.bss import queries as q
 from reconciler.emulator.credentials import DEFAULT_XACCOUNT_TYPE
 from reconciler.emulator.generate import GeneratedPartner
 from reconciler.errors import SourcePosition
@@ -37,7 +38,7 @@ from reconciler.manifests.desired import (
 )
 
 CUSTOMER_PAGE = 100
-RESOURCE_PAGE = 500
+RESOURCE_PAGE = q.MAX_RESOURCE_PAGE
 ISSUED_PAGE = 100
 QUOTA_IDS_PER_CALL = 50
 #: Every n-th customer (and reseller) is named by account name instead of id.

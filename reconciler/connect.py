@@ -3,29 +3,53 @@
 * ``--endpoint URL`` or ``RECONCILER_ENDPOINT``: that endpoint, with credentials from the
   environment (``HUAWEICLOUD_SDK_AK`` / ``HUAWEICLOUD_SDK_SK`` / ``HUAWEICLOUD_SDK_DOMAIN_ID``) or
   a profile file (``RECONCILER_PROFILE``). ``RECONCILER_IAM_ENDPOINT`` overrides the IAM endpoint.
+* A plain ``http://`` endpoint (BSS or IAM) is refused unless its host is this machine or the
+  command has ``--allow-insecure-endpoint`` (``RECONCILER_ALLOW_INSECURE_ENDPOINT=1``); see
+  :mod:`reconciler.bss.endpoints`. The CLI sets the flag for the duration of one command with
+  :func:`insecure_endpoints_allowed`.
 * ``RECONCILER_RATE``: requests per second per API (default 10, the partner API's documented
   limit). Raise it only when Huawei has raised your quota; the embedded emulator enforces the
   same rate.
 * Neither: the embedded emulator, in process, with its state in
   ``$RECONCILER_STATE_DIR/emulator-state.json`` (default ``.reconciler/``). When that file does
   not exist yet the emulator starts from the demo seed, so a first command works offline.
+
+The agency name (Settings ``spec.agencyName``, else ``RECONCILER_AGENCY_NAME``) is never filled
+in: the embedded emulator, a served one and the real API all need it configured, so the three
+give the same answer.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.bss.client import BssClient
+from reconciler.bss.core import default_iam_endpoint
 from reconciler.bss.credentials import Credentials, Secret, load_credentials
+from reconciler.bss.endpoints import ENV_ALLOW_INSECURE, check_cleartext, insecure_allowed_by_env
 from reconciler.emulator.clock import Clock, SystemClock
 from reconciler.errors import ConfigError
 
 DEFAULT_STATE_DIR = ".reconciler"
 DEFAULT_RATE = 10.0
+_INSECURE_FLAG: ContextVar[bool] = ContextVar("allow_insecure_endpoint", default=False)
+
+
+@contextmanager
+def insecure_endpoints_allowed(allowed: bool) -> Iterator[None]:
+    """While inside, :func:`resolve_target` accepts ``http://`` to any host if ``allowed``
+    (the command line's ``--allow-insecure-endpoint``)."""
+    token = _INSECURE_FLAG.set(allowed)
+    try:
+        yield
+    finally:
+        _INSECURE_FLAG.reset(token)
 
 
 def state_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -42,6 +66,7 @@ class Target:
     profile: str | None
     state_dir: Path
     rate: float = DEFAULT_RATE
+    allow_insecure: bool = False  # http:// to hosts other than this machine
 
     @property
     def embedded(self) -> bool:
@@ -63,12 +88,18 @@ def resolve_target(
         raise ConfigError(
             f"endpoint {url!r} is not an http(s) URL (e.g. https://bss.myhuaweicloud.com)"
         )
+    iam = env.get("RECONCILER_IAM_ENDPOINT") or None
+    insecure = _INSECURE_FLAG.get() or insecure_allowed_by_env(env.get(ENV_ALLOW_INSECURE))
+    if url is not None:
+        check_cleartext(url, "endpoint", allowed=insecure)
+        check_cleartext(iam or default_iam_endpoint(url), "IAM endpoint", allowed=insecure)
     return Target(
         endpoint=url.rstrip("/") if url else None,
-        iam_endpoint=env.get("RECONCILER_IAM_ENDPOINT") or None,
+        iam_endpoint=iam,
         profile=profile or env.get("RECONCILER_PROFILE") or None,
         state_dir=state_dir(env),
         rate=_rate(env.get("RECONCILER_RATE")),
+        allow_insecure=insecure,
     )
 
 
@@ -79,9 +110,9 @@ def _rate(text: str | None) -> float:
         rate = float(text)
     except ValueError:
         rate = 0.0
-    if not rate > 0:
+    if not 0 < rate < math.inf:  # nan and inf too: inf would switch pacing off
         raise ConfigError(
-            f"RECONCILER_RATE={text!r} is not a positive number of requests per second"
+            f"RECONCILER_RATE={text!r} is not a positive, finite number of requests per second"
         )
     return rate
 
@@ -123,12 +154,11 @@ async def connect(
             iam_endpoint="https://iam.myhuaweicloud.com",
             transport=emulator.async_transport(),
             clock=clock,
-            agency_name=agency or emulator.agency_name,
+            agency_name=agency,
             rng_seed=rng_seed,
             rate=target.rate,
         )
         partner = EMU.domain_id
-        agency = agency or emulator.agency_name
     else:
         assert target.endpoint is not None
         creds = load_credentials(profile=target.profile)
@@ -140,6 +170,7 @@ async def connect(
             agency_name=agency,
             rng_seed=rng_seed,
             rate=target.rate,
+            allow_insecure_endpoint=target.allow_insecure,
         )
         partner = creds.domain_id or "(domain id not set)"
     async with client:

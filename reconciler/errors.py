@@ -9,25 +9,38 @@
     │   ├── AuthError                    401 / 403 (bad signature, clock skew, wrong identity)
     │   │   └── AgencyDeniedError        IAM refused a customer's temporary credentials
     │   ├── ThrottledError               429 APIG.0308 / CBC.0250 after retries ran out
-    │   └── ServerError                  5xx after retries ran out (reads only)
+    │   ├── ServerError                  5xx after retries ran out (reads only)
+    │   └── IncompleteAnswerError        a 2xx answer lacks a field a decision rests on, or
+    │                                    carries it with the wrong type (never defaulted)
+    ├── IncompleteListingError           a listing's pages hold fewer items than its own total
+    │                                    (a clamped page size, or the set changed meanwhile)
     ├── TransportError                   no usable answer (connection refused, timeout on a read)
     │   └── OutcomeUnknownError          a non-idempotent write may or may not have taken effect
     ├── PlanBlockedError                 exit 3: a guard stopped the plan
     ├── StalePlanError                   exit 4: a saved plan no longer matches live state
     ├── LockHeldError                    another apply holds the partner account's lease
     ├── UnsettledOperationError          an earlier unknown outcome could not be settled
-    └── PartialApplyError                exit 5: some changes failed or are unknown
+    ├── PartialApplyError                exit 5: some changes failed, are unknown or frozen
+    └── UnreachableStateError            exit 6: nothing to apply, but declared states cannot be
+                                         reached (apply; plan exits 6 without raising)
+
+    (reconciler.apply.executor.ApplyInterrupted: exit 130, Ctrl-C during apply)
 
 Messages are written for the person who has to act on them: they name the object, the call or the
 file position, and what to do next. Secrets never appear in them; the client builds messages
-from the method, path, status, error code and request id only.
+from the method, path, status, error code and request id only, and what the server said is shown
+on one line with its control and invisible characters spelled out
+(:func:`reconciler.render.escape.terminal_field`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from reconciler.render.escape import terminal_field
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -35,6 +48,25 @@ EXIT_CHANGES = 2
 EXIT_BLOCKED = 3
 EXIT_STALE = 4
 EXIT_PARTIAL = 5
+#: plan: nothing to apply, but declared states cannot be reached (never "no changes")
+EXIT_UNREACHABLE = 6
+
+
+def did_you_mean(word: str, options: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """`` (did you mean 'X'?)`` naming the closest of ``options``, or ``""`` if none is close.
+
+    Every "no such thing" message offers one: a manifest typo should cost a glance, not a
+    search through Partner Center.
+    """
+    lowered = {c.lower(): c for c in sorted(set(options)) if c != word}
+    match = lowered.get(word.lower())
+    if match is None:
+        close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=cutoff)
+        match = lowered[close[0]] if close else None
+    return f" (did you mean {match!r}?)" if match else ""  # repr: live names are untrusted
+
+
+EXIT_INTERRUPTED = 130
 
 
 class ReconcilerError(Exception):
@@ -178,7 +210,7 @@ class ManifestError(ReconcilerError):
         self.problems = sorted(problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        lines = [str(p) for p in self.problems]
+        lines = [terminal_field(p) for p in self.problems]  # one line each, whatever they quote
         super().__init__("\n".join([*lines, f"{count} manifest {noun} found."]))
 
 
@@ -201,8 +233,9 @@ class ApiError(ReconcilerError):
         self.error_code = error_code
         self.error_msg = error_msg
         self.request_id = request_id
-        rid = f" (request id {request_id})" if request_id else ""
-        super().__init__(f"{method} {path} -> {status} {error_code}: {error_msg}{rid}")
+        t = terminal_field
+        rid = f" (request id {t(request_id)})" if request_id else ""
+        super().__init__(f"{method} {t(path)} -> {status} {t(error_code)}: {t(error_msg)}{rid}")
 
 
 class AuthError(ApiError):
@@ -232,6 +265,55 @@ class AgencyDeniedError(AuthError):
         )
 
 
+class IncompleteAnswerError(ApiError):
+    """A 2xx answer without a usable field that a plan or apply decision rests on.
+
+    The SDK marks most response fields optional; the reconciler never fills one in with a
+    default, so it stops and names the operation, the object and the field.
+    """
+
+    def __init__(
+        self, *, method: str, path: str, operation: str, what: str, field: str, problem: str,
+        request_id: str | None = None,
+    ) -> None:  # fmt: skip
+        self.operation = operation
+        self.what = what
+        self.field = field
+        super().__init__(
+            method=method,
+            path=path,
+            status=200,
+            error_code="incomplete answer",
+            error_msg=f"{operation}: {what}: {field} {problem}",
+            request_id=request_id,
+        )
+        rid = f" (request id {request_id})" if request_id else ""
+        self.args = (
+            f"{method} {path} ({operation}) answered without a usable field: {what}: {field} "
+            f"{problem}{rid}. The reconciler's decisions rest on it, so it stops instead of "
+            "guessing.",
+        )
+
+
+class IncompleteListingError(ReconcilerError):
+    """A listing's pages hold fewer items than its own total announces.
+
+    The API clamped the page size, or the set changed under the offsets while it was read.
+    Decisions rest on whole listings (every quota of a reseller, every record since a call), so
+    the reconciler stops instead of deciding on part of one.
+    """
+
+    def __init__(self, *, label: str, got: int, total: int, cause: str) -> None:
+        self.label = label
+        self.got = got
+        self.total = total
+        super().__init__(
+            f"{label} returned {got} of the {total} items its own total announces: {cause}. "
+            "The reconciler's decisions rest on the whole listing, so it stops instead of "
+            "deciding on part of it."
+        )
+
+
 class ThrottledError(ApiError):
     """429 (``APIG.0308`` or ``CBC.0250``) and the retry budget is spent."""
 
@@ -247,7 +329,7 @@ class TransportError(ReconcilerError):
         self.method = method
         self.path = path
         self.cause = cause
-        super().__init__(f"{method} {path} -> no response: {cause}")
+        super().__init__(f"{method} {terminal_field(path)} -> no response: {terminal_field(cause)}")
 
 
 class OutcomeUnknownError(TransportError):
@@ -260,7 +342,8 @@ class OutcomeUnknownError(TransportError):
     def __init__(self, method: str, path: str, cause: str) -> None:
         super().__init__(method, path, cause)
         self.args = (
-            f"{method} {path} -> outcome unknown: {cause}; the call may have taken effect. "
+            f"{method} {terminal_field(path)} -> outcome unknown: {terminal_field(cause)}; "
+            "the call may have taken effect. "
             "It will not be retried until the API's own records settle it.",
         )
 
@@ -289,3 +372,9 @@ class PartialApplyError(ReconcilerError):
     """Apply finished, but some changes failed or have an unknown outcome."""
 
     exit_code = EXIT_PARTIAL
+
+
+class UnreachableStateError(ReconcilerError):
+    """Apply had nothing to do, but declared states cannot be reached: never "done"."""
+
+    exit_code = EXIT_UNREACHABLE

@@ -4,13 +4,14 @@
 
     saved plan?  -> intact, not expired, same manifests          (else exit 4, nothing read)
     lease        -> held by someone else?                        (LockHeldError, no write)
-    settle       -> every open operation of earlier runs, from the API's records
-                    (UnsettledOperationError says what to check, no write)
+    settle       -> every open operation of earlier runs, from the API's records; what is
+                    still in flight (or undecided) freezes its pair; --wait waits it out
     fresh plan   -> equal to the saved plan?                     (else exit 4, no write)
     show, guards (exit 3), confirmation (a TTY, or --auto-approve / --plan)
     execute      -> per parent quota: reclaims, then issues; auto-renew per customer;
-                    manual changes listed; every write journalled, every change verified
-    report       -> applied / failed / manual / unknown / skipped, money moved
+                    frozen pairs untouched; manual changes listed; every write journalled
+                    (each attempt fenced), checked for other writers, verified
+    report       -> applied / failed / manual / unknown / skipped / frozen, money moved
 
 Only :mod:`reconciler.cli.apply` prints; this module reports through the hooks.
 """
@@ -24,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply.journal import Journal, iso, journal_path, new_id
+from reconciler.apply.evidence import DEFAULT_HORIZON
+from reconciler.apply.journal import Journal, iso, journal_location, new_id
 from reconciler.apply.lease import DEFAULT_TTL, Lease, identity
 from reconciler.apply.ops import ChangeResult, CrashHook, ExecContext
 from reconciler.apply.quota import parse_work as quota_work
@@ -32,10 +34,11 @@ from reconciler.apply.quota import run_parent
 from reconciler.apply.renew import parse_work as renew_work
 from reconciler.apply.renew import run_renewals
 from reconciler.apply.report import build_report
-from reconciler.apply.settle import settle_open
+from reconciler.apply.settle import Settlement, describe_item, settle_open, unsettled_message
 from reconciler.connect import Connection, connect, resolve_target
 from reconciler.emulator.clock import Clock, SystemClock, VirtualClock
 from reconciler.errors import (
+    EXIT_INTERRUPTED,
     ConfigError,
     LockHeldError,
     PlanBlockedError,
@@ -47,6 +50,7 @@ from reconciler.manifests.load import load_desired
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.planfile import SavedPlan
 from reconciler.plan.planner import PlanContext, build_plan
+from reconciler.plan.scope import parse_targets
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +61,54 @@ class ApplyRequest:
     plan_file: Path | None = None
     auto_approve: bool = False
     allow: Sequence[str] = ()
+    #: ``--target KIND/NAME`` (with a saved plan: the plan's own targets are used)
+    targets: Sequence[str] = ()
     endpoint: str | None = None
     profile: str | None = None
-    journal: Path | None = None
+    journal: str | Path | None = None
     lock_ttl: float = DEFAULT_TTL
+    horizon: float = DEFAULT_HORIZON
+    wait: bool = False
 
 
 class ApplyCancelled(ConfigError):
     """The person at the terminal did not confirm."""
+
+
+class ApplyInterrupted(ReconcilerError):
+    """Ctrl-C (SIGINT) during apply; the message says what the next apply does about it."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+def interrupted(req: ApplyRequest, run_id: str) -> ApplyInterrupted:
+    """Name the writes of the interrupted run that are still open, and what happens next."""
+    journal = Journal.open(journal_location(req.journal))
+    try:
+        ops = journal.operations(run_id=run_id, open_only=True)
+    finally:
+        journal.close()
+    if not ops:
+        return ApplyInterrupted(
+            f"Interrupted (run {run_id}); no write was in flight. Run apply again to go on."
+        )
+    lines = [f"Interrupted (run {run_id}) with {len(ops)} write(s) not answered:"]
+    for op in ops:
+        for item in (i for i in op.items if i.open):
+            what = describe_item(op, item)
+            if op.state == "intent":
+                lines.append(f"  - {what} [{op.op_id}]: never sent; the next apply settles it "
+                             "as not committed")  # fmt: skip
+                continue
+            until = iso((op.last_attempt or op.intent_at) + req.horizon)
+            lines.append(
+                f"  - {what} [{op.op_id}], sent {iso(op.last_attempt or op.intent_at)}: it may "
+                "have taken effect. The next apply settles it from the API's records; with no "
+                f"record of it, it stays in flight (its pair frozen) until {until}, the in-flight "
+                "horizon (apply --wait waits for it)"
+            )
+    lines.append("No other write was made after the interruption.")
+    return ApplyInterrupted("\n".join(lines))
 
 
 def _ignore(_text: str) -> None:
@@ -79,6 +123,7 @@ class ApplyHooks:
     confirm: Callable[[Plan], bool] = lambda _plan: False
     progress: Callable[[str], None] = _ignore
     notice: Callable[[str], None] = _ignore
+    change_done: Callable[[str], None] = _ignore
 
 
 @dataclass
@@ -89,13 +134,16 @@ class ApplyOutcome:
     report: dict[str, Any]
     error: ReconcilerError | None = None
     settled: list[dict[str, Any]] = field(default_factory=list)
+    #: open operations left after settlement (in flight or undecided): op id -> what to do
+    still_open: dict[str, str] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
 
     @property
     def complete(self) -> bool:
-        return self.error is None and all(r.status in ("applied", "manual") for r in self.results)
+        done = all(r.status in ("applied", "manual") for r in self.results)
+        return self.error is None and done and not self.still_open
 
 
 def run_apply(req: ApplyRequest, hooks: ApplyHooks, *, clock: Clock | None = None) -> ApplyOutcome:
@@ -107,6 +155,7 @@ def run_apply(req: ApplyRequest, hooks: ApplyHooks, *, clock: Clock | None = Non
     crash = CrashHook.from_env()
     clock = clock or SystemClock()
     saved = SavedPlan.load(req.plan_file) if req.plan_file else None
+    parse_targets(req.targets)  # a bad --target fails before anything is read
     paths: Sequence[str | Path] = list(req.paths) or (saved.manifest_paths if saved else [])
     if not paths:
         raise ConfigError(
@@ -114,11 +163,17 @@ def run_apply(req: ApplyRequest, hooks: ApplyHooks, *, clock: Clock | None = Non
         )
     desired = load_desired(paths)
     if saved is not None:
-        saved.check_static(desired.checksum, clock.time())
-    main = _apply(desired, saved, req, hooks, crash, clock)
+        saved.check_static(
+            desired.checksum, clock.time(), desired.settings.plan_ttl.total_seconds()
+        )
+    run_id = new_id("run")
+    main = _apply(desired, saved, req, hooks, crash, clock, run_id)
     if isinstance(clock, VirtualClock):
         return clock.run(main)
-    return asyncio.run(main)
+    try:
+        return asyncio.run(main)
+    except KeyboardInterrupt:
+        raise interrupted(req, run_id) from None
 
 
 async def _apply(
@@ -128,10 +183,10 @@ async def _apply(
     hooks: ApplyHooks,
     crash: CrashHook,
     clock: Clock,
+    run_id: str,
 ) -> ApplyOutcome:
     target = resolve_target(req.endpoint, req.profile or desired.settings.endpoint_profile)
-    journal = Journal(journal_path(req.journal), clock_time=clock.time)
-    run_id = new_id("run")
+    journal = Journal.open(journal_location(req.journal), clock_time=clock.time)
     try:
         async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
             lease = Lease.acquire(
@@ -153,6 +208,9 @@ async def _apply(
                     return outcome
                 except ReconcilerError as err:
                     status = _status_of(err)
+                    raise
+                except (KeyboardInterrupt, asyncio.CancelledError):
+                    status = "interrupted"
                     raise
                 finally:
                     journal.update_run(run_id, status=status, finished_at=iso(journal.now()))
@@ -180,29 +238,62 @@ async def _locked(
     crash: CrashHook,
     clock: Clock,
 ) -> ApplyOutcome:
-    started = journal.now()
-    settled = await settle_open(conn.client, journal, conn.partner_id, by=f"run {run_id}")
-    if settled:
-        hooks.notice(f"Settled {settled} open operation(s) of earlier runs from the API's records.")
-    allow = saved.allow if saved is not None else tuple(req.allow)
-    ctx_plan = PlanContext(endpoint=conn.target.label, partner_id=conn.partner_id, allow=allow)
-    plan = await build_plan(desired, conn.client, ctx_plan, clock)
-    journal.update_run(run_id, manifest_checksum=desired.checksum, plan_checksum=plan.checksum)
-    _approve(plan, saved, req, hooks)
+    learned = journal.operator(conn.partner_id)
     ctx = ExecContext(
         client=conn.client,
         journal=journal,
         run_id=run_id,
         partner_id=conn.partner_id,
         token=lease.token,
-        started_at=started,
+        started_at=journal.now(),
         progress=hooks.progress,
         crash=crash,
+        notice=hooks.notice,
+        change_done=hooks.change_done,
+        horizon=req.horizon,
+        settings_operator=desired.settings.operator,
+        operator=learned[0] if learned else None,
     )
+    settlement = await _settle(ctx, req.wait, hooks, clock)
+    allow = tuple(req.allow)  # never from the saved plan: a file cannot widen an apply
+    targets = parse_targets(saved.targets if saved is not None else req.targets)
+    ctx_plan = PlanContext(
+        endpoint=conn.target.label, partner_id=conn.partner_id, allow=allow, targets=targets
+    )
+    plan = await build_plan(desired, conn.client, ctx_plan, clock)
+    journal.update_run(run_id, manifest_checksum=desired.checksum, plan_checksum=plan.checksum)
+    _approve(plan, saved, req, hooks)
+    ctx.frozen = {key: f.detail for key, f in settlement.frozen.items()}
     error = await execute(ctx, plan)
     results = [ctx.result(c) for c in plan.changes]
-    report = build_report(ctx, plan, results, started=started, error=error)
-    return ApplyOutcome(run_id, plan, results, report, error)
+    still_open = {f.op_id: f.detail for f in settlement.frozen.values()}
+    report = build_report(ctx, plan, results, started=ctx.started_at, error=error, open=still_open)
+    return ApplyOutcome(run_id, plan, results, report, error, still_open=still_open)
+
+
+async def _settle(ctx: ExecContext, wait: bool, hooks: ApplyHooks, clock: Clock) -> Settlement:
+    """Settle the open operations of earlier runs; with ``wait``, wait out those in flight."""
+    settled = 0
+    while True:
+        settlement = await settle_open(
+            ctx.client, ctx.journal, ctx.partner_id, by=f"run {ctx.run_id}", ev=ctx.evidence()
+        )
+        settled += settlement.settled
+        until = settlement.in_flight_until
+        if not wait or until is None:
+            break
+        hooks.notice(
+            f"Waiting until {iso(until)} (--wait): {len(settlement.frozen)} change(s) have a "
+            "call that may still be in flight; they are settled from the API's records then."
+        )
+        await clock.sleep(max(0.0, until - ctx.journal.now()) + 1.0)
+    if settled:
+        hooks.notice(f"Settled {settled} open operation(s) of earlier runs from the API's records.")
+    for op in settlement.unsettled:
+        hooks.notice(unsettled_message(op))
+    for frozen in settlement.frozen.values():
+        hooks.notice(f"{frozen.key}: {frozen.detail}.")
+    return settlement
 
 
 def _approve(plan: Plan, saved: SavedPlan | None, req: ApplyRequest, hooks: ApplyHooks) -> None:
@@ -212,7 +303,8 @@ def _approve(plan: Plan, saved: SavedPlan | None, req: ApplyRequest, hooks: Appl
     hooks.show_plan(plan)
     if plan.blocked:
         blocking = "; ".join(g.message() for g in plan.guards if g.blocks)
-        raise PlanBlockedError(f"{blocking}. Nothing was written.")
+        hint = saved.allow_hint(plan) if saved is not None else ""
+        raise PlanBlockedError(f"{blocking}. Nothing was written.{hint}")
     writes = [c for c in plan.changes if not c.manual]
     if writes and saved is None and not req.auto_approve and not hooks.confirm(plan):
         raise ApplyCancelled("Apply cancelled; nothing was written.")
@@ -223,7 +315,9 @@ async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
     by_parent: dict[str, list[Change]] = {}
     renewals: list[Change] = []
     for change in plan.changes:
-        if change.manual:
+        if change.key in ctx.frozen:
+            ctx.conclude(change, "frozen", ctx.frozen[change.key], crash=False)
+        elif change.manual:
             ctx.conclude(change, "manual", *change.notes, crash=False)
         elif change.kind == "reseller-quota":
             by_parent.setdefault(change.key.split("/")[1], []).append(change)
@@ -248,10 +342,30 @@ async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
 
 
 def _abandon(ctx: ExecContext, changes: list[Change], err: ReconcilerError) -> None:
-    """Changes of a group that stopped on an error: unknown if something was sent for them."""
+    """Changes of a group that stopped on an error: unknown if something was sent for them (the
+    detail says what, and how it ended), failed if nothing was."""
     touched = ctx.journal.change_keys_written(ctx.run_id)
     for change in changes:
         if ctx.result(change).status != "pending":
             continue
-        status = "unknown" if change.key in touched else "failed"
-        ctx.conclude(change, status, f"stopped: {err}", crash=False)
+        if change.key in touched:
+            written = _written(ctx, change.key)
+            ctx.conclude(change, "unknown", *written, f"then stopped: {err}", crash=False)
+        else:
+            ctx.conclude(change, "failed", f"stopped before any write: {err}", crash=False)
+
+
+def _written(ctx: ExecContext, key: str) -> list[str]:
+    """What this run sent for change ``key``, and how each call ended (from the journal)."""
+    words = {
+        "committed": "written (committed)",
+        "failed": "failed: nothing happened",
+        "pending": "sent, outcome unknown: the next apply settles it from the API's records",
+        "unknown": "sent, outcome unknown: the next apply settles it from the API's records",
+    }
+    return [
+        f"{describe_item(op, item)} [{op.op_id}]: {words.get(item.state, item.state)}"
+        for op in ctx.journal.operations(run_id=ctx.run_id)
+        for item in op.items
+        if item.change_key == key and op.state != "intent"
+    ]

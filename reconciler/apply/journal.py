@@ -1,37 +1,38 @@
 """The write-ahead journal of apply: every write call's intent before it is sent, its outcome after.
 
-One SQLite file (WAL, ``synchronous=FULL``, mode 0600) beside the reconciler's other state:
-``$RECONCILER_STATE_DIR/journal.sqlite`` unless ``--journal FILE`` / ``RECONCILER_JOURNAL`` says
-otherwise. It never holds a secret: bodies are the API request bodies (ids and amounts as
-strings), snapshots are the live objects read before the call.
+It lives in a :class:`~reconciler.apply.store.Store`: one SQLite file (WAL, ``synchronous=FULL``,
+mode 0600) beside the reconciler's other state, ``$RECONCILER_STATE_DIR/journal.sqlite``, unless
+``--journal`` / ``RECONCILER_JOURNAL_URL`` / ``RECONCILER_JOURNAL`` name another file or a shared
+PostgreSQL database (``postgresql://...``). Same schema, same rules either way. It never holds a
+secret: bodies are the API request bodies (ids and amounts as strings), snapshots are the live
+objects read before the call.
 
 ::
 
     runs        one row per apply run: who, when, which manifests and plan, how it ended
-    operations  one row per write call (a batch): request, pre-state snapshot, state, outcome
+    operations  one row per write call (a batch): request, pre-state snapshot, state, attempts
     items       one row per reseller / quota / resource inside an operation, with its own state
-    changes     one row per plan change of a run: applied | failed | manual | unknown | skipped
+    changes     one row per plan change of a run: applied | failed | manual | unknown | ...
     leases      the lease lock of each partner account, with a fencing token that only grows
+    operators   the account name the API records this reconciler's calls under, per partner
 
 An operation moves ``intent -> sent -> committed | failed | unknown``, and an open one (intent,
 sent or unknown) is ``settled`` later from the API's own records. Its items move
 ``pending -> committed | failed | unknown -> settled-committed | settled-not-committed``.
-The move to ``sent`` re-checks the lease in the same transaction, so a run that lost its lease
-never sends another write.
+Every send attempt (the first and each retry) is marked in the transaction that re-checks the
+lease's fencing token, so a run that lost its lease never sends another attempt.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.apply.journal_model import (
+    ADDED_COLUMNS,
     COMMITTED_ITEM_STATES,
     OPEN_ITEM_STATES,
     OPEN_OP_STATES,
@@ -42,11 +43,12 @@ from reconciler.apply.journal_model import (
     ItemSpec,
     Operation,
     OpSpec,
+    fenced_message,
     iso,
     new_id,
 )
-from reconciler.connect import state_dir
-from reconciler.errors import ConfigError, LockHeldError
+from reconciler.apply.store import Store, Tx, journal_location, open_store
+from reconciler.errors import LockHeldError
 
 __all__ = [
     "COMMITTED_ITEM_STATES",
@@ -59,58 +61,65 @@ __all__ = [
     "OpSpec",
     "Operation",
     "iso",
-    "journal_path",
+    "journal_location",
     "new_id",
 ]
 
-JOURNAL_FILE = "journal.sqlite"
-
-
-def journal_path(option: str | os.PathLike[str] | None = None) -> Path:
-    """``--journal FILE``, else ``RECONCILER_JOURNAL``, else the state dir's journal.sqlite."""
-    chosen = option or os.environ.get("RECONCILER_JOURNAL") or None
-    return Path(chosen) if chosen else state_dir() / JOURNAL_FILE
-
 
 class Journal:
-    """The journal file, opened (and created, mode 0600) on construction."""
+    """The journal, opened (and its schema created or brought up to date) on construction."""
 
-    def __init__(self, path: Path, *, clock_time: Callable[[], float] = time.time) -> None:
-        self.path = path
+    def __init__(self, store: Store, *, clock_time: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.location = store.location
         self.clock_time = clock_time
-        _create_private(path)
-        try:
-            self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            with self.transaction() as db:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (SCHEMA_VERSION,),
-                )
-        except sqlite3.DatabaseError as err:
-            raise ConfigError(f"{path}: not a usable apply journal ({err})") from err
+        with self.transaction() as db:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (SCHEMA_VERSION,),
+            )
+        self._migrate()
+
+    @classmethod
+    def open(
+        cls, location: str | os.PathLike[str], *, clock_time: Callable[[], float] = time.time
+    ) -> Journal:
+        return cls(open_store(location), clock_time=clock_time)
+
+    def _migrate(self) -> None:
+        """Add the columns a journal made by an older version lacks."""
+        missing = [a for a in ADDED_COLUMNS if a[1] not in self.store.columns(a[0])]
+        if not missing:
+            return
+        with self.transaction() as db:
+            for table, column, decl in missing:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+            db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
+
+    def reopen(self) -> Journal:
+        """The same journal on a second connection (for another thread)."""
+        return Journal(self.store.reopen(), clock_time=self.clock_time)
 
     def close(self) -> None:
-        self._db.close()
+        self.store.close()
 
     def now(self) -> float:
         return self.clock_time()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``: one writer at a time, durable on return."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def lease_clock(self, db: Tx) -> float:
+        """The clock leases expire by, inside ``db``: the database server's for PostgreSQL (one
+        clock for every machine that shares the journal, whatever theirs say), this process's
+        for SQLite (whose journal only this machine's processes share)."""
+        server = self.store.server_time(db)
+        return self.now() if server is None else server
+
+    def transaction(self) -> Any:
+        """One exclusive write transaction, durable on return (see the store)."""
+        return self.store.transaction()
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -137,8 +146,8 @@ class Journal:
             db.execute(f"UPDATE runs SET {assignments} WHERE run_id = ?", (*values, run_id))
 
     def run(self, run_id: str) -> dict[str, Any] | None:
-        row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return _row_dict(self._db, row, "runs") if row else None
+        rows = self.store.records("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+        return rows[0] if rows else None
 
     # -- operations --------------------------------------------------------------------------
 
@@ -158,38 +167,49 @@ class Journal:
                     _dumps(spec.request), _dumps(spec.pre_state), self.now(),
                 ),
             )  # fmt: skip
-            db.executemany(
-                "INSERT INTO items (op_id, item_id, change_key, reseller_id, amount, state)"
-                " VALUES (?, ?, ?, ?, ?, 'pending')",
-                [(op_id, i.item_id, i.change_key, i.reseller_id, i.amount) for i in spec.items],
-            )
+            for pos, i in enumerate(spec.items):
+                db.execute(
+                    "INSERT INTO items (op_id, item_id, change_key, reseller_id, amount, state,"
+                    " pos) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+                    (op_id, i.item_id, i.change_key, i.reseller_id, i.amount, pos),
+                )
         return op_id
 
-    def mark_sent(self, op_id: str, partner_id: str, token: int) -> None:
-        """``intent -> sent``, only while this run's lease token is current (fencing).
+    def mark_attempt(self, op_id: str, partner_id: str, token: int, attempt: int) -> float:
+        """Send attempt number ``attempt`` is about to go out: only while this run's lease token
+        is current (fencing). Returns the mark's time.
 
-        The lease is renewed in the same transaction: a lease that ran out while nobody took it
-        over is still this run's, and one that was taken over or broken has another token.
+        Marks the operation ``sent`` (first send time kept, last send time updated) and renews
+        the lease in the same transaction: a lease that ran out while nobody took it over is
+        still this run's; one that was taken over or broken has another token, and then nothing
+        is marked and :class:`LockHeldError` says so.
         """
         with self.transaction() as db:
             row = db.execute(
-                "SELECT token, owner, ttl FROM leases WHERE partner_id = ?", (partner_id,)
+                "SELECT token, owner, run_id, note, ttl FROM leases WHERE partner_id = ?",
+                (partner_id,),
             ).fetchone()
             if row is None or row[0] != token or row[1] is None:
-                raise LockHeldError(
-                    f"this run no longer holds the lease on partner account {partner_id} "
-                    "(it was broken or taken over while the run was paused); stopping before "
-                    f"the next write. Operation {op_id} was not sent."
-                )
-            now = self.now()
+                held = None if row is None else tuple(row[:4])
+                raise LockHeldError(fenced_message(partner_id, token, held, op_id, attempt))
+            leased = self.lease_clock(db)
             db.execute(
                 "UPDATE leases SET renewed_at = ?, expires_at = ? WHERE partner_id = ?",
-                (now, now + (row[2] or 0.0), partner_id),
+                (leased, leased + (row[4] or 0.0), partner_id),
             )
+            now = self.now()
             db.execute(
-                "UPDATE operations SET state = 'sent', sent_at = ? WHERE op_id = ?",
-                (now, op_id),
+                "UPDATE operations SET state = 'sent', sent_at = COALESCE(sent_at, ?),"
+                " last_sent_at = ?, attempts = CASE WHEN attempts > ? THEN attempts ELSE ? END"
+                " WHERE op_id = ?",
+                (now, now, attempt, attempt, op_id),
             )
+        return now
+
+    def note_refused(self, op_id: str) -> None:
+        """A marked attempt was answered with a refusal that proves it was not executed."""
+        with self.transaction() as db:
+            db.execute("UPDATE operations SET refused = refused + 1 WHERE op_id = ?", (op_id,))
 
     def record_outcome(
         self,
@@ -242,7 +262,7 @@ class Journal:
             self._close_if_settled(db, op_id, by)
 
     def update_item(self, op_id: str, item_id: str, **fields: str | None) -> None:
-        """Refine a committed item after the fact (the reclaimed amount, its record id)."""
+        """Refine an item after the fact (the reclaimed amount, its record id, a detail)."""
         allowed = {"amount", "record_id", "quota_id", "detail"}
         if set(fields) - allowed:
             raise ValueError(f"unknown item fields {sorted(set(fields) - allowed)}")
@@ -253,7 +273,7 @@ class Journal:
                 (*fields.values(), op_id, item_id),
             )
 
-    def _close_if_settled(self, db: sqlite3.Connection, op_id: str, by: str) -> None:
+    def _close_if_settled(self, db: Tx, op_id: str, by: str) -> None:
         open_items = db.execute(
             "SELECT COUNT(*) FROM items WHERE op_id = ? AND state IN (?, ?)",
             (op_id, *OPEN_ITEM_STATES),
@@ -266,8 +286,8 @@ class Journal:
             )
 
     def operation(self, op_id: str) -> Operation | None:
-        row = self._db.execute("SELECT * FROM operations WHERE op_id = ?", (op_id,)).fetchone()
-        return self._operation(row) if row else None
+        rows = self.store.records("SELECT * FROM operations WHERE op_id = ?", (op_id,))
+        return self._operation(rows[0]) if rows else None
 
     def operations(
         self,
@@ -276,51 +296,60 @@ class Journal:
         run_id: str | None = None,
         open_only: bool = False,
         limit: int | None = None,
+        target: str | None = None,
+        sent_since: float | None = None,
     ) -> list[Operation]:
         """Operations in the order they were recorded (newest last)."""
-        where, args = ["1 = 1"], []
-        if partner_id is not None:
-            where.append("partner_id = ?")
-            args.append(partner_id)
-        if run_id is not None:
-            where.append("run_id = ?")
-            args.append(run_id)
+        where: list[str] = ["1 = 1"]
+        args: list[Any] = []
+        for column, value in (("partner_id", partner_id), ("run_id", run_id), ("target", target)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if sent_since is not None:
+            where.append("(sent_at >= ? OR last_sent_at >= ?)")
+            args += [sent_since, sent_since]
         if open_only:
             where.append(
                 "(state IN (?, ?, ?) OR op_id IN (SELECT op_id FROM items WHERE state IN (?, ?)))"
             )
             args += [*OPEN_OP_STATES, *OPEN_ITEM_STATES]
         sql = f"SELECT * FROM operations WHERE {' AND '.join(where)} ORDER BY seq"
-        rows = self._db.execute(sql, args).fetchall()
+        rows = self.store.records(sql, args)
         if limit is not None:
             rows = rows[-limit:]
         return [self._operation(row) for row in rows]
 
     def change_keys_written(self, run_id: str) -> set[str]:
         """Keys of the changes this run recorded at least one write intent for."""
-        rows = self._db.execute(
+        rows = self.store.rows(
             "SELECT DISTINCT i.change_key FROM items i JOIN operations o ON o.op_id = i.op_id"
             " WHERE o.run_id = ?",
             (run_id,),
-        ).fetchall()
+        )
         return {r[0] for r in rows}
 
-    def attributed_record_ids(self, partner_id: str) -> set[str]:
-        """Quota-record ids already attributed to an item (each record proves one call)."""
-        rows = self._db.execute(
+    def attributed_record_ids(
+        self, partner_id: str, *, finished_before: float | None = None
+    ) -> set[str]:
+        """Quota-record ids already attributed to an item (each record proves one call); with
+        ``finished_before``, only those of operations answered before that time."""
+        sql = (
             "SELECT i.record_id FROM items i JOIN operations o ON o.op_id = i.op_id"
-            " WHERE o.partner_id = ? AND i.record_id IS NOT NULL",
-            (partner_id,),
-        ).fetchall()
-        return {r[0] for r in rows}
+            " WHERE o.partner_id = ? AND i.record_id IS NOT NULL"
+        )
+        args: list[Any] = [partner_id]
+        if finished_before is not None:
+            sql += " AND o.finished_at < ?"
+            args.append(finished_before)
+        return {r[0] for r in self.store.rows(sql, args)}
 
-    def _operation(self, row: sqlite3.Row | tuple[Any, ...]) -> Operation:
-        data = _row_dict(self._db, row, "operations")
-        items = self._db.execute(
+    def _operation(self, data: dict[str, Any]) -> Operation:
+        items = self.store.rows(
             "SELECT op_id, item_id, change_key, reseller_id, amount, state, quota_id, record_id,"
-            " error_code, detail FROM items WHERE op_id = ? ORDER BY rowid",
+            " error_code, detail FROM items WHERE op_id = ? ORDER BY pos, item_id",
             (data["op_id"],),
-        ).fetchall()
+        )
         return Operation(
             op_id=data["op_id"],
             seq=data["seq"],
@@ -339,6 +368,9 @@ class Journal:
             finished_at=data["finished_at"],
             settled_by=data["settled_by"],
             items=tuple(Item(*r) for r in items),
+            last_sent_at=data.get("last_sent_at"),
+            attempts=data.get("attempts") or 0,
+            refused=data.get("refused") or 0,
         )
 
     # -- changes -----------------------------------------------------------------------------
@@ -348,50 +380,42 @@ class Journal:
         detail: Sequence[str],
     ) -> None:  # fmt: skip
         with self.transaction() as db:
+            pos = db.execute("SELECT COUNT(*) FROM changes WHERE run_id = ?", (run_id,)).fetchone()
             db.execute(
-                "INSERT OR REPLACE INTO changes (run_id, change_key, kind, action, subject,"
-                " status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, key, kind, action, subject, status, _dumps(list(detail))),
+                "INSERT INTO changes (run_id, change_key, kind, action, subject, status, detail,"
+                " pos) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, change_key)"
+                " DO UPDATE SET status = excluded.status, detail = excluded.detail",
+                (run_id, key, kind, action, subject, status, _dumps(list(detail)), pos[0]),
             )
 
     def changes(self, run_id: str) -> list[dict[str, Any]]:
-        rows = self._db.execute(
+        rows = self.store.rows(
             "SELECT change_key, kind, action, subject, status, detail FROM changes"
-            " WHERE run_id = ? ORDER BY rowid",
+            " WHERE run_id = ? ORDER BY pos, change_key",
             (run_id,),
-        ).fetchall()
+        )
         keys = ("key", "kind", "action", "subject", "status", "detail")
         return [{**dict(zip(keys, r, strict=True)), "detail": json.loads(r[5])} for r in rows]
 
-    # -- leases (see reconciler.apply.lease) ----------------------------------------------------
+    # -- who the API says we are ---------------------------------------------------------------
 
-    def lease_row(self, db: sqlite3.Connection, partner_id: str) -> dict[str, Any] | None:
-        row = db.execute("SELECT * FROM leases WHERE partner_id = ?", (partner_id,)).fetchone()
-        return _row_dict(db, row, "leases") if row else None
+    def operator(self, partner_id: str) -> tuple[str, str] | None:
+        """``(operator, how it was learned)`` of ``partner_id``'s calls, if known."""
+        rows = self.store.rows(
+            "SELECT operator, learned_from FROM operators WHERE partner_id = ?", (partner_id,)
+        )
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
-    def lease_rows(self) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT * FROM leases ORDER BY partner_id").fetchall()
-        return [_row_dict(self._db, row, "leases") for row in rows]
-
-
-_COLUMNS: dict[str, list[str]] = {}
-
-
-def _row_dict(db: sqlite3.Connection, row: Any, table: str) -> dict[str, Any]:
-    names = _COLUMNS.get(table)
-    if names is None:
-        names = _COLUMNS[table] = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
-    return dict(zip(names, row, strict=True))
+    def learn_operator(self, partner_id: str, operator: str, learned_from: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO operators (partner_id, operator, learned_from, learned_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET"
+                " operator = excluded.operator, learned_from = excluded.learned_from,"
+                " learned_at = excluded.learned_at",
+                (partner_id, operator, learned_from, self.now()),
+            )
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _create_private(path: Path) -> None:
-    """Create the file (and its folder) readable by the owner only, before SQLite opens it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o600)

@@ -3,7 +3,8 @@
 Every write goes through :func:`journalled`::
 
     intent recorded (with the pre-state snapshot)   -- crash point "after-intent"
-    marked sent, only while the lease is ours       -- crash point "before-send"
+    each send attempt (first or retry) marked, only
+      while the lease is ours (:class:`Fence`)      -- crash point "before-send"
     the call                                        -- crash point "after-send"
     outcome recorded: committed | failed | unknown  -- crash point "after-outcome"
 
@@ -19,11 +20,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from reconciler.apply.evidence import DEFAULT_HORIZON, Evidence
 from reconciler.apply.journal import ItemOutcome, Journal, OpSpec, new_id
-from reconciler.bss.transport import capture_request_ids
+from reconciler.bss.transport import capture_request_ids, guarded_attempts
 from reconciler.errors import (
     ApiError,
     ConfigError,
+    LockHeldError,
     OutcomeUnknownError,
     ReconcilerError,
     TransportError,
@@ -39,6 +42,8 @@ CRASH_STEPS = ("after-intent", "before-send", "after-send", "after-outcome", "af
 CRASH_ENV = "RECONCILER_CRASH_AT"
 #: How often a per-item failure inside HTTP 200 is tried again (after a re-read).
 ITEM_RETRIES = 1
+#: A mark older than this when the request goes to the socket is made again (fencing re-check).
+REMARK_AFTER = 2.0
 
 
 class CrashHook:
@@ -70,12 +75,16 @@ class CrashHook:
             os._exit(137)
 
 
+def _ignore(_text: str) -> None:
+    return None
+
+
 @dataclass
 class ChangeResult:
     """How one planned change ended: applied | failed | manual | unknown | skipped."""
 
     change: Change
-    status: str = "pending"
+    status: str = "pending"  # applied | failed | manual | unknown | skipped | frozen
     detail: list[str] = field(default_factory=list)
 
     def finish(self, status: str, *detail: str) -> None:
@@ -85,7 +94,8 @@ class ChangeResult:
 
 @dataclass
 class ExecContext:
-    """Everything an executor needs; ``progress`` prints a line on a TTY (or does nothing)."""
+    """Everything an executor needs; ``progress`` prints a line per call on a TTY (or does
+    nothing), ``change_done`` a line per concluded change."""
 
     client: BssClient
     journal: Journal
@@ -96,6 +106,21 @@ class ExecContext:
     progress: Callable[[str], None]
     crash: CrashHook
     results: dict[str, ChangeResult] = field(default_factory=dict)
+    notice: Callable[[str], None] = _ignore
+    #: one line per change as soon as it is concluded (also when stdout is not a terminal)
+    change_done: Callable[[str], None] = _ignore
+    horizon: float = DEFAULT_HORIZON
+    #: who the API records our calls as: Settings spec.operator, else learned by the journal
+    settings_operator: str | None = None
+    operator: str | None = None
+    operator_mismatch: bool = False
+    #: change key -> why this run must not write to it (see settle.Frozen)
+    frozen: dict[str, str] = field(default_factory=dict)
+
+    def evidence(self) -> Evidence:
+        """What settlement needs right now: the horizon, our operator, the API's clock."""
+        operator = self.settings_operator or self.operator
+        return Evidence(self.horizon, operator, self.client.clock_offset(), self.journal.now())
 
     def result(self, change: Change) -> ChangeResult:
         found = self.results.get(change.key)
@@ -116,7 +141,7 @@ class ExecContext:
             status=result.status,
             detail=result.detail,
         )
-        self.progress(f"  {result.status:<8} {change.subject}")
+        self.change_done(f"  {result.status:<8} {change.subject}")
         if crash:
             self.crash("after-verify")
 
@@ -136,6 +161,46 @@ class Sent:
         return [i for i, out in self.items.items() if out.state == "unknown"]
 
 
+class Fence:
+    """The client's :class:`~reconciler.bss.transport.AttemptGuard` for one journalled call.
+
+    Each attempt is marked in the journal in the transaction that checks the lease's fencing
+    token (:meth:`Journal.mark_attempt` raises :class:`LockHeldError` once another run holds
+    the lease: nothing is sent). Right before the request goes to the socket the mark is made
+    again if it is older than :data:`REMARK_AFTER` seconds, so a pause between the mark and the
+    write (a stopped process, a slow pacer) cannot outlive the lease unnoticed. An answer that
+    proves the attempt was not executed (429, another 4xx, never sent) is noted, so settlement
+    knows no attempt of the call can still be in flight.
+    """
+
+    def __init__(self, ctx: ExecContext, op_id: str) -> None:
+        self.ctx = ctx
+        self.op_id = op_id
+        self.attempt = 0
+        self.marked = 0.0
+
+    def _mark(self) -> None:
+        ctx = self.ctx
+        self.marked = ctx.journal.mark_attempt(self.op_id, ctx.partner_id, ctx.token, self.attempt)
+
+    def before_attempt(self, attempt: int) -> None:
+        self.attempt = attempt
+        self._mark()
+        self.ctx.crash("before-send")
+
+    def before_write(self) -> None:
+        if self.ctx.journal.now() - self.marked > REMARK_AFTER:
+            try:
+                self._mark()
+            except LockHeldError:
+                self.ctx.journal.note_refused(self.op_id)  # this attempt never left
+                raise
+
+    def after_attempt(self, attempt: int, *, refused: bool) -> None:
+        if refused:
+            self.ctx.journal.note_refused(self.op_id)
+
+
 async def journalled(
     ctx: ExecContext,
     spec: OpSpec,
@@ -149,9 +214,7 @@ async def journalled(
     op_id = op_id or new_id("op")
     ctx.journal.record_intent(ctx.run_id, ctx.partner_id, ctx.token, spec, op_id=op_id)
     ctx.crash("after-intent")
-    ctx.journal.mark_sent(op_id, ctx.partner_id, ctx.token)
-    ctx.crash("before-send")
-    with capture_request_ids() as request_ids:
+    with capture_request_ids() as request_ids, guarded_attempts(Fence(ctx, op_id)):
         answer = await _send(call, op_id)
     ctx.crash("after-send")
     error = answer if isinstance(answer, ReconcilerError) else None

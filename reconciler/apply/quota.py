@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
-from reconciler.apply.journal import ItemOutcome, ItemSpec, OpSpec, iso, new_id
+from reconciler.apply.journal import ItemOutcome, ItemSpec, OpSpec, new_id
 from reconciler.apply.ops import ITEM_RETRIES, ExecContext, Sent, journalled
-from reconciler.apply.settle import ISSUE, RECLAIM, SKEW, settle_operation
+from reconciler.apply.settle import ISSUE, RECLAIM, settle_operation
+from reconciler.apply.writers import attribute_issues, attribute_reclaims, outside_writes
 from reconciler.bss.queries import MAX_ISSUE_RESELLERS, MAX_RECLAIM_QUOTAS
 from reconciler.kinds.reseller_quota import live_balance, live_object
 from reconciler.plan.model import ZERO, fingerprint, fmt_money, money
@@ -53,6 +54,7 @@ class QuotaWork:
     reclaims: dict[str, str] = field(default_factory=dict)  # quota id -> item state
     reclaim_ops: dict[str, str] = field(default_factory=dict)  # quota id -> op id
     issue_state: str | None = None
+    stopped: str | None = None  # another writer is active on the pair: nothing more is written
     log: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -102,12 +104,26 @@ async def run_parent(ctx: ExecContext, parent_id: str, works: list[QuotaWork]) -
         await _reclaim_phase(ctx, parent_id, reclaimers)
         await _refresh(ctx, parent_id, reclaimers)
         await _attribute_reclaims(ctx, parent_id, reclaimers)
-    issuers = [w for w in ready if w.issue > ZERO and _may_issue(w)]
+    issuers = [w for w in ready if w.issue > ZERO and not w.stopped and _may_issue(w)]
     if issuers:
         await _issue_phase(ctx, parent_id, issuers)
         await _refresh(ctx, parent_id, issuers)
+        ops = ctx.journal.operations(run_id=ctx.run_id, target=parent_id)
+        await attribute_issues(ctx, parent_id, [op for op in ops if op.operation == ISSUE])
     for work in ready:
         _conclude(ctx, work)
+
+
+async def _unopposed(ctx: ExecContext, parent_id: str, works: list[QuotaWork]) -> set[str]:
+    """Re-read the pairs' records right before a money write; stop the pairs another writer is
+    active on (see :mod:`reconciler.apply.writers`). Returns the resellers still to write."""
+    live = {w.reseller_id for w in works if not w.stopped}
+    for rid, why in (await outside_writes(ctx, parent_id, live)).items():
+        for work in works:
+            if work.reseller_id == rid:
+                work.stopped = why
+        live.discard(rid)
+    return live
 
 
 async def _refresh(ctx: ExecContext, parent_id: str, works: Sequence[QuotaWork]) -> None:
@@ -145,7 +161,11 @@ async def _reclaim_phase(ctx: ExecContext, parent_id: str, works: list[QuotaWork
     pending = [(w, q) for w in works for q in w.reclaim_ids]
     for attempt in range(ITEM_RETRIES + 1):
         retry: list[tuple[QuotaWork, str]] = []
-        for chunk in _batches(pending, MAX_RECLAIM_QUOTAS):
+        for batch in _batches(pending, MAX_RECLAIM_QUOTAS):
+            live = await _unopposed(ctx, parent_id, _unique(w for w, _ in batch))
+            chunk = [(w, q) for w, q in batch if w.reseller_id in live]
+            if not chunk:
+                continue
             sent = await _reclaim(ctx, parent_id, chunk)
             for work, qid in chunk:
                 out = sent.items[qid]
@@ -206,30 +226,12 @@ def _balance_of(work: QuotaWork, qid: str) -> str | None:
 async def _attribute_reclaims(ctx: ExecContext, parent_id: str, works: list[QuotaWork]) -> None:
     """Verify the reclaimed quotas and take each reclaimed amount from its record "11"."""
     done = [(w, q) for w in works for q, state in w.reclaims.items() if state == "committed"]
-    if not done:
-        return
-    records = await ctx.client.all_coupon_quotas_records(
-        parent_quota_id=parent_id,
-        operation_type="11",
-        operation_time_begin=iso(ctx.started_at - SKEW),
-    )
+    found = await attribute_reclaims(ctx, parent_id, [(w.reclaim_ops[q], q) for w, q in done])
     for work, qid in done:
-        op_id = work.reclaim_ops[qid]
-        record = next(
-            (
-                r
-                for r in records
-                if r.quota_id == qid and r.result == "0" and op_id in (r.remark or "")
-            ),
-            None,
-        )
+        op_id, record = work.reclaim_ops[qid], found.get(qid)
         if record is not None and record.amount is not None:
-            ctx.journal.update_item(
-                op_id, qid, amount=fmt_money(record.amount), record_id=record.id
-            )
-            work.log.append(
-                f"reclaimed quota {qid}: {work.money(record.amount)} back to {parent_id} [{op_id}]"
-            )
+            back = f"{work.money(record.amount)} back to {parent_id}"
+            work.log.append(f"reclaimed quota {qid}: {back} [{op_id}]")
         else:
             work.log.append(f"reclaimed quota {qid} [{op_id}] (no record found yet)")
         quota = next((q for q in work.children if q.quota_id == qid), None)
@@ -277,7 +279,11 @@ async def _issue_phase(ctx: ExecContext, parent_id: str, works: list[QuotaWork])
     for attempt in range(ITEM_RETRIES + 1):
         retry: list[QuotaWork] = []
         for amount, group in _by_amount(todo):
-            for chunk in _batches(group, MAX_ISSUE_RESELLERS):
+            for batch in _batches(group, MAX_ISSUE_RESELLERS):
+                live = await _unopposed(ctx, parent_id, batch)
+                chunk = [w for w in batch if w.reseller_id in live]
+                if not chunk:
+                    continue
                 sent = await _issue(ctx, parent_id, amount, chunk)
                 retry += _record_issue(sent, chunk)
                 if sent.unknown:
@@ -330,7 +336,7 @@ async def _issue(ctx: ExecContext, parent_id: str, amount: Decimal, chunk: list[
         for f in result.failures:
             out[f.id] = ItemOutcome("failed", None, f.error_code, f.error_msg, True)
         for rid in rids:
-            out.setdefault(rid, ItemOutcome("unknown", detail="not mentioned in the answer"))
+            out.setdefault(rid, ItemOutcome("unknown", detail=result.unknown_detail(rid)))
         return {rid: out[rid] for rid in rids}
 
     sent = await journalled(ctx, spec, call, interpret, money=True)
@@ -351,9 +357,9 @@ async def _settle_now(
     op = ctx.journal.operation(op_id)
     assert op is not None
     settled = await settle_operation(
-        ctx.client, ctx.journal, op, final=False, by=f"run {ctx.run_id}"
+        ctx.client, ctx.journal, op, final=False, by=f"run {ctx.run_id}", ev=ctx.evidence()
     )
-    for item in settled.items:
+    for item in settled.op.items:
         work = works.get(item.item_id)
         if work is None or not item.committed:
             continue
@@ -366,7 +372,10 @@ async def _settle_now(
 
 def _conclude(ctx: ExecContext, work: QuotaWork) -> None:
     balance = work.balance
-    if balance == work.target:
+    if work.stopped:  # even when the other writer reached the target: two writers is the news
+        now = f"balance now {work.money(balance)}, target {work.money(work.target)}"
+        ctx.conclude(work.change, "frozen", work.stopped, now, *work.problems, *work.log)
+    elif balance == work.target:
         ctx.conclude(work.change, "applied", *work.log)
     elif work.unknown:
         ctx.conclude(

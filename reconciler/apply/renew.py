@@ -137,7 +137,7 @@ async def _verify(ctx: ExecContext, work: RenewWork, res: Resource | None) -> No
         op = ctx.journal.operation(work.op_id)
         assert op is not None
         settled = await settle_operation(
-            ctx.client, ctx.journal, op, final=False, by=f"run {ctx.run_id}"
+            ctx.client, ctx.journal, op, final=False, by=f"run {ctx.run_id}", ev=ctx.evidence()
         )
         if not settled.open:
             work.state = "committed"

@@ -1,7 +1,8 @@
 """The apply report: JSON for machines, a summary line and manual steps for people.
 
 Everything in it comes from the journal and the change results: operation ids, request ids,
-error codes, and the money each committed item moved. It never holds a secret.
+error codes, and the money each committed item moved. It never holds a secret. The text and
+Markdown for people escape every name and message (:mod:`reconciler.render.escape`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.journal import iso
 from reconciler.apply.settle import ISSUE, RECLAIM
 from reconciler.plan.model import ZERO, fmt_money, money
-from reconciler.render.formats import amount
+from reconciler.render.escape import (
+    markdown_code,
+    markdown_text,
+    markdown_value,
+    terminal_field,
+)
+from reconciler.render.formats import Escaper, amount
 
 if TYPE_CHECKING:
     from reconciler.apply.journal import Operation
@@ -22,7 +29,7 @@ if TYPE_CHECKING:
     from reconciler.plan.model import Plan
 
 REPORT_VERSION = "1.0"
-STATUSES = ("applied", "failed", "manual", "unknown", "skipped")
+STATUSES = ("applied", "failed", "manual", "unknown", "skipped", "frozen")
 
 
 def build_report(
@@ -32,7 +39,9 @@ def build_report(
     *,
     started: float,
     error: ReconcilerError | None,
+    open: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``open``: operations of earlier runs still open after settlement (op id -> detail)."""
     ops = ctx.journal.operations(run_id=ctx.run_id)
     settled_here = [
         op.to_dict()
@@ -40,8 +49,10 @@ def build_report(
         if op.settled_by == f"run {ctx.run_id}" and op.run_id != ctx.run_id
     ]
     totals = _totals(plan, results, ops)
-    done = totals["applied"] + totals["manual"] == len(results)
-    status = "no-changes" if not plan.changes else ("applied" if done and not error else "partial")
+    done = totals["applied"] + totals["manual"] == len(results) and not error and not open
+    status = "applied" if done else "partial"
+    if not plan.changes and not error and not open:
+        status = "no-changes"
     return {
         "format_version": REPORT_VERSION,
         "run_id": ctx.run_id,
@@ -56,6 +67,7 @@ def build_report(
         "totals": totals,
         "changes": [_change(r, ops) for r in results],
         "settled_from_earlier_runs": settled_here,
+        "open_operations": [{"op_id": k, "detail": v} for k, v in sorted((open or {}).items())],
     }
 
 
@@ -121,6 +133,7 @@ def summary_line(report: dict[str, Any]) -> str:
     t = report["totals"]
     cur = t["money"]["currency"]
     skipped = f", {t['skipped']} skipped" if t["skipped"] else ""
+    skipped += f", {t['frozen']} frozen" if t["frozen"] else ""
     return (
         f"Apply: {t['applied']} applied, {t['failed']} failed, {t['manual']} manual, "
         f"{t['unknown']} unknown{skipped}; issued {amount(money(t['money']['issued']), cur)}, "
@@ -134,8 +147,9 @@ def problem_lines(results: Sequence[ChangeResult]) -> list[str]:
     for r in results:
         if r.status in ("applied", "manual"):
             continue
-        lines.append(f"  {r.status:<8} {r.change.subject} ({r.change.key})")
-        lines += [f"           {d}" for d in r.detail]
+        t = terminal_field
+        lines.append(f"  {r.status:<8} {t(r.change.subject)} ({t(r.change.key)})")
+        lines += [f"           {t(d)}" for d in r.detail]
     return lines
 
 
@@ -147,9 +161,10 @@ def manual_steps_text(results: Sequence[ChangeResult]) -> str:
         f"Manual steps ({len(manual)}): the partner API cannot make these changes; a person "
         "does them in Partner Center, and each stays in the plan until it is done."
     ]
+    t = terminal_field
     for n, change in enumerate(manual, 1):
-        out.append(f"  {n}. {change.subject}: {_before_after(change)}  ({change.source})")
-        out += [f"       - {note}" for note in change.notes]
+        out.append(f"  {n}. {t(change.subject)}: {_before_after(change)}  ({t(change.source)})")
+        out += [f"       - {t(note)}" for note in change.notes]
     return "\n".join(out) + "\n"
 
 
@@ -158,20 +173,21 @@ def manual_steps_markdown(results: Sequence[ChangeResult], run_id: str) -> str:
     out = [
         "# Manual steps",
         "",
-        f"Apply run `{run_id}`. The partner API cannot make these changes: do them in Partner "
-        "Center. Each one stays in `reconciler plan` until the console shows it.",
+        f"Apply run {markdown_code(run_id)}. The partner API cannot make these changes: do them "
+        "in Partner Center. Each one stays in `reconciler plan` until the console shows it.",
         "",
     ]
     if not manual:
         out.append("Nothing to do by hand.")
     for change in manual:
-        out += [f"## {change.subject}", "", f"{_before_after(change)} (`{change.source}`)", ""]
-        out += [f"- [ ] {note}" for note in change.notes]
+        what = f"{_before_after(change, markdown_value)} ({markdown_code(change.source)})"
+        out += [f"## {markdown_text(change.subject)}", "", what, ""]
+        out += [f"- [ ] {markdown_text(note)}" for note in change.notes]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
-def _before_after(change: Any) -> str:
-    before = change.before.get("account_manager") or "(none)"
-    after = change.after.get("account_manager") or "(none)"
+def _before_after(change: Any, esc: Escaper = terminal_field) -> str:
+    before = esc(change.before.get("account_manager") or "(none)")
+    after = esc(change.after.get("account_manager") or "(none)")
     return f"account manager {before} -> {after}"

@@ -3,87 +3,134 @@
 An operation is *open* when it was recorded but never answered: the run died, the connection
 dropped, or a batch answer left some items out. Apply settles every open operation of the
 partner account before it plans or writes anything; the executors also try right after an unknown
-answer, but then accept only proof that the call took effect (absence of proof so soon is not
-proof of absence: the request may still be in flight).
+answer, but then accept only proof that the call took effect.
 
-Rules, per item (REFERENCE §6, §7.9-§7.12):
+Rules, per item (REFERENCE §6, §7.9-§7.12; the evidence itself is in :mod:`.evidence`):
 
-* never sent (the intent was recorded, the *sent* mark was not): not committed.
-* issue ``amount`` from parent P to reseller R. Evidence 1: successful issue records ("10",
-  result "0") of R from P since the intent (minus a clock-skew margin) with that amount, on a
-  quota that was not among R's quotas in the pre-state snapshot, not already attributed to
-  another item. Evidence 2: the growth of R's total issued value from P (the sum of its quotas'
-  ``quota_value``) since the snapshot. One record and growth = amount: committed. No record and
-  no growth: not committed. No record and growth = amount: committed (a top-up of an existing
-  quota, or records that lag). Anything else (two records, other growth, a record without the
-  growth) cannot be settled safely.
-* reclaim of quota Q: the record "11" of Q whose remark carries the operation id, with Q in
-  status 6: committed, for the record's amount. Q still in status 0 and no such record: not
-  committed. Q reclaimed by a record that is not ours: not committed. Anything else: unsettled.
-* auto-renew of resource X: set-to-state, so the resource's ``expire_policy`` decides.
+* never sent (the intent was recorded, no send attempt was marked): not committed.
+* proof of a commit (our record and the matching growth; the reclaimed quota with the record
+  naming our call; the auto-renew state the call sets) settles it as committed, at any time.
+* no evidence of a commit settles it as *not committed* only when nothing can still land: every
+  send attempt was refused unexecuted (429, another 4xx, never sent), or the last attempt was
+  marked more than the in-flight horizon ago. Before that the call may still be held by the
+  gateway, a proxy or a retransmit: it is **in flight**, and its (parent quota, reseller) pair
+  (or its resource) is **frozen**: apply writes nothing to it, applies everything else, and says
+  when it can be settled.
+* contradicting evidence (two candidate records, other growth, an unknown operator): unsettled;
+  the pair is frozen until the evidence decides or an operator settles it by hand
+  (``reconciler journal settle``).
 
-What cannot be settled stops the run with :class:`UnsettledOperationError`, which says exactly
-what to look at and how to record the answer (``reconciler journal settle``). Settling never
-writes to the API, and the plan that follows is always computed from fresh reads, so a settlement
-only decides what the journal says happened: no stored delta is ever replayed.
+Settling never writes to the API, and the plan that follows is always computed from fresh reads,
+so a settlement only decides what the journal says happened: no stored delta is ever replayed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from reconciler.apply.evidence import (
+    Evidence,
+    Verdict,
+    conclude_absent,
+    issue_facts,
+    issue_verdict,
+    reclaim_verdict,
+    records_from,
+    renew_verdict,
+    window_begin,
+)
 from reconciler.apply.journal import Item, Journal, Operation, iso
-from reconciler.errors import UnsettledOperationError
-from reconciler.plan.model import ZERO, fmt_money, money
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
-    from reconciler.bss.models import IssuedQuota, QuotaRecord
+    from reconciler.bss.models import IssuedQuota
 
-#: Seconds before the intent where the API's records are searched: the request signature
-#: tolerates 15 minutes of clock difference, so the server's clock may be that far behind.
-SKEW = 900.0
 ISSUE = "update_coupon_quotas"
 RECLAIM = "reclaim_coupon_quotas"
 RENEW_ON = "auto_renewal_resources"
 RENEW_OFF = "cancel_auto_renewal_resources"
-RECLAIMED = 6
-VALID = 0
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """``committed`` is None when the evidence does not decide."""
+class Frozen:
+    """A change key apply must not write to in this run, and why."""
 
-    committed: bool | None
+    key: str
+    op_id: str
     detail: str
-    record_id: str | None = None
-    quota_id: str | None = None
-    amount: str | None = None
+    until: float | None = None  # in flight until then; None: needs evidence or a person
 
 
-async def settle_open(client: BssClient, journal: Journal, partner_id: str, *, by: str) -> int:
-    """Settle every open operation of ``partner_id``; returns how many were settled.
+@dataclass
+class Settlement:
+    settled: int = 0
+    frozen: dict[str, Frozen] = field(default_factory=dict)
+    unsettled: list[Operation] = field(default_factory=list)
 
-    Raises :class:`UnsettledOperationError` naming each one the records cannot decide.
-    """
-    ops = journal.operations(partner_id=partner_id, open_only=True)
-    stuck = []
-    for op in ops:
-        settled = await settle_operation(client, journal, op, final=True, by=by)
-        if settled.open:
-            stuck.append(settled)
-    if stuck:
-        raise UnsettledOperationError("\n\n".join(unsettled_message(op) for op in stuck))
-    return len(ops)
+    @property
+    def in_flight_until(self) -> float | None:
+        """When the last in-flight operation can be settled (None if none is in flight)."""
+        times = [f.until for f in self.frozen.values() if f.until is not None]
+        return max(times) if times else None
+
+
+@dataclass(frozen=True)
+class Settled:
+    op: Operation
+    verdicts: dict[str, Verdict]
+
+    @property
+    def open(self) -> bool:
+        return self.op.open
+
+
+async def settle_open(
+    client: BssClient, journal: Journal, partner_id: str, *, by: str, ev: Evidence
+) -> Settlement:
+    """Settle every open operation of ``partner_id``; what stays open freezes its change keys."""
+    result = Settlement()
+    for op in journal.operations(partner_id=partner_id, open_only=True):
+        done = await settle_operation(client, journal, op, final=True, by=by, ev=ev)
+        if not done.open:
+            result.settled += 1
+            continue
+        if any(v.until is None for i, v in done.verdicts.items() if _open(done.op, i)):
+            result.unsettled.append(done.op)
+        for item in done.op.items:
+            if item.open:
+                verdict = done.verdicts.get(item.item_id)
+                until = verdict.until if verdict is not None else None
+                result.frozen.setdefault(
+                    item.change_key,
+                    Frozen(item.change_key, op.op_id, frozen_detail(done.op, item, until), until),
+                )
+    return result
+
+
+def _open(op: Operation, item_id: str) -> bool:
+    return any(i.item_id == item_id and i.open for i in op.items)
+
+
+def frozen_detail(op: Operation, item: Item, until: float | None) -> str:
+    what = f"{describe_item(op, item)} [{op.op_id}, run {op.run_id}]"
+    if until is not None:
+        return (
+            f"frozen: {what}: {item.detail or 'sent, may still be in flight'}. Nothing was "
+            f"written to it; it can be settled from the API's records after {iso(until)}: run "
+            "apply again then (or apply --wait)"
+        )
+    return (
+        f"frozen: the outcome of {what} is not settled ({item.detail or 'no evidence'}); "
+        f"nothing was written to it. Check, then `reconciler journal settle {op.op_id} "
+        "--committed|--not-committed`"
+    )
 
 
 async def settle_operation(
-    client: BssClient, journal: Journal, op: Operation, *, final: bool, by: str
-) -> Operation:
+    client: BssClient, journal: Journal, op: Operation, *, final: bool, by: str, ev: Evidence
+) -> Settled:
     """Settle what the evidence decides; with ``final=False`` only proven commits."""
     open_items = [i for i in op.items if i.open]
     if op.state == "intent":
@@ -92,14 +139,15 @@ async def settle_operation(
             for i in open_items
         }
     elif op.operation == ISSUE:
-        verdicts = await _issue_verdicts(client, journal, op, open_items)
+        verdicts = await _issue_verdicts(client, journal, op, open_items, ev)
     elif op.operation == RECLAIM:
-        verdicts = await _reclaim_verdicts(client, op, open_items)
+        verdicts = await _reclaim_verdicts(client, op, open_items, ev)
     elif op.operation in (RENEW_ON, RENEW_OFF):
         verdicts = await _renew_verdicts(client, op, open_items)
     else:
         unknown = Verdict(None, f"unknown operation {op.operation}")
         verdicts = {i.item_id: unknown for i in open_items}
+    verdicts = {k: conclude_absent(op, v, ev) for k, v in verdicts.items()}
     for item_id, verdict in verdicts.items():
         if verdict.committed is None or (verdict.committed is False and not final):
             journal.update_item(op.op_id, item_id, detail=verdict.detail)
@@ -116,90 +164,55 @@ async def settle_operation(
         )
     settled = journal.operation(op.op_id)
     assert settled is not None
-    return settled
+    return Settled(settled, verdicts)
 
 
-def _begin(op: Operation) -> str:
-    return iso(op.intent_at - SKEW)
-
-
-def _snapshot(op: Operation, reseller_id: str | None) -> list[list[Any]]:
-    resellers: Mapping[str, Any] = op.pre_state.get("resellers") or {}
-    entry = resellers.get(reseller_id or "") or {}
-    quotas: list[list[Any]] = entry.get("quotas") or []
-    return quotas
-
-
-def _value(raw: Any) -> Decimal:
-    return money(raw) if raw not in (None, "") else ZERO
+def _sent(op: Operation) -> float:
+    return op.sent_at if op.sent_at is not None else op.intent_at
 
 
 async def _issue_verdicts(
-    client: BssClient, journal: Journal, op: Operation, items: Sequence[Item]
+    client: BssClient, journal: Journal, op: Operation, items: Sequence[Item], ev: Evidence
 ) -> dict[str, Verdict]:
     parent = op.target
-    amount = money(op.request["quota_amount"])
     records = await client.all_coupon_quotas_records(
-        parent_quota_id=parent, operation_type="10", operation_time_begin=_begin(op)
+        parent_quota_id=parent,
+        operation_type="10",
+        operation_time_begin=records_from(_sent(op), ev.offset),
     )
+    ev = _with_offset(ev, client)
+    begin = window_begin(_sent(op), ev.offset)
     taken = journal.attributed_record_ids(op.partner_id)
+    earlier = journal.attributed_record_ids(op.partner_id, finished_before=op.intent_at)
     out: dict[str, Verdict] = {}
     for item in items:
         rid = item.reseller_id or item.item_id
-        snap = _snapshot(op, rid)
         children = await client.all_issued_coupon_quotas(
             indirect_partner_id=rid, parent_quota_id=parent
         )
-        out[item.item_id] = _issue_verdict(rid, amount, snap, children, records, taken)
+        facts = issue_facts(op, rid, children, records, taken, begin, earlier)
+        out[item.item_id] = issue_verdict(facts, ev.operator)
         if out[item.item_id].record_id:
             taken.add(str(out[item.item_id].record_id))
     return out
 
 
-def _issue_verdict(
-    rid: str,
-    amount: Decimal,
-    snap: list[list[Any]],
-    children: Sequence[IssuedQuota],
-    records: Sequence[QuotaRecord],
-    taken: set[str],
-) -> Verdict:
-    known = {str(q[0]) for q in snap}
-    before = sum((_value(q[3] if q[3] is not None else q[2]) for q in snap), ZERO)
-    after = sum(
-        (q.quota_value if q.quota_value is not None else (q.balance or ZERO) for q in children),
-        ZERO,
-    )
-    growth = money(after - before)
-    found = [
-        r
-        for r in records
-        if r.indirect_partner_id == rid
-        and r.result == "0"
-        and r.amount == amount
-        and r.quota_id not in known
-        and r.id not in taken
-    ]
-    facts = (
-        f"{len(found)} matching issue record(s); issued value from the quota went from "
-        f"{fmt_money(before)} to {fmt_money(after)}"
-    )
-    if len(found) == 1 and growth == amount:
-        rec = found[0]
-        return Verdict(True, f"issue record {rec.id} on quota {rec.quota_id}", rec.id, rec.quota_id)
-    if not found and growth == ZERO:
-        return Verdict(False, f"no issue record and no new value ({facts})")
-    if not found and growth == amount:
-        return Verdict(True, f"the reseller's issued value grew by {fmt_money(amount)} ({facts})")
-    return Verdict(None, facts)
+def _with_offset(ev: Evidence, client: BssClient) -> Evidence:
+    """The API clock's offset, once an answer has measured it."""
+    measured = client.clock_offset()
+    if measured is None or ev.offset is not None:
+        return ev
+    return Evidence(ev.horizon, ev.operator, measured, ev.now)
 
 
 async def _reclaim_verdicts(
-    client: BssClient, op: Operation, items: Sequence[Item]
+    client: BssClient, op: Operation, items: Sequence[Item], ev: Evidence
 ) -> dict[str, Verdict]:
     parent = op.target
     records = await client.all_coupon_quotas_records(
-        parent_quota_id=parent, operation_type="11", operation_time_begin=_begin(op)
+        parent_quota_id=parent,
+        operation_type="11",
+        operation_time_begin=records_from(_sent(op), ev.offset),
     )
     quotas: dict[str, IssuedQuota] = {}
     for rid in sorted({i.reseller_id for i in items if i.reseller_id}):
@@ -207,27 +220,7 @@ async def _reclaim_verdicts(
             indirect_partner_id=rid, parent_quota_id=parent
         ):
             quotas[q.quota_id] = q
-    return {i.item_id: _reclaim_verdict(op.op_id, quotas.get(i.item_id), records) for i in items}
-
-
-def _reclaim_verdict(
-    op_id: str, quota: IssuedQuota | None, records: Sequence[QuotaRecord]
-) -> Verdict:
-    if quota is None:
-        return Verdict(None, "the quota is no longer listed among the reseller's quotas")
-    done = [r for r in records if r.quota_id == quota.quota_id and r.result == "0"]
-    ours = [r for r in done if op_id in (r.remark or "")]
-    status = quota.quota_status
-    if status == RECLAIMED and ours:
-        amount = fmt_money(ours[0].amount) if ours[0].amount is not None else None
-        return Verdict(True, f"reclaim record {ours[0].id}", ours[0].id, quota.quota_id, amount)
-    if status == RECLAIMED and done:
-        return Verdict(False, f"reclaimed by someone else (record {done[0].id})")
-    if status == VALID and not ours:
-        return Verdict(False, "the quota is still valid and no reclaim record names this call")
-    return Verdict(
-        None, f"quota status {status} with {len(ours)} reclaim record(s) naming this call"
-    )
+    return {i.item_id: reclaim_verdict(op.op_id, quotas.get(i.item_id), records) for i in items}
 
 
 async def _renew_verdicts(
@@ -241,11 +234,7 @@ async def _renew_verdicts(
     out: dict[str, Verdict] = {}
     for item in items:
         res = found.get(item.item_id)
-        if res is None:
-            out[item.item_id] = Verdict(None, "the resource is no longer listed")
-        else:
-            state = "on" if res.auto_renew else "off"
-            out[item.item_id] = Verdict(res.auto_renew == want, f"auto-renew is {state}")
+        out[item.item_id] = renew_verdict(want, res.auto_renew if res is not None else None)
     return out
 
 
@@ -257,7 +246,7 @@ def unsettled_message(op: Operation) -> str:
     ]
     for item in op.items:
         if item.open:
-            lines.append(f"  - {_what(op, item)}: {item.detail or 'no evidence read yet'}")
+            lines.append(f"  - {describe_item(op, item)}: {item.detail or 'no evidence read yet'}")
     lines.append(_where_to_look(op))
     lines += [
         "Then record the answer (the next plan is computed from live state either way):",
@@ -267,7 +256,29 @@ def unsettled_message(op: Operation) -> str:
     return "\n".join(lines)
 
 
-def _what(op: Operation, item: Item) -> str:
+def in_flight_message(op: Operation, until: float, horizon: float) -> str:
+    """Why ``reconciler journal settle`` refuses an operation that may still land, and what a
+    person must check before saying otherwise (``--checked-api-records``)."""
+    last = op.last_attempt or op.intent_at
+    what = "; ".join(describe_item(op, i) for i in op.items if i.open)
+    return "\n".join(
+        [
+            f"Operation {op.op_id} ({what}) was last sent at {iso(last)}, less than the "
+            f"in-flight horizon ({horizon:g} s) ago: the request may still be held by the API "
+            f"gateway, a proxy or a retransmit and take effect until {iso(until)}. Settling it "
+            "now would unfreeze its pair, and the next apply could make the call again while "
+            "this one can still land. Nothing was settled.",
+            f"Either run `reconciler apply` after {iso(until)} (it settles the operation from "
+            "the API's records itself; `apply --wait` waits for it), or settle now only if the "
+            "API's records show the call took effect (--committed), or you know it can no "
+            "longer land (--not-committed), and say so with --checked-api-records.",
+            _where_to_look(op),
+        ]
+    )
+
+
+def describe_item(op: Operation, item: Item) -> str:
+    """What one item of an operation is, in words."""
     if op.operation == ISSUE:
         return (
             f"issue of {op.request.get('quota_amount')} from quota {op.target} "
@@ -279,7 +290,7 @@ def _what(op: Operation, item: Item) -> str:
 
 
 def _where_to_look(op: Operation) -> str:
-    begin = _begin(op)
+    begin = iso(_sent(op))
     if op.operation in (ISSUE, RECLAIM):
         kind = "10" if op.operation == ISSUE else "11"
         return (

@@ -164,7 +164,7 @@ class BssClient(CouponsApi, CashApi):
         prefetch: int = DEFAULT_PREFETCH,
         **filters: Unpack[q.ResourceFilters],
     ) -> AsyncIterator[Resource]:
-        """Every resource of one customer; ``page_size`` up to 500 (default 100)."""
+        """Every resource of one customer; ``page_size`` up to 100 (the safe maximum, §7.3)."""
         scoped = {**filters, "customer_id": _required(customer_id, "customer_id")}
         parse = _resource_parser(customer_id)
         key = _by("resource_id")

@@ -17,11 +17,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler.emulator.clock import Clock, SystemClock
-from reconciler.errors import AuthError, ConfigError
+from reconciler.errors import AuthError, ConfigError, IncompleteAnswerError
 
 from . import operations as ops
 from . import queries as q
 from .credentials import Credentials
+from .endpoints import check_cleartext
+from .fields import FieldError, opt_int
 from .http11 import Http11Transport
 from .iam import DEFAULT_DURATION, CustomerCredentials
 from .models import Page
@@ -99,11 +101,16 @@ class ClientCore:
         agency_name: str | None = None,
         rng_seed: int | None = None,
         iam_duration_seconds: int = DEFAULT_DURATION,
+        allow_insecure_endpoint: bool = False,
     ) -> None:
+        """``allow_insecure_endpoint``: permit ``http://`` to hosts other than this machine
+        (:mod:`reconciler.bss.endpoints`)."""
         for url in (endpoint, iam_endpoint or endpoint):
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigError(f"endpoint must be an http(s) URL with a host, got {url!r}")
+        for url, what in ((endpoint, "endpoint"), (iam_endpoint or "", "IAM endpoint")):
+            check_cleartext(url, what, allowed=allow_insecure_endpoint)
         unknown = sorted(set(rates or {}) - {op.name for op in ops.ALL})
         if unknown:
             known = ", ".join(sorted(op.name for op in ops.ALL))
@@ -167,6 +174,11 @@ class ClientCore:
     def waiting(self) -> list[Waiting]:
         """APIs with an answer outstanding for 10 s or more, or retrying failures (for progress)."""
         return self._limiter.waiting()
+
+    def clock_offset(self) -> tuple[float, float] | None:
+        """Bounds on the API's clock minus ours, in seconds, from its answers' ``Date`` header
+        (``None`` until an answer carried one); see :mod:`reconciler.bss.clockoffset`."""
+        return self._executor.clock_offset.bounds()
 
     def recent_latency(self, api: str) -> float | None:
         """The slowest of the API's recent answers in seconds (pacing excluded), if any yet."""
@@ -237,11 +249,7 @@ class ClientCore:
             data = await self._call(spec.op, body=params)
         else:
             data = await self._call(spec.op, query=query_pairs(params))
-        body: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
-        raw = body.get(spec.items_key) or ()
-        items = tuple(parse(item) for item in raw if isinstance(item, Mapping))
-        total = body.get(spec.total_key)
-        return Page(items, int(total) if total is not None else -1)
+        return read_page(spec, data, parse)
 
     def _iter(
         self,
@@ -257,7 +265,55 @@ class ClientCore:
         async def fetch(offset: int, limit: int) -> Page[T]:
             return await self._page(spec, parse, offset, limit, filters)
 
-        return iter_pages(fetch, key=key, limit=page_size, prefetch=prefetch, label=spec.op.name)
+        label = f"{spec.op.method} {spec.op.path} ({spec.op.name})"
+        return iter_pages(fetch, key=key, limit=page_size, prefetch=prefetch, label=label)
+
+
+def read_page(spec: q.ListSpec, data: object, parse: Callable[[Mapping[str, Any]], T]) -> Page[T]:
+    """One page of a list answer, strictly: the items a list, each an object with the fields
+    decisions rest on; the total an integer. Otherwise :class:`IncompleteAnswerError`."""
+    op = spec.op
+
+    def incomplete(what: str, field: str, problem: str) -> IncompleteAnswerError:
+        return IncompleteAnswerError(
+            method=op.method, path=op.path, operation=op.name, what=what, field=field,
+            problem=problem,
+        )  # fmt: skip
+
+    if not isinstance(data, Mapping):
+        raise incomplete("the answer", "body", "is not a JSON object")
+    try:
+        total = opt_int(data, spec.total_key)
+    except FieldError as err:
+        raise incomplete("the answer", err.field, err.problem) from None
+    raw = data.get(spec.items_key)
+    if raw is None:
+        if total:
+            raise incomplete("the answer", spec.items_key, f"is missing (total {total})")
+        raw = []
+    if not isinstance(raw, list):
+        raise incomplete("the answer", spec.items_key, "is not a list")
+    items = []
+    for n, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise incomplete(f"{spec.items_key}[{n}]", "item", "is not an object")
+        try:
+            items.append(parse(item))
+        except FieldError as err:
+            raise incomplete(_describe(spec, item, n), err.field, err.problem) from None
+    return Page(tuple(items), total if total is not None else -1)
+
+
+_ID_KEYS = ("resource_id", "quota_id", "customer_id", "indirect_partner_id", "id")
+
+
+def _describe(spec: q.ListSpec, item: Mapping[str, Any], n: int) -> str:
+    """The object an incomplete item is, by the first id it carries (else its position)."""
+    for key in _ID_KEYS:
+        value = item.get(key)
+        if isinstance(value, str) and value:
+            return f"{spec.items_key}[{n}] ({key} {value})"
+    return f"{spec.items_key}[{n}]"
 
 
 def _required(value: str, name: str) -> str:

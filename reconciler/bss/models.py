@@ -2,7 +2,9 @@
 
 Only the fields the reconciler and its plan display use are kept: these objects are held in
 memory by the hundred thousand. Money is ``Decimal``; times stay the API's UTC strings
-(``yyyy-MM-ddTHH:mm:ssZ``). Each ``from_api`` accepts one item of the JSON answer.
+(``yyyy-MM-ddTHH:mm:ssZ``) where they are only shown, and are parsed strictly to aware
+``datetime`` values where a decision compares them (a record's ``operation_time``). Each
+``from_api`` accepts one item of the JSON answer.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from .fields import FieldError, need_int, need_money, need_text, need_time, opt_int, opt_money
+from .fields import opt_text as _str
 from .jsonutil import to_money
 
 T = TypeVar("T")
@@ -48,10 +53,6 @@ def _shared(value: object) -> str | None:
     return None if value is None else sys.intern(str(value))
 
 
-def _number(value: object) -> int | None:
-    return None if value is None or value == "" else int(value)  # type: ignore[call-overload]
-
-
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a list call: its items and the API's total for the whole filter."""
@@ -74,16 +75,18 @@ class Customer:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Customer:
         managers = data.get("account_managers") or []
-        first = managers[0] if managers and isinstance(managers[0], Mapping) else {}
+        if not isinstance(managers, list) or not all(isinstance(m, Mapping) for m in managers):
+            raise FieldError("account_managers", "is not a list of objects")
+        first = managers[0] if managers else {}
         return cls(
-            customer_id=str(data.get("customer_id") or ""),
-            account_name=str_field(data, "account_name"),
-            name=str_field(data, "customer"),
-            association_type=str_field(data, "association_type"),
-            label=str_field(data, "label"),
-            account_manager=str_field(first, "account_name") or None,
-            telephone=str_field(data, "telephone"),
-            email=str_field(data, "email"),
+            customer_id=need_text(data, "customer_id"),
+            account_name=_str(data, "account_name"),
+            name=_str(data, "customer"),
+            association_type=_str(data, "association_type"),
+            label=_str(data, "label"),
+            account_manager=_str(first, "account_name") or None,
+            telephone=_str(data, "telephone"),
+            email=_str(data, "email"),
         )
 
 
@@ -101,14 +104,14 @@ class IndirectPartner:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IndirectPartner:
         return cls(
-            indirect_partner_id=str(data.get("indirect_partner_id") or ""),
-            account_name=str_field(data, "account_name"),
-            name=str_field(data, "name"),
-            email=str_field(data, "email"),
-            mobile_phone=str_field(data, "mobile_phone"),
-            associated_on=str_field(data, "associated_on"),
-            account_manager_id=str_field(data, "account_manager_id"),
-            account_manager_name=str_field(data, "account_manager_name"),
+            indirect_partner_id=need_text(data, "indirect_partner_id"),
+            account_name=_str(data, "account_name"),
+            name=_str(data, "name"),
+            email=_str(data, "email"),
+            mobile_phone=_str(data, "mobile_phone"),
+            associated_on=_str(data, "associated_on"),
+            account_manager_id=_str(data, "account_manager_id"),
+            account_manager_name=_str(data, "account_manager_name"),
         )
 
 
@@ -136,18 +139,20 @@ class Resource:
     def from_api(cls, data: Mapping[str, Any], customer_id: str) -> Resource:
         # Half a million of these per large plan: read each field once, and share the strings
         # that take few values (codes, regions, expiry dates) instead of keeping a copy each.
+        # Whether a resource is managed and what it needs rests on its id, main flag, service
+        # type, status and expire_policy: each must be there.
         get = data.get
         return cls(
-            resource_id=str(get("resource_id") or get("id") or ""),
+            resource_id=need_text(data, "resource_id"),
             customer_id=customer_id,
-            resource_name=_text(get("resource_name")),
-            service_type_code=_shared(get("service_type_code")),
+            resource_name=_str(data, "resource_name"),
+            service_type_code=sys.intern(need_text(data, "service_type_code")),
             resource_type_code=_shared(get("resource_type_code")),
             region_code=_shared(get("region_code")),
-            is_main_resource=_number(get("is_main_resource")) == 1,
-            parent_resource_id=_text(get("parent_resource_id")) or None,
-            status=_number(get("status")),
-            expire_policy=_number(get("expire_policy")),
+            is_main_resource=need_int(data, "is_main_resource") == 1,
+            parent_resource_id=_str(data, "parent_resource_id") or None,
+            status=need_int(data, "status"),
+            expire_policy=need_int(data, "expire_policy"),
             expire_time=_shared(get("expire_time")),
         )
 
@@ -168,14 +173,14 @@ class CouponQuota:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CouponQuota:
         return cls(
-            quota_id=str(data.get("quota_id") or ""),
-            quota_type=int_field(data, "quota_type"),
-            quota_value=money_field(data, "quota_value"),
-            balance=money_field(data, "balance"),
-            quota_status=int_field(data, "quota_status"),
-            currency=str_field(data, "currency"),
-            effective_time=str_field(data, "effective_time"),
-            expire_time=str_field(data, "expire_time"),
+            quota_id=need_text(data, "quota_id"),
+            quota_type=opt_int(data, "quota_type"),
+            quota_value=opt_money(data, "quota_value", non_negative=True),
+            balance=need_money(data, "balance", non_negative=True),
+            quota_status=need_int(data, "quota_status"),
+            currency=_str(data, "currency"),
+            effective_time=_str(data, "effective_time"),
+            expire_time=_str(data, "expire_time"),
         )
 
 
@@ -200,15 +205,15 @@ class IssuedQuota:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> IssuedQuota:
         return cls(
-            quota_id=str(data.get("quota_id") or ""),
-            parent_quota_id=str_field(data, "parent_quota_id"),
-            indirect_partner_id=str_field(data, "indirect_partner_id"),
-            indirect_partner_account_name=str_field(data, "indirect_partner_account_name"),
-            quota_value=money_field(data, "quota_value"),
-            balance=money_field(data, "balance"),
-            quota_status=int_field(data, "quota_status"),
-            create_time=str_field(data, "create_time"),
-            expire_time=str_field(data, "expire_time"),
+            quota_id=need_text(data, "quota_id"),
+            parent_quota_id=need_text(data, "parent_quota_id"),
+            indirect_partner_id=_str(data, "indirect_partner_id"),
+            indirect_partner_account_name=_str(data, "indirect_partner_account_name"),
+            quota_value=need_money(data, "quota_value", non_negative=True),
+            balance=need_money(data, "balance", non_negative=True),
+            quota_status=need_int(data, "quota_status"),
+            create_time=_str(data, "create_time"),
+            expire_time=_str(data, "expire_time"),
         )
 
 
@@ -221,23 +226,25 @@ class QuotaRecord:
     quota_id: str | None
     parent_quota_id: str | None
     amount: Decimal | None
-    operation_time: str | None
+    operation_time: datetime  # UTC, to the second
     result: str | None  # "0" success, "-1" failure
     indirect_partner_id: str | None
     remark: str | None
+    operator: str | None = None  # the account name that made it
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> QuotaRecord:
         return cls(
-            id=str(data.get("id") or ""),
-            operation_type=str_field(data, "operation_type"),
-            quota_id=str_field(data, "quota_id"),
-            parent_quota_id=str_field(data, "parent_quota_id"),
-            amount=money_field(data, "amount"),
-            operation_time=str_field(data, "operation_time"),
-            result=str_field(data, "result"),
-            indirect_partner_id=str_field(data, "indirect_partner_id"),
-            remark=str_field(data, "remark"),
+            id=need_text(data, "id"),
+            operation_type=need_text(data, "operation_type"),
+            quota_id=_str(data, "quota_id"),
+            parent_quota_id=need_text(data, "parent_quota_id"),
+            amount=need_money(data, "amount", non_negative=True),
+            operation_time=need_time(data, "operation_time"),
+            result=need_text(data, "result"),
+            indirect_partner_id=need_text(data, "indirect_partner_id"),
+            remark=_str(data, "remark"),
+            operator=_str(data, "operator"),
         )
 
 
@@ -258,6 +265,17 @@ class ItemError:
         )
 
 
+def _entries(value: object) -> list[Mapping[str, Any]]:
+    return [i for i in value if isinstance(i, Mapping)] if isinstance(value, list) else []
+
+
+def _balance(value: object) -> Decimal | None:
+    try:
+        return to_money(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def item_errors(data: object) -> tuple[ItemError, ...]:
     details = data.get("error_details") if isinstance(data, Mapping) else None
     return tuple(ItemError.from_api(d) for d in details or () if isinstance(d, Mapping))
@@ -275,21 +293,35 @@ class IssueResult:
     """``update_coupon_quotas``: reseller id -> the reseller's (child) quota id, and failures.
 
     ``unaccounted`` lists requested resellers the answer mentions in neither list: their outcome
-    is unknown and must be settled from the quota records.
+    is unknown and must be settled from the quota records. So are those whose success entry
+    lacks the ``quota_id`` it issued to (``no_quota_id``): later attribution rests on it.
     """
 
     successes: dict[str, str]
     failures: tuple[ItemError, ...]
     unaccounted: tuple[str, ...] = ()
+    no_quota_id: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> IssueResult:
         infos = data.get("simple_quota_infos") if isinstance(data, Mapping) else None
+        # An entry without the reseller id, or without the quota it issued to, proves nothing:
+        # that reseller stays unaccounted (unknown, settled from the records), never "issued".
+        named = [i for i in _entries(infos) if isinstance(i.get("id"), str) and i["id"]]
         successes = {
-            str(i.get("id")): str(i.get("quota_id")) for i in infos or () if isinstance(i, Mapping)
+            i["id"]: i["quota_id"]
+            for i in named
+            if isinstance(i.get("quota_id"), str) and i["quota_id"]
         }
+        lacking = tuple(i["id"] for i in named if i["id"] not in successes)
         failures = item_errors(data)
-        return cls(successes, failures, unaccounted_ids(requested, successes, failures))
+        return cls(successes, failures, unaccounted_ids(requested, successes, failures), lacking)
+
+    def unknown_detail(self, reseller_id: str) -> str:
+        """Why an unaccounted reseller's outcome is unknown."""
+        if reseller_id in self.no_quota_id:
+            return "the answer lists it as issued, but without the quota_id it was issued to"
+        return "not mentioned in the answer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,9 +336,9 @@ class ReclaimResult:
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> ReclaimResult:
         infos = data.get("simple_quota_infos") if isinstance(data, Mapping) else None
         successes = {
-            str(i.get("quota_id")): to_money(i.get("quota_balance"))
-            for i in infos or ()
-            if isinstance(i, Mapping)
+            str(i["quota_id"]): _balance(i.get("quota_balance"))
+            for i in _entries(infos)
+            if isinstance(i.get("quota_id"), str) and i["quota_id"]
         }
         failures = item_errors(data)
         return cls(successes, failures, unaccounted_ids(requested, successes, failures))

@@ -26,7 +26,8 @@ from .operations import (
 MAX_ISSUE_RESELLERS = 100
 MAX_RECLAIM_QUOTAS = 10
 MAX_REMARK = 256
-MAX_RESOURCE_PAGE = 500
+#: §7.3/§10.2: the v2 maximum is unknown (v1 allowed 500); the REFERENCE says keep <= 100.
+MAX_RESOURCE_PAGE = 100
 DEFAULT_PAGE = 100
 
 

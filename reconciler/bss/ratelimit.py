@@ -20,6 +20,13 @@ time from the request leaving the pacer to the answer, pacing excluded) and how 
 ``busy_seconds`` is the union over calls of [asked for a slot, slot + interval), so
 ``calls / (rate * busy_seconds)`` is the share of the budget used while callers were queued
 (``1 / (1 + PLAN_MARGIN)`` at best).
+
+Why not aiolimiter (``bench/libraries.py``, docs/architecture.md): as ``AsyncLimiter(1, 1/rate)``
+it paces like this class on the real clock (0 429s, at most 10 starts in any second) but never
+finishes on the virtual clock our tests and the scale benchmark run on: it re-arms its timer for
+the float residue of its leak, which on a virtual clock is "now" again. As ``AsyncLimiter(rate,
+1)`` it lets a burst through: 19 starts in one second, which a sliding-window limiter answers
+with 429s. And the worker pools need ``busy_seconds``, which it does not measure.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ from typing import Any
 
 from reconciler.errors import ApiError, AuthError, ServerError, ThrottledError
 
+from .redact import scrub
+
 #: ``error_code`` values a 2xx body may carry on success (``set_resources_renew_config``).
 SUCCESS_CODES = frozenset({"", "CBC.0000"})
 _PAIRS = (("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message"))
@@ -17,7 +19,8 @@ _SPACES = re.compile(r"\s+")
 
 
 def _short(text: str) -> str:
-    text = _SPACES.sub(" ", text).strip()
+    """The server's message on one line, secrets masked (a 401 may quote the access key)."""
+    text = scrub(_SPACES.sub(" ", text).strip())
     return text if len(text) <= _MAX_MSG else text[: _MAX_MSG - 1] + "…"
 
 

@@ -2,8 +2,19 @@
 
 Each attempt waits for its API's pacer slot, is signed afresh (``X-Sdk-Date`` moves on) and
 counts in the API's :class:`~reconciler.bss.ratelimit.ApiStats`. The retry rules are in
-:mod:`reconciler.bss.retry`. Exceptions raised here never carry request headers or bodies: their
-messages are built from the method, the path, the status, the error code and the request id.
+:mod:`reconciler.bss.retry`.
+
+A write's attempts can be watched and vetoed by an :class:`AttemptGuard` that the caller installs
+with :func:`guarded_attempts` (apply journals every attempt under its lease's fencing token this
+way, without the client knowing about journals)::
+
+    sign -> pacer slot -> guard.before_attempt(n) -> guard.before_write() -> send
+         -> guard.after_attempt(n, refused=...) -> retry or return
+
+(Signing comes first so that the request leaves as its slot comes; it has no effect outside.)
+
+Exceptions raised here never carry request headers or bodies: their messages are built from the
+method, the path, the status, the error code and the request id.
 """
 
 from __future__ import annotations
@@ -11,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -19,6 +30,7 @@ from reconciler.emulator.clock import Clock
 from reconciler.errors import ApiError, ConfigError, OutcomeUnknownError, TransportError
 
 from . import jsonutil
+from .clockoffset import ClockOffset
 from .credentials import Credentials
 from .operations import CallKind, Operation
 from .ratelimit import RateLimiter
@@ -38,6 +50,35 @@ from .signing import QueryPairs, sign_for
 log = get_logger(__name__)
 
 _REQUEST_IDS: ContextVar[list[str] | None] = ContextVar("reconciler_request_ids", default=None)
+#: Failures that prove the attempt was not executed: throttled, refused, never sent.
+REFUSALS = frozenset({Failure.THROTTLED, Failure.CLIENT, Failure.NOT_SENT})
+
+
+class AttemptGuard(Protocol):
+    """Watches (and may veto, by raising) each send attempt of a write call."""
+
+    def before_attempt(self, attempt: int) -> None:
+        """Attempt ``attempt`` (1-based) is about to be signed and sent; raise to stop."""
+
+    def before_write(self) -> None:
+        """The request is signed and goes to the socket next; raise to stop."""
+
+    def after_attempt(self, attempt: int, *, refused: bool) -> None:
+        """The attempt ended; ``refused``: its answer proves it was not executed."""
+
+
+_GUARD: ContextVar[AttemptGuard | None] = ContextVar("reconciler_attempt_guard", default=None)
+
+
+@contextmanager
+def guarded_attempts(guard: AttemptGuard) -> Iterator[None]:
+    """Every attempt of the write calls made inside the block (this task only) goes past
+    ``guard``. Reads are not guarded."""
+    token = _GUARD.set(guard)
+    try:
+        yield
+    finally:
+        _GUARD.reset(token)
 
 
 @contextmanager
@@ -96,6 +137,7 @@ class Executor:
         self._backoff = backoff
         self._max_attempts = max_attempts
         self._user_agent = user_agent
+        self.clock_offset = ClockOffset()
 
     async def call(
         self,
@@ -113,6 +155,7 @@ class Executor:
         """
         payload = jsonutil.dumps(body) if body is not None else None
         stats = self._limiter.stats_for(op.name)
+        guard = _GUARD.get() if op.kind is not CallKind.READ else None
         first = self._clock.monotonic()
         attempt = 0
         while True:
@@ -120,12 +163,17 @@ class Executor:
             # Signed and built before the slot, so that the request leaves as the slot comes.
             request = self._prepare(op, endpoint, path, credentials, query, payload)
             await self._limiter.acquire(op.name)
+            if guard is not None:
+                guard.before_attempt(attempt)
             sent = self._clock.monotonic()
             token = self._limiter.sent(op.name)
             try:
-                outcome = await self._attempt(op, endpoint, path, request)
+                outcome = await self._attempt(op, endpoint, path, request, guard)
             finally:
                 self._limiter.observe(op.name, self._clock.monotonic() - sent, token)
+            if guard is not None:
+                refused = isinstance(outcome, _Attempt) and outcome.failure in REFUSALS
+                guard.after_attempt(attempt, refused=refused)
             if not isinstance(outcome, _Attempt):
                 self._limiter.succeeded(op.name)
                 return outcome[0]
@@ -193,8 +241,16 @@ class Executor:
         return self._http.build_request(op.method, url, headers=signed.headers, content=payload)
 
     async def _attempt(
-        self, op: Operation, endpoint: str, path: str, request: httpx.Request
+        self,
+        op: Operation,
+        endpoint: str,
+        path: str,
+        request: httpx.Request,
+        guard: AttemptGuard | None,
     ) -> tuple[Any] | _Attempt:
+        if guard is not None:
+            guard.before_write()
+        began = self._clock.time()
         try:
             response = await self._http.send(request)
         except httpx.UnsupportedProtocol:
@@ -205,6 +261,7 @@ class Executor:
             detail = str(exc)
             cause = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
             return _Attempt(classify_exception(exc), cause)
+        self.clock_offset.observe(response.headers.get("date"), began, self._clock.time())
         status = response.status_code
         log.debug("%s %s -> %d", op.method, path, status)
         sink = _REQUEST_IDS.get()

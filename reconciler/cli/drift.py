@@ -13,8 +13,11 @@ from reconciler.cli.options import (
     agency_check_option,
     endpoint_options,
     handle_errors,
+    no_color_option,
+    target_option,
     use_colour,
 )
+from reconciler.cli.output import emit
 from reconciler.errors import EXIT_CHANGES, EXIT_OK
 
 
@@ -34,13 +37,16 @@ from reconciler.errors import EXIT_CHANGES, EXIT_OK
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also save the report as JSON (schemas/drift.schema.json).",
 )
+@target_option
 @agency_check_option
 @endpoint_options
+@no_color_option
 @handle_errors
 def drift(
     paths: Sequence[Path],
     fmt: str,
     out: Path | None,
+    targets: Sequence[str],
     skip_agency_check: bool,
     endpoint: str | None,
     profile: str | None,
@@ -60,12 +66,17 @@ def drift(
       reconciler drift manifests/
       reconciler drift manifests/ --format markdown --out drift.json > drift.md
       reconciler drift manifests/ --format github
+      reconciler drift manifests/ --target reseller/tianfu-cloud
     """
     from reconciler.gitops.drift import detect_drift
     from reconciler.render import drift as r
 
     report = detect_drift(
-        paths, endpoint=endpoint, profile=profile, verify_agencies=not skip_agency_check
+        paths,
+        endpoint=endpoint,
+        profile=profile,
+        verify_agencies=not skip_agency_check,
+        targets=targets,
     )
     if fmt == "json":
         text = r.render_json(report)
@@ -75,10 +86,10 @@ def drift(
         text = r.render_github(report)
     else:
         text = r.render_text(report, colour=use_colour())
-    click.echo(text, nl=False)
+    emit(text, medium=fmt, nl=False, colour=fmt == "text" and use_colour())
     if out is not None:
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(r.render_json(report), encoding="utf-8")
-        tmp.chmod(0o600)
-        tmp.replace(out)
+        from reconciler.files import write_private
+        from reconciler.render.escape import for_output
+
+        write_private(out, for_output(r.render_json(report), "json"))
     sys.exit(EXIT_OK if report.in_sync else EXIT_CHANGES)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
-from reconciler.cli.options import endpoint_options, handle_errors
+from reconciler.cli.options import endpoint_options, handle_errors, no_color_option
+from reconciler.cli.output import emit, error
 from reconciler.gitops.export_read import KINDS
 
 
@@ -34,8 +37,14 @@ from reconciler.gitops.export_read import KINDS
     metavar="NAME|ID",
     help="Export only this reseller (account name or ID; repeatable). Default: all.",
 )
-@click.option("--force", is_flag=True, help="Overwrite files that already exist in DIRECTORY.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the files export wrote before and nobody edited since (said per file). "
+    "Hand-written or edited files, and Settings, are always merged, never replaced.",
+)
 @endpoint_options
+@no_color_option
 @handle_errors
 def export(
     directory: Path,
@@ -50,8 +59,12 @@ def export(
 
     Writes account-managers.yaml, auto-renew.yaml, reseller-quotas.yaml and settings.yaml in
     the documented format, IDs and balances in comments. `reconciler plan DIRECTORY` then shows
-    no changes. --customer filters the customer kinds, --reseller the quota kind. Refuses to
-    overwrite existing files without --force. Reads only.
+    no changes. --customer filters the customer kinds, --reseller the quota kind. Reads only.
+
+    Into a directory that holds manifests already, export merges: live entries the directory
+    does not declare are appended as a new document, every hand-written line stays, and the
+    Settings roster only grows (agencyName is added if missing). --force replaces only files
+    export wrote and nobody edited; the output names what was written, replaced or merged.
 
     \b
     Exit codes: 0 written, 1 error.
@@ -64,15 +77,42 @@ def export(
     """
     from reconciler.gitops.export import run_export
     from reconciler.gitops.export_read import ExportScope
+    from reconciler.plan.progress import tty_progress
+    from reconciler.render.escape import terminal_field
 
     scope = ExportScope(
         kinds=frozenset(kinds or KINDS), customers=tuple(customers), resellers=tuple(resellers)
     )
-    result = run_export(directory, scope, force=force, endpoint=endpoint, profile=profile)
+    result = run_export(
+        directory,
+        scope,
+        force=force,
+        endpoint=endpoint,
+        profile=profile,
+        progress=tty_progress(sys.stderr),
+    )
+    t = terminal_field
     for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    click.echo(f"Exported partner {result.partner_id} from {result.endpoint} into {directory}/:")
-    width = max(len(name) for name, _ in result.written)
-    for name, what in result.written:
-        click.echo(f"  {name:<{width}}  {what}")
-    click.echo(f"Next: reconciler plan {directory}   (expect: No changes)")
+        error(f"Warning: {t(warning)}")
+    lines = [
+        f"Exported partner {t(result.partner_id)} from {t(result.endpoint)} into {directory}/:"
+    ]
+    width = max(len(o.name) for o in result.outcomes)
+    lines += [f"  {o.name:<{width}}  {o.action:<9}  {t(o.what)}" for o in result.outcomes]
+    lines.append(next_step(result, scope, directory))
+    emit("\n".join(lines))
+
+
+def next_step(result: Any, scope: Any, directory: Path) -> str:
+    """What to run after an export, and what to expect from it."""
+    if "auto-renew" in scope.kinds and not result.agency_name:
+        return (
+            "Next: set spec.agencyName in the Settings (the IAM agency your customers granted; "
+            f"the API cannot tell it), then: reconciler plan {directory}"
+        )
+    if any(o.action == "merged" and o.name != "settings.yaml" for o in result.outcomes):
+        return (
+            f"Next: reconciler plan {directory}   (entries that were already declared are kept "
+            "as written: the plan shows where they differ from live)"
+        )
+    return f"Next: reconciler plan {directory}   (expect: No changes)"

@@ -12,12 +12,15 @@ from pathlib import Path
 
 from reconciler.connect import connect, resolve_target
 from reconciler.emulator.clock import Clock, SystemClock
+from reconciler.files import write_private
 from reconciler.manifests.desired import DesiredState
 from reconciler.manifests.load import load_desired
 from reconciler.plan.model import Plan
+from reconciler.plan.planfile import plan_key, sealed_document
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.progress import Progress
-from reconciler.render.formats import render_json
+from reconciler.plan.scope import parse_targets
+from reconciler.render.escape import for_output
 
 
 async def plan_async(
@@ -29,7 +32,9 @@ async def plan_async(
     clock: Clock,
     progress: Progress | None = None,
     verify_agencies: bool = True,
+    targets: Sequence[str] = (),
 ) -> Plan:
+    selected = parse_targets(targets)
     target = resolve_target(endpoint, profile or desired.settings.endpoint_profile)
     async with connect(target, agency_name=desired.settings.agency_name, clock=clock) as conn:
         ctx = PlanContext(
@@ -37,6 +42,7 @@ async def plan_async(
             partner_id=conn.partner_id,
             allow=tuple(allow),
             verify_agencies=verify_agencies,
+            targets=selected,
         )
         return await build_plan(desired, conn.client, ctx, clock, progress=progress)
 
@@ -50,6 +56,7 @@ def compute_plan(
     clock: Clock | None = None,
     progress: Progress | None = None,
     verify_agencies: bool = True,
+    targets: Sequence[str] = (),
 ) -> Plan:
     """Load, connect, plan. ``progress`` (a terminal's) hears what is going on as it happens."""
     if progress is not None:
@@ -64,22 +71,18 @@ def compute_plan(
             clock=clock or SystemClock(),
             progress=progress,
             verify_agencies=verify_agencies,
+            targets=targets,
         )
     )
 
 
 def write_plan(plan: Plan, path: Path, manifest_paths: Sequence[str | Path] = ()) -> None:
-    """Save the JSON plan atomically, readable by the owner only (it names customers).
+    """Save the JSON plan, sealed, atomically, readable by the owner only (it names customers).
 
-    ``manifest_paths`` (outside the checksum) let ``reconciler apply --plan FILE`` find the
-    manifests again when no paths are given.
+    ``manifest_paths`` (covered by the seal, outside the checksum) let ``reconciler apply --plan
+    FILE`` find the manifests again when no paths are given. With ``RECONCILER_PLAN_KEY`` set the
+    seal is an HMAC under that key (see :mod:`reconciler.plan.planfile`).
     """
-    tmp = path.with_name(path.name + ".tmp")
-    text = render_json(plan)
-    if manifest_paths:
-        data = json.loads(text)
-        data["manifest_paths"] = [str(p) for p in manifest_paths]
-        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    tmp.write_text(text, encoding="utf-8")
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    data = sealed_document(plan, manifest_paths, key=plan_key())
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    write_private(path, for_output(text, "json"))

@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.emulator import control, faults
 from reconciler.emulator.clock import Clock
 from reconciler.emulator.credentials import EmulatorCredentials
+from reconciler.emulator.hold import Holds
 from reconciler.emulator.models import Credential, State
 
 
@@ -19,6 +20,9 @@ class ControlMethods:
     """Mixed into the emulator, which provides ``clock`` and ``_mutate``."""
 
     clock: Clock
+    #: keys given with add_credentials (``serve --ak/--sk``): a reset keeps them
+    _pinned: dict[str, Credential]
+    holds: Holds
 
     def _mutate(self, action: Callable[[State], Any]) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -110,12 +114,22 @@ class ControlMethods:
         seconds: float = 0.0,
         ids: list[str] | None = None,
         error_code: str | None = None,
+        field: str | None = None,
+        **value: Any,
     ) -> str:
-        """Inject a fault (see ``faults.py``); returns its id."""
+        """Inject a fault (see ``faults.py``); returns its id. A ``field`` fault takes the
+        field's name and, to corrupt it rather than omit it, ``value=...``; a ``page_limit``
+        fault the most items a page holds as ``value=...``."""
         spec: dict[str, Any] = {"operation": operation, "kind": kind, "count": count, "skip": skip,
                                 "seconds": seconds, "ids": list(ids or [])}  # fmt: skip
         if error_code is not None:
             spec["error_code"] = error_code
+        if field is not None:
+            spec["field"] = field
+        unknown = set(value) - {"value"}
+        if unknown:
+            raise TypeError(f"add_fault() got unexpected keyword(s) {sorted(unknown)}")
+        spec.update(value)
         fault: dict[str, Any] = self._mutate(lambda state: faults.add_fault(state, spec))
         return str(fault["id"])
 
@@ -126,9 +140,15 @@ class ControlMethods:
     def clear_faults(self) -> None:
         self._mutate(lambda state: state.faults.clear())
 
+    def release(self, fault_id: str) -> None:
+        """End the wait of every request the ``hold`` fault ``fault_id`` holds (now and later)."""
+        self._mutate(lambda state: control.release_fault(self.holds, state, fault_id))
+
     def add_credentials(self, credentials: EmulatorCredentials) -> None:
-        """Accept another permanent AK/SK for the partner account (persisted with the state)."""
+        """Accept another permanent AK/SK for the partner account (persisted with the state, and
+        kept by :meth:`reset` and ``POST /_emulator/reset`` for this emulator's lifetime)."""
         cred = Credential(credentials.ak, credentials.sk, credentials.role)
+        self._pinned[cred.ak] = cred
         self._mutate(lambda state: state.credentials.__setitem__(cred.ak, cred))
 
     def advance_clock(self, seconds: float) -> None:

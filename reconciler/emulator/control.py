@@ -22,6 +22,7 @@ PATCH       /_emulator/resources/{id}                    {"expire_policy", "stat
 PATCH       /_emulator/quotas/{id}                       {"quota_status", "effective_time",
                                                          "expire_time"}
 POST        /_emulator/faults                            a fault (see faults.py); answers its id
+POST        /_emulator/faults/{id}/release               a hold fault's held requests go on now
 GET/DELETE  /_emulator/faults                            list / clear faults
 GET/DELETE  /_emulator/calls[?operation=...]             the call log / clear it
 POST        /_emulator/clock/advance                     {"seconds": n} (VirtualClock only)
@@ -40,6 +41,7 @@ from urllib.parse import unquote
 from reconciler.emulator import coupons, faults, jsonutil, timefmt
 from reconciler.emulator.clock import Clock, VirtualClock
 from reconciler.emulator.errors import ControlError
+from reconciler.emulator.hold import Holds
 from reconciler.emulator.messages import EmulatorRequest
 from reconciler.emulator.models import State
 from reconciler.emulator.params import parse_query
@@ -54,6 +56,8 @@ class Host:
     clock: Clock
     #: Replace the state with a seed document (bytes), or ``None`` for the initial seed.
     replace_state: Callable[[bytes | None], None]
+    #: The requests the ``hold`` fault keeps waiting (released through the control plane).
+    holds: Holds
 
 
 def advance_clock(clock: Clock, seconds: float) -> None:
@@ -215,6 +219,15 @@ def set_quota(
             "effective_time": quota.effective_time, "expire_time": quota.expire_time}  # fmt: skip
 
 
+def release_fault(holds: Holds, state: State, fault_id: str) -> dict[str, Any]:
+    fault = next((f for f in state.faults if f["id"] == fault_id), None)
+    if fault is None or fault["kind"] != "hold":
+        raise ControlError(404, f"no hold fault {fault_id}")
+    fault["released"] = True
+    holds.release(fault_id)
+    return dict(fault)
+
+
 def calls(state: State, operation: str | None = None) -> list[dict[str, Any]]:
     return [dict(c) for c in state.calls if operation is None or c.get("operation") == operation]
 
@@ -334,6 +347,12 @@ def _faults(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str])
     return 200, {"faults": [dict(f) for f in state.faults]}
 
 
+def _release(
+    emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]
+) -> tuple[int, Any]:
+    return 200, release_fault(emu.holds, state, m["id"])
+
+
 def _calls(emu: Host, state: State, request: EmulatorRequest, m: re.Match[str]) -> tuple[int, Any]:
     if request.method == "DELETE":
         state.calls.clear()
@@ -369,6 +388,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Action]] = [
     ("PATCH", re.compile(r"accounts/(?P<id>[^/]+)"), _patch_account),
     ("PATCH", re.compile(r"resources/(?P<id>[^/]+)"), _patch_resource),
     ("PATCH", re.compile(r"quotas/(?P<id>[^/]+)"), _patch_quota),
+    ("POST", re.compile(r"faults/(?P<id>[^/]+)/release"), _release),
     ("GET|POST|DELETE", re.compile(r"faults"), _faults),
     ("GET|DELETE", re.compile(r"calls"), _calls),
     ("POST", re.compile(r"clock/advance"), _advance),

@@ -12,7 +12,8 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -40,10 +41,11 @@ from reconciler.emulator.errors import (
     NotImplementedByEmulator,
     SeedError,
 )
+from reconciler.emulator.hold import Held, Holds
 from reconciler.emulator.iam import create_temporary_access_key
 from reconciler.emulator.latency import LatencyModel
 from reconciler.emulator.messages import Drop, EmulatorRequest, EmulatorResponse
-from reconciler.emulator.models import State
+from reconciler.emulator.models import Credential, State
 from reconciler.emulator.ratelimit import RateLimiter
 from reconciler.emulator.routes import Route, authorize, match
 from reconciler.emulator.state import StateStore
@@ -113,6 +115,9 @@ class Emulator(ControlMethods):
             else seeds.build_state(self._seed_doc, source=self._seed_source)
         )
         self._limiter = RateLimiter(rate_limit, self.clock)
+        #: keys given with add_credentials (``serve --ak/--sk``): a reset keeps them
+        self._pinned: dict[str, Credential] = {}
+        self.holds = Holds(self.clock)
         self._lock = threading.RLock()
         self._store = StateStore(state_file, self._initial_state)
         self._store.open()
@@ -144,19 +149,22 @@ class Emulator(ControlMethods):
             coupons.follow_clock(state, self.clock.time(), self.rng_seed)
             if request.path.startswith(control.PREFIX):
                 try:
-                    host = control.Host(self.clock, self._replace_state)
+                    host = control.Host(self.clock, self._replace_state, self.holds)
                     status, payload = control.dispatch(host, state, request)
                 except SeedError as err:
                     status, payload = 400, ControlError(400, str(err)).body()
                 except EmulatorError as err:
                     status, payload = err.status, err.body()
-                return _response(status, payload, request_id, exact=False)
+                return _response(status, payload, request_id, self.clock.time(), exact=False)
             return self._api_call(request, state, sequence, request_id)
 
     def _api_call(
         self, request: EmulatorRequest, state: State, sequence: int, request_id: str
     ) -> EmulatorResponse:
         now = self.clock.time()
+        held: Held | None = request.resume
+        if held is not None:
+            sequence, request_id = held.sequence, held.request_id
         entry = _log_entry(request, sequence, request_id, now)
         entry["arrived"] = (
             request.received if request.received is not None else self.clock.monotonic()
@@ -181,7 +189,15 @@ class Emulator(ControlMethods):
             log.exception("emulator bug while handling %s %s", request.method, request.path)
             bug = InternalError("internal error in the emulator")
             answer.status, answer.payload = bug.status, bug.body()
-        return self._finish(state, entry, answer, request_id)
+        if answer.hold is not None:
+            entry["held"] = True
+            response = self._finish(state, entry, _Answer(), request_id)
+            resume = replace(request, resume=answer.hold)
+            return replace(
+                response, hold=answer.hold.applied.hold, hold_fault=answer.hold.fault_id,
+                resume=resume,
+            )  # fmt: skip
+        return self._finish(state, entry, answer, request_id, replaces=held is not None)
 
     def _execute(
         self,
@@ -196,9 +212,19 @@ class Emulator(ControlMethods):
     ) -> None:
         caller = auth.authenticate(request, state, now)
         entry["caller"] = caller.describe()
-        self._limiter.acquire(caller.account_id, route.operation)
-        authorize(route, caller, state.partner.partner_type)
-        applied = faults.evaluate(state, route.operation)
+        held: Held | None = request.resume
+        if held is None:
+            self._limiter.acquire(caller.account_id, route.operation)
+            authorize(route, caller, state.partner.partner_type)
+            applied = faults.evaluate(state, route.operation)
+            if applied.hold and not self.holds.released(applied.hold_fault or ""):
+                entry["fault"] = applied.kinds
+                fault_id = applied.hold_fault or ""
+                answer.hold = Held(entry["request_id"], entry["seq"], applied, fault_id)
+                return
+        else:
+            applied = held.applied
+            entry["held"] = True
         entry["fault"] = applied.kinds or None
         answer.latency += applied.extra_latency
         if applied.terminal == "drop_before_commit":
@@ -216,22 +242,36 @@ class Emulator(ControlMethods):
             answer.status, answer.payload = HANDLERS[route.operation](call)
         finally:
             entry["mutated"] = call.mutated
+        if applied.fields and 200 <= answer.status < 300:
+            answer.payload = faults.alter_fields(answer.payload, applied.fields)
+        if applied.page_limit is not None and 200 <= answer.status < 300:
+            answer.payload = faults.limit_page(answer.payload, applied.page_limit)
 
     def _finish(
-        self, state: State, entry: dict[str, Any], answer: _Answer, request_id: str
+        self,
+        state: State,
+        entry: dict[str, Any],
+        answer: _Answer,
+        request_id: str,
+        *,
+        replaces: bool = False,
     ) -> EmulatorResponse:
+        """Log the call (a resumed held call ``replaces`` its entry) and build the answer."""
         dropped = answer.drop == "before_commit"
-        entry.update(status=None if dropped else answer.status, drop=answer.drop)
-        entry["latency"] = answer.latency
+        entry.update(status=None if dropped or not answer.status else answer.status)
+        entry.update(drop=answer.drop, latency=answer.latency)
         if answer.status >= 400 and isinstance(answer.payload, dict):
             entry["error_code"] = answer.payload.get("error_code")
+        if replaces:
+            state.calls[:] = [c for c in state.calls if c.get("seq") != entry["seq"]]
         state.calls.append(entry)
         if len(state.calls) > CALL_LOG_CAP:
             del state.calls[: len(state.calls) - CALL_LOG_CAP]
         log.debug("%s %s -> %s", entry["method"], entry["path"], entry["status"])
         return _response(
-            answer.status, answer.payload, request_id, latency=answer.latency, drop=answer.drop
-        )
+            answer.status, answer.payload, request_id, self.clock.time() + answer.latency,
+            latency=answer.latency, drop=answer.drop,
+        )  # fmt: skip
 
     # --- transports -------------------------------------------------------------------------
     def async_transport(self) -> httpx.AsyncBaseTransport:
@@ -266,6 +306,7 @@ class Emulator(ControlMethods):
         old = self._store.state
         new.counters["request"] = old.counters.get("request", 0)
         new.temp_credentials = {}
+        new.credentials.update(self._pinned)
         self._store.replace(new)
         self._limiter.reset()
 
@@ -293,6 +334,7 @@ class _Answer:
     payload: Any = None
     latency: float = 0.0
     drop: Drop = None
+    hold: Held | None = None
 
 
 def _log_entry(
@@ -303,7 +345,7 @@ def _log_entry(
         "seq": sequence, "request_id": request_id, "time": timefmt.fmt(now),
         "method": request.method, "path": request.path, "query": request.raw_query,
         "operation": None, "caller": None, "status": None, "error_code": None,
-        "fault": None, "mutated": False, "latency": 0.0, "drop": None,
+        "fault": None, "mutated": False, "latency": 0.0, "drop": None, "held": False,
         "body": request.body[:4096].decode("utf-8", "replace"),
     }  # fmt: skip
 
@@ -312,13 +354,17 @@ def _response(
     status: int,
     payload: Any,
     request_id: str,
+    now: float,
     *,
     latency: float = 0.0,
     drop: Drop = None,
     exact: bool = True,
 ) -> EmulatorResponse:
-    """API answers use exact money JSON; the control plane's may hold floats (seconds)."""
-    headers = {"X-Request-Id": request_id}
+    """API answers use exact money JSON; the control plane's may hold floats (seconds).
+
+    ``Date`` is the emulator clock's time when the answer leaves, as a real server sends it.
+    """
+    headers = {"X-Request-Id": request_id, "Date": formatdate(now, usegmt=True)}
     body = b""
     if payload is not None and status != 204:
         headers["Content-Type"] = "application/json;charset=UTF-8"

@@ -12,6 +12,15 @@ matching calls through first, then affects the next ``count`` ones. Kinds:
 ``item_error``        make the listed ``ids`` fail inside HTTP 200 without executing them: batch
                       writes list them in ``error_details``, single-item writes (coupon reclaim,
                       cash transfers) answer ``{"error_code", "error_msg"}`` (REFERENCE §3)
+``hold``              hold the request ``seconds`` after it arrived (or until the fault is
+                      released), *then* execute it: a gateway queue or a retransmit. The caller
+                      may have given up (timed out, been killed) meanwhile; it executes anyway
+``field``             in a successful answer, omit every ``field`` (no ``value`` given) or set it
+                      to ``value`` (any JSON: ``"many"``, ``null``...), at any depth; with
+                      ``ids``, only in the objects whose id is listed
+``page_limit``        a list answer holds at most ``value`` items whatever ``limit`` asked, its
+                      total unchanged: a gateway that clamps the page size instead of refusing
+                      a larger one (REFERENCE §7.3 leaves the maximum unknown)
 ==================== ===========================================================================
 
 The mechanism is generic: a fault names an operation (any route in ``routes.py``) and its kind's
@@ -24,6 +33,7 @@ drop_before_commit) stops the evaluation. Faults live in the state, so they pers
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,9 +42,16 @@ from reconciler.emulator.errors import ControlError, InternalError, Throttled
 from reconciler.emulator.models import State
 from reconciler.emulator.routes import OPERATIONS
 
-KINDS = ("commit_then_drop", "drop_before_commit", "http_500", "throttle", "latency", "item_error")
+KINDS = (
+    "commit_then_drop", "drop_before_commit", "http_500", "throttle", "latency", "item_error",
+    "hold", "field", "page_limit",
+)  # fmt: skip
 TERMINAL = frozenset({"drop_before_commit", "http_500", "throttle"})
-_FIELDS = frozenset({"operation", "kind", "count", "skip", "seconds", "ids", "error_code"})
+_FIELDS = frozenset(
+    {"operation", "kind", "count", "skip", "seconds", "ids", "error_code", "field", "value"}
+)
+#: The keys that identify an object of an answer, for a ``field`` fault with ``ids``.
+ID_KEYS = ("id", "resource_id", "quota_id", "customer_id", "indirect_partner_id")
 
 
 @dataclass
@@ -48,6 +65,10 @@ class Applied:
     item_errors: dict[str, str] = field(default_factory=dict)
     fault_ids: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
+    hold: float = 0.0
+    hold_fault: str | None = None
+    fields: list[dict[str, Any]] = field(default_factory=list)
+    page_limit: int | None = None
 
 
 def add_fault(state: State, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,6 +86,14 @@ def add_fault(state: State, spec: Mapping[str, Any]) -> dict[str, Any]:
         "error_code": str(spec.get("error_code") or "CBC.0999"),
         "applied": 0,
     }
+    if kind == "field":
+        fault["field"] = spec["field"]
+        fault["omit"] = "value" not in spec
+        fault["value"] = spec.get("value")
+    if kind == "hold":
+        fault["released"] = False
+    if kind == "page_limit":
+        fault["value"] = spec["value"]
     state.faults.append(fault)
     return fault
 
@@ -89,10 +118,13 @@ def _validate(spec: Mapping[str, Any]) -> tuple[str, str, int, int, float, list[
         if isinstance(seconds, bool):
             raise TypeError("a boolean is not a number")
         seconds_value = float(seconds)
+        if not math.isfinite(seconds_value):
+            raise ValueError("not finite")
     except (TypeError, ValueError) as exc:
-        raise ControlError(400, "seconds must be a number") from exc
-    if kind == "latency" and seconds_value <= 0:
-        raise ControlError(400, "a latency fault needs seconds > 0")
+        raise ControlError(400, "seconds must be a finite number") from exc
+    if kind in ("latency", "hold") and seconds_value <= 0:
+        raise ControlError(400, f"a {kind} fault needs seconds > 0")
+    _check_field_and_value(kind, spec)
     ids = spec.get("ids", [])
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ControlError(400, "ids must be a list of strings")
@@ -101,6 +133,17 @@ def _validate(spec: Mapping[str, Any]) -> tuple[str, str, int, int, float, list[
             400, "an item_error fault needs ids (reseller, quota, customer or coupon ids)"
         )
     return operation, kind, count, skip, seconds_value, list(ids)
+
+
+def _check_field_and_value(kind: str, spec: Mapping[str, Any]) -> None:
+    if kind == "field" and (not isinstance(spec.get("field"), str) or not spec["field"]):
+        raise ControlError(400, 'a field fault needs "field": the name of a response field')
+    if kind == "page_limit" and (not _is_int(spec.get("value")) or spec["value"] < 0):
+        raise ControlError(400, 'a page_limit fault needs "value": the most items a page holds')
+    if kind != "field" and "field" in spec:
+        raise ControlError(400, '"field" belongs to a field fault only')
+    if kind not in ("field", "page_limit") and "value" in spec:
+        raise ControlError(400, '"value" belongs to a field or page_limit fault only')
 
 
 def evaluate(state: State, operation: str) -> Applied:
@@ -134,6 +177,43 @@ def _combine(applied: Applied, fault: dict[str, Any]) -> None:
     elif kind == "item_error":
         for item_id in fault["ids"]:
             applied.item_errors[item_id] = fault["error_code"]
+    elif kind == "hold" and not applied.hold:
+        applied.hold, applied.hold_fault = float(fault["seconds"]), fault["id"]
+    elif kind == "field":
+        applied.fields.append({k: fault[k] for k in ("field", "omit", "value", "ids")})
+    elif kind == "page_limit":
+        applied.page_limit = int(fault["value"])
+
+
+def limit_page(payload: Any, most: int) -> Any:
+    """A list answer with at most ``most`` items in each of its top-level lists (a list answer
+    has one: its items); everything else, the total included, as it was."""
+    if not isinstance(payload, dict):
+        return payload
+    return {k: v[:most] if isinstance(v, list) else v for k, v in payload.items()}
+
+
+def alter_fields(payload: Any, changes: list[dict[str, Any]]) -> Any:
+    """The answer with each ``field`` fault's field omitted or replaced, at any depth."""
+    for change in changes:
+        payload = _alter(payload, change, matched=not change["ids"])
+    return payload
+
+
+def _alter(node: Any, change: dict[str, Any], *, matched: bool) -> Any:
+    if isinstance(node, list):
+        return [_alter(item, change, matched=matched) for item in node]
+    if not isinstance(node, dict):
+        return node
+    here = matched or any(str(node.get(k)) in change["ids"] for k in ID_KEYS if k in node)
+    out = {}
+    for key, value in node.items():
+        if key == change["field"] and here:
+            if not change["omit"]:
+                out[key] = change["value"]
+            continue
+        out[key] = _alter(value, change, matched=here)
+    return out
 
 
 def _is_int(value: object) -> bool:

@@ -47,7 +47,7 @@ from reconciler.emulator.models import (
 )
 from reconciler.emulator.timefmt import fmt
 
-#: Page maximum of ``list_pay_per_use_customer_resources`` (handlers.RESOURCE_PAGE_MAX).
+#: Cap of the log-normal number of main resources of an ordinary customer (heavy ones have more).
 RESOURCE_PAGE = 500
 HEAVY_RANGE = (600, 2000)
 BODY_LOG_MEDIAN = math.log(2.4)

@@ -12,8 +12,9 @@ from reconciler.emulator.errors import InvalidParameter
 from reconciler.emulator.params import Params
 
 MAX_OFFSET = 40_000_000
-#: §10.2: the v2 maximum is not documented; the Go SDK and the v1 API say 500.
-RESOURCE_PAGE_MAX = 500
+#: §7.3/§10.2: the v2 maximum is not documented (the v1 API allowed 500) and the REFERENCE says
+#: keep <= 100; the emulator is never more permissive than that, so it refuses more.
+RESOURCE_PAGE_MAX = 100
 
 
 def _owner(call: Call, p: Params) -> str | None:

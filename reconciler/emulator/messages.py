@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Drop = Literal[None, "before_commit", "after_commit"]
 
@@ -52,6 +52,8 @@ class EmulatorRequest:
     #: when it arrived, on the emulator clock's ``monotonic()`` (the server stamps it as it reads
     #: the request; otherwise the emulator does when it handles it)
     received: float | None = None
+    #: set on a held request handed back to be executed (``hold.Held``)
+    resume: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.headers, HeaderMap):
@@ -66,6 +68,8 @@ class EmulatorResponse:
     ``latency`` is how long the answer takes on the emulator's clock; transports sleep it.
     ``drop`` tells the transport to lose the answer: ``"before_commit"`` (nothing was executed)
     or ``"after_commit"`` (the effect is committed). A dropped response has no useful status.
+    ``resume`` (with ``hold`` seconds and the ``hold_fault``): not an answer yet; wait, then pass
+    ``resume`` to ``Emulator.handle`` again (see ``hold.py``).
     """
 
     status: int
@@ -73,3 +77,6 @@ class EmulatorResponse:
     body: bytes
     latency: float = 0.0
     drop: Drop = None
+    hold: float = 0.0
+    hold_fault: str | None = None
+    resume: EmulatorRequest | None = None

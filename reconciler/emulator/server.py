@@ -4,26 +4,92 @@
 order of arrival (the latency of each answer is slept outside the lock, so slow answers overlap).
 A dropped response closes the socket without writing anything. A client that goes away before
 its answer is written is logged at debug level, not printed as a traceback.
+
+The control plane (``/_emulator/``) has no authentication and ``GET /_emulator/state`` returns
+every key, so a web page the developer visits must not reach it (the control plane's checks,
+:func:`control_refusal`):
+
+* the ``Host`` header must name this machine (``localhost``, a loopback address), the address the
+  server is bound to, or a host given with ``serve --allow-host``: a DNS-rebinding page sends its
+  own host name and is refused (403);
+* an ``Origin`` header (every cross-origin request from a browser has one) must name such a host
+  too, so a foreign page's request is refused (403);
+* a request with a body (POST, PUT, PATCH) must say ``Content-Type: application/json`` (a seed
+  may also be ``application/yaml``): a browser cannot send those cross-origin without a CORS
+  preflight, which this server never grants (415); nor can it send PUT, PATCH or DELETE.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
 
 from reconciler.emulator import seed as seeds
 from reconciler.emulator.clock import Clock, SystemClock
+from reconciler.emulator.control import PREFIX
 from reconciler.emulator.core import Emulator
 from reconciler.emulator.credentials import EmulatorCredentials
+from reconciler.emulator.errors import ControlError
 from reconciler.emulator.latency import LatencyModel
 from reconciler.emulator.messages import EmulatorRequest, HeaderMap
 from reconciler.emulator.models import State
 
 log = logging.getLogger(__name__)
+
+#: Media types a state-changing control-plane request may carry (none is CORS-safelisted).
+CONTROL_TYPES = ("application/json", "application/yaml", "application/x-yaml")
+_WILDCARDS = ("", "0.0.0.0", "::")
+
+
+def _host_name(value: str) -> str:
+    """The host of a ``Host`` header or of an origin's authority, without port or brackets."""
+    host = urlsplit(f"//{value.strip()}").hostname or ""
+    return host.lower().rstrip(".")
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def control_refusal(
+    method: str, headers: HeaderMap, allowed_hosts: frozenset[str]
+) -> ControlError | None:
+    """Why a control-plane request is refused (see the module docstring), or ``None``."""
+
+    def allowed(host: str) -> bool:
+        return bool(host) and (host in allowed_hosts or _is_local(host))
+
+    host = _host_name(headers.get("Host") or "")
+    if not allowed(host):
+        return ControlError(
+            403, f"the control plane answers only on this machine, not on Host {host!r}"
+        )
+    origin = headers.get("Origin")
+    if origin is not None:
+        parts = urlsplit(origin.strip())
+        if parts.scheme not in ("http", "https") or not allowed(_host_name(parts.netloc)):
+            return ControlError(403, f"requests from the origin {origin!r} are refused")
+    media = (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if method in ("POST", "PUT", "PATCH") and media not in CONTROL_TYPES:
+        shown = media or "none"
+        return ControlError(
+            415, f"{method} needs Content-Type: application/json on the control plane, not {shown}"
+        )
+    return None
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -32,17 +98,24 @@ class EmulatorServer(ThreadingHTTPServer):
     # the kernel drops their SYNs and each retries a second or more later.
     request_queue_size = 1024
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+    def __init__(
+        self, address: tuple[str, int], emulator: Emulator, allowed_hosts: Iterable[str] = ()
+    ) -> None:
         super().__init__(address, _Handler)
         self.emulator = emulator
+        bound = str(address[0]).lower()
+        hosts = {_host_name(h) for h in allowed_hosts}
+        if bound not in _WILDCARDS:
+            hosts.add(_host_name(bound if ":" not in bound else f"[{bound}]"))
+        self.allowed_hosts = frozenset(hosts - {""})
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that hung up (broken pipe, reset) is routine; anything else is a bug."""
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError):
-            log.debug("client %s went away: %s", client_address, exc)
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a CLI exiting on an error while other reads are
+        in flight) is normal, not a traceback on stderr."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            log.debug("%s went away", client_address)
             return
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
@@ -64,21 +137,47 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
         headers = HeaderMap(self.headers.items())
+        if path.startswith(PREFIX):
+            refused = control_refusal(self.command, headers, self.server.allowed_hosts)
+            if refused is not None:
+                self._refuse(refused)
+                return
         request = EmulatorRequest(self.command, path, query, headers, body, received)
-        response = self.server.emulator.handle(request)
+        emulator = self.server.emulator
+        response = emulator.handle(request)
+        while response.resume is not None:  # held: the lock is free meanwhile; the caller may go
+            emulator.holds.wait(response.hold_fault or "", response.hold)
+            response = emulator.handle(response.resume)
         if response.latency > 0 and isinstance(self.server.emulator.clock, SystemClock):
             time.sleep(response.latency)
         if response.drop is not None:
             self.close_connection = True  # the client sees the connection close, no answer
             return
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
+        try:
+            self.send_response(response.status)  # with Server and Date (see date_time_string)
+            for name, value in response.headers.items():
+                if name != "Date":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the caller left (a held request outlived it)
+
+    def _refuse(self, err: ControlError) -> None:
+        body = json.dumps(err.body()).encode("utf-8")
+        self.send_response(err.status)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(response.body)
+        self.wfile.write(body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """``Date`` on the emulator's clock (a virtual one in tests), as the API's own."""
+        when = self.server.emulator.clock.time() if timestamp is None else timestamp
+        return formatdate(when, usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s - %s", self.address_string(), format % args)
@@ -95,11 +194,13 @@ def make_server(
     latency: LatencyModel | None = None,
     clock: Clock | None = None,
     state_factory: Callable[[], State] | None = None,
+    allowed_hosts: Iterable[str] = (),
 ) -> EmulatorServer:
     """Build (and bind) a server; ``port=0`` picks a free port. Call ``serve_forever()`` on it.
 
     ``state_file=None`` keeps the state in memory only; ``state_factory`` replaces ``seed``
-    (see :class:`~reconciler.emulator.core.Emulator`)."""
+    (see :class:`~reconciler.emulator.core.Emulator`). ``allowed_hosts``: host names besides
+    this machine's under which the control plane answers."""
     emulator = Emulator(
         clock=clock,
         state_file=state_file,
@@ -110,7 +211,7 @@ def make_server(
     )
     for cred in credentials:
         emulator.add_credentials(cred)
-    return EmulatorServer((host, port), emulator)
+    return EmulatorServer((host, port), emulator, allowed_hosts)
 
 
 def serve(
@@ -125,6 +226,7 @@ def serve(
     clock: Clock | None = None,
     state_factory: Callable[[], State] | None = None,
     ready: Callable[[EmulatorServer], None] | None = None,
+    allowed_hosts: Iterable[str] = (),
 ) -> None:
     """Serve until interrupted; ``ready`` is called once the socket listens.
 
@@ -142,6 +244,7 @@ def serve(
         latency=latency,
         clock=clock,
         state_factory=state_factory,
+        allowed_hosts=allowed_hosts,
     )
     if ready is not None:
         ready(server)

@@ -45,6 +45,7 @@ READABLE_FORMATS = (1, 2)
 #: The log is compacted into a new snapshot once it is larger than the snapshot and this.
 COMPACT_MIN_BYTES = 1 << 20
 _LOG_ONLY = frozenset({"calls", "counters", "calls_len"})
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 Stat = tuple[int, int, int]
 
@@ -146,7 +147,7 @@ class StateStore:
             self._seen = None
             self._load()
             return
-        with path.open("rb") as handle:
+        with os.fdopen(_open(path, os.O_RDONLY), "rb") as handle:
             handle.seek(self._log_offset)
             data = handle.read()
         self._log_seen = stat
@@ -182,7 +183,7 @@ class StateStore:
         else:
             if self._log_seen is not None and self._log_seen[2] != self._log_offset:
                 os.truncate(self.log_path, self._log_offset)  # a torn last line from a crash
-            fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND)
+            fd = _open(self.log_path, os.O_WRONLY | os.O_APPEND)
             try:
                 os.write(fd, data)
                 if not _LOG_ONLY.issuperset(_touched(delta)):
@@ -197,7 +198,7 @@ class StateStore:
 
     def _new_log(self, first: bytes = b"") -> None:
         header = json.dumps({"snapshot": self._snapshot_id}).encode() + b"\n"
-        with self.log_path.open("wb") as handle:
+        with os.fdopen(_open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), "wb") as handle:
             handle.write(header + first)
             handle.flush()
             os.fsync(handle.fileno())
@@ -235,12 +236,20 @@ class StateStore:
     def _locked(self) -> Iterator[None]:
         assert self.path is not None
         lock_path = self.path.with_name(self.path.name + ".lock")
-        with lock_path.open("a+") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        fd = _open(lock_path, os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def _open(path: Path, flags: int) -> int:
+    """Never through a link someone planted; private like the state (which holds keys)."""
+    return os.open(path, flags | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
 
 
 def _stat(path: Path) -> Stat | None:

@@ -4,7 +4,8 @@ The raw bytes the client produced (path, query, headers, body) reach ``Emulator.
 so signatures are verified exactly as a server would. Latency is slept on the emulator's clock
 (async) or, for a system clock only, with ``time.sleep`` (sync). A latency longer than the client's
 read timeout becomes ``httpx.ReadTimeout`` after the effect was committed; a dropped response
-becomes ``httpx.RemoteProtocolError``.
+becomes ``httpx.RemoteProtocolError``. A held request (``hold`` fault) is waited for in full
+before its answer: the client's timeout during a hold is modelled by the served emulator only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Protocol
 import httpx
 
 from reconciler.emulator.clock import Clock, SystemClock
+from reconciler.emulator.hold import Holds
 from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse, HeaderMap
 
 DISCONNECTED = "Server disconnected without sending a response."
@@ -26,6 +28,9 @@ class Handler(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def holds(self) -> Holds: ...
 
     def handle(self, request: EmulatorRequest) -> EmulatorResponse: ...
 
@@ -61,6 +66,9 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
         response = self.emulator.handle(to_emulator_request(request, body))
+        while response.resume is not None:  # held: wait on the emulator's clock, then execute
+            await self.emulator.holds.await_(response.hold_fault or "", response.hold)
+            response = self.emulator.handle(response.resume)
         timeout = _read_timeout(request)
         clock = self.emulator.clock
         if timeout is not None and response.latency > timeout:
@@ -80,6 +88,9 @@ class SyncEmulatorTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
         response = self.emulator.handle(to_emulator_request(request, body))
+        while response.resume is not None:
+            self.emulator.holds.wait(response.hold_fault or "", response.hold)
+            response = self.emulator.handle(response.resume)
         timeout = _read_timeout(request)
         real = isinstance(self.emulator.clock, SystemClock)
         if timeout is not None and response.latency > timeout:

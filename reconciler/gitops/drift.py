@@ -7,9 +7,12 @@ value the manifests want, the value live state has, the money healing would move
 
 * ``apply``: reseller quota balances and auto-renew flags (customers who granted the agency);
 * ``manual``: account managers (the partner API cannot assign them, REFERENCE §8): a person
-  changes them in Partner Center, or the manifest is changed to accept the live value;
-* ``none``: expired or frozen resources (``CBC.99003602``), customers without the agency,
-  quotas being adjusted. Only a change outside the reconciler, or in the manifests, ends these.
+  changes them in Partner Center, or the manifest is changed to accept the live value; and
+  every declared state apply cannot reach (*unreachable*): expired or frozen resources
+  (``CBC.99003602``), customers without the agency, quotas being adjusted. A person must act
+  first (renew the resource, ask the customer to grant the agency, wait for the adjustment),
+  or change the manifest.
+* ``none`` is no longer produced (format 1.0 used it for the unreachable states).
 
 Manifest references the live account no longer resolves (a customer or reseller that left, a
 distributor quota gone or too small to fund the targets) are reported as *problems*: also
@@ -46,7 +49,14 @@ from reconciler.plan.model import (
     fmt_money,
     money,
 )
-from reconciler.plan.planner import PlanContext, diff_kinds, iso, read_live, scope_dict, scoped
+from reconciler.plan.planner import (
+    PlanContext,
+    diff_kinds,
+    iso,
+    read_live,
+    require_agency_name,
+)
+from reconciler.plan.scope import narrow, parse_targets
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
@@ -54,7 +64,7 @@ if TYPE_CHECKING:
     from reconciler.errors import ManifestProblem, SourcePosition
     from reconciler.manifests.desired import DesiredState
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 
 #: How an item is healed: by ``apply``, by a person in Partner Center, or not at all.
 HEAL_APPLY, HEAL_MANUAL, HEAL_NONE = "apply", "manual", "none"
@@ -140,6 +150,11 @@ class DriftReport:
     def count(self, heal: str) -> int:
         return sum(1 for i in self.items if i.heal == heal)
 
+    @property
+    def unreachable(self) -> int:
+        """Declared states apply cannot reach (heal ``manual``, status ``not-applicable``)."""
+        return sum(1 for i in self.items if i.status == "not-applicable")
+
     def money_totals(self) -> MoneyImpact:
         """What healing every healable item would move."""
         moves = [i.money for i in self.items if i.money and i.healable]
@@ -158,6 +173,7 @@ class DriftReport:
             "drifted": len(self.items),
             "healable": self.count(HEAL_APPLY),
             "manual": self.count(HEAL_MANUAL),
+            "unreachable": self.unreachable,
             "not_healable": self.count(HEAL_NONE),
             "problems": len(self.problems),
             "by_kind": dict(sorted(kinds.items())),
@@ -218,8 +234,11 @@ async def detect(
     desired: DesiredState, client: BssClient, ctx: PlanContext, clock: Clock
 ) -> DriftReport:
     """Read, diff, classify. Raises only for errors that stop the reading itself."""
-    desired = scoped(desired)
-    live, problems = await read_live(desired, client, verify_agencies=ctx.verify_agencies)
+    desired, narrowing = narrow(desired, ctx.targets)
+    require_agency_name(desired, client.agency_name)  # configuration, not drift: stop here
+    live, problems = await read_live(
+        desired, client, verify_agencies=ctx.verify_agencies, check_managers=False, clock=clock
+    )
     found, _ = auto_renew.candidates(desired, live)
     results = diff_kinds(_managers_known(desired), live)
     for result in results.values():
@@ -239,7 +258,7 @@ async def detect(
         partner_id=ctx.partner_id,
         tool_version=__version__,
         created_at=iso(clock.time()),
-        scope=scope_dict(desired),
+        scope=narrowing.to_dict(),
     )
 
 
@@ -250,12 +269,14 @@ def detect_drift(
     profile: str | None = None,
     clock: Clock | None = None,
     verify_agencies: bool = True,
+    targets: Sequence[str] = (),
 ) -> DriftReport:
     """Load the manifests, connect and :func:`detect` (the ``reconciler drift`` command)."""
     from reconciler.connect import connect, resolve_target
     from reconciler.emulator.clock import SystemClock
     from reconciler.manifests.load import load_desired
 
+    selected = parse_targets(targets)
     desired = load_desired(paths)
     clock = clock or SystemClock()
 
@@ -266,6 +287,7 @@ def detect_drift(
                 endpoint=target.label,
                 partner_id=conn.partner_id,
                 verify_agencies=verify_agencies,
+                targets=selected,
             )
             return await detect(desired, conn.client, ctx, clock)
 
@@ -345,7 +367,7 @@ def _from_notice(notice: Notice, seen: _Seen) -> DriftItem:
         status="not-applicable",
         desired=desired,
         live=live,
-        heal=HEAL_NONE,
+        heal=HEAL_MANUAL,
         reason=notice.message,
         source=notice.source,
     )

@@ -18,31 +18,54 @@ resolves (an account name when it is unique and has no space, else the ID). Expi
 resources cannot be changed: they do not count towards a customer's default, and where they
 differ from it they are pinned to their live value so that they show no drift. Closed resources
 and customers without a renewable resource are left out. Nothing here writes to the account.
+
+The files are staged and validated before any of them replaces a file in the target directory
+(:func:`reconciler.files.write_files`): if what export produced does not load, the directory is
+left as it was.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ConfigError
+from reconciler.files import write_files
+from reconciler.gitops.export_merge import (
+    Merge,
+    Outcome,
+    merge_kind_file,
+    merge_settings,
+    only_undeclared,
+)
 from reconciler.gitops.export_read import FILES, KINDS, ExportScope, LiveAccount, read_account
 from reconciler.gitops.export_yaml import render_files
 
 if TYPE_CHECKING:
     from reconciler.emulator.clock import Clock
+    from reconciler.manifests.desired import DesiredState
+    from reconciler.manifests.loader import Document
+    from reconciler.plan.progress import Progress
 
 
 @dataclass(frozen=True)
 class ExportResult:
     directory: Path
-    written: tuple[tuple[str, str], ...]  # (file name, what it holds)
+    outcomes: tuple[Outcome, ...]  # per file: written, replaced, merged or unchanged
     warnings: tuple[str, ...]
     partner_id: str
     endpoint: str
+    agency_name: str | None = None
+
+    @property
+    def written(self) -> tuple[tuple[str, str], ...]:
+        """(file name, what happened to it), for people."""
+        return tuple((o.name, f"{o.action}: {o.what}") for o in self.outcomes)
 
 
 def run_export(
@@ -53,31 +76,35 @@ def run_export(
     endpoint: str | None = None,
     profile: str | None = None,
     clock: Clock | None = None,
+    progress: Progress | None = None,
 ) -> ExportResult:
-    """Read live state, write the manifests into ``directory`` and check they validate."""
+    """Read live state and write or merge the manifests into ``directory``
+    (:mod:`reconciler.gitops.export_merge`); the result must validate before anything is
+    written."""
     from reconciler.connect import connect, resolve_target
 
     target = resolve_target(endpoint, profile)
-    _refuse_overwrite(directory, scope, force)
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(f"{directory} exists and is not a directory")
+    existing, documents = _existing(directory)
 
     async def read() -> LiveAccount:
         async with connect(target, clock=clock) as conn:
             account = LiveAccount(conn.partner_id, target.label, conn.agency_name)
-            await read_account(conn.client, scope, account)
+            await read_account(conn.client, scope, account, progress=progress, clock=clock)
             return account
 
     account = asyncio.run(read())
-    files = render_files(account, scope, schema_dir=_schema_dir(directory))
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, (text, _) in files.items():
-        _write(directory / name, text)
-    _check(directory, files)
+    merge = _merge(directory, scope, account, existing, documents, force=force)
+    texts = {path.name: text for path, text in merge.texts.items()}
+    write_files(directory, texts, check=lambda staged: _check(directory, staged))
     return ExportResult(
         directory=directory,
-        written=tuple((name, what) for name, (_, what) in files.items()),
-        warnings=tuple(account.warnings),
+        outcomes=tuple(merge.outcomes),
+        warnings=(*account.warnings, *merge.warnings),
         partner_id=account.partner_id,
         endpoint=account.endpoint,
+        agency_name=account.agency_name or (existing.settings.agency_name if existing else None),
     )
 
 
@@ -85,32 +112,82 @@ def target_files(scope: ExportScope) -> list[str]:
     return [FILES[k] for k in KINDS if k in scope.kinds] + [FILES["settings"]]
 
 
-def _refuse_overwrite(directory: Path, scope: ExportScope, force: bool) -> None:
-    if directory.exists() and not directory.is_dir():
-        raise ConfigError(f"{directory} exists and is not a directory")
-    existing = [directory / n for n in target_files(scope) if (directory / n).exists()]
-    if existing and not force:
-        names = ", ".join(str(p) for p in existing)
-        raise ConfigError(f"refusing to overwrite {names}; pass --force to replace them")
+KIND_NAMES = {
+    "account-manager": "AccountManagers",
+    "auto-renew": "AutoRenew",
+    "reseller-quota": "ResellerQuota",
+}
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def _merge(
+    directory: Path,
+    scope: ExportScope,
+    account: LiveAccount,
+    existing: DesiredState | None,
+    documents: Sequence[Document],
+    *,
+    force: bool,
+) -> Merge:
+    schema_dir = _schema_dir(directory)
+    files = render_files(account, scope, schema_dir=schema_dir)
+    news = render_files(account, scope, schema_dir=schema_dir, only=only_undeclared(existing))
+    merge = Merge()
+    for kind in KINDS:
+        if kind in scope.kinds:
+            name = FILES[kind]
+            taken = {d.name for d in documents if d.kind == KIND_NAMES[kind]}
+            merge_kind_file(merge, directory / name, files[name], news[name], force=force,
+                            taken=taken, schema_dir=schema_dir)  # fmt: skip
+    settings = next((d for d in documents if d.kind == "Settings"), None)
+    roster = sorted({c.account_manager for c in account.customers if c.account_manager})
+    merge_settings(merge, directory, files[FILES["settings"]], settings, roster,
+                   account.agency_name, force=force)  # fmt: skip
+    return merge
 
 
-def _check(directory: Path, files: Collection[str]) -> None:
-    """What export writes must load; anything else is a bug worth a loud error."""
+def _existing(directory: Path) -> tuple[DesiredState | None, tuple[Document, ...]]:
+    """The manifests already in ``directory`` (they must be valid: export merges into them)."""
+    from reconciler.errors import ManifestError
+    from reconciler.manifests.load import load_desired
+    from reconciler.manifests.loader import load_documents
+
+    if not directory.is_dir():
+        return None, ()
+    loaded = load_documents([directory])
+    if not loaded.documents and all(p.position.file == str(directory) for p in loaded.problems):
+        return None, ()  # no manifest here yet
+    try:
+        return load_desired([directory]), loaded.documents
+    except ManifestError as err:
+        raise ConfigError(
+            f"the manifests already in {directory} do not validate; export merges into them, "
+            f"so fix them first:\n{err}"
+        ) from err
+
+
+def _check(directory: Path, staged: Mapping[str, Path]) -> None:
+    """The directory as it will be (what is there now, with the staged files over it) must
+    load the way ``plan DIR`` reads it; anything else is a bug worth a loud error, and nothing
+    is written."""
     from reconciler.errors import ManifestError
     from reconciler.manifests.load import load_desired
 
-    try:
-        load_desired([directory / name for name in files])
-    except ManifestError as err:
-        raise ConfigError(
-            f"the exported manifests do not validate (a bug, please report it):\n{err}"
-        ) from err
+    with tempfile.TemporaryDirectory() as tmp:
+        trial = Path(tmp) / "manifests"
+        if directory.is_dir():
+            shutil.copytree(directory, trial, ignore=shutil.ignore_patterns(".*"), symlinks=True)
+        trial.mkdir(parents=True, exist_ok=True)
+        for name, path in staged.items():
+            (trial / name).unlink(missing_ok=True)  # a link there would be written through
+            shutil.copyfile(path, trial / name)
+        try:
+            load_desired([trial])
+        except ManifestError as err:
+            shown = str(err).replace(str(trial), str(directory))
+            raise ConfigError(
+                "the exported manifests do not validate (a bug, please report it); nothing "
+                f"was written:\n{shown}"
+            ) from err
 
 
 def _schema_dir(directory: Path) -> str:

@@ -1,30 +1,41 @@
 """The manifests ``reconciler export`` writes, as YAML text with comments for people.
 
 Written by hand rather than by a YAML dumper so the files look like the ones in
-``examples/manifests``: a schema modeline first, flow-style manager assignments, amounts as
-quoted two-decimal strings, IDs always quoted, and a comment on each line with what a reviewer
-wants beside it (the customer ID of a name, the resource behind an ID, issued and spent quota).
+``examples/manifests``: a schema modeline first in every document (the YAML language server
+reads a modeline per document; :data:`UNION_SCHEMA` picks each document's schema by kind),
+flow-style manager assignments, amounts as quoted two-decimal strings, IDs always quoted, and
+a comment on each line with what a reviewer wants beside it (the customer ID of a name, the
+resource behind an ID, issued and spent quota).
 Output is deterministic: the same live state gives the same bytes.
+
+Names are chosen by third parties, so any name must round-trip: a value that is not a plain word
+is a YAML double-quoted scalar with every control, bidi or invisible character as an escape
+(:func:`reconciler.render.escape.yaml_quoted`), and comments spell such characters out. A name the
+manifests cannot hold (a manager name with a space, longer than 64 characters, or not encodable)
+is left out with a warning: absent means unmanaged, so plan still shows no changes.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from reconciler.kinds.auto_renew import NOT_RENEWABLE, STATUS_CLOSED
 from reconciler.kinds.reseller_quota import STATUS_NAMES, VALID, live_balance
 from reconciler.plan.model import ZERO, fmt_money, money
+from reconciler.render.escape import yaml_comment, yaml_quoted, yaml_representable
 
 if TYPE_CHECKING:
     from reconciler.bss.models import CouponQuota, Customer, IndirectPartner, IssuedQuota, Resource
     from reconciler.gitops.export_read import ExportScope, LiveAccount
 
 API_VERSION = "partner-reconciler/v1"
+UNION_SCHEMA = "manifest.schema.json"
 COMMENT_COLUMN = 52
 PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*")
 NOT_PLAIN = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
@@ -38,15 +49,25 @@ def scalar(value: str) -> str:
     """A YAML scalar that reads back as exactly ``value`` (plain when that is unambiguous)."""
     if PLAIN.fullmatch(value) and value.lower() not in NOT_PLAIN:
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return yaml_quoted(value)
 
 
 def quoted(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return yaml_quoted(value)
 
 
 def _comment(text: str) -> str:
-    return " ".join(text.split())
+    return yaml_comment(text)
+
+
+def writable_name(name: str | None) -> bool:
+    """A name a manifest can hold as a string field (``^\\S+$``, at most 64 characters)."""
+    return (
+        bool(name)
+        and len(name or "") <= MAX_NAME
+        and not any(ch.isspace() for ch in name or "")
+        and yaml_representable(name or "")
+    )
 
 
 def _lines(pairs: Iterable[tuple[str, str | None]]) -> list[str]:
@@ -61,10 +82,15 @@ def _lines(pairs: Iterable[tuple[str, str | None]]) -> list[str]:
     return out
 
 
-def _header(schema_dir: str, schema: str, account: LiveAccount, *about: str) -> list[str]:
+def modeline(schema_dir: str) -> str:
+    """The editor modeline every exported document starts with."""
+    return f"# yaml-language-server: $schema={schema_dir}/{UNION_SCHEMA}"
+
+
+def _header(schema_dir: str, account: LiveAccount, *about: str) -> list[str]:
     return [
-        f"# yaml-language-server: $schema={schema_dir}/{schema}",
-        f"# Exported by `reconciler export` from partner {account.partner_id}.",
+        modeline(schema_dir),
+        f"# Exported by `reconciler export` from partner {_comment(account.partner_id)}.",
         *(f"# {line}" for line in about),
     ]
 
@@ -80,29 +106,64 @@ def _unique_names(names: Iterable[str | None]) -> set[str]:
 
 def _usable_name(name: str | None, unique: set[str]) -> bool:
     """A name the plan's reader resolves back to the same object."""
-    return (
-        bool(name)
-        and name in unique
-        and len(name or "") <= MAX_NAME
-        and not any(ch.isspace() for ch in name or "")
-    )
+    return writable_name(name) and name in unique
 
 
 # -- the files ------------------------------------------------------------------------------
 
 
-def render_files(account: LiveAccount, scope: ExportScope, *, schema_dir: str) -> Files:
+@dataclass(frozen=True)
+class Only:
+    """Which live objects to write (export merging into manifests that declare the others)."""
+
+    managers: Callable[[Customer], bool] = lambda _c: True
+    renewals: Callable[[Customer], bool] = lambda _c: True
+    quotas: Callable[[str, IndirectPartner], bool] = lambda _q, _r: True
+
+
+def render_files(
+    account: LiveAccount, scope: ExportScope, *, schema_dir: str, only: Only | None = None
+) -> Files:
+    """Every file of ``scope``, each stamped with the checksum of its content (so a later export
+    can tell a file it wrote and nobody edited from a hand-written one)."""
+    only = only or Only()
     files: Files = {}
     customers = sorted(account.customers, key=lambda c: (c.account_name or "", c.customer_id))
     unique = _unique_names(c.account_name for c in customers)
     if "account-manager" in scope.kinds:
-        files["account-managers.yaml"] = _managers(account, customers, unique, schema_dir)
+        kept = [c for c in customers if only.managers(c)]
+        files["account-managers.yaml"] = _managers(account, kept, unique, schema_dir)
     if "auto-renew" in scope.kinds:
-        files["auto-renew.yaml"] = _auto_renew(account, customers, unique, schema_dir)
+        kept = [c for c in customers if only.renewals(c)]
+        files["auto-renew.yaml"] = _auto_renew(account, kept, unique, schema_dir)
     if "reseller-quota" in scope.kinds:
-        files["reseller-quotas.yaml"] = _quotas(account, schema_dir)
+        files["reseller-quotas.yaml"] = _quotas(account, schema_dir, only.quotas)
     files["settings.yaml"] = _settings(account, customers, schema_dir)
-    return files
+    return {name: (stamp(text), what) for name, (text, what) in files.items()}
+
+
+STAMP = re.compile(r"^# Exported by `reconciler export` from partner .*\.$", re.MULTILINE)
+STAMPED = re.compile(r" \(content sha256:([0-9a-f]{16})\)\.$")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(STAMP.sub("", text, count=1).encode("utf-8")).hexdigest()[:16]
+
+
+def stamp(text: str) -> str:
+    """Put the checksum of ``text`` (without its "Exported by" line) into that line."""
+    digest = _digest(text)
+    return STAMP.sub(lambda m: m.group(0)[:-1] + f" (content sha256:{digest}).", text, count=1)
+
+
+def unedited_export(text: str) -> bool:
+    """Whether ``text`` is a file export wrote, as it wrote it."""
+    line = STAMP.search(text)
+    found = STAMPED.search(line.group(0)) if line else None
+    if line is None or found is None:
+        return False
+    plain = line.group(0)[: found.start()] + "."
+    return _digest(text.replace(line.group(0), plain, 1)) == found.group(1)
 
 
 def _customer_ref(customer: Customer, unique: set[str]) -> tuple[str, str | None]:
@@ -118,14 +179,14 @@ def _managers(
 ) -> tuple[str, str]:
     lines = _header(
         schema_dir,
-        "account-managers.schema.json",
         account,
         "Every customer and its account manager (null: none). The partner API cannot assign",
         "managers: a difference is planned as a manual change with the Partner Center steps.",
     )
     lines += [*_envelope("AccountManagers", "account-managers"), "spec:", "  customers:"]
     pairs: list[tuple[str, str | None]] = []
-    for c in customers:
+    written = [c for c in customers if _manager_writable(account, c)]
+    for c in written:
         ref, note = _customer_ref(c, unique)
         manager = scalar(c.account_manager) if c.account_manager else "null"
         pairs.append((f"    - {{{ref}, manager: {manager}}}", note))
@@ -133,8 +194,20 @@ def _managers(
         lines += _lines(pairs)
     else:
         lines[-1] = "  customers: []"
-    with_manager = sum(1 for c in customers if c.account_manager)
-    return _text(lines), f"{len(customers)} customers ({with_manager} with a manager)"
+    with_manager = sum(1 for c in written if c.account_manager)
+    return _text(lines), f"{len(written)} customers ({with_manager} with a manager)"
+
+
+def _manager_writable(account: LiveAccount, customer: Customer) -> bool:
+    """Whether the customer's manager can be written; a warning when it cannot."""
+    if customer.account_manager is None or writable_name(customer.account_manager):
+        return True
+    account.warnings.append(
+        f"customer {customer.customer_id}: its account manager {customer.account_manager!r} "
+        "cannot be written in a manifest (a name has at most 64 characters and no spaces); "
+        "the customer is left out of account-managers.yaml (unmanaged)"
+    )
+    return False
 
 
 def _resource_note(res: Resource) -> str:
@@ -148,7 +221,6 @@ def _auto_renew(
 ) -> tuple[str, str]:
     lines = _header(
         schema_dir,
-        "auto-renew.schema.json",
         account,
         "Per customer, autoRenew is what most of its yearly/monthly resources have now; the",
         "others are listed by resource ID. Expired and frozen resources cannot be changed: they",
@@ -208,7 +280,9 @@ def _reseller_ref(reseller: IndirectPartner, unique: set[str]) -> tuple[str, str
     return f"resellerId: {quoted(reseller.indirect_partner_id)}", note
 
 
-def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
+def _quotas(
+    account: LiveAccount, schema_dir: str, only: Callable[[str, IndirectPartner], bool]
+) -> tuple[str, str]:
     resellers = sorted(
         account.resellers, key=lambda r: (r.account_name or "", r.indirect_partner_id)
     )
@@ -225,7 +299,7 @@ def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
                 for q in account.issued.get(reseller.indirect_partner_id, [])
                 if q.parent_quota_id == parent.quota_id
             ]
-            if children:
+            if children and only(parent.quota_id, reseller):
                 ref, note = _reseller_ref(reseller, unique)
                 pairs.append((f"    - {ref}", note))
                 balance = fmt_money(live_balance(children))
@@ -240,7 +314,6 @@ def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
         docs.append(doc)
     lines = _header(
         schema_dir,
-        "reseller-quota.schema.json",
         account,
         "One document per distributor quota: the balance each reseller holds from it now",
         "(valid quotas only). Raising a balance issues the difference; lowering one reclaims",
@@ -249,7 +322,7 @@ def _quotas(account: LiveAccount, schema_dir: str) -> tuple[str, str]:
     if not docs:
         lines.append("# No reseller holds quota issued from your distributor quotas.")
     for n, doc in enumerate(docs):
-        lines += (["---"] if n else []) + doc
+        lines += (["---", modeline(schema_dir)] if n else []) + doc
     return _text(lines), f"{len(docs)} distributor quotas, {targets} reseller balances"
 
 
@@ -297,14 +370,18 @@ def _settings(
 ) -> tuple[str, str]:
     lines = _header(
         schema_dir,
-        "settings.schema.json",
         account,
         "Guards, scope and plan lifetime are left at their defaults (docs/manifests.md).",
     )
     lines += _envelope("Settings", "settings")
-    roster = sorted({c.account_manager for c in customers if c.account_manager})
+    roster = sorted({m for c in customers if (m := c.account_manager) and writable_name(m)})
     spec: list[tuple[str, str | None]] = []
-    if account.agency_name:
+    if account.agency_name and not writable_name(account.agency_name):
+        account.warnings.append(
+            f"the agency name {account.agency_name!r} cannot be written in a manifest; set "
+            "Settings spec.agencyName by hand"
+        )
+    elif account.agency_name:
         spec.append(
             (f"  agencyName: {scalar(account.agency_name)}", "the IAM agency customers grant")
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reconciler.errors import did_you_mean
 from reconciler.kinds.base import KindResult, LiveState, customer_label, mask_email, mask_phone
 from reconciler.plan.model import Change, fingerprint
 
@@ -41,7 +42,10 @@ def live_object(customer: Customer) -> dict[str, str | None]:
 
 
 def diff(desired: DesiredState, live: LiveState) -> KindResult:
-    """Changes for every assignment whose customer was found and whose manager differs."""
+    """Changes for every assignment whose customer was found and whose manager differs.
+
+    ``live.managers_seen`` must hold every manager of the account for a manager the roster
+    lacks (the planner's reader looks at every customer before this says "unknown")."""
     result = KindResult()
     known = live.managers_seen | set(desired.settings.account_managers)
     seen: dict[str, SourcePosition] = {}
@@ -56,8 +60,9 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
             result.problem(
                 want.source,
                 "manager",
-                f"unknown account manager {want.manager!r}: no customer has it and it is not "
-                "in Settings spec.accountManagers (add it there if the manager is new)",
+                f"unknown account manager {want.manager!r}{did_you_mean(want.manager, known)}: "
+                "no customer or reseller of the partner account has it and it is not in "
+                "Settings spec.accountManagers (add it there if the manager is new)",
             )
             continue
         result.in_scope += 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reconciler.errors import did_you_mean
 from reconciler.kinds.base import KindResult, LiveState, customer_label
 from reconciler.plan.model import Call, Change, Notice, fingerprint
 
@@ -76,6 +77,10 @@ def prune(rule: AutoRenewRule, resources: list[Resource]) -> tuple[list[Resource
     resources it may change or report on, and how many others are already as the rule wants
     (managed, so in scope, but nothing to do). The reader keeps only those, not half a million
     resources of which 99% agree with their manifest (``LiveState.auto_renew_in_sync``)."""
+    if rule.resources or rule.service_types:
+        # Overrides are checked against every open resource (a mistyped service type or ID
+        # is an error with a "did you mean"): keep them all; few rules have overrides.
+        return list(resources), 0
     kept: list[Resource] = []
     in_sync = 0
     for res in resources:
@@ -145,16 +150,44 @@ def _not_applicable(cand: Candidate, live: LiveState, agency_name: str | None) -
 def _check_overrides(
     rule: AutoRenewRule, customer: Customer, resources: list[Resource], result: KindResult
 ) -> None:
-    ids = {r.resource_id for r in resources}
+    """Every override of ``rule`` must match a live resource of the customer: a typo in a
+    service type or a resource ID would otherwise decide nothing and plan "No changes". (The
+    customer's ``autoRenew`` default may match nothing yet: it also covers resources the
+    customer buys later.)"""
+    who = f"customer {customer_label(customer)}"
+    open_ = [r for r in resources if r.status != STATUS_CLOSED]
+    by_id = {r.resource_id: r for r in resources}
     for rid, override in sorted(rule.resources.items()):
-        if rid not in ids:
+        res = by_id.get(rid)
+        if res is not None and res.status != STATUS_CLOSED:
+            continue
+        if res is not None:
+            message = f"resource {rid!r} of {who} is closed: auto-renew no longer applies to it"
+        else:
+            message = (
+                f"{who} has no yearly/monthly main resource {rid!r}"
+                f"{_resource_hint(rid, open_)} (attached resources follow their main resource; "
+                "list them with `reconciler export --kind auto-renew`)"
+            )
+        result.problem(override.source, f"resources.{rid}", message)
+    types = {r.service_type_code for r in open_ if r.service_type_code}
+    for code, override in sorted(rule.service_types.items()):
+        if code not in types:
             result.problem(
                 override.source,
-                f"resources.{rid}",
-                f"customer {customer_label(customer)} has no yearly/monthly main resource "
-                f"{rid!r} (attached resources follow their main resource; list them with "
-                "`reconciler export --kind auto-renew`)",
+                f"serviceTypes.{code}",
+                f"{who} has no yearly/monthly main resource of service type {code!r}"
+                f"{did_you_mean(code, types)}; its service types: "
+                f"{', '.join(sorted(types)) or 'none'}",
             )
+
+
+def _resource_hint(rid: str, resources: list[Resource]) -> str:
+    """The resource a mistyped ID (or a resource *name* written as an ID) most likely means."""
+    for res in resources:
+        if res.resource_name and res.resource_name == rid:
+            return f" (did you mean {res.resource_id!r}, the ID of {res.resource_name!r}?)"
+    return did_you_mean(rid, [r.resource_id for r in resources], cutoff=0.8)
 
 
 def _key(res: Resource) -> str:

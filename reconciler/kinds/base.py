@@ -40,6 +40,8 @@ class LiveState:
     agency_verified: bool = True
     #: account managers seen on any customer or reseller read
     managers_seen: set[str] = field(default_factory=set)
+    #: the partner's coupon quota IDs, listed only when a manifest names one not found
+    known_quota_ids: set[str] = field(default_factory=set)
     #: reference text -> resolved id, filled by the reader; a reference by id needs no entry
     #: when the customer with that id was read (``customer``)
     customer_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from reconciler.errors import did_you_mean
 from reconciler.kinds.base import KindResult, LiveState, reseller_label
 from reconciler.plan.model import (
     ZERO,
@@ -136,7 +137,8 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
             result.problem(
                 target.quota_source or target.source,
                 "distributorQuota",
-                f"unknown distributor quota {target.distributor_quota_id!r} "
+                f"unknown distributor quota {target.distributor_quota_id!r}"
+                f"{did_you_mean(target.distributor_quota_id, live.known_quota_ids)} "
                 "(list yours with `reconciler export --kind reseller-quota`)",
             )
             continue

@@ -208,6 +208,7 @@ def _settings(doc: Document) -> Settings:
         guards=_guards(doc, spec.get("guards")),
         plan_ttl=parse_duration(ttl) if ttl is not None else Settings.plan_ttl,
         endpoint_profile=_text(_mapping(spec.get("endpoint")), "profile"),
+        operator=_text(spec, "operator"),
         source=doc.start,
     )
 

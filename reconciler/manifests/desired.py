@@ -387,6 +387,8 @@ class Settings:
     guards: Guards = field(default_factory=Guards)
     plan_ttl: timedelta = timedelta(hours=1)
     endpoint_profile: str | None = None
+    #: the account name the API's quota records name for this reconciler's calls
+    operator: str | None = None
     source: SourcePosition | None = None
 
 
@@ -515,6 +517,7 @@ def _canonical_settings(settings: Settings) -> dict[str, Any]:
         },
         "planTtlSeconds": int(settings.plan_ttl.total_seconds()),
         "endpointProfile": settings.endpoint_profile,
+        **({"operator": settings.operator} if settings.operator else {}),
     }
 
 

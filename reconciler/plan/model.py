@@ -18,7 +18,7 @@ from typing import Any
 
 from reconciler.errors import SourcePosition
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 
 #: Kinds in the order a plan shows and applies them.
 KIND_ORDER = ("reseller-quota", "auto-renew", "account-manager")
@@ -220,7 +220,11 @@ class Plan:
     tool_version: str
     created_at: str
     expires_at: str
+    #: Settings scope and targets: which declared entries were read and planned
+    #: (:meth:`reconciler.plan.scope.Narrowing.to_dict`)
     scope: Mapping[str, Any] = field(default_factory=dict)
+    #: ``--target`` selections, as given (part of the checksum: apply --plan re-plans with them)
+    targets: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -229,6 +233,27 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def unreachable(self) -> tuple[Notice, ...]:
+        """Declared states apply cannot reach (agency not granted, expired resource, ...)."""
+        return tuple(n for n in self.notices if n.level == "not-applicable")
+
+    @property
+    def outside_scope(self) -> int:
+        """Declared entries Settings ``spec.scope`` left out: declared, yet not checked."""
+        count = self.scope.get("outside_scope", 0)
+        return count if isinstance(count, int) else 0
+
+    @property
+    def status(self) -> str:
+        """``blocked``, ``changes``, ``unreachable`` (nothing to apply, but declared states
+        cannot be reached, or were left unchecked by Settings scope) or ``no-changes``."""
+        if self.blocked:
+            return "blocked"
+        if self.changes:
+            return "changes"
+        return "unreachable" if self.unreachable or self.outside_scope else "no-changes"
 
     def money_totals(self) -> MoneyImpact:
         issue = sum((c.money.issue for c in self.changes if c.money), ZERO)
@@ -248,9 +273,10 @@ class Plan:
             "manual": sum(1 for c in self.changes if c.manual),
             "actions": dict(sorted(self.counts().items())),
             "in_scope": dict(sorted(self.in_scope.items())),
-            "not_applicable": sum(1 for n in self.notices if n.level == "not-applicable"),
+            "not_applicable": len(self.unreachable),
             "money": self.money_totals().to_dict(),
             "blocked": self.blocked,
+            "status": self.status,
         }
 
     def content(self) -> dict[str, Any]:
@@ -261,6 +287,7 @@ class Plan:
             "partner_id": self.partner_id,
             "manifest_checksum": self.manifest_checksum,
             "scope": dict(self.scope),
+            "targets": list(self.targets),
             "summary": self.summary(),
             "guards": [g.to_dict() for g in self.guards],
             "changes": [c.to_dict() for c in self.changes],

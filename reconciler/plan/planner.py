@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler import __version__
@@ -30,11 +30,12 @@ from reconciler.plan.model import Plan, make_plan
 from reconciler.plan.pools import pool_map, workers_for
 from reconciler.plan.progress import Progress
 from reconciler.plan.reader import Reader
+from reconciler.plan.scope import Narrowing, Target, narrow
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.emulator.clock import Clock
-    from reconciler.manifests.desired import AutoRenewRule, CustomerRef, DesiredState
+    from reconciler.manifests.desired import AutoRenewRule, DesiredState
 
 IAM_RATE_OPERATION = "iam.create_temporary_access_key_by_agency"
 
@@ -47,6 +48,8 @@ class PlanContext:
     #: False: plan auto-renew changes without asking IAM whether each customer's agency can be
     #: used (for credentials that may not assume agencies, e.g. read-only ones in CI)
     verify_agencies: bool = True
+    #: ``--target KIND/NAME``: only the declared entries they select are read and planned
+    targets: tuple[Target, ...] = ()
 
 
 def iso(ts: float) -> str:
@@ -66,11 +69,11 @@ async def build_plan(
     The agency of a customer whose auto-renew must change is checked (one IAM call) as soon as
     its resources are read, alongside the remaining reads, not after them.
     """
-    desired = scoped(desired)
+    desired, narrowing = narrow(desired, ctx.targets)
     live, problems = await read_live(
-        desired, client, progress=progress, verify_agencies=ctx.verify_agencies
+        desired, client, progress=progress, verify_agencies=ctx.verify_agencies, clock=clock
     )
-    return assemble_plan(desired, live, problems, ctx, clock.time())
+    return assemble_plan(desired, live, problems, ctx, clock.time(), narrowing=narrowing)
 
 
 async def read_live(
@@ -79,20 +82,32 @@ async def read_live(
     *,
     progress: Progress | None = None,
     verify_agencies: bool = True,
+    check_managers: bool = True,
+    clock: Clock | None = None,
 ) -> tuple[LiveState, list[ManifestProblem]]:
     """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
-    and the agency of every customer with an auto-renew change; plus the reader's problems."""
-    reader = Reader(client, progress=progress)
-    if not verify_agencies:
+    and the agency of every customer with an auto-renew change; plus the reader's problems.
+
+    ``check_managers``: a manager neither in the roster nor on a customer read is looked for
+    on every customer before the diff calls it unknown (drift, which accepts any manager,
+    skips it)."""
+    no_agency = missing_agency_name(desired, client.agency_name)
+    reader = Reader(client, progress=progress, clock=clock)
+    if no_agency is not None or not verify_agencies:
         live = await reader.read(desired)
         live.agency_verified = False
-        return live, reader.problems
-    agencies = _AgencyChecks(client, desired, reader)
-    live = await reader.read(desired, on_resources=agencies.consider)
-    found, _ = auto_renew.candidates(desired, live)
-    missing = auto_renew.customers_needing_agency(found) - live.agency.keys()
-    await check_agencies(client, missing, live, desired)
-    return live, reader.problems
+        problems = [*reader.problems, *([no_agency] if no_agency else [])]
+    else:
+        agencies = _AgencyChecks(client, desired, reader)
+        live = await reader.read(desired, on_resources=agencies.consider)
+        found, _ = auto_renew.candidates(desired, live)
+        missing = auto_renew.customers_needing_agency(found) - live.agency.keys()
+        await check_agencies(client, missing, live, desired)
+        problems = reader.problems
+    if check_managers:
+        wanted = {m.manager for m in desired.managers if m.manager}
+        await reader.check_managers(wanted - set(desired.settings.account_managers))
+    return live, problems
 
 
 def assemble_plan(
@@ -101,10 +116,17 @@ def assemble_plan(
     read_problems: Sequence[ManifestProblem],
     ctx: PlanContext,
     now: float,
+    *,
+    narrowing: Narrowing | None = None,
 ) -> Plan:
-    """Diff every kind against ``live``, check problems and guards, order the plan (no I/O)."""
+    """Diff every kind against ``live``, check problems and guards, order the plan (no I/O).
+
+    ``narrowing``: how ``desired`` was narrowed (:func:`reconciler.plan.scope.narrow`); by
+    default, only by its Settings scope."""
+    if narrowing is None:
+        desired, narrowing = narrow(desired)
     with cyclic_gc_paused():
-        return _assemble(desired, live, read_problems, ctx, now)
+        return _assemble(desired, live, read_problems, ctx, now, narrowing)
 
 
 def diff_kinds(desired: DesiredState, live: LiveState) -> dict[str, KindResult]:
@@ -122,6 +144,7 @@ def _assemble(
     read_problems: Sequence[ManifestProblem],
     ctx: PlanContext,
     now: float,
+    narrowing: Narrowing,
 ) -> Plan:
     results = diff_kinds(desired, live)
     problems = list(read_problems)
@@ -143,7 +166,8 @@ def _assemble(
         tool_version=__version__,
         created_at=iso(now),
         expires_at=iso(now + desired.settings.plan_ttl.total_seconds()),
-        scope=scope_dict(desired),
+        scope=narrowing.to_dict(),
+        targets=narrowing.targets,
     )
 
 
@@ -172,33 +196,31 @@ class _AgencyChecks:
         self.reader.pool(IAM_RATE_OPERATION).submit(job)
 
 
-def scoped(desired: DesiredState) -> DesiredState:
-    """Drop everything outside Settings ``spec.scope`` (absent scope = everything declared)."""
-    scope = desired.settings.scope
-    if scope.customers is None and scope.resellers is None:
-        return desired
+def missing_agency_name(desired: DesiredState, agency: str | None) -> ManifestProblem | None:
+    """AutoRenew needs the agency customers granted: a problem when its name is not configured.
 
-    def customer(ref: CustomerRef) -> bool:
-        return scope.includes_customer(ref.customer_id, ref.account_name)
-
-    return replace(
-        desired,
-        managers=tuple(m for m in desired.managers if customer(m.customer)),
-        auto_renew=tuple(r for r in desired.auto_renew if customer(r.customer)),
-        quotas=tuple(
-            q
-            for q in desired.quotas
-            if scope.includes_reseller(q.reseller.reseller_id, q.reseller.account_name)
-        ),
+    Never guessed, never filled in (not even by the embedded emulator): a plan that cannot
+    obtain customer credentials would otherwise end in "No changes" while nothing can be done.
+    """
+    if agency or not desired.auto_renew:
+        return None
+    first = desired.auto_renew[0]
+    where = f" (the Settings document is at {desired.settings.source})"
+    return ManifestProblem(
+        first.source,
+        "",
+        f"AutoRenew of {first.customer.text} needs the IAM agency your customers granted you, "
+        "and no agency name is configured: set Settings spec.agencyName"
+        f"{where if desired.settings.source else ''} or the environment variable "
+        "RECONCILER_AGENCY_NAME",
     )
 
 
-def scope_dict(desired: DesiredState) -> dict[str, object]:
-    scope = desired.settings.scope
-    return {
-        "customers": None if scope.customers is None else sorted(r.value for r in scope.customers),
-        "resellers": None if scope.resellers is None else sorted(r.value for r in scope.resellers),
-    }
+def require_agency_name(desired: DesiredState, agency: str | None) -> None:
+    """Raise :func:`missing_agency_name`'s problem, if there is one."""
+    problem = missing_agency_name(desired, agency)
+    if problem is not None:
+        raise ManifestError([problem])
 
 
 async def check_agencies(
@@ -208,13 +230,8 @@ async def check_agencies(
     agency = client.agency_name
     if not customer_ids:
         return
-    if not agency:
-        reason = (
-            "no agency name is configured, so customer credentials cannot be obtained; "
-            "set Settings spec.agencyName or RECONCILER_AGENCY_NAME"
-        )
-        live.agency.update(dict.fromkeys(customer_ids, reason))
-        return
+    require_agency_name(desired, agency)
+    assert agency is not None  # require_agency_name raised otherwise
 
     async def check(cid: str) -> tuple[str, str | None]:
         return cid, await agency_problem(client, cid, agency)

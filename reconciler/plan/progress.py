@@ -4,7 +4,7 @@ A 100,000-customer plan reads for hours against the real API (one resource listi
 at 10 per second), so the plan says what it is doing at once and keeps a status line up to date:
 
     Reading live state for 100,000 customers, 500 resellers...
-    reading: 12,300/100,000 customers, 9,800/100,000 resource lists, 45/500 resellers (ETA 2h29m)
+    reading: ━━━━━╸━━━━━━━━━━ ETA 2h29m · 12,300/100,000 customers, 9,800/100,000 resource…
 
 and, when an endpoint is slow or failing, what the plan is waiting for (the read goes on retrying):
 
@@ -15,6 +15,12 @@ Only on a terminal: :func:`tty_progress` returns ``None`` for anything else (CI 
 tests), and :class:`Progress` (the default) does nothing. The status line goes to stderr, so
 ``--format json`` on stdout stays clean. The reader updates :class:`ReadCounters`; the display
 redraws at most every ``interval`` seconds of real time, however fast the counters move.
+
+The line is drawn by rich (:func:`reconciler.render.terminal.status_line`): pip's progress bar,
+coloured unless ``NO_COLOR``, cut to the terminal's width so that rewriting it in place (carriage
+return, erase to the end of the line) never leaves wrapped rows behind. We keep the redraw
+itself rather than rich's ``Live`` display: one line, no thread, no redirection of stdout, and
+nothing drawn outside a terminal (bench/libraries.py has the comparison).
 """
 
 from __future__ import annotations
@@ -22,7 +28,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+from reconciler.render.escape import terminal
 
 #: Seconds of real time between two redraws of the status line.
 REDRAW_INTERVAL = 0.25
@@ -55,15 +66,19 @@ def duration(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def status_text(c: ReadCounters) -> str:
+def _counts(c: ReadCounters) -> str:
     parts = [f"{c.customers_found:,}/{c.customers:,} customers"]
     if c.resource_lists:
         parts.append(f"{c.resource_lists_done:,}/{c.resource_lists:,} resource lists")
     if c.resellers:
         parts.append(f"{c.quota_lists_done:,}/{c.resellers:,} resellers")
+    return ", ".join(parts)
+
+
+def status_text(c: ReadCounters) -> str:
     eta = f" (ETA {duration(c.eta_seconds)})" if c.eta_seconds is not None else ""
     waiting = f"; {c.waiting}" if c.waiting else ""
-    return "reading: " + ", ".join(parts) + eta + waiting
+    return "reading: " + _counts(c) + eta + waiting
 
 
 class Progress:
@@ -82,6 +97,12 @@ class Progress:
         """The read is over: clear the status line, optionally leaving ``text``."""
 
 
+def _fraction(c: ReadCounters) -> tuple[int, int]:
+    """Lists read so far and in all: customers, resource lists, reseller quotas."""
+    done = c.customers_found + c.resource_lists_done + c.quota_lists_done
+    return done, c.customers + c.resource_lists + c.resellers
+
+
 class TtyProgress(Progress):
     """A status line on a terminal, rewritten in place (carriage return, erase to end)."""
 
@@ -94,7 +115,10 @@ class TtyProgress(Progress):
         interval: float = REDRAW_INTERVAL,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
+        from reconciler.render.terminal import console_for
+
         self._stream = stream
+        self._console: Console = console_for(stream)
         self._interval = interval
         self._now = now
         self._drawn = float("-inf")
@@ -102,7 +126,7 @@ class TtyProgress(Progress):
 
     def line(self, text: str) -> None:
         self._clear()
-        self._stream.write(text + "\n")
+        self._stream.write(terminal(text) + "\n")  # it may quote paths and names
         self._stream.flush()
 
     def update(self, counters: ReadCounters) -> None:
@@ -110,14 +134,21 @@ class TtyProgress(Progress):
         if now - self._drawn < self._interval:
             return
         self._drawn = now
-        self._stream.write("\r\x1b[K" + status_text(counters))
+        from reconciler.render.terminal import status_line
+
+        done, total = _fraction(counters)
+        eta = counters.eta_seconds
+        rest = (f"ETA {duration(eta)} · " if eta is not None else "") + _counts(counters)
+        if counters.waiting:
+            rest += f"; {counters.waiting}"
+        self._stream.write("\r\x1b[K" + status_line(self._console, "reading:", done, total, rest))
         self._stream.flush()
         self._dirty = True
 
     def finish(self, text: str | None = None) -> None:
         self._clear()
         if text:
-            self._stream.write(text + "\n")
+            self._stream.write(terminal(text) + "\n")
         self._stream.flush()
 
     def _clear(self) -> None:

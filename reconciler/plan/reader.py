@@ -10,8 +10,8 @@ budget is used. The reader therefore:
   by listing every page, whichever costs fewer calls. With a handful of references the targeted
   queries are made straight away; otherwise the first page of the listing tells the total, so
   the choice is made with numbers, not guessed. Resources are read for the customers that have
-  AutoRenew rules (``only_main_resource=1``, 500 per page), issued quotas per reseller in scope
-  (100 per page), distributor quotas by id (50 per call).
+  AutoRenew rules (``only_main_resource=1``, 100 per page: the safe maximum, §7.3), issued
+  quotas per reseller in scope (100 per page), distributor quotas by id (50 per call).
 * **Pipelines.** Each customer found on a listing page (or by a targeted query) queues its
   resource listing at once; nothing waits for the whole customer list. Likewise reseller ->
   issued quotas, and (through :meth:`Reader.read`'s ``on_resources`` hook) customer resources
@@ -39,65 +39,69 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import math
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.bss import queries as q
 from reconciler.bss.redact import get_logger
+from reconciler.emulator.clock import SystemClock
 from reconciler.errors import ManifestProblem
 from reconciler.kinds import auto_renew
 from reconciler.kinds.base import LiveState
+from reconciler.plan.census import Census
+from reconciler.plan.eta import RateMeter, estimate_eta
 from reconciler.plan.pools import ApiPool, Job
 from reconciler.plan.progress import Progress, ReadCounters
 from reconciler.plan.references import (
     LIST_CUSTOMERS,
-    PAGE,
     Directory,
     Fetch,
     Listing,
     Ref,
-    RefIndex,
     customer_directory,
-    lookup,
     ref_tuple,
     reseller_directory,
     reseller_refs,
     unique,
+    whole,
 )
+from reconciler.plan.resolve import REREADS, Resolution
 from reconciler.plan.wanted import Records, Want, customer_wants
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner, IssuedQuota, Page, Resource
+    from reconciler.emulator.clock import Clock
     from reconciler.manifests.desired import AutoRenewRule, DesiredState
 
 log = get_logger(__name__)
 T = TypeVar("T")
-R = TypeVar("R", bound=Ref)
 OnResources = Callable[[str, "list[AutoRenewRule]"], None]
 
 RESOURCE_PAGE = q.MAX_RESOURCE_PAGE
 ISSUED_PAGE = 100
-#: Fewer references than this are always resolved one by one, without a probe page.
-PROBE_THRESHOLD = 4
 QUOTA_IDS_PER_CALL = 50
-#: A listing whose total moved between its pages is read again at most this many times.
-REREADS = 2
 
 LIST_RESOURCES = "list_pay_per_use_customer_resources"
 LIST_ISSUED = "list_issued_coupon_quotas"
 LIST_QUOTAS = "list_quota_coupons"
 
 
-class Reader:
+class Reader(Resolution):
     """Scoped, pipelined, rate-saturating reads of the live partner account."""
 
-    def __init__(self, client: BssClient, *, progress: Progress | None = None) -> None:
+    def __init__(
+        self, client: BssClient, *, progress: Progress | None = None, clock: Clock | None = None
+    ) -> None:
         self.client = client
+        self.clock = clock or SystemClock()
+        self.meter = RateMeter()
         self.live = LiveState()
         self.problems: list[ManifestProblem] = []
+        #: names, IDs and managers seen on listings (did-you-mean, the manager check)
+        self.census = Census()
+        self._unresolved: list[tuple[list[Ref], Directory[Any]]] = []
         self.progress = progress or Progress()
         self.counters = ReadCounters()
         self._pools: dict[str, ApiPool] = {}
@@ -174,6 +178,7 @@ class Reader:
                 if isinstance(result, BaseException):
                     raise self._failure or result
             await self._drain()
+            await self._explain_unresolved()
         except BaseException as exc:
             self._abort(exc)
             raise
@@ -183,9 +188,10 @@ class Reader:
             self.progress.finish()
         return self.live
 
-    def _tick(self) -> None:
+    def _tick(self, api: str) -> None:
         c = self.counters
         c.calls += 1
+        self.meter.record(api, self.clock.time())
         self._refresh()
 
     def _refresh(self) -> None:
@@ -204,7 +210,8 @@ class Reader:
             self._refresh()
 
     def _eta(self) -> float | None:
-        """Seconds left at each API's rate for the calls still known to be needed: the slowest."""
+        """Seconds left for the calls still known to be needed, at each API's measured rate
+        (:func:`reconciler.plan.eta.estimate_eta`)."""
         c = self.counters
         left = {
             LIST_RESOURCES: c.resource_lists - c.resource_lists_done + self._pages_pending(),
@@ -213,8 +220,8 @@ class Reader:
         customer_pool = self._pools.get(LIST_CUSTOMERS)
         if customer_pool is not None:
             left[LIST_CUSTOMERS] = customer_pool.queued
-        etas = [n / self.client.rate_for(api) for api, n in left.items() if n > 0]
-        return max(etas) if etas else None
+        nominal = {api: self.client.rate_for(api) for api in left}
+        return estimate_eta(left, self.meter.samples(), nominal)
 
     def _pages_pending(self) -> int:
         pool = self._pools.get(LIST_RESOURCES)
@@ -285,6 +292,8 @@ class Reader:
             self.live.reseller_refs[ref_tuple(ref)] = rid
         self.counters.resellers_found += len(refs)
         self.live.resellers.setdefault(rid, reseller)
+        if reseller.account_manager_id:
+            self.live.managers_seen.add(reseller.account_manager_id)
         if rid in self._issued_started:
             self.counters.resellers -= len(refs)
             return
@@ -310,10 +319,13 @@ class Reader:
             async def job(batch: list[str] = batch) -> None:
                 async for quota in self.client.iter_quota_coupons(quota_ids=batch):
                     self.live.distributor_quotas[quota.quota_id] = quota
-                self._tick()
+                self._tick(LIST_QUOTAS)
 
             pool.submit(job)
         await self._join(LIST_QUOTAS)
+        if set(quota_ids) - self.live.distributor_quotas.keys():  # for a "did you mean"
+            async for quota in self.client.iter_quota_coupons():
+                self.live.known_quota_ids.add(quota.quota_id)
 
     # -- listings of several pages ---------------------------------------------------------
 
@@ -344,11 +356,11 @@ class Reader:
     ) -> None:
         page = await fetch(0, limit)
         if len(page.items) < limit or 0 <= page.total <= limit:
-            done(unique(page.items, key))
+            done(whole(pool.api, limit, [page], key))
         elif page.total < 0:  # no total: one page after another until a short one
             items = list(page.items)
             while len(page.items) == limit:
-                self._tick()
+                self._tick(pool.api)
                 page = await fetch(len(items), limit)
                 items += page.items
             done(unique(items, key))
@@ -356,7 +368,7 @@ class Reader:
             listing: Listing[T] = Listing(page, limit, attempt)
             for n in range(1, len(listing.pages)):
                 pool.submit(self._page_job(pool, listing, n, fetch, key, done), urgent=True)
-        self._tick()
+        self._tick(pool.api)
 
     def _page_job(
         self,
@@ -374,7 +386,7 @@ class Reader:
             listing.remaining -= 1
             if not listing.remaining:
                 self._complete(pool, listing, fetch, key, done)
-            self._tick()
+            self._tick(pool.api)
 
         return job
 
@@ -395,103 +407,10 @@ class Reader:
         if not consistent:
             log.warning(
                 "a listing kept changing while it was read (totals %s); keeping what was read, "
-                "de-duplicated",
+                "de-duplicated, if it holds as many items as its totals say",
                 sorted(listing.totals),
             )
-        done(unique([item for p in listing.pages if p is not None for item in p.items], key))
-
-    # -- resolution ------------------------------------------------------------------------
-
-    async def _resolve(
-        self, refs: Sequence[R], d: Directory[T], found: Callable[[list[R], T], None]
-    ) -> None:
-        """Each reference -> its object (``found`` is called as soon as it is known); unknown
-        ones become problems.
-
-        After a whole-partner listing, references it did not find are looked up one by one when
-        that is cheaper than the listing was (the set may have moved between pages), or when the
-        total moved while listing. If the total moved and many are missing, the listing is
-        repeated first (at most :data:`REREADS` times).
-        """
-        if not refs:
-            return
-        index = RefIndex(refs)
-
-        def take(items: Iterable[T]) -> None:
-            for item in items:
-                refs = index.take(d.id_of(item), d.name_of(item))
-                if refs:
-                    found(refs, item)  # every reference to it at once
-
-        if len(refs) >= PROBE_THRESHOLD:
-            for attempt in range(REREADS + 1):
-                first = await d.page(0)
-                take(first.items)
-                self._tick()
-                pages_left = max(0, math.ceil(first.total / PAGE) - 1)
-                if not len(index) or pages_left > len(index):
-                    break  # all found, or one query each is cheaper than listing
-                totals = await self._list_pages(d, pages_left, take, first.total)
-                if len(index) <= pages_left + 1:
-                    break  # few missing: look them up (cheaper than listing again)
-                if len(totals) == 1:
-                    self._unknown(index.pending(), d)  # a stable listing did not have them
-                    return
-                if attempt < REREADS:
-                    log.info("%s total moved while listing %s; again", d.what, sorted(totals))
-        await self._lookups(index.pending(), d, found)
-
-    async def _list_pages(
-        self, d: Directory[T], count: int, take: Callable[[Iterable[T]], None], total: int
-    ) -> set[int]:
-        """Pages 2..count+1 of a listing through the pool; the totals they reported."""
-        totals = {total}
-        pool = self.pool(d.api)
-        for n in range(count):
-
-            async def job(offset: int = PAGE * (n + 1)) -> None:
-                page = await d.page(offset)
-                totals.add(page.total)
-                take(page.items)
-                self._tick()
-
-            pool.submit(job)
-        await self._join(d.api)
-        return totals
-
-    async def _lookups(
-        self, pending: list[R], d: Directory[T], found: Callable[[list[R], T], None]
-    ) -> None:
-        """One targeted query per reference; those it does not find are unknown."""
-        unknown: list[R] = []
-        pool = self.pool(d.api)
-        for ref in pending:
-
-            async def look(ref: R = ref) -> None:
-                obj = await lookup(ref, d)
-                if obj is None:
-                    unknown.append(ref)
-                else:
-                    found([ref], obj)
-                self._tick()
-
-            pool.submit(look)
-        await self._join(d.api)
-        self._unknown(sorted(unknown, key=lambda r: r.where), d)
-
-    def _unknown(self, refs: Iterable[Ref], d: Directory[T]) -> None:
-        for ref in refs:
-            if d.what == "customer":
-                key = "customerId" if ref.ident else "customer"
-            else:
-                key = "resellerId" if ref.ident else "reseller"
-            self.problems.append(
-                ManifestProblem(
-                    ref.where,
-                    key,
-                    f"no {d.what} {ref.ident or ref.name!r} in the partner account ({d.hint})",
-                )
-            )
+        done(whole(pool.api, listing.limit, listing.pages, key))
 
 
 def _resource_id(resource: Resource) -> str:

@@ -3,7 +3,9 @@
 Pure functions from a :class:`~reconciler.gitops.drift.DriftReport` to a string. The Markdown is the
 body of the drift issue CI keeps open while drift persists: it starts with :data:`DRIFT_MARKER`, a
 hidden line the workflow finds the issue by, and stays under
-:data:`~reconciler.render.formats.MARKDOWN_LIMIT` characters.
+:data:`~reconciler.render.formats.MARKDOWN_LIMIT` characters. Values from live data and manifests
+are escaped where they are interpolated, as in :mod:`reconciler.render.formats` and
+:mod:`reconciler.render.markdown`.
 """
 
 from __future__ import annotations
@@ -14,31 +16,52 @@ from typing import Any
 
 from reconciler.gitops.drift import HEAL_APPLY, HEAL_MANUAL, DriftItem, DriftReport
 from reconciler.plan.model import KIND_ORDER, ZERO
-from reconciler.render.formats import MARKDOWN_LIMIT, TITLES, amount, annotation, styler
+from reconciler.plan.scope import describe_scope, outside_scope_text
+from reconciler.render import escape
+from reconciler.render.escape import (
+    markdown_cell,
+    markdown_code,
+    markdown_text,
+    markdown_value,
+    terminal_field,
+)
+from reconciler.render.formats import (
+    MARKDOWN_LIMIT,
+    TITLES,
+    Escaper,
+    amount,
+    annotation,
+    guard_message,
+    plural,
+    styler,
+)
 
 DRIFT_MARKER = "<!-- partner-reconciler:drift -->"
-MARKS = {HEAL_APPLY: "~", HEAL_MANUAL: "!"}  # anything else: "x", cannot be healed
+MARKS = {HEAL_APPLY: "~", HEAL_MANUAL: "!"}  # "x": apply cannot reach it
 COLOURS = {"~": "yellow", "!": "cyan", "x": "red"}
 HEAL_WORDS = {HEAL_APPLY: "heal", HEAL_MANUAL: "manual", "none": "cannot heal"}
 
 
 def _mark(item: DriftItem) -> str:
+    """``~`` apply heals it, ``!`` a person does, ``x`` apply cannot reach it (yet)."""
+    if item.status == "not-applicable":
+        return "x"
     return MARKS.get(item.heal, "x")
 
 
-def value_text(kind: str, values: dict[str, Any] | Any) -> str:
-    """One side of an item in words: a balance, on/off, a manager."""
+def value_text(kind: str, values: dict[str, Any] | Any, esc: Escaper = terminal_field) -> str:
+    """One side of an item in words: a balance, on/off, a manager; values through ``esc``."""
     if not values:
         return "?"
     if kind == "reseller-quota":
-        return str(values.get("balance", "?"))
+        return esc(values.get("balance", "?"))
     if kind == "auto-renew":
         text = "on" if values.get("auto_renew") else "off"
         status = values.get("status")
         if status and status != "in use":
-            text += f" ({status})"
+            text += f" ({esc(status)})"
         return text
-    return str(values.get("account_manager") or "(none)")
+    return esc(values.get("account_manager") or "(none)")
 
 
 def _by_kind(items: Sequence[DriftItem]) -> dict[str, list[DriftItem]]:
@@ -51,13 +74,19 @@ def _by_kind(items: Sequence[DriftItem]) -> dict[str, list[DriftItem]]:
 def summary_line(report: DriftReport) -> str:
     managed = sum(report.in_scope.values())
     if report.in_sync:
-        return f"No drift. Live state matches the manifests ({managed} managed objects)."
-    parts = [
-        f"{report.count(HEAL_APPLY)} healable by apply",
-        f"{report.count(HEAL_MANUAL)} manual",
-        f"{report.count('none')} cannot be healed",
-    ]
-    text = f"Drift: {len(report.items)} objects differ ({', '.join(parts)})"
+        unchecked = outside_scope_text(dict(report.scope))
+        tail = f"; {unchecked}" if unchecked else ""
+        objects = plural(managed, "managed object")
+        return f"No drift. Live state matches the manifests ({objects}){tail}."
+    by_hand = report.count(HEAL_MANUAL) - report.unreachable
+    parts = [f"{report.count(HEAL_APPLY)} healable by apply", f"{by_hand} manual"]
+    if report.unreachable:
+        parts.append(f"{report.unreachable} apply cannot reach")
+    if report.count("none"):
+        parts.append(f"{report.count('none')} cannot be healed")
+    n = len(report.items)
+    verb = "differs" if n == 1 else "differ"
+    text = f"Drift: {plural(n, 'object')} {verb} ({', '.join(parts)})"
     if report.problems:
         n = len(report.problems)
         text += (
@@ -73,31 +102,34 @@ def summary_line(report: DriftReport) -> str:
 
 
 def render_text(report: DriftReport, *, colour: bool = False) -> str:
-    style = styler(colour)
+    style, t = styler(colour), terminal_field
     lines = [
-        f"Drift for partner {report.partner_id} at {report.endpoint}",
+        f"Drift for partner {t(report.partner_id)} at {t(report.endpoint)}",
         f"Manifests {report.manifest_checksum}; checked {report.created_at}",
     ]
+    narrowed = describe_scope(dict(report.scope))
+    if narrowed:
+        lines.append(style(t(narrowed), "~"))
     for kind, items in _by_kind(report.items).items():
         lines += ["", f"{TITLES[kind]} ({len(items)})"]
         for item in items:
             mark = _mark(item)
             head = (
-                f"  {mark} {item.subject}: wants {value_text(kind, item.desired)}, "
+                f"  {mark} {t(item.subject)}: wants {value_text(kind, item.desired)}, "
                 f"live {value_text(kind, item.live)}"
             )
             lines.append(style(head, mark))
-            lines.append(f"      {HEAL_WORDS.get(item.heal, item.heal)}: {item.reason}")
-            lines += [f"      {note}" for note in item.notes]
+            lines.append(f"      {t(HEAL_WORDS.get(item.heal, item.heal))}: {t(item.reason)}")
+            lines += [f"      {t(note)}" for note in item.notes]
             if item.source:
-                lines.append(f"      from {item.source}")
+                lines.append(f"      from {t(item.source)}")
     if report.problems:
         lines += ["", f"Manifest references that no longer resolve ({len(report.problems)})"]
-        lines += [f"  x {p}" for p in report.problems]
+        lines += [f"  x {t(p)}" for p in report.problems]
     if report.blocking_guards:
         lines += ["", "Guards apply would trip"]
-        lines += [f"  {g.message()}" for g in report.blocking_guards]
-    lines += ["", style(summary_line(report), "" if report.in_sync else "~")]
+        lines += [f"  {guard_message(g)}" for g in report.blocking_guards]
+    lines += ["", style(t(summary_line(report)), "" if report.in_sync else "~")]
     return "\n".join(lines) + "\n"
 
 
@@ -109,22 +141,25 @@ def render_json(report: DriftReport) -> str:
 
 
 def render_github(report: DriftReport) -> str:
-    """A warning on each drifted manifest line, an error on each reference that broke."""
-    out = []
+    """A notice when the run was narrowed, a warning on each drifted manifest line, an error on
+    each reference that broke."""
+    narrowed = describe_scope(dict(report.scope))
+    out = [escape.annotation("notice", narrowed, title="narrowed run")] if narrowed else []
     for item in report.items:
         if item.source is None:
             continue
         s = item.source
         msg = (
-            f"{item.subject}: wants {value_text(item.kind, item.desired)}, live "
-            f"{value_text(item.kind, item.live)}; {HEAL_WORDS.get(item.heal)}: {item.reason}"
+            f"{terminal_field(item.subject)}: wants {value_text(item.kind, item.desired)}, live "
+            f"{value_text(item.kind, item.live)}; {HEAL_WORDS.get(item.heal)}: "
+            f"{terminal_field(item.reason)}"
         )
         out.append(annotation("warning", s.file, s.line, s.col, f"drift: {TITLES[item.kind]}", msg))
     for p in report.problems:
         pos = p.position
         msg = f"{p.path}: {p.message}" if p.path else p.message
         out.append(annotation("error", pos.file, pos.line, pos.col, "drift: reference", msg))
-    out.append(summary_line(report))
+    out.append(terminal_field(summary_line(report)))
     return "\n".join(out) + "\n"
 
 
@@ -132,7 +167,8 @@ def render_github(report: DriftReport) -> str:
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell of text that is already Markdown (its values escaped)."""
+    return markdown_cell(str(text))
 
 
 def _money_cell(item: DriftItem) -> str:
@@ -157,11 +193,14 @@ def _table(kind: str, items: Sequence[DriftItem], max_rows: int) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     for item in items[:max_rows]:
-        reason = "by hand in Partner Center" if item.heal == HEAL_MANUAL else item.reason
-        heal = f"**{HEAL_WORDS.get(item.heal)}**: {reason}"
-        src = f"`{item.source}`" if item.source else ""
-        cells = (f"`{_mark(item)}`", item.subject, value_text(kind, item.desired),
-                 value_text(kind, item.live), heal, _money_cell(item), src)  # fmt: skip
+        by_hand = item.heal == HEAL_MANUAL and item.status != "not-applicable"
+        reason = "by hand in Partner Center" if by_hand else item.reason
+        heal = f"**{HEAL_WORDS.get(item.heal)}**: {markdown_text(reason)}"
+        src = markdown_code(item.source) if item.source else ""
+        desired = value_text(kind, item.desired, markdown_value)
+        live = value_text(kind, item.live, markdown_value)
+        cells = (f"`{_mark(item)}`", markdown_text(item.subject), desired, live, heal,
+                 _money_cell(item), src)  # fmt: skip
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     if len(items) > max_rows:
         lines.append(f"\n… and {len(items) - max_rows} more: see the JSON drift report artifact.")
@@ -172,8 +211,8 @@ def _problems(report: DriftReport, max_rows: int) -> list[str]:
     if not report.problems:
         return []
     lines = [f"### Manifest references that no longer resolve ({len(report.problems)})", ""]
-    lines += [f"- `{p.position}` {_cell(p.path)}: {_cell(p.message)}" for p in
-              report.problems[:max_rows]]  # fmt: skip
+    lines += [f"- {markdown_code(p.position)} {markdown_value(p.path)}: "
+              f"{markdown_text(p.message)}" for p in report.problems[:max_rows]]  # fmt: skip
     if len(report.problems) > max_rows:
         lines.append(f"- … and {len(report.problems) - max_rows} more")
     return [*lines, ""]
@@ -183,7 +222,7 @@ def _blocked(report: DriftReport) -> list[str]:
     reasons = []
     if report.problems:
         reasons.append("the manifest references below must be fixed first")
-    reasons += [g.message() for g in report.blocking_guards]
+    reasons += [markdown_text(guard_message(g)) for g in report.blocking_guards]
     if not reasons:
         return []
     text = "> [!WARNING]\n> **Apply cannot heal anything yet:** " + "; ".join(reasons) + "."
@@ -199,10 +238,16 @@ def _what_to_do(report: DriftReport) -> list[str]:
             "**or** accept the live values by changing the manifests in a pull request "
             "(`reconciler export` writes live state as manifests)."
         )
-    if report.count(HEAL_MANUAL):
+    if report.count(HEAL_MANUAL) > report.unreachable:
         lines.append(
             "- **Manual**: account managers have no API. Assign them in Partner Center "
             "(steps below) or change the manifest to the live manager."
+        )
+    if report.unreachable:
+        lines.append(
+            "- **Cannot be reached by apply**: a person acts first, as the reason says (renew "
+            "or unfreeze the resource, ask the customer to grant the agency, wait until an "
+            "adjustment settles), or change the manifest."
         )
     if report.count("none"):
         lines.append(
@@ -226,28 +271,26 @@ def _manual_steps(report: DriftReport, max_rows: int) -> list[str]:
         return []
     lines = ["<details><summary>Partner Center steps</summary>", ""]
     for item in manual:
-        lines.append(f"**{_cell(item.subject)}**")
+        lines.append(f"**{markdown_text(item.subject)}**")
         lines.append("")
-        lines += [f"1. {_cell(note)}" for note in item.notes]
+        lines += [f"1. {markdown_text(note)}" for note in item.notes]
         lines.append("")
     return [*lines, "</details>", ""]
 
 
 def _compose(report: DriftReport, max_rows: int, details: bool) -> str:
     title = "no drift" if report.in_sync else f"{len(report.items) + len(report.problems)} found"
-    lines = [
-        DRIFT_MARKER,
-        f"## partner-reconciler drift: {title}",
-        "",
-        f"**{summary_line(report)}**",
-        "",
-    ]
+    lines = [DRIFT_MARKER, f"## partner-reconciler drift: {title}", ""]
+    narrowed = describe_scope(dict(report.scope))
+    if narrowed:
+        lines += [f"> [!NOTE]\n> {markdown_text(narrowed)}", ""]
+    lines += [f"**{markdown_text(summary_line(report))}**", ""]
     if not report.in_sync:
         lines += [
-            "| Healable by apply | Manual | Cannot be healed | Broken references |",
+            "| Healable by apply | Manual | Apply cannot reach | Broken references |",
             "|---|---|---|---|",
-            f"| {report.count(HEAL_APPLY)} | {report.count(HEAL_MANUAL)} | "
-            f"{report.count('none')} | {len(report.problems)} |",
+            f"| {report.count(HEAL_APPLY)} | {report.count(HEAL_MANUAL) - report.unreachable} | "
+            f"{report.unreachable} | {len(report.problems)} |",
             "",
         ]
     lines += _blocked(report)
@@ -259,8 +302,10 @@ def _compose(report: DriftReport, max_rows: int, details: bool) -> str:
     if details:
         lines += _manual_steps(report, max_rows)
     lines.append(
-        f"<sub>checked {report.created_at} · partner `{report.partner_id}` · "
-        f"manifests `{report.manifest_checksum}` · drift `{report.checksum}`</sub>"
+        f"<sub>checked {markdown_value(report.created_at)} · "
+        f"partner {markdown_code(report.partner_id)} · "
+        f"manifests {markdown_code(report.manifest_checksum)} · "
+        f"drift {markdown_code(report.checksum)}</sub>"
     )
     return "\n".join(lines) + "\n"
 

@@ -2,19 +2,27 @@
 
 Only the render package and :mod:`reconciler.cli` produce output. Renderers are pure functions from
 a :class:`~reconciler.plan.model.Plan` to a string, so they are deterministic and easy to test;
-colour is applied only when the caller asks for it (a TTY without ``NO_COLOR``).
+colour is applied only when the caller asks for it (a TTY without ``NO_COLOR``), after escaping.
+Every value that comes from live data or a manifest passes an escaper of
+:mod:`reconciler.render.escape` where it is interpolated (:func:`terminal_field` in text and
+annotations); the CLI's output boundary escapes the whole output again.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
-import click
-
 from reconciler.errors import ManifestProblem
-from reconciler.plan.model import KIND_ORDER, ZERO, Change, Notice, Plan, fmt_money
+from reconciler.plan.model import KIND_ORDER, ZERO, Change, GuardResult, Notice, Plan, fmt_money
+from reconciler.plan.scope import describe_scope, outside_scope_text
+from reconciler.render import escape
+from reconciler.render.escape import terminal_field
+
+Escaper = Callable[[object], str]
 
 TITLES = {
     "reseller-quota": "Reseller quota",
@@ -35,9 +43,30 @@ MARKDOWN_LIMIT = 60_000
 COMMENT_MARKER = "<!-- partner-reconciler:plan -->"
 
 
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """``1 change``, ``2 changes``; ``plural_noun`` for irregular plurals."""
+    word = noun if count == 1 else (plural_noun or noun + "s")
+    return f"{count:,} {word}"
+
+
+def unreachable_text(count: int) -> str:
+    """``1 declared state cannot be reached``, ``2 declared states cannot be reached``."""
+    return f"{plural(count, 'declared state')} cannot be reached"
+
+
 def amount(value: Decimal, currency: str = "CNY") -> str:
-    """``Decimal('12000')`` -> ``12,000.00 CNY``."""
-    return f"{value:,.2f} {currency}"
+    """``Decimal('12000')`` -> ``12,000.00 CNY``; a currency that is not an ISO code (it comes
+    from the API) is shown as code, safe in every medium."""
+    shown = currency if _CURRENCY.fullmatch(currency) else escape.markdown_code(currency)
+    return f"{value:,.2f} {shown}"
+
+
+def guard_message(guard: GuardResult, esc: Escaper = terminal_field) -> str:
+    """The guard's message with its detail (which may name a reseller) escaped by ``esc``."""
+    return replace(guard, detail=esc(guard.detail) if guard.detail else "").message()
 
 
 def _by_kind(changes: Iterable[Change]) -> dict[str, list[Change]]:
@@ -47,21 +76,24 @@ def _by_kind(changes: Iterable[Change]) -> dict[str, list[Change]]:
     return {k: v for k, v in grouped.items() if v}
 
 
-def _values(change: Change) -> str:
+def _values(change: Change, esc: Escaper = terminal_field) -> str:
+    """Before and after in words; every value through ``esc``."""
     if change.kind == "reseller-quota":
         before, after = change.before.get("balance"), change.after.get("balance")
-        return f"balance {before} -> {after}"
+        return f"balance {esc(before)} -> {esc(after)}"
     if change.kind == "auto-renew":
         before = "on" if change.before.get("auto_renew") else "off"
         extra = [
-            f"{k}={change.after[k]}" for k in ("period_type", "renew_times") if k in change.after
+            f"{k}={esc(change.after[k])}"
+            for k in ("period_type", "renew_times")
+            if k in change.after
         ]
         after = ("on" if change.after.get("auto_renew") else "off") + (
             f" ({', '.join(extra)})" if extra else ""
         )
         return f"auto-renew {before} -> {after}"
-    before = change.before.get("account_manager") or "(none)"
-    after = change.after.get("account_manager") or "(none)"
+    before = esc(change.before.get("account_manager") or "(none)")
+    after = esc(change.after.get("account_manager") or "(none)")
     return f"account manager {before} -> {after}"
 
 
@@ -80,7 +112,13 @@ def _money_line(change: Change) -> str | None:
 
 
 def summary_line(plan: Plan) -> str:
-    """The closing line, Terraform style, with money totals."""
+    """The closing line, Terraform style, with money totals. "No changes" only when every
+    declared state holds: a state that cannot be reached is never "no changes"."""
+    unreachable = len(plan.unreachable)
+    if plan.status == "unreachable":
+        unchecked = outside_scope_text(dict(plan.scope))
+        said = [unreachable_text(unreachable)] if unreachable else []
+        return f"Nothing to apply; {'; '.join([*said, *([unchecked] if unchecked else [])])}."
     if not plan.changes:
         return "No changes. Live state matches the manifests."
     counts = plan.counts()
@@ -92,50 +130,66 @@ def summary_line(plan: Plan) -> str:
     money_parts = [f"issue {amount(totals.issue)}", f"reclaim {amount(totals.reclaim)}"]
     if totals.unrecoverable > ZERO:
         money_parts.append(f"{amount(totals.unrecoverable)} already spent")
-    unchanged = sum(plan.in_scope.values()) - len(plan.changes)
+    unchanged = max(sum(plan.in_scope.values()) - len(plan.changes), 0)
+    tail = f"; {unreachable_text(unreachable)}" if unreachable else ""
     return (
-        f"Plan: {len(plan.changes)} changes ({', '.join(parts)}); "
-        f"{', '.join(money_parts)}; {max(unchanged, 0)} managed objects unchanged."
+        f"Plan: {plural(len(plan.changes), 'change')} ({', '.join(parts)}); "
+        f"{', '.join(money_parts)}; {plural(unchanged, 'managed object')} unchanged{tail}."
     )
 
 
 def styler(colour: bool) -> Callable[[str, str], str]:
-    """``style(text, mark)``: the mark's colour on a terminal, plain text otherwise."""
+    """``style(text, mark)`` for every line of a text rendering.
+
+    On a terminal (``colour``): control characters in ``text`` written as ``\\xNN`` and the line
+    in the mark's colour, through rich (:mod:`reconciler.render.terminal`). Otherwise the text
+    unchanged, so plain output stays byte for byte what it was.
+    """
     if colour:
-        return lambda text, mark: click.style(text, fg=COLOURS.get(mark))
+        from reconciler.render.terminal import paint
+
+        return lambda text, mark: paint(text, COLOURS.get(mark))
     return lambda text, _mark: text
 
 
 def render_text(plan: Plan, *, colour: bool = False) -> str:
-    style = styler(colour)
+    style, t = styler(colour), terminal_field
     lines = [
-        f"Plan for partner {plan.partner_id} at {plan.endpoint}",
+        f"Plan for partner {t(plan.partner_id)} at {t(plan.endpoint)}",
         f"Manifests {plan.manifest_checksum}; plan {plan.checksum}; valid until {plan.expires_at}",
     ]
+    narrowed = describe_scope(dict(plan.scope))
+    if narrowed:
+        lines.append(style(t(narrowed), "~"))
     for kind, changes in _by_kind(plan.changes).items():
         lines += ["", f"{TITLES[kind]} ({len(changes)})"]
         for change in changes:
             mark = MARKS.get(change.action, "~")
-            head = f"  {mark} {change.action:<15} {change.subject}: {_values(change)}"
+            head = f"  {mark} {change.action:<15} {t(change.subject)}: {_values(change)}"
             lines.append(style(head, mark))
             money_line = _money_line(change)
             if money_line:
                 lines.append(f"      {money_line}")
-            lines += [f"      {note}" for note in change.notes]
-            lines.append(f"      from {change.source}")
-    lines += _text_notices(plan.notices)
+            lines += [f"      {t(note)}" for note in change.notes]
+            lines.append(f"      from {t(change.source)}")
+    if plan.changes:
+        lines += _text_notices(plan.notices, heading=True)
     lines += _text_guards(plan)
-    lines += ["", style(summary_line(plan), "!" if plan.blocked else "")]
+    alarm = plan.blocked or plan.status == "unreachable"
+    lines += ["", style(t(summary_line(plan)), "!" if alarm else "")]
+    if not plan.changes:  # "Nothing to apply; N declared states cannot be reached", then which
+        lines += _text_notices(plan.notices, heading=False)
     return "\n".join(lines) + "\n"
 
 
-def _text_notices(notices: Sequence[Notice]) -> list[str]:
+def _text_notices(notices: Sequence[Notice], *, heading: bool) -> list[str]:
     if not notices:
         return []
-    lines = ["", f"Not applied ({len(notices)})"]
+    lines = ["", f"Cannot be reached ({len(notices)})"] if heading else []
+    t = terminal_field
     for n in notices:
-        where = f" ({n.source})" if n.source else ""
-        lines.append(f"  ? {TITLES[n.kind].lower()} {n.subject}: {n.message}{where}")
+        where = f" ({t(n.source)})" if n.source else ""
+        lines.append(f"  ? {TITLES[n.kind].lower()} {t(n.subject)}: {t(n.message)}{where}")
     return lines
 
 
@@ -143,7 +197,7 @@ def _text_guards(plan: Plan) -> list[str]:
     failing = [g for g in plan.guards if not g.ok]
     if not failing:
         return []
-    return ["", "Guards", *(f"  {g.message()}" for g in failing)]
+    return ["", "Guards", *(f"  {guard_message(g)}" for g in failing)]
 
 
 def render_json(plan: Plan) -> str:
@@ -151,28 +205,23 @@ def render_json(plan: Plan) -> str:
 
 
 def render_problems_text(problems: Sequence[ManifestProblem]) -> str:
-    return "\n".join(str(p) for p in problems)
-
-
-def _gh_escape(text: str, *, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if prop:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
+    return "\n".join(terminal_field(p) for p in problems)
 
 
 def annotation(level: str, file: str, line: int, col: int, title: str, message: str) -> str:
-    """One GitHub Actions workflow command (``::error file=...,line=...::message``)."""
-    props = f"file={_gh_escape(file, prop=True)},line={line},col={col}"
-    return f"::{level} {props},title={_gh_escape(title, prop=True)}::{_gh_escape(message)}"
+    """One GitHub Actions workflow command (``::error file=...,line=...::message``), escaped
+    by :func:`reconciler.render.escape.annotation`."""
+    return escape.annotation(level, message, file=file, line=line, col=col, title=title)
 
 
 def render_github(plan: Plan) -> str:
-    """Annotations on the manifest lines that asked for each change, then the summary."""
-    out = []
+    """A notice when the run was narrowed, annotations on the manifest lines that asked for
+    each change or state that cannot be reached, then the summary."""
+    narrowed = describe_scope(dict(plan.scope))
+    out = [escape.annotation("notice", narrowed, title="narrowed run")] if narrowed else []
     for c in plan.changes:
         level = "warning" if c.manual or (c.money and c.money.reclaim > ZERO) else "notice"
-        msg = f"{c.action} {c.subject}: {_values(c)}"
+        msg = f"{c.action} {terminal_field(c.subject)}: {_values(c)}"
         money_line = _money_line(c)
         if money_line:
             msg += f" ({money_line})"
@@ -184,12 +233,17 @@ def render_github(plan: Plan) -> str:
             s = n.source
             out.append(
                 annotation(
-                    "warning", s.file, s.line, s.col, "not applicable", f"{n.subject}: {n.message}"
+                    "warning",
+                    s.file,
+                    s.line,
+                    s.col,
+                    "cannot be reached",
+                    f"{terminal_field(n.subject)}: {terminal_field(n.message)}",
                 )
             )
     for g in plan.guards:
         if g.blocks:
-            out.append(f"::error title=guard {g.name}::{_gh_escape(g.message())}")
+            out.append(escape.annotation("error", guard_message(g), title=f"guard {g.name}"))
     out.append(summary_line(plan))
     return "\n".join(out) + "\n"
 

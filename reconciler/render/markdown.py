@@ -5,6 +5,12 @@ line and guard status, a banner when quota is reclaimed, one table per kind, not
 items, the full text plan collapsed, and a footer with the checksums and the apply command. The
 whole comment stays under :data:`~reconciler.render.formats.MARKDOWN_LIMIT` characters
 (GitHub's limit is 65,536): tables are cut short with a pointer to the JSON plan when needed.
+
+Values from live data or manifests are written with
+:func:`~reconciler.render.escape.markdown_value` (plain words as they are, anything else as a code
+span), subjects and messages with :func:`~reconciler.render.escape.markdown_text` (prose with its
+punctuation escaped and risky words as code), and the full text plan in a fence longer than any
+backtick run in it: no HTML, mention, issue reference, link or image can come from a name.
 """
 
 from __future__ import annotations
@@ -12,6 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.plan.model import ZERO, Change, Plan
+from reconciler.plan.scope import describe_scope
+from reconciler.render.escape import (
+    markdown_cell,
+    markdown_code,
+    markdown_fence,
+    markdown_text,
+    markdown_value,
+)
 from reconciler.render.formats import (
     COMMENT_MARKER,
     MARKDOWN_LIMIT,
@@ -20,6 +34,8 @@ from reconciler.render.formats import (
     _by_kind,
     _values,
     amount,
+    guard_message,
+    plural,
     render_text,
     summary_line,
 )
@@ -32,24 +48,28 @@ HEADERS = {
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A table cell of text that is already Markdown (its values escaped)."""
+    return markdown_cell(str(text))
 
 
 def _row(change: Change) -> tuple[str, ...]:
-    mark = f"`{MARKS.get(change.action, '~')}` {change.action}"
-    src = f"`{change.source}`"
+    mark = f"`{MARKS.get(change.action, '~')}` {markdown_value(change.action)}"
+    src = markdown_code(change.source)
+    subject = markdown_text(change.subject)
     if change.kind == "reseller-quota":
         m = change.money
         reclaim = amount(m.reclaim, m.currency) if m and m.reclaim > ZERO else ""
         issue = amount(m.issue, m.currency) if m and m.issue > ZERO else ""
-        bal = f"{change.before.get('balance')} → {change.after.get('balance')}"
-        return (mark, change.subject, bal, reclaim, issue, src)
+        before, after = change.before.get("balance"), change.after.get("balance")
+        bal = f"{markdown_value(before)} → {markdown_value(after)}"
+        return (mark, subject, bal, reclaim, issue, src)
     if change.kind == "auto-renew":
-        values = _values(change).removeprefix("auto-renew ").replace(" -> ", " → ")
-        return (mark, change.subject, values, src)
-    before = change.before.get("account_manager") or "(none)"
-    after = change.after.get("account_manager") or "(none)"
-    return (mark, change.subject, f"{before} → {after}", src)
+        values = _values(change, markdown_value)
+        values = values.removeprefix("auto-renew ").replace(" -> ", " → ")
+        return (mark, subject, values, src)
+    before = markdown_value(change.before.get("account_manager") or "(none)")
+    after = markdown_value(change.after.get("account_manager") or "(none)")
+    return (mark, subject, f"{before} → {after}", src)
 
 
 def _table(kind: str, changes: Sequence[Change], max_rows: int) -> list[str]:
@@ -79,7 +99,7 @@ def _banner(plan: Plan) -> list[str]:
         return []
     totals = plan.money_totals()
     text = (
-        f"> [!WARNING]\n> **Quota will be reclaimed** from {len(reclaims)} reseller(s): "
+        f"> [!WARNING]\n> **Quota will be reclaimed** from {plural(len(reclaims), 'reseller')}: "
         f"{amount(totals.reclaim)} goes back to the distributor quota."
     )
     if totals.unrecoverable > ZERO:
@@ -93,7 +113,11 @@ def _guards(plan: Plan) -> list[str]:
     if not any(not g.ok for g in plan.guards):
         return ["**Guards:** all passed.", ""]
     lines = ["**Guards:**", ""]
-    lines += [f"- {'❌' if g.blocks else '⚠️'} {g.message()}" for g in plan.guards if not g.ok]
+    lines += [
+        f"- {'❌' if g.blocks else '⚠️'} {guard_message(g, markdown_value)}"
+        for g in plan.guards
+        if not g.ok
+    ]
     return [*lines, ""]
 
 
@@ -101,29 +125,32 @@ def _notices(plan: Plan, max_rows: int) -> list[str]:
     if not plan.notices:
         return []
     lines = [
-        f"### Not applied ({len(plan.notices)})",
+        f"### Cannot be reached ({len(plan.notices)})",
         "",
         "| Kind | Object | Reason |",
         "|---|---|---|",
     ]
     for n in plan.notices[:max_rows]:
-        lines.append(f"| {TITLES[n.kind]} | {_cell(n.subject)} | {_cell(n.message)} |")
+        subject, message = markdown_text(n.subject), markdown_text(n.message)
+        lines.append(f"| {TITLES[n.kind]} | {_cell(subject)} | {_cell(message)} |")
     if len(plan.notices) > max_rows:
         lines.append(f"\n… and {len(plan.notices) - max_rows} more: see the JSON plan artifact.")
     return [*lines, ""]
 
 
 def _compose(plan: Plan, max_rows: int, details: bool) -> str:
-    status = (
-        "🛑 blocked by a guard" if plan.blocked else ("changes" if plan.changes else "no changes")
-    )
-    lines = [
-        COMMENT_MARKER,
-        f"## partner-reconciler plan: {status}",
-        "",
-        f"**{summary_line(plan)}**",
-        "",
-    ]
+    code = markdown_code
+    status = {
+        "blocked": "🛑 blocked by a guard",
+        "changes": "changes",
+        "unreachable": "⚠️ nothing to apply, and not everything declared holds",
+        "no-changes": "no changes",
+    }[plan.status]
+    lines = [COMMENT_MARKER, f"## partner-reconciler plan: {status}", ""]
+    narrowed = describe_scope(dict(plan.scope))
+    if narrowed:
+        lines += [f"> [!NOTE]\n> {markdown_text(narrowed)}", ""]
+    lines += [f"**{markdown_text(summary_line(plan))}**", ""]
     lines += _guards(plan) + _banner(plan)
     for kind, changes in _by_kind(plan.changes).items():
         lines += _table(kind, changes, max_rows)
@@ -132,19 +159,25 @@ def _compose(plan: Plan, max_rows: int, details: bool) -> str:
         lines += [
             "<details><summary>Full plan</summary>",
             "",
-            "```diff",
-            render_text(plan).rstrip(),
-            "```",
+            *markdown_fence(render_text(plan).rstrip(), "diff"),
             "",
             "</details>",
             "",
         ]
     lines += [
-        f"<sub>plan `{plan.checksum}` · manifests `{plan.manifest_checksum}` · "
-        f"partner `{plan.partner_id}` · valid until {plan.expires_at} · "
+        f"<sub>plan {code(plan.checksum)} · manifests {code(plan.manifest_checksum)} · "
+        f"partner {code(plan.partner_id)} · valid until {markdown_value(plan.expires_at)} · "
         "apply with `reconciler apply --plan plan.json`</sub>",
     ]
     return "\n".join(lines) + "\n"
+
+
+def render_failure(message: str, *, limit: int = MARKDOWN_LIMIT // 2) -> str:
+    """The comment when no plan could be made: the error (cut to ``limit`` characters) in a
+    fence longer than any backtick run in it."""
+    shown = message if len(message) <= limit else message[:limit] + "\n…"
+    lines = [COMMENT_MARKER, "## partner-reconciler plan: failed", "", *markdown_fence(shown), ""]
+    return "\n".join(lines)
 
 
 def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:

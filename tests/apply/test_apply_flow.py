@@ -60,14 +60,16 @@ def test_apply_converges_and_a_second_apply_makes_no_write_call(env: Env) -> Non
     emu = env.emu
     for customer, manager in ((HUAXIA, "wang.fang"), (YUNTU, None), (RUIXIN, "li.na")):
         emu.set_account_manager(customer, manager)
+    # What is left apply cannot reach (a customer without the agency, an expired resource):
+    # never "No changes".
     clean = env.cli("plan", EXAMPLES, "--detailed-exitcode")
-    assert clean.exit_code == 0, clean.output
-    assert "No changes. Live state matches the manifests." in clean.output
+    assert clean.exit_code == 6, clean.output
+    assert "Nothing to apply; 2 declared states cannot be reached." in clean.output
 
     seq = env.last_seq()
     again = env.cli("apply", EXAMPLES, "--auto-approve")
-    assert again.exit_code == 0, again.output
-    assert "No changes." in again.output
+    assert again.exit_code == 6, again.output  # nothing done, and not everything holds: not 0
+    assert "Nothing to apply; 2 declared states cannot be reached." in again.output
     assert env.writes(since=seq) == []
     assert env.balance(QINLING, MAIN) == Decimal("12000.00")
     assert env.balance(TIANFU, SECOND) == Decimal("8000.00")

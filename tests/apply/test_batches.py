@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 
-from reconciler.emulator import (
-    DEFAULT_DOMAIN_ID,
-    DEFAULT_PARTNER_AK,
-    DEFAULT_PARTNER_SK,
-)
-from reconciler.emulator.server import make_server
-
-from .conftest import DEMO_DOC, MAIN, Env, assert_money_invariant
+from .conftest import DEMO_DOC, MAIN, Env, assert_money_invariant, serving
 
 RECLAIMED = [f"{n:032x}" for n in range(1, 13)]  # 12 resellers whose quota goes back
 ISSUED = [f"{n:032x}" for n in range(100, 205)]  # 105 resellers that get 100.00 each
@@ -44,24 +36,8 @@ def _seed() -> dict[str, object]:
 @pytest.fixture
 def big(env: Env) -> Iterator[Env]:
     """A served emulator held in memory (hundreds of calls; no state file to rewrite)."""
-    srv = make_server("127.0.0.1", 0, seed=_seed(), rate_limit=0)
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    env.served = srv.emulator
-    env.extra = {
-        "RECONCILER_ENDPOINT": srv.url,
-        "RECONCILER_RATE": "2000",
-        "HUAWEICLOUD_SDK_AK": DEFAULT_PARTNER_AK,
-        "HUAWEICLOUD_SDK_SK": DEFAULT_PARTNER_SK,
-        "HUAWEICLOUD_SDK_DOMAIN_ID": DEFAULT_DOMAIN_ID,
-    }
-    env.initial = env.state()
-    try:
-        yield env
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=5)
+    with serving(env, _seed(), RECONCILER_RATE="2000") as served:
+        yield served
 
 
 def test_issues_go_100_resellers_per_call_and_reclaims_10_quotas_per_call(big: Env) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
 
 from reconciler.apply.ops import CRASH_STEPS
 
-from .conftest import MAIN, PENGCHENG, QINLING, TIANFU, Env, assert_money_invariant
+from .conftest import MAIN, PENGCHENG, QINLING, TIANFU, Env, assert_money_invariant, wait_for
 
 ISSUE = "update_coupon_quotas"
 TARGETS = {MAIN: {QINLING: "12000.00", TIANFU: "45000.00", PENGCHENG: "20000.00"}}
@@ -29,7 +28,8 @@ def test_a_process_killed_at_any_journal_step_converges_on_the_rerun(
     )
     assert crashed.returncode == 137, crashed.stderr
 
-    rerun = env.cli("apply", manifests, "--auto-approve")
+    # A call marked sent with no answer may still be in flight: --wait waits out the horizon.
+    rerun = env.cli("apply", manifests, "--auto-approve", "--wait")
     assert rerun.exit_code == 0, rerun.output
     assert "its process is gone" in rerun.output  # the dead run's lease was taken over
     plan = env.cli("plan", manifests, "--detailed-exitcode")
@@ -45,22 +45,13 @@ def test_a_process_killed_at_any_journal_step_converges_on_the_rerun(
     assert_money_invariant(env)
 
 
-def _wait_for(predicate: object, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 @pytest.mark.slow
 def test_two_concurrent_applies_one_writes_the_other_makes_no_call(env: Env) -> None:
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
     env.emu.add_fault(ISSUE, "latency", seconds=6.0)  # the first run holds the lease meanwhile
     first = env.popen("apply", manifests, "--auto-approve")
     try:
-        _wait_for(lambda: env.calls(ISSUE))
+        wait_for(lambda: env.calls(ISSUE))
         seq = env.last_seq()
         second = env.process("apply", manifests, "--auto-approve")
         calls_meanwhile = [c for c in env.calls() if c["seq"] > seq]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from decimal import Decimal
@@ -14,13 +15,13 @@ from reconciler.emulator import DEFAULT_DOMAIN_ID
 from reconciler.errors import LockHeldError
 from tests.emulator.client import Api
 
-from .conftest import MAIN, TIANFU, Env, assert_money_invariant
+from .conftest import MAIN, PENGCHENG, TIANFU, Env, assert_money_invariant
 
 ISSUE_PATH = "/v2/partners/coupon-quotas/indirect-partner-adjust"
 
 
 def _foreign_lease(env: Env, *, expires_in: float) -> None:
-    journal = Journal(env.journal_file)
+    journal = Journal.open(env.journal_file)
     now = time.time()
     with journal.transaction() as db:
         db.execute(
@@ -71,7 +72,7 @@ def test_an_expired_lease_is_taken_over(env: Env) -> None:
 
 
 def test_a_run_that_lost_its_lease_sends_nothing_more(env: Env) -> None:
-    journal = Journal(env.journal_file)
+    journal = Journal.open(env.journal_file)
     lease = Lease.acquire(journal, DEFAULT_DOMAIN_ID, "run-a", ttl=60)
     spec = OpSpec(
         "update_coupon_quotas", MAIN, {"quota_amount": "1.00"}, {}, [ItemSpec(TIANFU, "k")]
@@ -79,42 +80,65 @@ def test_a_run_that_lost_its_lease_sends_nothing_more(env: Env) -> None:
     op_id = journal.record_intent("run-a", DEFAULT_DOMAIN_ID, lease.token, spec)
     break_lease(journal, DEFAULT_DOMAIN_ID, force=True)  # an operator broke it meanwhile
     with pytest.raises(LockHeldError, match="no longer holds the lease"):
-        journal.mark_sent(op_id, DEFAULT_DOMAIN_ID, lease.token)
+        journal.mark_attempt(op_id, DEFAULT_DOMAIN_ID, lease.token, 1)
     op = journal.operation(op_id)
     assert op is not None and op.state == "intent"  # settled as "never sent" by the next run
     lease.release()
     journal.close()
 
 
-def test_an_unsettleable_operation_stops_apply_until_an_operator_settles_it(env: Env) -> None:
+def test_an_unsettleable_operation_freezes_its_pair_until_an_operator_settles_it(
+    env: Env,
+) -> None:
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
+    for folder in (manifests, env.manifests({MAIN: {PENGCHENG: "1000.00"}}, name="both")):
+        # Nobody has told apply which operator the API records its calls under.
+        settings = folder / "settings.yaml"
+        settings.write_text(settings.read_text().replace("  operator: demo-distributor\n", ""))
+    both = env.root / "both"
+    tianfu = (manifests / "quotas.yaml").read_text().replace("quota-0", "tianfu")
+    (both / "tianfu.yaml").write_text(tianfu)
     env.emu.add_fault("update_coupon_quotas", "drop_before_commit")
     first = env.cli("apply", manifests, "--auto-approve")
     assert first.exit_code == 5
-    # Someone issues 1.00 to the same reseller by hand: the evidence no longer adds up.
+    # Someone issues the same amount to the same reseller by hand with the same credentials.
     reply = Api(env.emu).post(
-        ISSUE_PATH, {"quota_id": MAIN, "indirect_partner_ids": [TIANFU], "quota_amount": "1.00"}
+        ISSUE_PATH,
+        {"quota_id": MAIN, "indirect_partner_ids": [TIANFU], "quota_amount": "15000.00"},
     )
     assert reply.status == 200
 
     seq = env.last_seq()
-    stuck = env.cli("apply", manifests, "--auto-approve")
-    assert stuck.exit_code == 1
+    stuck = env.cli("apply", both, "--auto-approve", "--wait")
+    assert stuck.exit_code == 5
     match = re.search(r"reconciler journal settle (op-[0-9a-f]+) --committed", stuck.output)
     assert match, stuck.output
     op_id = match.group(1)
     assert f"reconciler journal settle {op_id} --not-committed" in stuck.output
     assert "may or may not have taken effect" in stuck.output
-    assert "0 matching issue record(s); issued value from the quota went from" in stuck.output
+    assert "1 issue record(s) of 15000.00 by demo-distributor" in stuck.output
+    assert "set Settings spec.operator" in stuck.output
     assert "operation_type=10" in stuck.output
-    assert env.writes(since=seq) == []
+    # Only tianfu's pair is frozen: pengcheng's change is applied in the same run.
+    assert "1 applied, 0 failed, 0 manual, 0 unknown" in stuck.output
+    [write] = env.writes(since=seq)
+    assert json.loads(write["body"])["indirect_partner_ids"] == [PENGCHENG]
 
     assert f"{op_id}" in env.cli("journal", "list", "--open").output
-    settled = env.cli("journal", "settle", op_id, "--not-committed")
+    # The person checked the records: the 15,000.00 is their own issue. The call was sent less
+    # than the in-flight horizon ago, so they say so.
+    horizon = {"RECONCILER_IN_FLIGHT_HORIZON": "600"}
+    refused = env.cli("journal", "settle", op_id, "--not-committed", extra_env=horizon)
+    assert refused.exit_code == 1 and "--checked-api-records" in refused.output
+    settled = env.cli(
+        "journal", "settle", op_id, "--not-committed", "--checked-api-records", extra_env=horizon
+    )
     assert settled.exit_code == 0, settled.output
     assert "1 item(s) settled as not committed" in settled.output
 
-    done = env.cli("apply", manifests, "--auto-approve")
+    seq = env.last_seq()
+    done = env.cli("apply", both, "--auto-approve")
     assert done.exit_code == 0, done.output
+    assert env.writes(since=seq) == []
     assert env.balance(TIANFU, MAIN) == Decimal("45000.00")
-    assert_money_invariant(env, external={(TIANFU, MAIN): Decimal("1.00")})
+    assert_money_invariant(env, external={(TIANFU, MAIN): Decimal("15000.00")})

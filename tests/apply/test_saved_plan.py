@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.plan.planfile import seal
+
 from .conftest import MAIN, QINLING, TIANFU, Env, assert_money_invariant
 
 TIANFU_CHILD = "2025080209150301"
@@ -39,9 +41,11 @@ def _edit_manifests(env: Env) -> None:
 
 
 def _expire(env: Env) -> None:
+    """The plan was made two hours ago (re-sealed: as if it really had been)."""
     path = env.root / "plan.json"
     data = json.loads(path.read_text())
-    data["expires_at"] = "2020-01-01T00:00:00Z"
+    data["created_at"], data["expires_at"] = "2019-12-31T23:00:00Z", "2020-01-01T00:00:00Z"
+    data["seal"] = seal(data, None)
     path.write_text(json.dumps(data))
 
 
@@ -93,9 +97,13 @@ def test_a_change_that_appeared_after_the_plan_makes_it_stale(env: Env) -> None:
     assert env.writes() == []
 
 
-def test_a_saved_plan_keeps_the_guard_overrides_it_was_made_with(env: Env) -> None:
+def test_guard_overrides_come_from_the_apply_command_line(env: Env) -> None:
     manifests = env.manifests({MAIN: {TIANFU: "80000.00"}}, per_reseller="10000.00")
     saved = _saved(env, manifests, "--allow", "max-issue-per-reseller")
-    result = env.cli("apply", "--plan", saved)
+    refused = env.cli("apply", "--plan", saved)
+    assert refused.exit_code == 3, refused.output
+    assert "pass --allow max-issue-per-reseller to apply it" in refused.output
+    assert env.writes() == []
+    result = env.cli("apply", "--plan", saved, "--allow", "max-issue-per-reseller")
     assert result.exit_code == 0, result.output
     assert env.balance(TIANFU, MAIN) == Decimal("80000.00")

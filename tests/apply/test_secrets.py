@@ -66,7 +66,7 @@ def test_no_secret_in_output_logs_journal_report_or_manual_steps(
     args = ("--debug", "apply", EXAMPLES, "--auto-approve", "--report", report)
     first = env.process(*args, "--manual-steps", steps, extra_env=extra)
     assert first.returncode == 5, first.stderr
-    second = env.process(*args, extra_env=extra)
+    second = env.process(*args, "--wait", extra_env=extra)
     assert second.returncode == 0, second.stderr
     assert "Settled 1 open operation(s)" in second.stderr
 

@@ -25,9 +25,11 @@ LAYERS: dict[str, set[str]] = {
     "kinds": {"errors", "bss", "manifests", "plan"},
     "plan": {"errors", "bss", "emulator", "manifests", "kinds", "connect"},
     "render": {"errors", "manifests", "plan", "gitops", "kinds"},
+    "files": {"errors"},
     "apply": {"errors", "bss", "emulator", "manifests", "kinds", "plan", "render", "connect"},
-    "gitops": {"errors", "bss", "emulator", "manifests", "kinds", "plan", "connect"},
+    "gitops": {"errors", "bss", "emulator", "manifests", "kinds", "plan", "connect", "files"},
     "cli": {
+        "files",
         "errors",
         "bss",
         "emulator",
@@ -39,8 +41,21 @@ LAYERS: dict[str, set[str]] = {
         "gitops",
         "connect",
     },
-    "__init__": set(),
+    "__init__": {"_version"},
+    "_version": set(),  # written by setuptools-scm at build time
 }
+
+
+#: Single modules allowed across a layer, each with the reason. Keep this list short.
+EXCEPTIONS = {
+    # the terminal status line is drawn by the render layer; the display class still lives with
+    # the counters it draws (to be moved into render/ once the concurrent work on it has landed)
+    ("reconciler.plan.progress", "reconciler.render.terminal"),
+}
+
+#: Leaves any part may import: they import nothing from the package. The escapers are the one
+#: way third-party text reaches an output, from the CLI, export, error messages or the emulator.
+SHARED_LEAVES = {"reconciler.render.escape"}
 
 
 def module_name(path: Path) -> str:
@@ -107,5 +122,14 @@ def test_no_import_circles() -> None:
 def test_layers(module: str) -> None:
     own = part(module)
     allowed = LAYERS[own] | {own, "__init__"}  # the package root holds only __version__
-    wrong = sorted(i for i in graph()[module] if part(i) not in allowed)
+    wrong = sorted(
+        i
+        for i in graph()[module]
+        if part(i) not in allowed and i not in SHARED_LEAVES and (module, i) not in EXCEPTIONS
+    )
     assert wrong == [], f"{module} ({own}) may not import {wrong}"
+
+
+@pytest.mark.parametrize("module", sorted(SHARED_LEAVES))
+def test_shared_leaves_import_nothing_from_the_package(module: str) -> None:
+    assert graph()[module] == set(), graph()[module]

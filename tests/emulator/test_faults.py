@@ -227,3 +227,100 @@ def test_a_second_write_on_the_same_parent_inside_the_latency_window_is_refused(
 
 def test_zero_latency_never_reports_busy(api: Api) -> None:
     assert [api.post(ISSUE, ISSUE_BODY).status for _ in range(3)] == [200, 200, 200]
+
+
+# --- hold and field ------------------------------------------------------------------------
+def test_a_held_request_executes_after_its_hold_and_others_go_on_meanwhile(
+    api: Api, emu: Emulator, clock: VirtualClock
+) -> None:
+    emu.add_fault("update_coupon_quotas", "hold", seconds=30)
+    seen: list[tuple[float, Any]] = []
+
+    async def body(client: httpx.AsyncClient) -> None:
+        async def watch() -> None:
+            await clock.sleep(1)
+            [held] = emu.call_log("update_coupon_quotas")
+            seen.append((clock.time(), (held["held"], held["status"], balance(emu))))
+            reply = await api.arequest(client, "POST", SUB, body={})  # not blocked by the hold
+            seen.append((clock.time(), reply.status))
+
+        start = clock.time()
+        issue, _ = await asyncio.gather(
+            api.arequest(client, "POST", ISSUE, body=ISSUE_BODY), watch()
+        )
+        seen.append((clock.time() - start, issue.status))
+
+    run(emu, clock, body)
+    assert seen[0][1] == (True, None, Decimal("445000.00"))  # arrived, not executed
+    assert seen[1][1] == 200
+    assert seen[2][0] >= 30 and seen[2][1] == 200
+    assert balance(emu) == Decimal("444900.00")
+    [entry] = emu.call_log("update_coupon_quotas")
+    assert (entry["held"], entry["status"], entry["mutated"], entry["fault"]) == (
+        True, 200, True, ["hold"]
+    )  # fmt: skip
+
+
+def test_a_released_hold_goes_on_at_once(api: Api, emu: Emulator, clock: VirtualClock) -> None:
+    fault = emu.add_fault("update_coupon_quotas", "hold", seconds=600)
+
+    async def body(client: httpx.AsyncClient) -> float:
+        async def release() -> None:
+            await clock.sleep(2)
+            assert Api(emu).request("POST", f"/_emulator/faults/{fault}/release").status == 200
+
+        start = clock.time()
+        await asyncio.gather(api.arequest(client, "POST", ISSUE, body=ISSUE_BODY), release())
+        return clock.time() - start
+
+    assert run(emu, clock, body) < 3
+    assert emu.faults()[0]["released"] is True
+    assert Api(emu).request("POST", "/_emulator/faults/fault-9/release").status == 404
+
+
+@pytest.mark.parametrize(
+    ("spec", "check"),
+    [
+        ({"field": "balance"}, lambda q: "balance" not in q),
+        ({"field": "balance", "value": "lots"}, lambda q: q["balance"] == "lots"),
+        ({"field": "quota_status", "value": None}, lambda q: q["quota_status"] is None),
+    ],
+    ids=["omit", "corrupt", "null"],
+)
+def test_a_field_fault_omits_or_corrupts_a_named_field(
+    api: Api, emu: Emulator, spec: dict[str, Any], check: Callable[[dict[str, Any]], bool]
+) -> None:
+    emu.add_fault("list_quota_coupons", "field", **spec)
+    reply = api.post("/v2/partners/coupon-quotas/query", {"limit": 10})
+    assert reply.status == 200
+    assert all(check(q) for q in reply.json["quotas"])
+    normal = api.post("/v2/partners/coupon-quotas/query", {"limit": 10})  # count=1: used up
+    assert all("balance" in q and q["quota_status"] == 0 for q in normal.json["quotas"])
+
+
+def test_a_field_fault_with_ids_touches_only_those_objects(api: Api, emu: Emulator) -> None:
+    emu.add_fault("list_quota_coupons", "field", field="balance", ids=[demo.QUOTA_MAIN])
+    quotas = api.post("/v2/partners/coupon-quotas/query", {"limit": 10}).json["quotas"]
+    assert {q["quota_id"]: "balance" in q for q in quotas} == {
+        demo.QUOTA_MAIN: False, demo.QUOTA_SECOND: True, demo.QUOTA_COUPONS: True
+    }  # fmt: skip
+
+
+def test_a_field_fault_changes_top_level_fields_too(api: Api, emu: Emulator) -> None:
+    emu.add_fault("list_sub_customers", "field", field="count", value="many")
+    assert api.post(SUB, {}).json["count"] == "many"
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        ({"kind": "hold"}, "a hold fault needs seconds > 0"),
+        ({"kind": "field"}, 'a field fault needs "field"'),
+        ({"kind": "http_500", "field": "x"}, '"field" belongs to a field fault only'),
+    ],
+    ids=["hold-seconds", "field-name", "field-elsewhere"],
+)
+def test_bad_hold_and_field_specs(api: Api, spec: dict[str, Any], fragment: str) -> None:
+    reply = Api(api.emu).request("POST", "/_emulator/faults", body=spec)
+    assert reply.status == 400
+    assert fragment in reply.json["error_msg"]

@@ -94,7 +94,7 @@ def test_resource_filters(api: Api, body: dict[str, Any], count: int) -> None:
         ({"customer_id": demo.XINGHE, "service_type_code": ""}, "must not be empty"),
         ({"customer_id": demo.XINGHE, "status_list": [1]}, "status_list"),
         ({"customer_id": demo.XINGHE, "only_main_resource": 2}, "only_main_resource"),
-        ({"customer_id": demo.XINGHE, "limit": 501}, "limit"),
+        ({"customer_id": demo.XINGHE, "limit": 101}, "limit"),
         ({"customer_id": "huashan-tea-is-not-ours"}, "not a customer of this partner"),
     ],
     ids=[
@@ -104,7 +104,7 @@ def test_resource_filters(api: Api, body: dict[str, Any], count: int) -> None:
         "empty-service-type",
         "bad-status",
         "bad-only-main",
-        "limit-over-500",
+        "limit-over-100",
         "not-our-customer",
     ],
 )
@@ -114,8 +114,12 @@ def test_resource_query_errors(api: Api, body: dict[str, Any], fragment: str) ->
     assert fragment in reply.json["error_msg"]
 
 
-def test_page_size_up_to_500_is_accepted(api: Api) -> None:
-    assert api.post(RESOURCES, {"customer_id": demo.XINGHE, "limit": 500}).status == 200
+def test_page_size_up_to_100_is_accepted_and_no_more(api: Api) -> None:
+    """§7.3/§10.2: the real maximum is unknown; the emulator is never more permissive than the
+    REFERENCE's "keep <= 100"."""
+    assert api.post(RESOURCES, {"customer_id": demo.XINGHE, "limit": 100}).status == 200
+    refused = api.post(RESOURCES, {"customer_id": demo.XINGHE, "limit": 101})
+    assert (refused.status, refused.code) == (400, "CBC.0100")
 
 
 def test_paging_resources(api: Api) -> None:

@@ -97,6 +97,21 @@ def test_cli_seed_calls_reset(tmp_path: Path) -> None:
     assert json.loads(state.read_text())["state"]["customers"] == {}
 
 
+def test_cli_reset_demo_is_the_shipped_seed(tmp_path: Path) -> None:
+    """``reset --demo`` needs no file from the repository (an installed wheel has none)."""
+    runner = CliRunner()
+    from_demo, from_file = tmp_path / "demo.json", tmp_path / "file.json"
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps(DEMO_DOC))
+    result = runner.invoke(emulator_cli, ["reset", "--demo", "--state", str(from_demo)])
+    assert result.exit_code == 0, result.output
+    runner.invoke(emulator_cli, ["reset", "--seed", str(seed), "--state", str(from_file)])
+    assert json.loads(from_demo.read_text())["state"] == json.loads(from_file.read_text())["state"]
+    both = runner.invoke(emulator_cli, ["reset", "--demo", "--seed", str(seed)])
+    assert both.exit_code == 2
+    assert "give either --seed FILE or --demo" in both.output
+
+
 def test_cli_calls_lists_the_log(tmp_path: Path) -> None:
     from reconciler.emulator import Emulator
 

@@ -87,7 +87,7 @@ def test_console_changes_are_drift_with_both_values_and_how_to_heal(env: Env) ->
     ("status", "word"),
     [pytest.param(5, "expired", id="expired"), pytest.param(4, "frozen", id="frozen")],
 )
-def test_expired_or_frozen_resource_cannot_be_healed(env: Env, status: int, word: str) -> None:
+def test_expired_or_frozen_resource_is_manual_drift(env: Env, status: int, word: str) -> None:
     manifests = env.manifests(IN_SYNC)
     env.emulator().set_resource(XINGHE_WEB, expire_policy=0, status=status)
 
@@ -96,14 +96,15 @@ def test_expired_or_frozen_resource_cannot_be_healed(env: Env, status: int, word
     assert code == 2
     item = by_subject(data, "xinghe-web-01")
     assert item["status"] == "not-applicable"
-    assert (item["healable"], item["heal"], item["action"]) == (False, "none", None)
+    assert (item["healable"], item["heal"], item["action"]) == (False, "manual", None)
     assert item["desired"] == {"auto_renew": True}
     assert item["live"]["status"] == word
     assert f"the resource is {word}" in item["reason"]
-    assert data["summary"]["not_healable"] == 1
+    assert (data["summary"]["unreachable"], data["summary"]["manual"]) == (1, 1)
+    assert data["summary"]["not_healable"] == 0
 
 
-def test_customer_without_the_agency_cannot_be_healed(env: Env) -> None:
+def test_customer_without_the_agency_is_manual_drift(env: Env) -> None:
     manifests = env.manifests(IN_SYNC)
     emu = env.emulator()
     emu.set_resource(XINGHE_WEB, expire_policy=0)
@@ -112,7 +113,7 @@ def test_customer_without_the_agency_cannot_be_healed(env: Env) -> None:
     _, data = report(env, manifests)
 
     item = by_subject(data, "xinghe-web-01")
-    assert (item["healable"], item["heal"]) == (False, "none")
+    assert (item["healable"], item["heal"]) == (False, "manual")
     assert "has not granted this agency" in item["reason"]
 
 
@@ -132,7 +133,7 @@ def test_drift_is_the_plan_seen_from_the_other_side(env: Env) -> None:
         heals[item["kind"]].add(item["heal"])
     assert heals == {
         "reseller-quota": {"apply"},
-        "auto-renew": {"apply", "none"},
+        "auto-renew": {"apply", "manual"},
         "account-manager": {"manual"},
     }
 
@@ -195,7 +196,7 @@ def test_markdown_is_the_drift_issue_body(env: Env) -> None:
     out = env.run("drift", str(EXAMPLES), "--format", "markdown").stdout
     assert out.startswith(DRIFT_MARKER + "\n")
     assert "## partner-reconciler drift: 13 found" in out
-    assert "| Healable by apply | Manual | Cannot be healed | Broken references |" in out
+    assert "| Healable by apply | Manual | Apply cannot reach | Broken references |" in out
     assert "| 8 | 3 | 2 | 0 |" in out
     assert "| `x` | huaxia-old-lms" in out and "off (expired)" in out
     assert "<details><summary>Partner Center steps</summary>" in out
@@ -209,7 +210,9 @@ def test_github_annotations_point_at_the_manifest_lines(env: Env) -> None:
     lines = out.splitlines()
     assert sum(1 for line in lines if line.startswith("::warning file=")) == 13
     assert f"::warning file={EXAMPLES}/reseller-quotas.yaml,line=14,col=16," in out
-    assert lines[-1].startswith("Drift: 13 objects differ (8 healable by apply, 3 manual, 2 ")
+    assert lines[-1].startswith(
+        "Drift: 13 objects differ (8 healable by apply, 3 manual, 2 apply cannot reach)"
+    )
 
 
 def test_out_file_and_checksum_ignore_the_time(env: Env) -> None:

@@ -8,16 +8,23 @@ from pathlib import Path
 import pytest
 
 from reconciler.bss.models import Customer
-from reconciler.gitops.export import _schema_dir
+from reconciler.gitops.export import _schema_dir, run_export
 from reconciler.gitops.export_read import ExportScope, LiveAccount
 from reconciler.gitops.export_yaml import render_files
 from reconciler.manifests.load import load_desired
+from reconciler.plan.progress import Progress, ReadCounters, status_text
 
 from .conftest import HAINA, KAIYUAN_01, MAIN_QUOTA, TIANFU_QUOTA, XINGHE, XINGHE_WEB, Env
 
 ALL_FILES = ["account-managers.yaml", "auto-renew.yaml", "reseller-quotas.yaml", "settings.yaml"]
 HAINA_CACHE = "a375ca08-08e3-5326-9a98-a8b8e72708bc"  # frozen DCS, not on auto-renew
 HUAXIA_LIVE = "bfda1cf4-7b29-558c-b008-d406a36e4307"
+
+
+@pytest.fixture(autouse=True)
+def agency(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The agency name is configuration, never read from the API: an adopter sets it."""
+    monkeypatch.setenv("RECONCILER_AGENCY_NAME", "demo_distributor_platform")
 
 
 def exported(env: Env, *args: str, name: str = "adopted") -> Path:
@@ -39,7 +46,7 @@ def test_export_of_the_demo_account_plans_no_changes(env: Env) -> None:
     assert result.exit_code == 0, result.output
     directory = env.root / "adopted"
     assert sorted(p.name for p in directory.iterdir()) == ALL_FILES
-    assert "account-managers.yaml  25 customers (18 with a manager)" in result.stdout
+    assert "account-managers.yaml  written    25 customers (18 with a manager)" in result.stdout
     assert "Next: reconciler plan adopted" in result.stdout
     desired = load_desired([directory])
     assert len(desired.managers) == 25
@@ -68,12 +75,9 @@ def test_files_read_like_the_examples(env: Env) -> None:
     quotas = (directory / "reseller-quotas.yaml").read_text(encoding="utf-8")
     settings = (directory / "settings.yaml").read_text(encoding="utf-8")
     first = [t.splitlines()[0] for t in (managers, renew, quotas, settings)]
-    assert first == [
-        "# yaml-language-server: $schema=../schemas/account-managers.schema.json",
-        "# yaml-language-server: $schema=../schemas/auto-renew.schema.json",
-        "# yaml-language-server: $schema=../schemas/reseller-quota.schema.json",
-        "# yaml-language-server: $schema=../schemas/settings.schema.json",
-    ]
+    # the union schema, in every document: the YAML language server reads one per document
+    assert first == ["# yaml-language-server: $schema=../schemas/manifest.schema.json"] * 4
+    assert "---\n# yaml-language-server: $schema=../schemas/manifest.schema.json\n" in quotas
     assert line_of(managers, "- {customer: xinghe-net, manager: zhang.wei}").endswith(f"# {XINGHE}")
     assert "- {customer: ruixin-media, manager: null}" in managers
     # one document per distributor quota, amounts quoted with two decimals, spent in comments
@@ -104,18 +108,6 @@ def section(text: str, start: str) -> str:
     i = next(n for n, ln in enumerate(lines) if start in ln)
     end = next((n for n in range(i + 1, len(lines)) if "    - " in lines[n][:6]), len(lines))
     return "\n".join(lines[i:end])
-
-
-def test_refuses_to_overwrite_without_force(env: Env) -> None:
-    directory = exported(env)
-    (directory / "settings.yaml").write_text("# mine\n", encoding="utf-8")
-    again = env.run("export", "adopted")
-    assert again.exit_code == 1
-    assert "refusing to overwrite" in again.stderr and "--force" in again.stderr
-    assert (directory / "settings.yaml").read_text(encoding="utf-8") == "# mine\n"
-    forced = env.run("export", "adopted", "--force")
-    assert forced.exit_code == 0, forced.output
-    assert "kind: Settings" in (directory / "settings.yaml").read_text(encoding="utf-8")
 
 
 def test_same_live_state_same_bytes(env: Env) -> None:
@@ -204,3 +196,32 @@ def test_modeline_points_at_the_nearest_schemas(tmp_path: Path, where: str, expe
     (tmp_path / "schemas").mkdir()
     (tmp_path / "schemas" / "manifest.schema.json").write_text("{}", encoding="utf-8")
     assert _schema_dir(tmp_path / where) == expected
+
+
+class Recorder(Progress):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.updates: list[ReadCounters] = []
+        self.finished = False
+
+    def line(self, text: str) -> None:
+        self.lines.append(text)
+
+    def update(self, counters: ReadCounters) -> None:
+        self.updates.append(ReadCounters(**vars(counters)))
+
+    def finish(self, text: str | None = None) -> None:
+        self.finished = True
+
+
+def test_export_shows_progress(env: Env) -> None:
+    progress = Recorder()
+    run_export(env.root / "adopted", ExportScope(), progress=progress)
+    assert progress.lines == ["Reading the partner account (export)..."]
+    last = progress.updates[-1]
+    assert (last.customers_found, last.resource_lists, last.resource_lists_done) == (25, 25, 25)
+    assert (last.resellers, last.quota_lists_done) == (3, 3)
+    assert "reading: 25/25 customers, 25/25 resource lists, 3/3 resellers" in status_text(last)
+    assert progress.finished
+    mid = progress.updates[len(progress.updates) // 2]
+    assert 0 < mid.resource_lists_done + mid.quota_lists_done < 28

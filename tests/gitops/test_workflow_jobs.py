@@ -195,6 +195,10 @@ def test_an_apply_killed_mid_write_is_settled_by_the_next_run_or_stops_it(
     assert not writes(root), "killed before its first write"
 
     monkeypatch.delenv("RECONCILER_CRASH_AT")
+    # Run 1 died before its socket write, but a journal cannot know that: against the real API
+    # run 2 would freeze the pair for the in-flight horizon (docs/apply.md) and exit 5. Here
+    # the emulator is in process, so nothing of run 1 can still be in flight.
+    monkeypatch.setenv("RECONCILER_IN_FLIGHT_HORIZON", "0")
     fake.run(42)
     monkeypatch.setenv("GITHUB_RUN_ID", "42")
     _, second = merge_and_approve(root, skip=guarded)

@@ -39,7 +39,7 @@ def test_examples_plan_shows_every_kind(env: Env) -> None:
     assert out.rstrip().endswith(
         "Plan: 11 changes (1 disable, 3 enable, 3 issue, 1 reclaim-reissue, 3 manual); "
         "issue 55,000.00 CNY, reclaim 18,500.00 CNY, 6,500.00 CNY already spent; "
-        "25 managed objects unchanged."
+        "25 managed objects unchanged; 2 declared states cannot be reached."
     )
     assert not ANSI.search(out), "no colour when stdout is not a terminal"
 
@@ -123,7 +123,7 @@ def test_json_amounts_are_strings(env: Env) -> None:
 def test_markdown_for_pull_requests(env: Env) -> None:
     out = env.run("plan", str(EXAMPLES), "--format", "markdown").stdout
     assert out.startswith("<!-- partner-reconciler:plan -->")
-    assert "**Quota will be reclaimed** from 1 reseller(s): 18,500.00 CNY" in out
+    assert "**Quota will be reclaimed** from 1 reseller: 18,500.00 CNY" in out
     assert "6,500.00 CNY already spent by resellers cannot come back" in out
     assert "| `~` reclaim-reissue | qinling-digital" in out
     assert "| `+` enable | jq-tms-app" in out

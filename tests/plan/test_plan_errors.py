@@ -67,12 +67,15 @@ def test_every_semantic_problem_in_one_run(env: Env) -> None:
         f"{path}:32:21: distributorQuota: the targets need 190000.00 more from distributor "
         "quota 2025093014152207 than it holds (185000.00, after reclaims); lower them by 5000.00",
         f"{path}:34:18: reseller: no reseller 'no-such-reseller' in the partner account",
+        f"{path}:15:7: AutoRenew of customer 'xinghe-net' needs the IAM agency your customers "
+        "granted you, and no agency name is configured: set Settings spec.agencyName or the "
+        "environment variable RECONCILER_AGENCY_NAME",
     ]
     for fragment in expected:
         assert fragment in err, f"missing {fragment!r} in:\n{err}"
     lines = [line for line in err.splitlines() if line.startswith(str(path))]
     assert lines == sorted(lines, key=lambda s: [int(x) for x in s.split(":")[1:3]])
-    assert "8 manifest problems found." in err
+    assert "9 manifest problems found." in err
 
 
 def test_no_write_happens_when_the_manifests_are_wrong(env: Env) -> None:

@@ -63,5 +63,8 @@ def test_text_colour_only_when_asked() -> None:
 
 
 def test_annotation_escapes_workflow_command_syntax() -> None:
-    line = annotation("error", "a,b:c.yaml", 3, 4, "t:1", "50%\nnext")
-    assert line == "::error file=a%2Cb%3Ac.yaml,line=3,col=4,title=t%3A1::50%25%0Anext"
+    line = annotation("error", "a,b:c.yaml", 3, 4, "t:1", "50%\nnext\x1b[2J ##[error]")
+    # a newline from a value is shown, not encoded: the annotation stays one line on screen too
+    assert line == (
+        "::error file=a%2Cb%3Ac.yaml,line=3,col=4,title=t%3A1::50%25\\nnext\\x1b[2J #\\x23[error]"
+    )

@@ -94,7 +94,7 @@ def test_first_line_before_any_call_and_counters_reach_the_totals() -> None:
         clock=clock,
     )
     progress = Recorder(emu)
-    reader = Reader(client, progress=progress)
+    reader = Reader(client, progress=progress, clock=clock)
 
     async def main() -> None:
         async with client:

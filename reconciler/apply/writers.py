@@ -1,0 +1,203 @@
+"""Other writers, and who the API says we are.
+
+**Outside writes.** The lease serialises the applies that share a journal; nothing serialises
+an apply with one that keeps its own journal (a laptop and a CI runner), or with a person in
+Partner Center. So before each money write apply re-reads the parent quota's issue and reclaim
+records since its run began (one listing per write): a record of one of the pair's resellers
+that this journal did not make means another writer is active on that (parent quota, reseller)
+pair, and apply stops that pair and says so. A record is this journal's when its id is
+attributed to one of our items, when its remark names one of our operations (reclaims carry
+``partner-reconciler <op id>``), or when one of our issue items of the same reseller, amount and
+result that was sent in the window accounts for it (each item for one record).
+
+This narrows the race between two journals to the time between that read and the write; a
+shared PostgreSQL journal closes it (one lease for every machine).
+
+**The operator.** Records name the account that made them (``operator``). Settlement accepts a
+record as proof of our call only when it carries our operator: Settings ``spec.operator``, else
+what the journal learned from a record that can only be ours (a reclaim record naming our
+operation, an issue record on the quota an answer returned).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from reconciler.apply.evidence import in_window, records_from, window_begin
+from reconciler.apply.journal import Operation
+from reconciler.plan.model import fmt_money
+
+if TYPE_CHECKING:
+    from reconciler.apply.ops import ExecContext
+    from reconciler.bss.models import QuotaRecord
+
+ISSUE = "update_coupon_quotas"
+_OP_IN_REMARK = re.compile(r"partner-reconciler (op-[0-9a-f]{12})")
+_SLOT_STATES = ("committed", "settled-committed", "pending", "unknown")
+
+
+class OurRecords:
+    """Decides whether a record of one parent quota was made by this journal."""
+
+    def __init__(self, ctx: ExecContext, parent_id: str, since: float) -> None:
+        self.ctx = ctx
+        ops = ctx.journal.operations(partner_id=ctx.partner_id, target=parent_id, sent_since=since)
+        self.attributed = ctx.journal.attributed_record_ids(ctx.partner_id)
+        self.slots: Counter[tuple[str, str, str]] = Counter()
+        for op in ops:
+            if op.operation == ISSUE:
+                self._add_slots(op)
+        self._known_ops: dict[str, bool] = {}
+
+    def _add_slots(self, op: Operation) -> None:
+        for item in op.items:
+            if item.record_id or item.amount is None or item.reseller_id is None:
+                continue
+            if item.state in _SLOT_STATES and op.attempts > 0:
+                self.slots[(item.reseller_id, item.amount, "0")] += 1
+            elif item.state == "failed" and op.state == "committed":  # failed inside HTTP 200
+                self.slots[(item.reseller_id, item.amount, "-1")] += 1
+
+    def _ours_by_remark(self, remark: str | None) -> bool:
+        match = _OP_IN_REMARK.search(remark or "")
+        if match is None:
+            return False
+        op_id = match.group(1)
+        if op_id not in self._known_ops:
+            op = self.ctx.journal.operation(op_id)
+            self._known_ops[op_id] = op is not None and op.partner_id == self.ctx.partner_id
+        return self._known_ops[op_id]
+
+    def explains(self, record: QuotaRecord) -> bool:
+        if record.id in self.attributed or self._ours_by_remark(record.remark):
+            return True
+        if record.operation_type != "10" or record.amount is None:
+            return False
+        slot = (record.indirect_partner_id or "", fmt_money(record.amount), record.result or "")
+        if self.slots[slot] > 0:
+            self.slots[slot] -= 1
+            return True
+        return False
+
+
+async def outside_writes(
+    ctx: ExecContext, parent_id: str, reseller_ids: Iterable[str]
+) -> dict[str, str]:
+    """Reseller id -> why another writer is active on (``parent_id``, reseller) in this run."""
+    wanted = set(reseller_ids)
+    records = await ctx.client.all_coupon_quotas_records(
+        parent_quota_id=parent_id,
+        operation_time_begin=records_from(ctx.started_at, ctx.client.clock_offset()),
+    )
+    begin = window_begin(ctx.started_at, ctx.client.clock_offset())
+    ours = OurRecords(ctx, parent_id, since=begin - ctx.horizon)
+    found: dict[str, str] = {}
+    for record in sorted(records, key=lambda r: (r.operation_time, r.id)):
+        rid = record.indirect_partner_id or ""
+        if rid not in wanted or rid in found or not in_window(record, begin):
+            continue
+        if not ours.explains(record):
+            found[rid] = outside_message(record)
+    return found
+
+
+def outside_message(record: QuotaRecord) -> str:
+    what = "issue" if record.operation_type == "10" else "reclaim"
+    amount = fmt_money(record.amount) if record.amount is not None else "?"
+    result = "failed" if record.result == "-1" else "succeeded"
+    return (
+        f"frozen: another writer is active on this pair: record {record.id} ({what} of {amount} "
+        f"by {record.operator or 'an unnamed operator'} at "
+        f"{record.operation_time:%Y-%m-%dT%H:%M:%SZ}, {result}) "
+        "was not made by this journal; nothing was written to it in this run. Let that apply "
+        "(with its own journal) or person finish, make every apply of this account share one "
+        "journal (docs/gitops.md), then run apply again"
+    )
+
+
+def learn_operator(ctx: ExecContext, operator: str | None, proof: str) -> None:
+    """A record that can only be ours names ``operator``: remember it (or flag a mismatch)."""
+    if not operator:
+        return
+    if ctx.settings_operator is not None:
+        if operator != ctx.settings_operator and not ctx.operator_mismatch:
+            ctx.operator_mismatch = True
+            ctx.notice(
+                f"Settings spec.operator is {ctx.settings_operator!r}, but the API records this "
+                f"reconciler's calls as {operator!r} ({proof}). Fix spec.operator: until then "
+                "no record can settle an unknown outcome."
+            )
+        return
+    if operator != ctx.operator:
+        ctx.journal.learn_operator(ctx.partner_id, operator, proof)
+        ctx.operator = operator
+
+
+async def attribute_reclaims(
+    ctx: ExecContext, parent_id: str, done: Sequence[tuple[str, str]]
+) -> dict[str, QuotaRecord]:
+    """Quota id -> the successful reclaim record naming our operation, for each committed
+    ``(op id, quota id)``; the item gets the record's amount and id, and we learn our operator."""
+    if not done:
+        return {}
+    records = await ctx.client.all_coupon_quotas_records(
+        parent_quota_id=parent_id,
+        operation_type="11",
+        operation_time_begin=records_from(ctx.started_at, ctx.client.clock_offset()),
+    )
+    found: dict[str, QuotaRecord] = {}
+    for op_id, qid in done:
+        record = next(
+            (
+                r
+                for r in records
+                if r.quota_id == qid and r.result == "0" and op_id in (r.remark or "")
+            ),
+            None,
+        )
+        if record is None or record.amount is None:
+            continue
+        found[qid] = record
+        ctx.journal.update_item(op_id, qid, amount=fmt_money(record.amount), record_id=record.id)
+        learn_operator(ctx, record.operator, f"reclaim record {record.id} naming {op_id}")
+    return found
+
+
+async def attribute_issues(ctx: ExecContext, parent_id: str, sent: Sequence[Operation]) -> None:
+    """Attribute each committed issue item of this run to its record (on the quota the answer
+    returned) and learn the operator from it."""
+    todo = [
+        (op, item)
+        for op in sent
+        for item in op.items
+        if item.state == "committed" and item.quota_id and not item.record_id
+    ]
+    if not todo:
+        return
+    first = min(op.sent_at or op.intent_at for op, _ in todo)
+    records = await ctx.client.all_coupon_quotas_records(
+        parent_quota_id=parent_id,
+        operation_type="10",
+        operation_time_begin=records_from(first, ctx.client.clock_offset()),
+    )
+    taken = ctx.journal.attributed_record_ids(ctx.partner_id)
+    for op, item in todo:
+        found = [
+            r
+            for r in records
+            if r.quota_id == item.quota_id
+            and r.indirect_partner_id == item.reseller_id
+            and r.result == "0"
+            and r.amount is not None
+            and fmt_money(r.amount) == item.amount
+            and r.id not in taken
+        ]
+        if len(found) != 1:
+            continue  # none yet, or a top-up quota with several: leave it unattributed
+        record = found[0]
+        taken.add(record.id)
+        ctx.journal.update_item(op.op_id, item.item_id, record_id=record.id)
+        learn_operator(ctx, record.operator, f"issue record {record.id} of {op.op_id}")

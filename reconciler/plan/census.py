@@ -1,0 +1,143 @@
+"""A wider look at the account when a manifest names something that is not there.
+
+The reader resolves references with the fewest calls, so it usually never sees the names a
+typo was meant to be. When a reference does not resolve, or a manager is neither in the
+Settings roster nor on any customer the manifests mention, the answer must still be true and
+helpful:
+
+* **Unknown customer or reseller**: "did you mean" from the names (and IDs) of the account. They
+  come from the pages a whole listing already read; otherwise the whole listing is read when it
+  is at most :data:`SUGGEST_PAGES` pages, else a few fuzzy name queries (the API's
+  ``account_name`` filter matches any part of a name) stand in for it.
+* **Unknown account manager**: a manager is valid when *some customer of the account* has it
+  (docs/manifests.md), so before calling one unknown the whole customer listing is read, once,
+  however long: the alternative is a false error. Managers of resellers count too (the same
+  Partner Center organisation members).
+
+Nothing here runs on the happy path: a plan whose references all resolve makes no extra call.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reconciler.errors import ManifestProblem, did_you_mean
+from reconciler.plan.references import PAGE, Directory, Ref
+
+if TYPE_CHECKING:
+    from reconciler.plan.pools import ApiPool
+
+#: Read a whole listing for suggestions only up to this many pages (5,000 objects).
+SUGGEST_PAGES = 50
+#: Fuzzy ``account_name`` queries for a name when the listing is too long to read for it.
+FRAGMENT_LENGTH = 3
+
+
+@dataclass
+class Seen:
+    """What listings of one object type showed."""
+
+    names: set[str] = field(default_factory=set)
+    ids: set[str] = field(default_factory=set)
+    complete: bool = False
+
+
+class Census:
+    """Names, IDs and managers seen on listing pages, per object type (``customer``, ...)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, Seen] = {}
+        #: account managers of every customer or reseller seen on a listing
+        self.managers: set[str] = set()
+
+    def of(self, what: str) -> Seen:
+        return self.seen.setdefault(what, Seen())
+
+    def record(self, d: Directory[Any], items: Iterable[Any]) -> None:
+        seen = self.of(d.what)
+        for item in items:
+            seen.ids.add(d.id_of(item))
+            name = d.name_of(item)
+            if name:
+                seen.names.add(name)
+            manager = d.manager_of(item)
+            if manager:
+                self.managers.add(manager)
+
+    async def read_all(self, d: Directory[Any], pool: ApiPool) -> None:
+        """Every page of ``d``'s listing through ``pool`` (once)."""
+        if self.of(d.what).complete:
+            return
+        first = await d.page(0)
+        self.record(d, first.items)
+        for n in range(1, math.ceil(first.total / PAGE)):
+
+            async def job(offset: int = n * PAGE) -> None:
+                self.record(d, (await d.page(offset)).items)
+
+            pool.submit(job)
+        await pool.join()
+        self.of(d.what).complete = True
+
+    async def suggest(self, refs: list[Ref], d: Directory[Any], pool: ApiPool) -> dict[Ref, str]:
+        """A "did you mean" (or ``""``) for each unresolved reference."""
+        if not refs:
+            return {}
+        seen = self.of(d.what)
+        if not seen.complete:
+            first = await d.page(0)
+            self.record(d, first.items)
+            if math.ceil(first.total / PAGE) <= SUGGEST_PAGES:
+                await self.read_all(d, pool)
+            else:
+                await self._fuzzy([r.name for r in refs if r.name], d, pool)
+        return {ref: _hint(ref, seen, d.what) for ref in refs}
+
+    async def _fuzzy(self, names: list[str], d: Directory[Any], pool: ApiPool) -> None:
+        """A few ``account_name`` (infix) queries per name, instead of a long listing."""
+        fragments = sorted({f for name in names for f in _fragments(name)})
+        for fragment in fragments:
+
+            async def job(text: str = fragment) -> None:
+                self.record(d, (await d.by_name(text)).items)
+
+            pool.submit(job)
+        await pool.join()
+
+
+def _hint(ref: Ref, seen: Seen, what: str) -> str:
+    """``what`` is also the manifest key: ``customer`` / ``customerId``."""
+    if ref.ident:
+        if ref.ident in seen.names:  # an account name written as an ID
+            return f" (did you mean `{what}: {ref.ident}`, an account name?)"
+        return did_you_mean(ref.ident, seen.ids, cutoff=0.8)
+    name = ref.name or ""
+    if name in seen.ids:  # an ID written as an account name
+        return f' (did you mean `{what}Id: "{name}"`, an ID?)'
+    return did_you_mean(name, seen.names)
+
+
+def _fragments(name: str) -> set[str]:
+    """Parts of a mistyped name that the intended one probably shares: its first and last
+    :data:`FRAGMENT_LENGTH` characters (typos are rarely there) and its longer words."""
+    if len(name) < FRAGMENT_LENGTH or " " in name:
+        return set()
+    words = {w for w in re.split(r"[-_.]", name) if len(w) > FRAGMENT_LENGTH}
+    return {name[:FRAGMENT_LENGTH], name[-FRAGMENT_LENGTH:], *words}
+
+
+def unresolved_problems(
+    refs: Iterable[Ref], d: Directory[Any], hints: dict[Ref, str]
+) -> list[ManifestProblem]:
+    """One problem per reference the account does not have, at its manifest position."""
+    problems = []
+    for ref in refs:
+        key = f"{d.what}Id" if ref.ident else d.what
+        shown = ref.ident or ref.name
+        message = f"no {d.what} {shown!r} in the partner account{hints.get(ref, '')} ({d.hint})"
+        problems.append(ManifestProblem(ref.where, key, message))
+    return problems
