@@ -48,9 +48,10 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
-## bench: the scale benchmark (see README)
+## bench: the scale benchmark (see README): virtual clock, then over real HTTP; both always run
 bench: $(STAMP)
-	$(BIN)/python -m bench.plan_scale
+	status=0; $(BIN)/python -m bench.plan_scale || status=$$?; \
+	  $(BIN)/python -m bench.real_http || status=$$?; exit $$status
 
 ## bench-libraries: our hand-written pieces against the libraries (docs/architecture.md)
 bench-libraries: $(STAMP)

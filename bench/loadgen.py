@@ -62,7 +62,7 @@ def signed_requests(
     for _ in range(count):
         if rng.random() < 0.95 or len(customer_ids) <= 100:
             path = RESOURCES
-            body = {"customer_id": rng.choice(customer_ids), "offset": 0, "limit": 500}
+            body = {"customer_id": rng.choice(customer_ids), "offset": 0, "limit": 100}
             body["only_main_resource"] = 1
         else:
             path = CUSTOMERS

@@ -26,7 +26,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 #: Calls in flight at most: enough for 10 per second at latencies up to about 1.5 s.
 CONCURRENCY = 16
-PAGE, RESOURCE_PAGE = 100, 500
+PAGE, RESOURCE_PAGE = 100, 100  # REFERENCE §7.3: resources at most 100 a page
 
 
 async def bounded(items: Iterable[T], fn: Callable[[T], Awaitable[R]]) -> list[R]:

@@ -57,7 +57,7 @@ def test_buckets_busy_and_plan_at_the_floor(pipelined: dict[str, object]) -> Non
     assert run["first_line"].startswith("Reading live state for 300 customers, 40 resellers")
 
 
-def test_same_plan_as_a_sequential_loop(
+def test_same_plan_as_a_sequential_loop_and_the_peer(
     partner: GeneratedPartner, pipelined: dict[str, object]
 ) -> None:
     run = pipelined["run"]
@@ -66,6 +66,9 @@ def test_same_plan_as_a_sequential_loop(
     assert sequential["plan_checksum"] == run["plan_checksum"]
     assert run["changes"] > 0 and run["notices"] > 0
     assert sequential["virtual_seconds"] / run["virtual_seconds"] > 2  # what pipelining buys
+    peer = run_plan(partner, workload.desired_state(partner), 4, "peer")
+    assert peer["plan_checksum"] == run["plan_checksum"]  # the bench's fair baseline
+    assert peer["virtual_seconds"] > run["virtual_seconds"]
 
 
 def test_pool_follows_latency_not_a_fixed_knob(partner: GeneratedPartner) -> None:
