@@ -17,8 +17,10 @@ from typing import TypeVar
 
 from reconciler.bss.client import BssClient
 from reconciler.bss.models import Page
-from reconciler.kinds import auto_renew
+from reconciler.kinds.auto_renew.diff import candidates, customers_needing_agency
+from reconciler.kinds.auto_renew.reads import RESOURCES
 from reconciler.kinds.base import LiveState
+from reconciler.kinds.reseller_quota.reads import ISSUED
 from reconciler.manifests.desired import DesiredState
 from reconciler.plan.planner import agency_problem
 
@@ -27,6 +29,7 @@ R = TypeVar("R")
 #: Calls in flight at most: enough for 10 per second at latencies up to about 1.5 s.
 CONCURRENCY = 16
 PAGE, RESOURCE_PAGE = 100, 100  # REFERENCE §7.3: resources at most 100 a page
+AR, AM, RQ = "auto-renew", "account-managers", "reseller-quota"
 
 
 async def bounded(items: Iterable[T], fn: Callable[[T], Awaitable[R]]) -> list[R]:
@@ -48,8 +51,8 @@ async def every_page(fetch: Callable[[int, int], Awaitable[Page[T]]], limit: int
 async def peer_read(client: BssClient, desired: DesiredState) -> LiveState:
     """Everything :meth:`Reader.read` reads for ``desired``, a phase at a time."""
     live = LiveState()
-    wanted = {(r.customer.customer_id, r.customer.account_name) for r in desired.auto_renew}
-    wanted |= {(m.customer.customer_id, m.customer.account_name) for m in desired.managers}
+    wanted = {(r.customer.customer_id, r.customer.account_name) for r in desired.entries_of(AR)}
+    wanted |= {(m.customer.customer_id, m.customer.account_name) for m in desired.entries_of(AM)}
     customers = await every_page(lambda o, n: client.list_sub_customers(offset=o, limit=n), PAGE)
     for c in customers:
         for key in ((c.customer_id, None), (None, c.account_name)):
@@ -59,7 +62,7 @@ async def peer_read(client: BssClient, desired: DesiredState) -> LiveState:
                 if c.account_manager:
                     live.managers_seen.add(c.account_manager)
     renew = {live.customer_refs.get((r.customer.customer_id, r.customer.account_name))
-             for r in desired.auto_renew} - {None}  # fmt: skip
+             for r in desired.entries_of(AR)} - {None}  # fmt: skip
 
     async def resources(cid: str | None) -> None:
         assert cid is not None
@@ -69,22 +72,22 @@ async def peer_read(client: BssClient, desired: DesiredState) -> LiveState:
             ),
             RESOURCE_PAGE,
         )
-        live.resources[cid] = [r for r in items if r.is_main_resource]
+        live.lists(RESOURCES)[cid] = [r for r in items if r.is_main_resource]
 
     await bounded(sorted(renew, key=str), resources)
     await _resellers(client, desired, live)
-    found, _ = auto_renew.candidates(desired, live)
+    found, _ = candidates(desired, live)
     agency = client.agency_name or ""
 
     async def check(cid: str) -> None:
         live.agency[cid] = await agency_problem(client, cid, agency)
 
-    await bounded(sorted(auto_renew.customers_needing_agency(found)), check)
+    await bounded(sorted(customers_needing_agency(found)), check)
     return live
 
 
 async def _resellers(client: BssClient, desired: DesiredState, live: LiveState) -> None:
-    wanted = {(t.reseller.reseller_id, t.reseller.account_name) for t in desired.quotas}
+    wanted = {(t.reseller.reseller_id, t.reseller.account_name) for t in desired.entries_of(RQ)}
     if not wanted:
         return
     resellers = await every_page(
@@ -97,14 +100,14 @@ async def _resellers(client: BssClient, desired: DesiredState, live: LiveState) 
                 live.resellers[r.indirect_partner_id] = r
 
     async def issued(rid: str) -> None:
-        live.issued[rid] = await every_page(
+        live.lists(ISSUED)[rid] = await every_page(
             lambda o, n: client.list_issued_coupon_quotas(offset=o, limit=n,
                                                           indirect_partner_id=rid),
             PAGE,
         )  # fmt: skip
 
     await bounded(list(live.resellers), issued)
-    ids = sorted({t.distributor_quota_id for t in desired.quotas})
+    ids = sorted({t.distributor_quota_id for t in desired.entries_of(RQ)})
 
     async def quotas(start: int) -> None:
         page = await client.list_quota_coupons(quota_ids=ids[start : start + 50], limit=PAGE)

@@ -22,15 +22,11 @@ from reconciler.errors import (
     ManifestError,
     ReconcilerError,
 )
+from reconciler.kinds import registry
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("text", "json", "markdown", "github")
-GUARD_NAMES = (
-    "max-change-percent",
-    "max-issue-per-run",
-    "max-issue-per-reseller",
-    "max-reclaims-per-run",
-)
+GUARD_NAMES = registry.GUARD_NAMES
 
 
 NO_COLOR_KEY = "reconciler.no_color"
@@ -165,8 +161,8 @@ def agency_check_option(fn: F) -> F:
         is_flag=True,
         envvar="RECONCILER_SKIP_AGENCY_CHECK",
         help="Do not ask IAM whether customers granted the agency (for credentials that may not "
-        "assume agencies, e.g. read-only ones): auto-renew changes are planned with a note, and "
-        "apply checks the agency. Env: RECONCILER_SKIP_AGENCY_CHECK=1.",
+        "assume agencies, e.g. read-only ones): changes made as the customer are planned with a "
+        "note, and apply checks the agency. Env: RECONCILER_SKIP_AGENCY_CHECK=1.",
     )(fn)
 
 
@@ -220,7 +216,7 @@ def target_option(fn: F) -> F:
         multiple=True,
         metavar="KIND/NAME",
         help="Only the declared entries this selects (repeatable), like Terraform's -target. "
-        "KIND: customer, reseller, account-manager, auto-renew or reseller-quota; NAME: an "
-        "account name or ID as written in the manifests (reseller-quota: also a distributor "
-        "quota ID). Every output says the run was narrowed.",
+        f"KIND: customer, reseller, {', '.join(registry.IDS)}; NAME: an account name or ID as "
+        "written in the manifests (or, with a kind, an ID its entries name, such as a quota "
+        "ID). Every output says the run was narrowed.",
     )(fn)

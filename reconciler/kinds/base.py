@@ -1,22 +1,25 @@
-"""What every kind shares: the live state it diffs against and the result it returns."""
+"""What every kind shares: the live state it diffs against, the result it returns, and how its
+drift is shown (the defaults a kind may refine)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.errors import ManifestProblem, SourcePosition
-from reconciler.plan.model import Change, Notice
+from reconciler.plan.model import ZERO, Change, Notice
 
 if TYPE_CHECKING:
     from reconciler.bss.models import (
         CouponQuota,
         Customer,
         IndirectPartner,
-        IssuedQuota,
-        Resource,
     )
+    from reconciler.kinds.reads import Batched, EachCall, EachListing, Once
     from reconciler.manifests.desired import CustomerRef, ResellerRef
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -25,14 +28,6 @@ class LiveState:
 
     customers: dict[str, Customer] = field(default_factory=dict)
     resellers: dict[str, IndirectPartner] = field(default_factory=dict)
-    #: customer id -> its main yearly/monthly resources (the reader keeps only those the diff
-    #: needs: see ``auto_renew_in_sync``)
-    resources: dict[str, list[Resource]] = field(default_factory=dict)
-    #: managed main resources already as their rule wants, counted but not kept in ``resources``
-    #: (``kinds.auto_renew.prune``)
-    auto_renew_in_sync: int = 0
-    #: reseller id -> every quota issued to it (all parents, all statuses)
-    issued: dict[str, list[IssuedQuota]] = field(default_factory=dict)
     distributor_quotas: dict[str, CouponQuota] = field(default_factory=dict)
     #: customer id -> None when the agency is granted, else the reason it cannot be used
     agency: dict[str, str | None] = field(default_factory=dict)
@@ -42,20 +37,68 @@ class LiveState:
     managers_seen: set[str] = field(default_factory=set)
     #: the partner's coupon quota IDs, listed only when a manifest names one not found
     known_quota_ids: set[str] = field(default_factory=set)
-    #: reference text -> resolved id, filled by the reader; a reference by id needs no entry
-    #: when the customer with that id was read (``customer``)
+    #: reference text -> resolved id, filled by the reader
     customer_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     reseller_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+    #: what the kinds' declared reads found (:mod:`reconciler.kinds.reads`), by read name
+    reads: dict[str, Any] = field(default_factory=dict)
 
     def customer(self, ref: CustomerRef) -> Customer | None:
         cid = self.customer_refs.get((ref.customer_id, ref.account_name))
-        if cid is None and ref.customer_id is not None and ref.account_name is None:
-            cid = ref.customer_id  # found by id iff read (no entry kept for 100,000 of them)
         return self.customers.get(cid) if cid else None
 
     def reseller(self, ref: ResellerRef) -> IndirectPartner | None:
         rid = self.reseller_refs.get((ref.reseller_id, ref.account_name))
         return self.resellers.get(rid) if rid else None
+
+    def lists(self, read: EachListing[T]) -> dict[str, list[T]]:
+        """Object id -> the items of its listing (absent: not read)."""
+        found: dict[str, list[T]] = self.reads.setdefault(read.name, {})
+        return found
+
+    def each(self, read: EachCall[T] | Batched[T]) -> dict[str, T]:
+        """Object id -> what the read found of it (absent: not read, or unknown to the API)."""
+        found: dict[str, T] = self.reads.setdefault(read.name, {})
+        return found
+
+    def once(self, read: Once[T]) -> T | None:
+        """What a read made once found (``None``: not read)."""
+        found: T | None = self.reads.get(read.name)
+        return found
+
+
+# -- drift -----------------------------------------------------------------------------------
+
+#: How a drifted object is healed: by ``apply``, by a person, or not at all (drift format 1.0).
+HEAL_APPLY, HEAL_MANUAL, HEAL_NONE = "apply", "manual", "none"
+
+
+class DriftView:
+    """Both sides of each drifted object of one kind, for the drift report. This default shows
+    a change's ``before`` as the live side and nothing for a state apply cannot reach."""
+
+    def change_live(self, change: Change) -> Mapping[str, Any]:
+        return dict(change.before)
+
+    def notice_sides(self, notice: Notice) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        """(desired, live) of a declared state apply cannot reach."""
+        return {}, {}
+
+
+def money_heal_text(change: Change) -> str:
+    """``apply reclaims X then issues Y; Z already spent cannot come back``."""
+    m = change.money
+    if m is None:
+        return f"apply makes the change ({change.action})"
+    parts = []
+    if m.reclaim > ZERO:
+        parts.append(f"reclaims {m.reclaim:,.2f} {m.currency}")
+    if m.issue > ZERO:
+        parts.append(f"issues {m.issue:,.2f} {m.currency}")
+    text = "apply " + " then ".join(parts)
+    if m.unrecoverable > ZERO:
+        text += f"; {m.unrecoverable:,.2f} {m.currency} already spent cannot come back"
+    return text
 
 
 @dataclass

@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reconciler.errors import ManifestError, ManifestProblem
-from reconciler.manifests.build import DesiredBuilder
-from reconciler.manifests.crosschecks import CrossChecks
+from reconciler.manifests.assemble import Assembly
 from reconciler.manifests.desired import DesiredState
-from reconciler.manifests.loader import Document, Limits, load_documents
-from reconciler.manifests.validation import schema_problems
+from reconciler.manifests.document import Document
+from reconciler.manifests.loader import Limits, load_documents
+from reconciler.manifests.validation import DocumentChecks
 
 
 def load_desired(paths: Sequence[str | Path], *, limits: Limits | None = None) -> DesiredState:
@@ -28,26 +28,25 @@ def load_desired(paths: Sequence[str | Path], *, limits: Limits | None = None) -
 def _load_desired(paths: Sequence[str | Path], limits: Limits | None) -> DesiredState:
     """A file at a time: read it, validate its documents (and against the ones before), build
     them while nothing is wrong, and let go of them. Every problem of every file is reported."""
-    builder = DesiredBuilder(consume=True)
-    checks = CrossChecks()
-    found: list[ManifestProblem] = []  # validation problems
+    assembly = Assembly()
+    checks = DocumentChecks()
+    found: set[ManifestProblem] = set()  # validation problems
 
     def each_file(documents: list[Document], loading: list[ManifestProblem]) -> None:
         for doc in documents:
-            found.extend(schema_problems(doc))
-            found.extend(checks.add(doc))
+            found.update(checks.add(doc))
             if not found and not loading:
-                builder.add(doc)
+                assembly.add(doc)
 
     loaded = load_documents(paths, limits=limits, on_file=each_file)
     problems = list(loaded.problems)
     reported = {p.position for p in problems}
-    for problem in sorted(set(found)):
+    for problem in sorted(found):
         if problem.position not in reported:  # e.g. an alias already refused at this spot
             problems.append(problem)
     if problems:
         raise ManifestError(problems)
-    return builder.finish()
+    return assembly.finish()
 
 
 @contextmanager

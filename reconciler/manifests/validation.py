@@ -10,39 +10,36 @@ key itself) with a message that says what to write instead. Checks that span doc
 from __future__ import annotations
 
 import difflib
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError, validators
-from jsonschema.protocols import Validator
+from jsonschema import ValidationError
 
 from reconciler.errors import ManifestError, ManifestProblem
-from reconciler.manifests.crosschecks import cross_document_problems
-from reconciler.manifests.fastschema import Check, compile_schema, ecma_regex
-from reconciler.manifests.loader import KINDS, Document
+from reconciler.kinds import registry
+from reconciler.manifests.crosschecks import SharedChecks
+from reconciler.manifests.document import Document
+from reconciler.manifests.schemas import (
+    DISPATCHER_SCHEMA,
+    SCHEMA_FILES,
+    fast_check,
+    load_schema,
+    validator_for,
+)
 from reconciler.manifests.yamlstrict import JsonPath, PlainNumber
 
 __all__ = [
+    "DISPATCHER_SCHEMA",
     "MONEY_PATTERN",
     "SCHEMA_FILES",
+    "DocumentChecks",
     "load_schema",
     "schema_problems",
     "validate",
     "validate_documents",
     "validator_for",
 ]
-
-SCHEMA_FILES: Mapping[str, str] = {
-    "AccountManagers": "account-managers.schema.json",
-    "AutoRenew": "auto-renew.schema.json",
-    "ResellerQuota": "reseller-quota.schema.json",
-    "Settings": "settings.schema.json",
-}
-DISPATCHER_SCHEMA = "manifest.schema.json"
 
 MONEY_PATTERN = r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
 PATTERN_HINTS: Mapping[str, str] = {
@@ -69,47 +66,33 @@ def validate(documents: Sequence[Document]) -> None:
 
 def validate_documents(documents: Sequence[Document]) -> list[ManifestProblem]:
     """Every schema and cross-document problem, sorted and without duplicates."""
+    checks = DocumentChecks()
     problems: set[ManifestProblem] = set()
     for doc in documents:
-        problems.update(schema_problems(doc))
-    problems.update(cross_document_problems(documents))
+        problems.update(checks.add(doc))
     return sorted(problems)
 
 
-def load_schema(name: str) -> dict[str, Any]:
-    """A schema shipped inside the package (``reconciler/schemas/``), parsed."""
-    return dict(_load_schema(name))
+class DocumentChecks:
+    """Validation a document at a time, in file order: its schema, then the checks across the
+    documents given so far (the shared ones, then its kind's own). A load of 100,000 customers
+    may let go of each document once it is checked and built."""
 
+    def __init__(self) -> None:
+        self._shared = SharedChecks()
+        self._kinds: dict[str, Callable[[Document], Iterable[ManifestProblem]]] = {}
 
-@cache
-def _load_schema(name: str) -> Mapping[str, Any]:
-    text = resources.files("reconciler").joinpath("schemas").joinpath(name).read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
-
-
-def _ecma_pattern(
-    validator: Validator, pattern: str, instance: object, schema: Mapping[str, Any]
-) -> Iterator[ValidationError]:
-    """``pattern`` with JSON Schema's (ECMA-262) meaning of ``$``: the very end of the string."""
-    if isinstance(instance, str) and not ecma_regex(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-_StrictValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"pattern": _ecma_pattern}
-)
-
-
-@cache
-def validator_for(kind: str) -> Validator:
-    """The JSON Schema validator of ``kind`` (with ECMA-262 ``$`` in patterns)."""
-    return _StrictValidator(_load_schema(SCHEMA_FILES[kind]))
-
-
-@cache
-def _fast_check(kind: str) -> Check:
-    return compile_schema(_load_schema(SCHEMA_FILES[kind]))
+    def add(self, doc: Document) -> list[ManifestProblem]:
+        """The problems ``doc`` shows, on its own and after the documents before it."""
+        found = schema_problems(doc)
+        found.extend(self._shared.check(doc))
+        kind = registry.by_manifest(doc.kind)
+        if kind is not None:
+            check = self._kinds.get(kind.id)
+            if check is None:
+                check = self._kinds[kind.id] = kind.crosschecks()
+            found.extend(check(doc))
+        return found
 
 
 def schema_problems(doc: Document) -> list[ManifestProblem]:
@@ -117,7 +100,7 @@ def schema_problems(doc: Document) -> list[ManifestProblem]:
     kind = doc.content.get("kind")
     if not isinstance(kind, str) or kind not in SCHEMA_FILES:
         return [_kind_problem(doc, kind)]
-    if _fast_check(kind)(doc.content):
+    if fast_check(kind)(doc.content):
         return []
     problems: list[ManifestProblem] = []
     content: Any = doc.content  # plain JSON-like data, which the stubs cannot express
@@ -127,10 +110,11 @@ def schema_problems(doc: Document) -> list[ManifestProblem]:
 
 
 def _kind_problem(doc: Document, kind: object) -> ManifestProblem:
-    valid = ", ".join(KINDS)
+    kinds = sorted(SCHEMA_FILES)
+    valid = ", ".join(kinds)
     if kind is None and "kind" not in doc.content:
         return doc.problem((), f"missing 'kind' (one of {valid})")
-    hint = _suggest(kind, KINDS) if isinstance(kind, str) else ""
+    hint = _suggest(kind, kinds) if isinstance(kind, str) else ""
     return doc.problem(("kind",), f"unknown kind {show(kind)}{hint}; valid kinds: {valid}")
 
 

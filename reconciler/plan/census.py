@@ -139,5 +139,5 @@ def unresolved_problems(
         key = f"{d.what}Id" if ref.ident else d.what
         shown = ref.ident or ref.name
         message = f"no {d.what} {shown!r} in the partner account{hints.get(ref, '')} ({d.hint})"
-        problems.append(ManifestProblem(ref.where, key, message))
+        problems.append(ManifestProblem(ref.source, key, message))
     return problems

@@ -9,21 +9,23 @@ concurrently, with the check that its pages add up (offset paging over a set tha
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from reconciler.bss import operations as ops
 from reconciler.bss.paging import short_listing
 from reconciler.errors import SourcePosition
+from reconciler.kinds import registry
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner, Page
+    from reconciler.kinds.reads import Subject
+    from reconciler.kinds.spec import References
     from reconciler.manifests.desired import DesiredState
 
 T = TypeVar("T")
-R = TypeVar("R", bound="Ref")
 
 #: Page size of the customer and reseller listings (their documented maximum).
 PAGE = 100
@@ -33,57 +35,40 @@ LIST_RESELLERS = "list_indirect_partners"
 Key = tuple[str | None, str | None]
 
 
-class Ref(Protocol):
-    """A customer or reseller as a manifest names it: by id or by account name (exactly one),
-    written at ``where``. :class:`~reconciler.manifests.desired.CustomerRef` and
-    ``ResellerRef`` are refs, and so are the entries that name a customer
-    (``ManagerAssignment``, ``AutoRenewRule``): no object is built per reference."""
+@dataclass(frozen=True)
+class Ref:
+    ident: str | None
+    name: str | None
+    source: SourcePosition
 
     @property
-    def ident(self) -> str | None: ...
-
-    @property
-    def name(self) -> str | None: ...
-
-    @property
-    def where(self) -> SourcePosition: ...
+    def key(self) -> Key:
+        return (self.ident, self.name)
 
 
-def key_of(ref: Ref) -> str:
-    """A reference as one string: the id itself (no new object), or NUL + the account name
-    (a NUL cannot be in a manifest, so the two never meet)."""
-    return ref.ident if ref.ident is not None else "\0" + (ref.name or "")
+class RefIndex:
+    """The references still unresolved, by id and by account name, for O(1) matching."""
 
-
-def ref_tuple(ref: Ref) -> Key:
-    """The reference as ``LiveState.customer_refs`` keys it."""
-    return (ref.ident, ref.name)
-
-
-class RefIndex(Generic[R]):
-    """The references still unresolved, by id and by account name, for O(1) matching (one
-    reference per key: the callers pass them de-duplicated)."""
-
-    def __init__(self, refs: Iterable[R]) -> None:
-        self.by_id: dict[str, R] = {}
-        self.by_name: dict[str, R] = {}
+    def __init__(self, refs: Iterable[Ref]) -> None:
+        self.by_id: dict[str, list[Ref]] = {}
+        self.by_name: dict[str, list[Ref]] = {}
         for ref in refs:
             if ref.ident:
-                self.by_id.setdefault(ref.ident, ref)
+                self.by_id.setdefault(ref.ident, []).append(ref)
             else:
-                self.by_name.setdefault(ref.name or "", ref)
+                self.by_name.setdefault(ref.name or "", []).append(ref)
 
-    def take(self, ident: str, name: str | None) -> list[R]:
-        found = [ref] if (ref := self.by_id.pop(ident, None)) is not None else []
-        if name and (ref := self.by_name.pop(name, None)) is not None:
-            found.append(ref)
+    def take(self, ident: str, name: str | None) -> list[Ref]:
+        found = self.by_id.pop(ident, [])
+        if name:
+            found += self.by_name.pop(name, [])
         return found
 
-    def pending(self) -> list[R]:
-        return [*self.by_id.values(), *self.by_name.values()]
+    def pending(self) -> list[Ref]:
+        return [r for refs in (*self.by_id.values(), *self.by_name.values()) for r in refs]
 
     def __len__(self) -> int:
-        return len(self.by_id) + len(self.by_name)
+        return sum(map(len, self.by_id.values())) + sum(map(len, self.by_name.values()))
 
 
 @dataclass
@@ -197,7 +182,7 @@ def customer_directory(client: BssClient) -> Directory[Customer]:
         by_id=lambda v: c.list_sub_customers(customer_id=v, limit=PAGE),
         by_name=lambda v: c.list_sub_customers(account_name=v, limit=PAGE),
         page=lambda offset: c.list_sub_customers(offset=offset, limit=PAGE),
-        hint="`reconciler export --kind account-manager` lists your customers",
+        hint=_export_hint("customer", "customers"),
         manager_of=lambda x: x.account_manager,
     )
 
@@ -212,13 +197,49 @@ def reseller_directory(client: BssClient) -> Directory[IndirectPartner]:
         by_id=lambda v: c.list_indirect_partners(indirect_partner_id=v, limit=PAGE),
         by_name=lambda v: c.list_indirect_partners(account_name=v, limit=PAGE),
         page=lambda offset: c.list_indirect_partners(offset=offset, limit=PAGE),
-        hint="`reconciler export --kind reseller-quota` lists your resellers",
+        hint=_export_hint("reseller", "resellers"),
         manager_of=lambda x: x.account_manager_id,
     )
 
 
-def reseller_refs(desired: DesiredState) -> list[Ref]:
-    seen: dict[str, Ref] = {}
-    for target in desired.quotas:
-        seen.setdefault(key_of(target.reseller), target.reseller)
+def customer_refs(desired: DesiredState) -> list[Ref]:
+    """The partner's customers the entries of every kind name, each once, in file order (a
+    customer named with its reseller is that reseller's, found by the kind's own reads)."""
+    seen: dict[Key, Ref] = {}
+    for refs in _references(desired):
+        ref = refs.customer
+        if ref is not None and refs.reseller is None:
+            seen.setdefault(
+                (ref.customer_id, ref.account_name),
+                Ref(ref.customer_id, ref.account_name, ref.source),
+            )
     return list(seen.values())
+
+
+def reseller_refs(desired: DesiredState) -> list[Ref]:
+    """The resellers the entries of every kind name, each once, in file order."""
+    seen: dict[Key, Ref] = {}
+    for refs in _references(desired):
+        ref = refs.reseller
+        if ref is not None:
+            seen.setdefault(
+                (ref.reseller_id, ref.account_name),
+                Ref(ref.reseller_id, ref.account_name, ref.source),
+            )
+    return list(seen.values())
+
+
+def _references(desired: DesiredState) -> Iterator[References]:
+    for kind in registry.KINDS:
+        for entry in kind.entries(desired):
+            yield kind.references(entry)
+
+
+def _export_hint(subject: Subject, plural: str) -> str:
+    """``reconciler export --kind ID`` of the kind whose export lists ``subject`` at least cost
+    (no reads of its own first)."""
+    kinds = [k for k in registry.with_exports() if k.export_subjects == {subject}]
+    if not kinds:
+        return f"`reconciler export` lists your {plural}"
+    best = min(kinds, key=lambda k: (len(k.reads), k.order))
+    return f"`reconciler export --kind {best.id}` lists your {plural}"

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 T = TypeVar("T")
-R = TypeVar("R", bound=Ref)
 
 #: Fewer references than this are always resolved one by one, without a probe page.
 PROBE_THRESHOLD = 4
@@ -62,10 +61,10 @@ class Resolution:
         raise NotImplementedError
 
     async def _resolve(
-        self, refs: Sequence[R], d: Directory[T], found: Callable[[list[R], T], None]
+        self, refs: list[Ref], d: Directory[T], found: Callable[[Ref, T], None]
     ) -> None:
         """Each reference -> its object (``found`` is called as soon as it is known); unknown
-        ones become problems. Every reference to one object is passed to ``found`` at once.
+        ones become problems.
 
         After a whole-partner listing, references it did not find are looked up one by one when
         that is cheaper than the listing was (the set may have moved between pages), or when the
@@ -81,9 +80,8 @@ class Resolution:
             self.census.record(d, items)
             for item in items:
                 listed.add(d.id_of(item))
-                taken = index.take(d.id_of(item), d.name_of(item))
-                if taken:
-                    found(taken, item)
+                for ref in index.take(d.id_of(item), d.name_of(item)):
+                    found(ref, item)
 
         if len(refs) >= PROBE_THRESHOLD:
             for attempt in range(REREADS + 1):
@@ -127,24 +125,24 @@ class Resolution:
         return totals
 
     async def _lookups(
-        self, pending: list[R], d: Directory[T], found: Callable[[list[R], T], None]
+        self, pending: list[Ref], d: Directory[T], found: Callable[[Ref, T], None]
     ) -> None:
         """One targeted query per reference; those it does not find are unknown."""
-        unknown: list[R] = []
+        unknown: list[Ref] = []
         pool = self.pool(d.api)
         for ref in pending:
 
-            async def look(ref: R = ref) -> None:
+            async def look(ref: Ref = ref) -> None:
                 obj = await lookup(ref, d)
                 if obj is None:
                     unknown.append(ref)
                 else:
-                    found([ref], obj)
+                    found(ref, obj)
                 self._tick(d.api)
 
             pool.submit(look)
         await self._join(d.api)
-        self._unknown(sorted(unknown, key=lambda r: r.where), d)
+        self._unknown(sorted(unknown, key=lambda r: r.source), d)
 
     def _unknown(self, refs: Iterable[Ref], d: Directory[T]) -> None:
         """References no query found: problems, with a "did you mean", once the reads are done."""

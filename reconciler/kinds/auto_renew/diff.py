@@ -14,18 +14,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler.errors import did_you_mean
+from reconciler.kinds.auto_renew.reads import resources_of
 from reconciler.kinds.base import KindResult, LiveState, customer_label
 from reconciler.plan.model import Call, Change, Notice, fingerprint
 
 if TYPE_CHECKING:
     from reconciler.bss.models import Customer, Resource
     from reconciler.errors import SourcePosition
-    from reconciler.manifests.desired import AutoRenewRule, DesiredState
+    from reconciler.kinds.auto_renew.desired import AutoRenewRule
+    from reconciler.manifests.desired import DesiredState
 
 KIND = "auto-renew"
 STATUS_CLOSED = 3
 NOT_RENEWABLE = {4: "frozen", 5: "expired"}
 AUTORENEW_PATH = "/v2/orders/subscriptions/resources/autorenew/{resource_id}"
+#: Its journal operations: the customer calls that switch auto-renew on and off.
+RENEW_ON = "auto_renewal_resources"
+RENEW_OFF = "cancel_auto_renewal_resources"
 
 
 @dataclass(frozen=True)
@@ -41,17 +46,17 @@ class Candidate:
 
 def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate], KindResult]:
     """Pure diff: the resources to change, plus problems and the in-scope count."""
-    result = KindResult(in_scope=live.auto_renew_in_sync)
+    result = KindResult()
     found: list[Candidate] = []
     seen: dict[str, SourcePosition] = {}
-    for rule in desired.auto_renew:
+    for rule in rules_of(desired):
         customer = live.customer(rule.customer)
         if customer is None:
             continue
         label = f"auto-renew of customer {customer_label(customer)}"
         if not result.first_declaration(seen, customer.customer_id, rule.source, label):
             continue
-        resources = live.resources.get(customer.customer_id, [])
+        resources = resources_of(live, customer.customer_id)
         _check_overrides(rule, customer, resources, result)
         found += _rule_candidates(rule, customer, resources, result)
     return found, result
@@ -70,30 +75,6 @@ def _rule_candidates(
         if res.auto_renew != enabled:
             found.append(Candidate(rule, customer, res, enabled, source))
     return found
-
-
-def prune(rule: AutoRenewRule, resources: list[Resource]) -> tuple[list[Resource], int]:
-    """What the diff needs of one customer's main resources, read under one rule: the
-    resources it may change or report on, and how many others are already as the rule wants
-    (managed, so in scope, but nothing to do). The reader keeps only those, not half a million
-    resources of which 99% agree with their manifest (``LiveState.auto_renew_in_sync``)."""
-    if rule.resources or rule.service_types:
-        # Overrides are checked against every open resource (a mistyped service type or ID
-        # is an error with a "did you mean"): keep them all; few rules have overrides.
-        return list(resources), 0
-    kept: list[Resource] = []
-    in_sync = 0
-    for res in resources:
-        want = rule.wants(res.resource_id, res.service_type_code or "")
-        if res.resource_id in rule.resources:
-            kept.append(res)  # named by an override: the diff checks it exists
-        elif want is None or res.status == STATUS_CLOSED:
-            continue  # unmanaged, or closed: the diff skips it
-        elif res.auto_renew == want:
-            in_sync += 1
-        else:
-            kept.append(res)
-    return kept, in_sync
 
 
 def customers_needing_agency(found: list[Candidate]) -> set[str]:
@@ -228,9 +209,9 @@ def _change(cand: Candidate, agency_verified: bool = True) -> Change:
         if rule.period_type is not None:
             body["period_type"] = rule.period_type
             after["period_type"] = rule.period_type
-        call = Call("auto_renewal_resources", "POST", path, body or None, identity="customer")
+        call = Call(RENEW_ON, "POST", path, body or None, identity="customer")
     else:
-        call = Call("cancel_auto_renewal_resources", "DELETE", path, None, identity="customer")
+        call = Call(RENEW_OFF, "DELETE", path, None, identity="customer")
     return Change(
         kind=KIND,
         key=_key(res),
@@ -246,3 +227,9 @@ def _change(cand: Candidate, agency_verified: bool = True) -> Change:
             *(() if agency_verified else (UNVERIFIED_NOTE,)),
         ),
     )
+
+
+def rules_of(desired: DesiredState) -> tuple[AutoRenewRule, ...]:
+    """The AutoRenew rules of ``desired``, in file order."""
+    found: tuple[AutoRenewRule, ...] = desired.entries_of(KIND)
+    return found
