@@ -52,9 +52,10 @@ unit: $(STAMP)
 schemas: $(STAMP)
 	$(BIN)/python -m reconciler.manifests.published schemas
 
-## bench: the scale benchmark (see README)
+## bench: the scale benchmark (see README): virtual clock, then over real HTTP; both always run
 bench: $(STAMP)
-	$(BIN)/python -m bench.plan_scale
+	status=0; $(BIN)/python -m bench.plan_scale || status=$$?; \
+	  $(BIN)/python -m bench.real_http || status=$$?; exit $$status
 
 ## bench-libraries: our hand-written pieces against the libraries (docs/architecture.md)
 bench-libraries: $(STAMP)

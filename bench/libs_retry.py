@@ -74,18 +74,19 @@ class TenacityExecutor(Executor):
         return result[0]
 
     async def _once(self, op: Operation, **kwargs: Any) -> Any:
+        payload = jsonutil.dumps(kwargs["body"]) if kwargs.get("body") is not None else None
+        request = self._prepare(
+            op,
+            kwargs["endpoint"],
+            kwargs["path"],
+            kwargs["credentials"],
+            kwargs.get("query", ()),
+            payload,
+        )
         await self._limiter.acquire(op.name)
         sent = self._clock.monotonic()
-        payload = jsonutil.dumps(kwargs["body"]) if kwargs.get("body") is not None else None
         try:
-            return await self._attempt(
-                op,
-                kwargs["endpoint"],
-                kwargs["path"],
-                credentials=kwargs["credentials"],
-                query=kwargs.get("query", ()),
-                payload=payload,
-            )
+            return await self._attempt(op, kwargs["endpoint"], kwargs["path"], request, None)
         finally:
             self._limiter.observe(op.name, self._clock.monotonic() - sent)
 

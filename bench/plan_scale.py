@@ -10,7 +10,8 @@ minutes of CPU. It prints:
   plus one round trip (the latency median) to fill the pipeline;
 * calls made / minimum calls, 429s received, and each API's utilisation (achieved rate while it
   had queued work, as a share of its rate);
-* the same reads through a plain sequential loop over the client, as a ratio of times (and a
+* the same reads by the fair peer (:mod:`bench.peer`: bounded-concurrency ``gather`` phases over
+  the same client), as a ratio of times (and a
   check that both give the very same plan);
 * a manifest naming 10 customers on the largest partner: the calls it costs;
 * diff + render CPU seconds and memory per object for 500,000 managed objects (no I/O).
@@ -46,6 +47,7 @@ from reconciler.plan.progress import Progress, ReadCounters
 
 from . import workload
 from .diff_render import measure as measure_diff_render
+from .peer import peer_read
 from .sequential import sequential_read
 
 RATE = 10.0
@@ -104,7 +106,7 @@ def run_plan(
     latency: LatencyModel = LATENCY,
 ) -> dict[str, Any]:
     """One plan on a fresh emulator and virtual clock: ``pipelined`` (the reconciler's reader)
-    or ``sequential`` (the plain loop)."""
+    ``peer`` (bounded-concurrency phases, :mod:`bench.peer`) or ``sequential`` (a plain loop)."""
     clock = VirtualClock()
     emu = Emulator(
         clock=clock,
@@ -123,7 +125,8 @@ def run_plan(
             if mode == "pipelined":
                 plan = await build_plan(desired, client, ctx, clock, progress=progress)
             else:
-                live = await sequential_read(client, desired)
+                read = peer_read if mode == "peer" else sequential_read
+                live = await read(client, desired)
                 plan = assemble_plan(desired, live, [], ctx, clock.time())
             return plan, {api: asdict(s) for api, s in client.stats().items()}
 
@@ -295,12 +298,12 @@ def _size_section(n: int, pipe: dict[str, Any], seq: dict[str, Any] | None, tabl
         srun = seq["run"]
         same = srun["plan_checksum"] == run["plan_checksum"]
         table.row(
-            f"sequential loop / pipelined, time [N={n:,}]",
+            f"peer (bounded gather) / pipelined, time [N={n:,}]",
             f"{srun['virtual_seconds'] / run['virtual_seconds']:.2f}x",
             "(report)",
         )
         table.note(
-            f"  sequential {srun['virtual_seconds']:,.1f} s virtual, {srun['calls']:,} calls; "
+            f"  peer {srun['virtual_seconds']:,.1f} s virtual, {srun['calls']:,} calls; "
             f"same plan: {'yes' if same else 'NO'}"
         )
         if not same:
@@ -372,7 +375,7 @@ def report(
     table = Table()
     for n in sizes:
         pipe = results[("pipelined", n)]
-        _size_section(n, pipe, results.get(("sequential", n)), table)
+        _size_section(n, pipe, results.get(("peer", n)), table)
         if "scoped" in pipe:
             _scoped_section(n, pipe["scoped"], table)
     if ("diff", 0) in results:
@@ -406,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=100_000,
         help="customers of the diff + render state (x 5 objects each; default: %(default)s)",
     )
-    parser.add_argument("--no-baseline", action="store_true", help="skip the sequential loop")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the peer baseline")
     parser.add_argument("--no-diff", action="store_true", help="skip diff + render")
     parser.add_argument(
         "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes"
@@ -421,8 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pipelined = (n, args.seed, "pipelined", n == largest, args.heavy_share)
         tasks.append((("pipelined", n), plan_task, pipelined))
         if not args.no_baseline:
-            sequential = (n, args.seed, "sequential", False, args.heavy_share)
-            tasks.append((("sequential", n), plan_task, sequential))
+            peer = (n, args.seed, "peer", False, args.heavy_share)
+            tasks.append((("peer", n), plan_task, peer))
         if n == largest and not args.no_diff:
             tasks.append((("diff", 0), diff_render_task, (args.objects_customers, 4, args.seed)))
     print(f"running {len(tasks)} tasks on {args.jobs} worker process(es)...", file=sys.stderr)

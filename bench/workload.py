@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from reconciler.bss import queries as q
 from reconciler.emulator.credentials import DEFAULT_XACCOUNT_TYPE
@@ -244,3 +245,58 @@ def _customer_ids(gen: GeneratedPartner) -> Callable[[str | None, str | None], s
 def _reseller_ids(gen: GeneratedPartner) -> Callable[[str | None, str | None], str]:
     by_name = {r.account_name: rid for rid, r in gen.state.resellers.items()}
     return lambda rid, name: rid if rid is not None else by_name[name or ""]
+
+
+def write_manifests(gen: GeneratedPartner, directory: Path) -> Path:
+    """The manifests :func:`desired_state` builds, as YAML files a person would keep (flow
+    entries for managers, one block entry per AutoRenew rule, quota targets per distributor
+    quota): what ``reconciler plan`` reads in the benchmark's memory run."""
+    state = gen.state
+    directory.mkdir(parents=True, exist_ok=True)
+    head = "apiVersion: partner-reconciler/v1\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n"
+    managers = [head.format(kind="AccountManagers", name="all-customers"), "  customers:\n"]
+    rules = [head.format(kind="AutoRenew", name="all-customers"), "  customers:\n"]
+    for n, (cid, c) in enumerate(state.customers.items()):
+        ref = (
+            f"customer: {c.account_name}"
+            if n % BY_NAME_EVERY == BY_NAME_EVERY - 1
+            else (f'customerId: "{cid}"')
+        )
+        managers.append(f"    - {{{ref}, manager: {c.account_manager or 'null'}}}\n")
+        flag = "true" if gen.auto_renew_intent[cid] else "false"
+        rules.append(f"    - {ref}\n      autoRenew: {flag}\n")
+    (directory / "account-managers.yaml").write_text("".join(managers), encoding="utf-8")
+    (directory / "auto-renew.yaml").write_text("".join(rules), encoding="utf-8")
+    by_parent: dict[str, list[str]] = {}
+    index = {rid: n for n, rid in enumerate(state.resellers)}
+    for (rid, parent), balance in sorted(gen.quota_intent.items()):
+        name = state.resellers[rid].account_name
+        ref = (
+            f"reseller: {name}"
+            if index[rid] % BY_NAME_EVERY == BY_NAME_EVERY - 1
+            else (f'resellerId: "{rid}"')
+        )
+        amount = balance.quantize(Decimal("0.01"))
+        by_parent.setdefault(parent, []).append(f'    - {{{ref}, balance: "{amount}"}}\n')
+    quotas = [
+        head.format(kind="ResellerQuota", name=f"quota-{n}")
+        + f'  distributorQuota: "{parent}"\n  resellers:\n'
+        + "".join(lines)
+        for n, (parent, lines) in enumerate(sorted(by_parent.items()))
+    ]
+    (directory / "reseller-quotas.yaml").write_text("---\n".join(quotas), encoding="utf-8")
+    g = GENEROUS
+    (directory / "settings.yaml").write_text(
+        head.format(kind="Settings", name="settings")
+        + f"  agencyName: {DEFAULT_XACCOUNT_TYPE}\n"
+        + f"  accountManagers: [{', '.join(state.account_managers)}]\n"
+        + f"  guards:\n    maxChangePercent: {g.max_change_percent}\n"
+        + f"    minObjects: {g.min_objects}\n"
+        + "".join(
+            f'    {key}: "{v}"\n' if isinstance(v, Decimal) else f"    {key}: {v}\n"
+            for key, v in g.limits.items()
+        )
+        + "  planTtl: 24h\n",
+        encoding="utf-8",
+    )
+    return directory

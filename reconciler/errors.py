@@ -79,16 +79,115 @@ class ConfigError(ReconcilerError):
     """Bad settings, credentials, endpoint or command-line usage."""
 
 
-@dataclass(frozen=True, order=True)
-class SourcePosition:
-    """A place in a manifest. ``line`` and ``col`` are 1-based."""
+_FILES: list[str] = []  # file names of every position made so far, by number
+_FILE_NUMBERS: dict[str, int] = {}
+_FIELD = 1 << 32
 
-    file: str
-    line: int
-    col: int
+
+class SourcePosition(int):
+    """A place in a manifest: ``file``, 1-based ``line`` and ``col``.
+
+    Manifests of 100,000 customers hold half a million of these, so a position is one integer
+    (``file number << 64 | line << 32 | col``, 36 bytes) instead of an object with three fields
+    (about 90): equal positions are equal, hash alike, and sort by file name, line and column.
+    It is not a number: use :attr:`file`, :attr:`line` and :attr:`col` (``to_dict`` for JSON).
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, file: str, line: int, col: int) -> SourcePosition:
+        if not (0 <= line < _FIELD and 0 <= col < _FIELD):
+            raise ValueError(f"position out of range: line {line}, column {col}")
+        number = _FILE_NUMBERS.get(file)
+        if number is None:
+            number = _FILE_NUMBERS[file] = len(_FILES)
+            _FILES.append(file)
+        return super().__new__(cls, (number * _FIELD + line) * _FIELD + col)
+
+    @property
+    def file(self) -> str:
+        return _FILES[int(self) >> 64]
+
+    @property
+    def line(self) -> int:
+        return (int(self) >> 32) & (_FIELD - 1)
+
+    @property
+    def col(self) -> int:
+        return int(self) & (_FIELD - 1)
+
+    def _order(self) -> tuple[str, int, int]:
+        return (self.file, self.line, self.col)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, SourcePosition):
+            return NotImplemented
+        return self._order() < other._order()
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, SourcePosition):
+            return NotImplemented
+        return self._order() <= other._order()
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, SourcePosition):
+            return NotImplemented
+        return self._order() > other._order()
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, SourcePosition):
+            return NotImplemented
+        return self._order() >= other._order()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SourcePosition) and int(self) == int(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = int.__hash__
+
+    def __bool__(self) -> bool:
+        return True
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
+
+    def __repr__(self) -> str:
+        return f"SourcePosition(file={self.file!r}, line={self.line}, col={self.col})"
+
+    def __reduce__(self) -> tuple[type[SourcePosition], tuple[str, int, int]]:
+        return (SourcePosition, (self.file, self.line, self.col))
+
+    def __copy__(self) -> SourcePosition:
+        return self
+
+    def __deepcopy__(self, memo: object) -> SourcePosition:
+        return self
+
+    def to_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "col": self.col}
+
+    @staticmethod
+    def pack(positions: Sequence[SourcePosition | None]) -> int:
+        """Positions in one file (``None`` allowed) as one plain integer: the manifests' many
+        small objects keep several positions in one (:meth:`unpack`)."""
+        files = {int(p) >> 64 for p in positions if p is not None}
+        if len(files) > 1:
+            raise ValueError("positions packed together must be in one file")
+        packed = files.pop() if files else 0
+        for pos in positions:
+            packed = (packed << 64) | (0 if pos is None else int(pos) & (_FIELD * _FIELD - 1))
+        return packed
+
+    @staticmethod
+    def unpack(packed: int, index: int, count: int) -> SourcePosition | None:
+        """Position ``index`` of ``count`` packed by :meth:`pack`."""
+        part = (packed >> (64 * (count - 1 - index))) & (_FIELD * _FIELD - 1)
+        if not part:
+            return None
+        number = packed >> (64 * count)
+        return int.__new__(SourcePosition, number * _FIELD * _FIELD + part)
 
 
 @dataclass(frozen=True, order=True)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from importlib import metadata
@@ -23,10 +24,11 @@ from . import queries as q
 from .credentials import Credentials
 from .endpoints import check_cleartext
 from .fields import FieldError, opt_int
+from .http11 import Http11Transport
 from .iam import DEFAULT_DURATION, CustomerCredentials
 from .models import Page
 from .paging import iter_pages
-from .ratelimit import DEFAULT_RATE, ApiStats, RateLimiter
+from .ratelimit import DEFAULT_RATE, ApiStats, RateLimiter, Waiting
 from .redact import get_logger
 from .retry import Backoff
 from .signing import query_pairs
@@ -55,6 +57,25 @@ def _version() -> str:
 USER_AGENT = f"partner-reconciler/{_version()}"
 
 
+#: Seconds a read keeps retrying transient failures (timeouts, lost connections, 5xx, 429) past
+#: ``max_attempts``: a plan that reads for hours outlives a slow answer or minutes of trouble.
+READ_PATIENCE = 600.0
+#: Connections open at once, at most. The worker pools keep about rate x latency calls of each
+#: API in flight (``reconciler/plan/pools.py``); every one of them keeps its connection alive.
+MAX_CONNECTIONS = 512
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+
+
+def default_transport(env: Mapping[str, str] | None = None) -> httpx.AsyncBaseTransport | None:
+    """The client's own HTTP/1.1 transport (:mod:`reconciler.bss.http11`: about half the CPU
+    per request of httpx's default one), or ``None`` (httpx's default, which honours the proxy
+    variables) when a proxy is configured in the environment."""
+    env = os.environ if env is None else env
+    if any(env.get(name) or env.get(name.upper()) for name in _PROXY_VARIABLES):
+        return None
+    return Http11Transport(max_connections=MAX_CONNECTIONS)
+
+
 def default_iam_endpoint(endpoint: str) -> str:
     """IAM of the real cloud for a real BSS host; otherwise the same URL (a served emulator)."""
     host = (urlsplit(endpoint).hostname or "").lower()
@@ -76,6 +97,7 @@ class ClientCore:
         rates: Mapping[str, float] | None = None,
         timeout: float = 30.0,
         max_attempts: int = 4,
+        read_patience: float = READ_PATIENCE,
         agency_name: str | None = None,
         rng_seed: int | None = None,
         iam_duration_seconds: int = DEFAULT_DURATION,
@@ -98,7 +120,13 @@ class ClientCore:
         self._credentials = credentials
         self._agency_name = agency_name
         self._clock: Clock = clock or SystemClock()
-        self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
+        self._http = httpx.AsyncClient(
+            transport=transport or default_transport(),
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+            ),
+        )
         self._limiter = RateLimiter(self._clock, rate, rates)
         self._executor = Executor(
             http=self._http,
@@ -107,6 +135,7 @@ class ClientCore:
             backoff=Backoff(random.Random(rng_seed)),
             max_attempts=max_attempts,
             user_agent=USER_AGENT,
+            read_patience=read_patience,
         )
         self._customers = CustomerCredentials(
             executor=self._executor,
@@ -141,6 +170,10 @@ class ClientCore:
     def rate_for(self, api: str) -> float:
         """The pacing rate (requests per second) of one API, by operation name."""
         return self._limiter.rate(api)
+
+    def waiting(self) -> list[Waiting]:
+        """APIs with an answer outstanding for 10 s or more, or retrying failures (for progress)."""
+        return self._limiter.waiting()
 
     def clock_offset(self) -> tuple[float, float] | None:
         """Bounds on the API's clock minus ours, in seconds, from its answers' ``Date`` header

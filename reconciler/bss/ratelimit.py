@@ -1,16 +1,25 @@
 """Client-side pacing: one bucket per API, so the client never causes a 429 by itself.
 
 BSS throttles per (account, source IP, API) at 10 requests per second by default (REFERENCE §4).
-Each API gets a :class:`Pacer` that spaces call *starts* at least ``1/rate`` seconds apart (burst
-1), so no 1-second window ever holds more than ``rate`` starts. Different APIs have different
-pacers and run concurrently. Every wait goes through the injected clock.
+Each API gets a :class:`Pacer` that hands out call *starts* on a schedule of planned slots
+``(1 + PLAN_MARGIN) / rate`` seconds apart (burst 1). Slots follow the plan, not the moment a
+caller happened to wake: a caller that wakes late (a busy event loop) does not push every later
+slot back, so a long run keeps the rate. A late start followed by on-time ones could put
+``rate + 1`` starts into some second, so the pacer also checks what really happened: a start
+never comes sooner than ``1 + WINDOW_MARGIN`` seconds after the start ``rate`` places before it
+(for a whole-number rate). ``WINDOW_MARGIN`` is smaller than ``PLAN_MARGIN``, so lateness up to
+their difference costs nothing, and a longer delay is made up again by the following slots. The
+margins keep the network's and the server's jitter from letting the server count ``rate + 1``
+arrivals in one second; they cost 0.5% of the budget. Different APIs have different pacers and
+run concurrently. Every wait goes through the injected clock.
 
 Callers of one API are served in arrival order (a FIFO lock), so they never race for a slot.
 
 For benchmarks and for sizing worker pools, each API also records how long its answers take (the
 time from the request leaving the pacer to the answer, pacing excluded) and how long it had work:
-``busy_seconds`` is the union over calls of [asked for a slot, slot + 1/rate), so
-``calls / (rate * busy_seconds)`` is the share of the budget used while callers were queued.
+``busy_seconds`` is the union over calls of [asked for a slot, slot + interval), so
+``calls / (rate * busy_seconds)`` is the share of the budget used while callers were queued
+(``1 / (1 + PLAN_MARGIN)`` at best).
 
 Why not aiolimiter (``bench/libraries.py``, docs/architecture.md): as ``AsyncLimiter(1, 1/rate)``
 it paces like this class on the real clock (0 429s, at most 10 starts in any second) but never
@@ -23,6 +32,7 @@ with 429s. And the worker pools need ``busy_seconds``, which it does not measure
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -30,10 +40,34 @@ from dataclasses import dataclass, replace
 from reconciler.emulator.clock import Clock
 
 DEFAULT_RATE = 10.0
-# Added to every interval so that float rounding can never squeeze rate+1 starts into 1 s.
-_MARGIN = 1e-6
+#: Planned slots are ``(1 + PLAN_MARGIN) / rate`` apart: 0.5% of the budget.
+PLAN_MARGIN = 0.005
+#: Actual starts: never more than ``rate`` in any ``1 + WINDOW_MARGIN`` seconds, so that the
+#: server, whose own clock sees each request a little later or sooner (the network, its threads:
+#: a few milliseconds on a busy machine), still counts at most ``rate`` in any second. Smaller
+#: than ``PLAN_MARGIN``, so a late start is made up by the slots after it (2 ms a second).
+WINDOW_MARGIN = 0.003
 #: How many recent answers :meth:`RateLimiter.recent_latency` looks at.
 LATENCY_WINDOW = 128
+#: An answer outstanding this long makes :meth:`RateLimiter.waiting` report its API.
+SLOW_AFTER = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """An API the client is waiting on: an answer outstanding for ``seconds``, or failing
+    (``retries`` in a row, the last one for ``cause``) since ``seconds`` ago."""
+
+    api: str
+    seconds: float
+    retries: int = 0
+    cause: str | None = None
+
+    def __str__(self) -> str:
+        text = f"waiting on {self.api} for {self.seconds:.0f}s"
+        if self.retries:
+            text += f" (retry {self.retries}: {self.cause})"
+        return text
 
 
 @dataclass(slots=True)
@@ -65,19 +99,25 @@ class ApiStats:
 
 
 class Pacer:
-    """Spaces call starts at least ``1/rate`` seconds apart on ``clock``.
+    """Hands out call starts on ``clock``: planned slots ``interval`` apart, and never more than
+    ``burst`` starts in any ``window`` seconds of actual starts (see the module docstring).
 
-    Callers queue on a FIFO lock; each one waits until ``interval`` after the previous *actual*
-    start, so a caller that woke late pushes the next ones back instead of letting them bunch up.
+    Callers queue on a FIFO lock. When the pacer has been idle the next slot is now; otherwise it
+    is the previous *planned* slot plus ``interval``, so a caller that woke late does not delay
+    the ones after it.
     """
 
     def __init__(self, rate: float, clock: Clock) -> None:
         if not rate > 0:
             raise ValueError(f"rate must be > 0 requests per second, got {rate}")
         self.rate = rate
-        self.interval = 1.0 / rate + _MARGIN
+        self.interval = (1.0 + PLAN_MARGIN) / rate
+        #: at most ``burst`` actual starts in any ``window`` seconds
+        self.burst = max(1, math.floor(rate))
+        self.window = self.burst * (1.0 + WINDOW_MARGIN) / rate
         self._clock = clock
-        self._last = float("-inf")
+        self._next = float("-inf")  # the planned time of the next slot
+        self._starts: deque[float] = deque(maxlen=self.burst)  # the last actual starts
         self._lock = asyncio.Lock()
         self._busy_until = float("-inf")
         #: seconds with a caller queued or a slot interval running (see the module docstring)
@@ -87,15 +127,21 @@ class Pacer:
         """Wait for the next slot; return the seconds waited (queueing included)."""
         asked = self._clock.monotonic()
         async with self._lock:
-            wait = self._last + self.interval - self._clock.monotonic()
+            planned = max(self._next, self._clock.monotonic())
+            slot = planned
+            if len(self._starts) == self.burst:  # the window check on actual starts
+                slot = max(slot, self._starts[0] + self.window)
+            wait = slot - self._clock.monotonic()
             if wait > 0:
                 await self._clock.sleep(wait)
-            self._last = self._clock.monotonic()
-        end = self._last + 1.0 / self.rate
+            started = self._clock.monotonic()
+            self._starts.append(started)
+            self._next = planned + self.interval
+        end = slot + self.interval
         if end > self._busy_until:
             self.busy_seconds += end - max(asked, self._busy_until)
             self._busy_until = end
-        return self._last - asked
+        return started - asked
 
 
 class RateLimiter:
@@ -118,6 +164,9 @@ class RateLimiter:
         self._pacers: dict[str, Pacer] = {}
         self._stats: dict[str, ApiStats] = {}
         self._recent: dict[str, deque[float]] = {}
+        self._flying: dict[str, dict[int, float]] = {}  # api -> attempt -> when it was sent
+        self._failing: dict[str, tuple[float, int, str]] = {}  # api -> since, retries, cause
+        self._attempts = 0
 
     def rate(self, api: str) -> float:
         return self._rates.get(api, self._default)
@@ -147,8 +196,37 @@ class RateLimiter:
             stats.first_call = now
         stats.last_call = now
 
-    def observe(self, api: str, seconds: float) -> None:
+    def sent(self, api: str) -> int:
+        """An attempt of ``api`` left the pacer; pass the token to :meth:`observe`."""
+        self._attempts += 1
+        self._flying.setdefault(api, {})[self._attempts] = self._clock.monotonic()
+        return self._attempts
+
+    def failed(self, api: str, cause: str, sent: float) -> None:
+        """An attempt of ``api`` sent at ``sent`` failed and will be retried."""
+        since, retries, _ = self._failing.get(api, (sent, 0, ""))
+        self._failing[api] = (min(since, sent), retries + 1, cause)
+
+    def succeeded(self, api: str) -> None:
+        self._failing.pop(api, None)
+
+    def waiting(self, slow_after: float = SLOW_AFTER) -> list[Waiting]:
+        """The APIs with an answer outstanding for ``slow_after`` seconds or more, or failing."""
+        now = self._clock.monotonic()
+        found = []
+        for api in sorted(set(self._flying) | set(self._failing)):
+            flying = self._flying.get(api)
+            oldest = next(iter(flying.values())) if flying else now  # sent in order
+            since, retries, cause = self._failing.get(api, (now, 0, None))
+            seconds = now - min(oldest, since)
+            if retries or seconds >= slow_after:
+                found.append(Waiting(api, seconds, retries, cause))
+        return found
+
+    def observe(self, api: str, seconds: float, token: int | None = None) -> None:
         """Record how long one answer of ``api`` took (pacing excluded)."""
+        if token is not None:
+            self._flying.get(api, {}).pop(token, None)
         stats = self.stats_for(api)
         stats.answered += 1
         stats.latency_seconds += seconds

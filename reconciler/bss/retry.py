@@ -16,6 +16,11 @@ other 4xx          raise      raise                       raise
 "Lost after send" is a read/write timeout, a read/write error, a broken HTTP exchange or any other
 transport failure that may have happened after bytes reached the server.
 
+Writes get ``max_attempts`` attempts. A read retries any failure but a 4xx past ``max_attempts``
+too, until it has been failing for the client's ``read_patience`` (10 minutes by default), with
+the same capped backoff: reads are safe, and a plan that has read for hours must not die of one
+slow answer.
+
 Backoff is capped exponential with full jitter from a seeded :class:`random.Random`; throttling
 starts from a larger base, following Huawei's advice to wait a few seconds after ``APIG.0308``.
 

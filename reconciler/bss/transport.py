@@ -8,8 +8,10 @@ A write's attempts can be watched and vetoed by an :class:`AttemptGuard` that th
 with :func:`guarded_attempts` (apply journals every attempt under its lease's fencing token this
 way, without the client knowing about journals)::
 
-    pacer slot -> guard.before_attempt(n) -> sign -> guard.before_write() -> send
-               -> guard.after_attempt(n, refused=...) -> retry or return
+    sign -> pacer slot -> guard.before_attempt(n) -> guard.before_write() -> send
+         -> guard.after_attempt(n, refused=...) -> retry or return
+
+(Signing comes first so that the request leaves as its slot comes; it has no effect outside.)
 
 Exceptions raised here never carry request headers or bodies: their messages are built from the
 method, the path, the status, the error code and the request id.
@@ -124,9 +126,11 @@ class Executor:
         backoff: Backoff,
         max_attempts: int,
         user_agent: str,
+        read_patience: float = 0.0,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        self._read_patience = read_patience
         self._http = http
         self._clock = clock
         self._limiter = limiter
@@ -152,40 +156,57 @@ class Executor:
         payload = jsonutil.dumps(body) if body is not None else None
         stats = self._limiter.stats_for(op.name)
         guard = _GUARD.get() if op.kind is not CallKind.READ else None
-        for attempt in range(1, self._max_attempts + 1):
+        first = self._clock.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            # Signed and built before the slot, so that the request leaves as the slot comes.
+            request = self._prepare(op, endpoint, path, credentials, query, payload)
             await self._limiter.acquire(op.name)
             if guard is not None:
                 guard.before_attempt(attempt)
             sent = self._clock.monotonic()
+            token = self._limiter.sent(op.name)
             try:
-                outcome = await self._attempt(
-                    op, endpoint, path, credentials=credentials, query=query, payload=payload,
-                    guard=guard,
-                )  # fmt: skip
+                outcome = await self._attempt(op, endpoint, path, request, guard)
             finally:
-                self._limiter.observe(op.name, self._clock.monotonic() - sent)
+                self._limiter.observe(op.name, self._clock.monotonic() - sent, token)
             if guard is not None:
                 refused = isinstance(outcome, _Attempt) and outcome.failure in REFUSALS
                 guard.after_attempt(attempt, refused=refused)
             if not isinstance(outcome, _Attempt):
+                self._limiter.succeeded(op.name)
                 return outcome[0]
             if outcome.failure is Failure.THROTTLED:
                 stats.throttled += 1
-            self._raise_if_final(op, path, outcome, last=attempt == self._max_attempts)
+            patient = self._patient(op, outcome, first)
+            self._raise_if_final(
+                op, path, outcome, last=attempt >= self._max_attempts and not patient
+            )
+            self._limiter.failed(op.name, outcome.cause, sent)
             delay = self._backoff.delay(attempt, outcome.failure, outcome.retry_after)
             log.info(
-                "retrying %s %s (attempt %d of %d) in %.2f s: %s",
+                "retrying %s %s (attempt %d of %s) in %.2f s: %s",
                 op.method,
                 path,
                 attempt + 1,
-                self._max_attempts,
+                self._max_attempts if attempt < self._max_attempts else "a read's patience",
                 delay,
                 outcome.cause,
             )
             stats.retries += 1
             stats.backoff_seconds += delay
             await self._clock.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _patient(self, op: Operation, outcome: _Attempt, first: float) -> bool:
+        """A read keeps retrying a transient failure past ``max_attempts`` until it has been
+        failing for ``read_patience`` seconds: a plan that has read for hours must not die of
+        one slow answer or a few minutes of trouble."""
+        return (
+            op.kind is CallKind.READ
+            and outcome.failure is not Failure.CLIENT
+            and self._clock.monotonic() - first < self._read_patience
+        )
 
     @staticmethod
     def _raise_if_final(op: Operation, path: str, outcome: _Attempt, *, last: bool) -> None:
@@ -198,17 +219,15 @@ class Executor:
                 raise outcome.error
             raise TransportError(op.method, path, f"{outcome.cause} (retries exhausted)")
 
-    async def _attempt(
+    def _prepare(
         self,
         op: Operation,
         endpoint: str,
         path: str,
-        *,
         credentials: Credentials,
         query: QueryPairs,
         payload: bytes | None,
-        guard: AttemptGuard | None = None,
-    ) -> tuple[Any] | _Attempt:
+    ) -> httpx.Request:
         url, signed = sign_for(
             op.method,
             endpoint,
@@ -219,13 +238,21 @@ class Executor:
             now=self._clock.time(),
             user_agent=self._user_agent,
         )
+        return self._http.build_request(op.method, url, headers=signed.headers, content=payload)
+
+    async def _attempt(
+        self,
+        op: Operation,
+        endpoint: str,
+        path: str,
+        request: httpx.Request,
+        guard: AttemptGuard | None,
+    ) -> tuple[Any] | _Attempt:
         if guard is not None:
             guard.before_write()
         began = self._clock.time()
         try:
-            response = await self._http.request(
-                op.method, url, headers=signed.headers, content=payload
-            )
+            response = await self._http.send(request)
         except httpx.UnsupportedProtocol:
             raise ConfigError(
                 f"unsupported endpoint URL {endpoint!r}: use http:// or https://"

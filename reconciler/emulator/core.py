@@ -166,6 +166,9 @@ class Emulator(ControlMethods):
         if held is not None:
             sequence, request_id = held.sequence, held.request_id
         entry = _log_entry(request, sequence, request_id, now)
+        entry["arrived"] = (
+            request.received if request.received is not None else self.clock.monotonic()
+        )
         found = match(request.method, request.path)
         if found is None:
             err = NotImplementedByEmulator(request.method, request.path)

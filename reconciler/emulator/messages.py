@@ -49,6 +49,9 @@ class EmulatorRequest:
     raw_query: str = ""
     headers: Mapping[str, str] = field(default_factory=HeaderMap)
     body: bytes = b""
+    #: when it arrived, on the emulator clock's ``monotonic()`` (the server stamps it as it reads
+    #: the request; otherwise the emulator does when it handles it)
+    received: float | None = None
     #: set on a held request handed back to be executed (``hold.Held``)
     resume: Any = None
 

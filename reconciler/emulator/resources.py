@@ -129,7 +129,8 @@ def set_renew_config(state: State, customer_id: str, name: str, value: str) -> N
                "EXPIRE_DATE": [str(d) for d in range(1, 29)] + ["-1"]}  # fmt: skip
     if value not in allowed[name]:
         raise InvalidParameter(f"config_value {value!r} is not valid for {name}")
-    state.customers[customer_id].renew_config[name] = value
+    customer = state.customers[customer_id]
+    customer.renew_config = {**customer.renew_config, name: value}  # assigned: see changes.py
 
 
 def renew(

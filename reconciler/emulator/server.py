@@ -1,7 +1,9 @@
 """Served mode: the emulator behind a real HTTP server (stdlib ``ThreadingHTTPServer``).
 
 ``Emulator.handle`` holds a lock, so concurrent connections are answered one at a time, in
-order of arrival. A dropped response closes the socket without writing anything.
+order of arrival (the latency of each answer is slept outside the lock, so slow answers overlap).
+A dropped response closes the socket without writing anything. A client that goes away before
+its answer is written is logged at debug level, not printed as a traceback.
 
 The control plane (``/_emulator/``) has no authentication and ``GET /_emulator/state`` returns
 every key, so a web page the developer visits must not reach it (the control plane's checks,
@@ -39,6 +41,7 @@ from reconciler.emulator.credentials import EmulatorCredentials
 from reconciler.emulator.errors import ControlError
 from reconciler.emulator.latency import LatencyModel
 from reconciler.emulator.messages import EmulatorRequest, HeaderMap
+from reconciler.emulator.models import State
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,9 @@ def control_refusal(
 
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Clients open many connections at once (a worker pool each); with the default backlog of 5
+    # the kernel drops their SYNs and each retries a second or more later.
+    request_queue_size = 1024
 
     def __init__(
         self, address: tuple[str, int], emulator: Emulator, allowed_hosts: Iterable[str] = ()
@@ -126,6 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
 
     def _serve(self) -> None:
+        received = self.server.emulator.clock.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         path, _, query = self.path.partition("?")
@@ -135,7 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
             if refused is not None:
                 self._refuse(refused)
                 return
-        request = EmulatorRequest(self.command, path, query, headers, body)
+        request = EmulatorRequest(self.command, path, query, headers, body, received)
         emulator = self.server.emulator
         response = emulator.handle(request)
         while response.resume is not None:  # held: the lock is free meanwhile; the caller may go
@@ -186,14 +193,21 @@ def make_server(
     rate_limit: float = 10.0,
     latency: LatencyModel | None = None,
     clock: Clock | None = None,
+    state_factory: Callable[[], State] | None = None,
     allowed_hosts: Iterable[str] = (),
 ) -> EmulatorServer:
     """Build (and bind) a server; ``port=0`` picks a free port. Call ``serve_forever()`` on it.
 
-    ``allowed_hosts``: host names besides this machine's under which the control plane answers.
-    """
+    ``state_file=None`` keeps the state in memory only; ``state_factory`` replaces ``seed``
+    (see :class:`~reconciler.emulator.core.Emulator`). ``allowed_hosts``: host names besides
+    this machine's under which the control plane answers."""
     emulator = Emulator(
-        clock=clock, state_file=state_file, seed=seed, rate_limit=rate_limit, latency=latency
+        clock=clock,
+        state_file=state_file,
+        seed=seed,
+        rate_limit=rate_limit,
+        latency=latency,
+        state_factory=state_factory,
     )
     for cred in credentials:
         emulator.add_credentials(cred)
@@ -210,10 +224,16 @@ def serve(
     rate_limit: float = 10.0,
     latency: LatencyModel | None = None,
     clock: Clock | None = None,
+    state_factory: Callable[[], State] | None = None,
     ready: Callable[[EmulatorServer], None] | None = None,
     allowed_hosts: Iterable[str] = (),
 ) -> None:
-    """Serve until interrupted; ``ready`` is called once the socket listens."""
+    """Serve until interrupted; ``ready`` is called once the socket listens.
+
+    The process switches threads every millisecond (Python's default is 5 ms): a request's
+    thread then notices it, and stamps its arrival (the call log's ``arrived``), within a
+    millisecond even while another request is being answered."""
+    sys.setswitchinterval(0.001)
     server = make_server(
         host,
         port,
@@ -223,6 +243,7 @@ def serve(
         rate_limit=rate_limit,
         latency=latency,
         clock=clock,
+        state_factory=state_factory,
         allowed_hosts=allowed_hosts,
     )
     if ready is not None:

@@ -18,7 +18,7 @@ What export does with each file it would write (``FILES``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -190,7 +190,9 @@ def edit_settings(
     when the document's layout does not allow a safe line edit."""
     lines = text.split("\n")
     spec_key = doc.keys.get(("spec",))
-    children = [pos for path, pos in doc.keys.items() if len(path) == 2 and path[0] == "spec"]
+    spec = doc.content.get("spec")
+    names = list(spec) if isinstance(spec, Mapping) else []
+    children = [doc.keys[("spec", name)] for name in names if ("spec", name) in doc.keys]
     if spec_key is None or not children or min(ln for ln, _ in children) <= spec_key[0]:
         return None  # an empty or flow-style spec
     indent = " " * (min(col for _, col in children) - 1)
@@ -222,13 +224,23 @@ def _grow_roster(doc: Document, lines: list[str], missing: Sequence[str]) -> boo
         joined = ", ".join([inner, *names] if inner else names)
         lines[line - 1] = f"{text[: col - 1]}[{joined}]{text[end + 1 :]}"
         return True
-    items = sorted(pos for p, pos in doc.values.items() if len(p) == 3 and p[:2] == path)
+    roster = _get(doc.content, path)
+    count = len(roster) if isinstance(roster, list) else 0
+    at = [(*path, n) for n in range(count)]
+    items = sorted(doc.values[p] for p in at if p in doc.values)
     if line <= key_line or not items:
         return False
     last_line, item_col = items[-1]
     dash = " " * max(item_col - 3, 0) + "- "
     lines[last_line:last_line] = [dash + n for n in names]
     return True
+
+
+def _get(content: Mapping[str, object], path: tuple[str, ...]) -> object:
+    node: object = content
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
 
 
 def _closing_bracket(text: str, start: int) -> int | None:

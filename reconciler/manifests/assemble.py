@@ -19,21 +19,38 @@ from reconciler.manifests.build import settings_of
 from reconciler.manifests.desired import DesiredState, Settings, canonical_settings, checksum_of
 from reconciler.manifests.document import API_VERSION, SETTINGS, Document
 
-__all__ = ["build_desired", "canonical", "desired_state"]
+__all__ = ["Assembly", "build_desired", "canonical", "desired_state"]
 
 
 def build_desired(documents: Sequence[Document]) -> DesiredState:
     """The desired state of validated ``documents`` (in the order given)."""
-    entries: dict[str, list[Any]] = {k.id: [] for k in registry.KINDS}
-    settings = Settings()
+    assembly = Assembly()
     for doc in documents:
+        assembly.add(doc)
+    return assembly.finish()
+
+
+class Assembly:
+    """A desired state built a validated document at a time, in file order (a load may let go
+    of each document once it is added: the entries keep nothing of it)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, list[Any]] = {k.id: [] for k in registry.KINDS}
+        self._settings = Settings()
+        self._files: dict[str, None] = {}
+
+    def add(self, doc: Document) -> None:
         kind = registry.by_manifest(doc.kind)
         if kind is not None:
-            entries[kind.id].extend(kind.build(doc))
+            self._entries[kind.id].extend(kind.build(doc))
         elif doc.kind == SETTINGS:
-            settings = settings_of(doc)
-    files = tuple(dict.fromkeys(doc.file for doc in documents))
-    return desired_state({k: tuple(v) for k, v in entries.items()}, settings, files)
+            self._settings = settings_of(doc)
+        self._files.setdefault(doc.file)
+
+    def finish(self) -> DesiredState:
+        entries = {k: tuple(v) for k, v in self._entries.items()}
+        self._entries.clear()
+        return desired_state(entries, self._settings, tuple(self._files))
 
 
 def desired_state(

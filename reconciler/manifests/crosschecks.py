@@ -17,12 +17,20 @@ from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.manifests.document import SETTINGS, Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue, format_path
 
-__all__ = ["FirstSeen", "cross_document_problems", "list_entries", "reference", "spec_of"]
+__all__ = [
+    "FirstSeen",
+    "SharedChecks",
+    "cross_document_problems",
+    "list_entries",
+    "reference",
+    "spec_of",
+]
 
 
 def cross_document_problems(documents: Sequence[Document]) -> list[ManifestProblem]:
     """Problems that no single document shows on its own, the same for every kind."""
-    return [*_duplicate_names(documents), *_extra_settings(documents)]
+    checks = SharedChecks()
+    return [problem for doc in documents for problem in checks.check(doc)]
 
 
 class FirstSeen:
@@ -65,16 +73,22 @@ def reference(entry: dict[str, YamlValue], name_key: str, id_key: str) -> tuple[
     return None
 
 
-def _duplicate_names(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    seen = FirstSeen()
-    for doc in documents:
+class SharedChecks:
+    """The checks every kind shares, given the documents one at a time (a load may let go of
+    each document once checked): a ``metadata.name`` used twice in a kind, a second Settings."""
+
+    def __init__(self) -> None:
+        self._names = FirstSeen()
+        self._settings: Document | None = None
+
+    def check(self, doc: Document) -> Iterator[ManifestProblem]:
         if doc.kind and doc.name:
             label = f"{doc.kind} '{doc.name}'"
-            yield from seen.check((doc.kind, doc.name), doc, ("metadata", "name"), label)
-
-
-def _extra_settings(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    settings = [d for d in documents if d.kind == SETTINGS]
-    for doc in settings[1:]:
-        message = f"only one Settings document is allowed (the first is at {settings[0].start})"
-        yield doc.problem(("kind",), message)
+            yield from self._names.check((doc.kind, doc.name), doc, ("metadata", "name"), label)
+        if doc.kind == SETTINGS:
+            if self._settings is None:
+                self._settings = doc
+            else:
+                first = self._settings.start
+                message = f"only one Settings document is allowed (the first is at {first})"
+                yield doc.problem(("kind",), message)

@@ -38,7 +38,7 @@ __all__ = [
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CustomerRef:
     """A customer as the manifest names it: by ID or by account name (exactly one is set)."""
 
@@ -63,7 +63,7 @@ class CustomerRef:
         return {"customer": str(self.account_name)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResellerRef:
     """A reseller (indirect partner) by ID or by account name (exactly one is set)."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,22 +70,35 @@ def load_paths(paths: Sequence[str | Path], *, limits: Limits | None = None) -> 
     return list(result.documents)
 
 
-def load_documents(paths: Sequence[str | Path], *, limits: Limits | None = None) -> LoadResult:
-    """Like :func:`load_paths`, but returns the problems instead of raising them."""
+def load_documents(
+    paths: Sequence[str | Path],
+    *,
+    limits: Limits | None = None,
+    on_file: Callable[[list[Document], list[ManifestProblem]], None] | None = None,
+) -> LoadResult:
+    """Like :func:`load_paths`, but returns the problems instead of raising them.
+
+    ``on_file(documents, problems)`` is given each file's documents and the problems found so
+    far as soon as the file is read; they are then not kept (the result holds none), so a load
+    of 100,000 customers holds one file's YAML at a time."""
     limits = limits or Limits()
     documents: list[Document] = []
     problems: list[ManifestProblem] = []
     if not paths:
         problems.append(_file_problem(".", "no manifest files or directories given"))
     manifest_files: dict[Path, bool] = {}  # resolved path -> holds manifests (or their errors)
+    strings: dict[str, str] = {}  # one object per distinct string, across the files
     for raw in paths:
         root = Path(raw)
         files = _expand(root, problems)
         for path in files:
             resolved = path.resolve()
             if resolved not in manifest_files:
-                found = _load_file(path, path == root, limits, documents, problems)
+                found = _load_file(path, path == root, limits, documents, problems, strings)
                 manifest_files[resolved] = found
+                if on_file is not None:
+                    on_file(documents, problems)
+                    documents = []
         if root.is_dir() and files and not any(manifest_files[f.resolve()] for f in files):
             problems.append(_file_problem(str(root), _NO_MANIFESTS_DIR))
     return LoadResult(tuple(documents), tuple(sorted(problems)))
@@ -129,6 +142,7 @@ def _load_file(
     limits: Limits,
     documents: list[Document],
     problems: list[ManifestProblem],
+    strings: dict[str, str],
 ) -> bool:
     """Read one file; ``False`` when it was skipped as not being a manifest file."""
     name = path.as_posix()
@@ -140,7 +154,7 @@ def _load_file(
         if data is not None:
             problems.append(_not_utf8(name, data))
         return True
-    parsed = parse_yaml(text, name, limits)
+    parsed = parse_yaml(text, name, limits, strings)
     if not any(_claims(d.value) for d in parsed.documents):
         return _unclaimed(name, explicit, parsed.failed and API_GROUP in text, parsed, problems)
     problems.extend(parsed.problems)

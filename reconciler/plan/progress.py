@@ -6,6 +6,11 @@ at 10 per second), so the plan says what it is doing at once and keeps a status 
     Reading live state for 100,000 customers, 500 resellers...
     reading: ━━━━━╸━━━━━━━━━━ ETA 2h29m · 12,300/100,000 customers, 9,800/100,000 resource…
 
+and, when an endpoint is slow or failing, what the plan is waiting for (the read goes on retrying):
+
+    reading: ... (ETA 2h29m); waiting on list_pay_per_use_customer_resources for 48s (retry 3:
+    ReadTimeout: timed out waiting for the answer)
+
 Only on a terminal: :func:`tty_progress` returns ``None`` for anything else (CI logs, files,
 tests), and :class:`Progress` (the default) does nothing. The status line goes to stderr, so
 ``--format json`` on stdout stays clean. The reader updates :class:`ReadCounters`; the display
@@ -47,6 +52,7 @@ class ReadCounters:
     quota_lists_done: int = 0
     calls: int = 0  # calls finished, every API
     eta_seconds: float | None = None  # at the API's own pace, from the calls still to make
+    waiting: str | None = None  # a slow or failing endpoint the read is waiting for
 
 
 def duration(seconds: float) -> str:
@@ -71,11 +77,15 @@ def _counts(c: ReadCounters) -> str:
 
 def status_text(c: ReadCounters) -> str:
     eta = f" (ETA {duration(c.eta_seconds)})" if c.eta_seconds is not None else ""
-    return "reading: " + _counts(c) + eta
+    waiting = f"; {c.waiting}" if c.waiting else ""
+    return "reading: " + _counts(c) + eta + waiting
 
 
 class Progress:
     """Receives progress; this base class ignores it (not a terminal)."""
+
+    #: Seconds between updates while no call finishes (a slow endpoint); None: no such updates.
+    heartbeat: float | None = None
 
     def line(self, text: str) -> None:
         """A line that stays (e.g. what is about to happen)."""
@@ -95,6 +105,8 @@ def _fraction(c: ReadCounters) -> tuple[int, int]:
 
 class TtyProgress(Progress):
     """A status line on a terminal, rewritten in place (carriage return, erase to end)."""
+
+    heartbeat = 1.0
 
     def __init__(
         self,
@@ -127,6 +139,8 @@ class TtyProgress(Progress):
         done, total = _fraction(counters)
         eta = counters.eta_seconds
         rest = (f"ETA {duration(eta)} · " if eta is not None else "") + _counts(counters)
+        if counters.waiting:
+            rest += f"; {counters.waiting}"
         self._stream.write("\r\x1b[K" + status_line(self._console, "reading:", done, total, rest))
         self._stream.flush()
         self._dirty = True

@@ -169,6 +169,7 @@ class Reader(Listings, Resolution):
             self._subject("reseller", reseller_list, reseller_directory(self.client)),
             self._distributor_quotas(quota_ids(desired)),
         )
+        beat = asyncio.ensure_future(self._heartbeat()) if self.progress.heartbeat else None
         try:
             results = await asyncio.gather(*branches, return_exceptions=True)
             for result in results:
@@ -180,6 +181,8 @@ class Reader(Listings, Resolution):
             self._abort(exc)
             raise
         finally:
+            if beat is not None:
+                beat.cancel()
             self.progress.finish()
         return self.live
 
@@ -196,8 +199,22 @@ class Reader(Listings, Resolution):
         c = self.counters
         c.calls += 1
         self.meter.record(api, self.clock.time())
+        self._refresh()
+
+    def _refresh(self) -> None:
+        c = self.counters
         c.eta_seconds = self._eta()
+        if self.progress.heartbeat is not None:  # a display that shows what the read waits for
+            waiting = self.client.waiting()
+            c.waiting = "; ".join(str(w) for w in waiting) if waiting else None
         self.progress.update(c)
+
+    async def _heartbeat(self) -> None:
+        """Keep the status line current while no call finishes (a slow or failing endpoint)."""
+        assert self.progress.heartbeat is not None
+        while True:
+            await asyncio.sleep(self.progress.heartbeat)
+            self._refresh()
 
     def _eta(self) -> float | None:
         """Seconds left for the calls still known to be needed, at each API's measured rate

@@ -214,8 +214,8 @@ def test_two_machines_on_one_postgresql_journal_make_one_writer(
     shared = {"RECONCILER_JOURNAL_URL": pg_url}
     runner = {**shared, "RECONCILER_STATE_DIR": str(env.root / "ci-runner")}
     laptop = {**shared, "RECONCILER_STATE_DIR": str(env.root / "laptop")}
-    # The first run's issue is held (it keeps the lease) until the second run has ended: no
-    # timing window, however slow the machine.
+    # The first run's issue is held at the gateway until the second run is over: the first holds
+    # the lease all that time, however long the second takes to start (no race with a timer).
     held = env.emu.add_fault(ISSUE, "hold", seconds=120)
     first = env.popen("apply", manifests, "--auto-approve", extra_env=runner)
     try:
@@ -223,9 +223,12 @@ def test_two_machines_on_one_postgresql_journal_make_one_writer(
         seq = env.last_seq()
         second = env.process("apply", manifests, "--auto-approve", extra_env=laptop)
         calls_meanwhile = [c for c in env.calls() if c["seq"] > seq]
-    finally:
+        assert first.poll() is None  # the holder is alive all along
         env.emu.release(held)
-        _out, err = first.communicate(timeout=60)
+        _out, err = first.communicate(timeout=90)
+    finally:
+        if first.poll() is None:
+            first.kill()
     assert first.returncode == 0, err
     assert second.returncode == 1
     assert "is locked by another apply" in second.stderr

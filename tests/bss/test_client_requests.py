@@ -331,6 +331,7 @@ def test_status_to_exception_class(status, cls, calls):
         attempt,
         {("POST", CUSTOMERS): [reply(status, {"error_code": "X.1", "error_msg": "m"})]},
         max_attempts=3,
+        read_patience=0,  # a read gives up after max_attempts, like a write
     )
     assert type(exc) is cls
     assert len(fake.seen) == calls

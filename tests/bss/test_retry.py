@@ -101,7 +101,7 @@ MATRIX = [
 
 
 def _run(
-    op_name: str, first_replies: list[Reply], *, max_attempts: int = 4
+    op_name: str, first_replies: list[Reply], *, max_attempts: int = 4, read_patience: float = 0
 ) -> tuple[Any, dict[str, ApiStats], list[Seen], VirtualClock]:
     clock = VirtualClock()
     fake = FakeBss(clock)
@@ -110,7 +110,9 @@ def _run(
     fake.on("POST", IAM_PATH, iam_reply())
 
     async def main() -> tuple[Any, dict[str, ApiStats]]:
-        async with make_client(fake, agency_name="agency", max_attempts=max_attempts) as client:
+        async with make_client(
+            fake, agency_name="agency", max_attempts=max_attempts, read_patience=read_patience
+        ) as client:
             try:
                 return await call(client), client.stats()
             except Exception as exc:
@@ -167,6 +169,37 @@ def test_retries_run_out(op_name, failure, error):
     assert type(outcome) is error
     assert len(calls) == 4
     assert not isinstance(outcome, OutcomeUnknownError)
+
+
+@pytest.mark.parametrize("failure", ["read-timeout", "connect-error", "500", "429-apig"])
+def test_a_read_keeps_retrying_past_max_attempts_within_its_patience(failure):
+    # Ten failures in a row: far more than the four attempts a write gets, but a few minutes
+    # of trouble at most, so the read (and the plan around it) goes on.
+    outcome, stats, calls, clock = _run(
+        "read", [FAILURES[failure]() for _ in range(10)], read_patience=600.0
+    )
+    assert not isinstance(outcome, Exception), outcome
+    assert len(calls) == 11
+    assert stats["list_sub_customers"].retries == 10
+    assert clock.monotonic() < 600.0
+
+
+def test_a_read_gives_up_once_it_has_failed_for_its_patience():
+    outcome, _, calls, clock = _run(
+        "read", [FAILURES["read-timeout"]() for _ in range(200)], read_patience=120.0
+    )
+    assert type(outcome) is TransportError
+    assert str(outcome).endswith("(retries exhausted)")
+    assert 4 < len(calls) < 200
+    assert clock.monotonic() >= 120.0
+
+
+def test_a_write_is_never_patient():
+    outcome, _, calls, _ = _run(
+        "set-state", [FAILURES["500"]() for _ in range(10)], read_patience=600.0
+    )
+    assert type(outcome) is ServerError
+    assert len(calls) == 4
 
 
 def test_money_write_5xx_is_unknown_even_on_a_later_attempt():

@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from reconciler.bss import BssClient, Credentials, Secret
+from reconciler.bss.http11 import Http11Transport
 from reconciler.emulator import (
     DEFAULT_DOMAIN_ID,
     DEFAULT_PARTNER_AK,
@@ -220,12 +221,11 @@ class Contract:
         return self.clients[0]
 
     def transport(self) -> httpx.AsyncBaseTransport:
-        """In-process: the emulator's transport. Served: httpx's own HTTP transport, as a client
-        would build it for ``http://`` (``verify=False`` only skips loading CA certificates that
-        plain HTTP never uses, ~20 ms per client)."""
+        """In-process: the emulator's transport. Served: the client's own HTTP/1.1 transport,
+        the one it builds by default (``reconciler/bss/http11.py``)."""
         if self.inprocess:
             return self.emulator.async_transport()
-        return httpx.AsyncHTTPTransport(verify=False)
+        return Http11Transport()
 
     def new_client(self, credentials: Credentials | None = None, **options: Any) -> BssClient:
         """Another client on the same emulator; ``options`` override the contract defaults."""

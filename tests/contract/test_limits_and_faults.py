@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
 from reconciler.bss import BssClient, Page
+from reconciler.bss.http11 import Http11Transport
 from reconciler.errors import (
     OutcomeUnknownError,
     ServerError,
@@ -100,11 +100,14 @@ def test_pacer_keeps_the_emulator_limiter_quiet(contract: Contract) -> None:
 
 def test_without_pacing_the_emulator_throttles(contract: Contract) -> None:
     """The control experiment: a client paced at 1000/s with one attempt meets 429 APIG.0308."""
-    options: dict[str, Any] = {"rates": {"list_sub_customers": 1000.0}, "max_attempts": 1}
+    options: dict[str, Any] = {
+        "rates": {"list_sub_customers": 1000.0},
+        "max_attempts": 1,
+        "read_patience": 0,  # no second attempt: each 429 shows
+    }
     if not contract.inprocess:
         # A few kept-alive connections, so the burst never queues on the server's listen backlog.
-        limits = httpx.Limits(max_connections=4)
-        options["transport"] = httpx.AsyncHTTPTransport(verify=False, limits=limits)
+        options["transport"] = Http11Transport(max_connections=4)
     client = contract.new_client(**options)
 
     async def burst() -> list[Any]:
@@ -259,7 +262,7 @@ def test_read_retries_run_out(
     contract: Contract, kind: str, spec: dict[str, Any], error: type[Exception], fragment: str
 ) -> None:
     contract.control.add_fault("list_sub_customers", kind, count=2, **spec)
-    client = contract.new_client(timeout=TIMEOUT, max_attempts=2)
+    client = contract.new_client(timeout=TIMEOUT, max_attempts=2, read_patience=0)
     with pytest.raises(error) as info:
         contract.run(client.list_sub_customers(limit=1))
     assert type(info.value) is error  # a read never becomes OutcomeUnknownError

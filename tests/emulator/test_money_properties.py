@@ -41,7 +41,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = VirtualClock()
-        self.emu = Emulator(clock=self.clock, seed=DEMO_DOC, rate_limit=0)
+        self.emu = self.new_emulator(self.clock)
         self.api = Api(self.emu)
         self.state = self.emu._store.state
         self.spent_coupons = ZERO  # value customers spent from coupons: gone for good
@@ -50,6 +50,10 @@ class MoneyMachine(RuleBasedStateMachine):
         self.cash_start = self.cash_total()
         self.accounts_start = {o: self.allocatable(o) for o in (None, *RESELLERS)}
         self.ledger_start = len(self.state.adjust_records)
+
+    def new_emulator(self, clock: VirtualClock) -> Emulator:
+        """The emulator under test (``test_state_log`` runs the machine on a state file)."""
+        return Emulator(clock=clock, seed=DEMO_DOC, rate_limit=0)
 
     # --- what the state says ------------------------------------------------------------------
     def quota(self) -> Quota:

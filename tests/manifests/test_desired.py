@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from reconciler.errors import SourcePosition
 from reconciler.kinds.account_managers.desired import ManagerAssignment
 from reconciler.kinds.auto_renew.desired import AutoRenewRule, Override
 from reconciler.kinds.reseller_quota.desired import QuotaTarget
-from reconciler.manifests.assemble import canonical
+from reconciler.manifests.assemble import canonical, desired_state
 from reconciler.manifests.build import parse_duration
 from reconciler.manifests.desired import (
     CustomerRef,
@@ -21,6 +25,7 @@ from reconciler.manifests.desired import (
     ResellerRef,
     ScopeRef,
     Settings,
+    checksum_of,
 )
 from reconciler.manifests.load import load_desired
 
@@ -279,3 +284,37 @@ def test_desired_for_precedence(
 )
 def test_parse_duration(text: str, seconds: int) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+_NAMES = st.text(alphabet=st.sampled_from('abcZ-._0é中"\\'), min_size=1, max_size=6)
+
+
+@st.composite
+def _desired_parts(draw: st.DrawFn) -> tuple[Any, Any, Any, Settings]:
+    refs = draw(st.lists(st.tuples(st.booleans(), _NAMES), max_size=8))
+    customers = [CustomerRef(n if by_id else None, None if by_id else n, HERE) for by_id, n in refs]
+    managers = [ManagerAssignment(c, draw(st.none() | _NAMES), HERE) for c in customers]
+    flags = st.dictionaries(_NAMES, st.builds(Override, st.booleans(), st.just(HERE)), max_size=3)
+    rules = [
+        AutoRenewRule(c, draw(st.none() | st.booleans()), draw(st.none() | st.just("YEAR")),
+                      draw(st.none() | st.integers(1, 99)), draw(flags), draw(flags), HERE)
+        for c in customers
+    ]  # fmt: skip
+    balances = st.integers(0, 10**9).map(lambda cents: Decimal(cents) / 100)
+    quotas = [
+        QuotaTarget(draw(_NAMES), ResellerRef(None, name, HERE), draw(balances), HERE)
+        for name in draw(st.lists(_NAMES, max_size=4))
+    ]
+    settings = Settings(agency_name=draw(st.none() | _NAMES), account_managers=("b", "a"))
+    return managers, rules, quotas, settings
+
+
+@given(_desired_parts())
+@settings_(max_examples=60, deadline=None, derandomize=True)
+def test_the_streamed_checksum_is_the_checksum_of_the_canonical_content(
+    parts: tuple[Any, Any, Any, Settings],
+) -> None:
+    managers, rules, quotas, settings = parts
+    entries = {"account-managers": tuple(managers), "auto-renew": tuple(rules)}
+    desired = desired_state({**entries, "reseller-quota": tuple(quotas)}, settings)
+    assert desired.checksum == checksum_of(canonical(desired))

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from reconciler.bss.ratelimit import RateLimiter
+from reconciler.bss.ratelimit import PLAN_MARGIN, RateLimiter
 from reconciler.emulator import VirtualClock
 
 
@@ -22,10 +22,11 @@ def test_busy_time_counts_only_while_callers_wait() -> None:
     clock.run(main())
     stats = limiter.stats()["api"]
     assert stats.calls == 6
-    assert stats.busy_seconds == pytest.approx(0.6, abs=1e-3)
-    assert stats.utilisation == pytest.approx(1.0, abs=1e-3)
+    # six slots of 1/rate each, plus the margin the pacer keeps (PLAN_MARGIN)
+    assert stats.busy_seconds == pytest.approx(0.6 * (1 + PLAN_MARGIN), abs=1e-6)
+    assert stats.utilisation == pytest.approx(1 / (1 + PLAN_MARGIN), abs=1e-6)
     assert stats.first_call == pytest.approx(0.0)
-    assert stats.last_call == pytest.approx(10.4, abs=1e-3)
+    assert stats.last_call == pytest.approx(10 + 0.4 * (1 + PLAN_MARGIN), abs=1e-6)
 
 
 def test_recent_latency_is_the_slowest_recent_answer() -> None:

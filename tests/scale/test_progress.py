@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from bench import workload
 from reconciler.bss.client import BssClient
@@ -19,6 +20,8 @@ from reconciler.plan.progress import (
     tty_progress,
 )
 from reconciler.plan.reader import Reader
+
+RESOURCES = "list_pay_per_use_customer_resources"
 
 
 class FakeTty(io.StringIO):
@@ -104,3 +107,42 @@ def test_first_line_before_any_call_and_counters_reach_the_totals() -> None:
     assert last.calls == sum(s.calls for s in client.stats().values())
     etas = [u.eta_seconds for u in progress.updates if u.eta_seconds is not None]
     assert etas[0] > etas[len(etas) // 2] > 0  # counts down
+
+
+class Recording(Progress):
+    heartbeat = 1.0
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def update(self, counters: ReadCounters) -> None:
+        self.lines.append(status_text(counters))
+
+
+def test_the_status_line_says_when_the_read_waits_on_a_slow_endpoint() -> None:
+    """A resource listing answers after 45 s (past the 30 s timeout), and so does its retry: the
+    status line keeps moving, names the endpoint and how long it has waited, then the retry;
+    the read goes on."""
+    gen = generate_partner(1, resellers=0, quotas=0, seed=4)
+    clock = VirtualClock()
+    emu = Emulator(clock=clock, state_factory=lambda: gen.state, latency=LatencyModel.constant(0.1))
+    emu.add_fault(RESOURCES, "latency", seconds=45.0, count=2)
+    creds = DEFAULT_CREDENTIALS
+    client = BssClient(
+        "https://bss.myhuaweicloud.com",
+        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
+        transport=emu.async_transport(),
+        clock=clock,
+    )
+    progress = Recording()
+
+    async def main() -> None:
+        async with client:
+            await Reader(client, progress=progress).read(workload.desired_state(gen))
+
+    clock.run(main())
+    waiting = [line for line in progress.lines if "waiting on" in line]
+    assert any(f"; waiting on {RESOURCES} for 2" in line for line in waiting)  # 20-29 s
+    assert any(re.search(r"for [345]\ds \(retry 1: ReadTimeout", line) for line in waiting)
+    assert "waiting" not in progress.lines[-1]  # all answered in the end
+    assert client.stats()[RESOURCES].retries == 2

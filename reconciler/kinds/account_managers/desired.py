@@ -13,7 +13,7 @@ from reconciler.manifests.desired import CustomerRef, ref_key
 from reconciler.manifests.document import Document
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ManagerAssignment:
     """``customer`` should have account manager ``manager`` (``None``: no manager)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import ManifestProblem, SourcePosition
@@ -15,7 +16,7 @@ from reconciler.manifests.document import Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Override:
     """An explicit auto-renew flag for one service type or one resource."""
 
@@ -23,7 +24,7 @@ class Override:
     source: SourcePosition
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AutoRenewRule:
     """Auto-renew for one customer's yearly/monthly resources.
 
@@ -71,12 +72,16 @@ def build(doc: Document) -> list[AutoRenewRule]:
     return rules
 
 
-def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> dict[str, Override]:
+#: The overrides of a rule without any: one shared empty mapping, not a dict per rule.
+_NO_OVERRIDES: Mapping[str, Override] = MappingProxyType({})
+
+
+def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> Mapping[str, Override]:
     flags: dict[str, Override] = {}
     for key, enabled in mapping(value).items():
         assert isinstance(enabled, bool), doc.pos((*path, key))
         flags[key] = Override(enabled=enabled, source=doc.key_pos((*path, key)))
-    return flags
+    return flags or _NO_OVERRIDES
 
 
 def canonical(rules: Sequence[AutoRenewRule]) -> Iterator[Mapping[str, Any]]:

@@ -14,7 +14,7 @@ from reconciler.manifests.desired import ResellerRef, money_text, ref_key
 from reconciler.manifests.document import Document
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuotaTarget:
     """``reseller`` should hold ``balance`` of coupon quota issued from ``distributor_quota_id``."""
 
