@@ -26,7 +26,8 @@ from reconciler.errors import ApiError
 
 from . import operations as ops
 from .core import ClientCore, _by, _required
-from .models import ItemError, Page, int_field, item_errors, money_field, str_field, unaccounted_ids
+from .fields import FieldError, need_int, need_money, need_text, opt_int, opt_text
+from .models import ItemError, Page, item_errors, unaccounted_ids
 from .paging import DEFAULT_PREFETCH
 from .queries import DEFAULT_PAGE, ListSpec, id_batch, money_amount
 
@@ -46,31 +47,55 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 @dataclass(frozen=True, slots=True)
 class CouponLimit:
-    """One usage restriction of a coupon (``ICouponUseLimitInfoV2``)."""
+    """One usage restriction of a coupon (``ICouponUseLimitInfoV2``): which coupon matches a
+    declared one rests on ``limit_key`` and ``value1``; ``value2`` is only shown."""
 
-    limit_key: str | None
-    value1: str | None
+    limit_key: str
+    value1: str
     value2: str | None
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CouponLimit:
         return cls(
-            str_field(data, "limit_key"), str_field(data, "value1"), str_field(data, "value2")
+            need_text(data, "limit_key"), need_text(data, "value1"), opt_text(data, "value2")
         )
+
+
+def _limits(data: Mapping[str, Any]) -> tuple[CouponLimit, ...]:
+    """``use_limits``: a list of objects (empty when the coupon is unrestricted), never absent:
+    which coupon matches a declared one rests on it."""
+    raw = data.get("use_limits")
+    if raw is None:
+        raise FieldError("use_limits", "is missing")
+    if not isinstance(raw, list) or not all(isinstance(x, Mapping) for x in raw):
+        raise FieldError("use_limits", "is not a list of objects")
+    found = []
+    for n, item in enumerate(raw):
+        try:
+            found.append(CouponLimit.from_api(item))
+        except FieldError as err:
+            raise FieldError(f"use_limits[{n}].{err.field}", err.problem) from None
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
 class PartnerCoupon:
-    """A coupon held by a customer (``IQueryUserPartnerCouponsResultV2``)."""
+    """A coupon held by a customer (``IQueryUserPartnerCouponsResultV2``).
+
+    Read strictly: the id, holder, status, face value, balance, validity and restrictions are
+    what plans match declared coupons against and what reclaims move, so each must be there
+    (:mod:`reconciler.bss.fields`). The list does not name the coupon's quota: its issue record
+    does (:class:`CouponRecord`).
+    """
 
     coupon_id: str
-    customer_id: str | None
-    status: int | None  # 1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed
+    customer_id: str
+    status: int  # 1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed
     coupon_type: int | None  # 1 cash voucher, 4 cash coupon
-    face_value: Decimal | None
-    balance: Decimal | None
-    effective_time: str | None
-    expire_time: str | None
+    face_value: Decimal
+    balance: Decimal
+    effective_time: str
+    expire_time: str
     create_time: str | None
     last_used_time: str | None
     measure_id: int | None  # 1 = yuan
@@ -83,52 +108,56 @@ class PartnerCoupon:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> PartnerCoupon:
-        limits = data.get("use_limits") or ()
         return cls(
-            coupon_id=str(data.get("coupon_id") or ""),
-            customer_id=str_field(data, "customer_id"),
-            status=int_field(data, "status"),
-            coupon_type=int_field(data, "coupon_type"),
-            face_value=money_field(data, "face_value"),
-            balance=money_field(data, "balance"),
-            effective_time=str_field(data, "effective_time"),
-            expire_time=str_field(data, "expire_time"),
-            create_time=str_field(data, "create_time"),
-            last_used_time=str_field(data, "last_used_time"),
-            measure_id=int_field(data, "measure_id"),
-            use_limits=tuple(CouponLimit.from_api(x) for x in limits if isinstance(x, Mapping)),
+            coupon_id=need_text(data, "coupon_id"),
+            customer_id=need_text(data, "customer_id"),
+            status=need_int(data, "status"),
+            coupon_type=opt_int(data, "coupon_type"),
+            face_value=need_money(data, "face_value"),
+            balance=need_money(data, "balance"),
+            effective_time=need_text(data, "effective_time"),
+            expire_time=need_text(data, "expire_time"),
+            create_time=opt_text(data, "create_time"),
+            last_used_time=opt_text(data, "last_used_time"),
+            measure_id=opt_int(data, "measure_id"),
+            use_limits=_limits(data),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class CouponRecord:
     """One line of the coupon audit log (``CouponRecordV2``): "1" issue, "2" manual reclaim,
-    "4" reclaim on expiry, ... (§7.16); ``result`` "0" success, "-1" failure."""
+    "4" reclaim on expiry, ... (§7.16); ``result`` "0" success, "-1" failure.
+
+    Read strictly: settlement and the quota a coupon came from rest on the id, operation type,
+    quota, customer, amount, time and result. ``coupon_id`` may be absent (a failed issue
+    created no coupon); the record names no operator.
+    """
 
     id: str
-    operation_type: str | None
-    quota_id: str | None
+    operation_type: str
+    quota_id: str
     quota_type: int | None
     coupon_id: str | None
-    customer_id: str | None
-    operation_amount: Decimal | None
-    operation_time: str | None
-    result: str | None
+    customer_id: str
+    operation_amount: Decimal
+    operation_time: str
+    result: str
     remark: str | None
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CouponRecord:
         return cls(
-            id=str(data.get("id") or ""),
-            operation_type=str_field(data, "operation_type"),
-            quota_id=str_field(data, "quota_id"),
-            quota_type=int_field(data, "quota_type"),
-            coupon_id=str_field(data, "coupon_id"),
-            customer_id=str_field(data, "customer_id"),
-            operation_amount=money_field(data, "operation_amount"),
-            operation_time=str_field(data, "operation_time"),
-            result=str_field(data, "result"),
-            remark=str_field(data, "remark"),
+            id=need_text(data, "id"),
+            operation_type=need_text(data, "operation_type"),
+            quota_id=need_text(data, "quota_id"),
+            quota_type=opt_int(data, "quota_type"),
+            coupon_id=opt_text(data, "coupon_id") or None,
+            customer_id=need_text(data, "customer_id"),
+            operation_amount=need_money(data, "operation_amount"),
+            operation_time=need_text(data, "operation_time"),
+            result=need_text(data, "result"),
+            remark=opt_text(data, "remark"),
         )
 
 
@@ -137,7 +166,8 @@ class CouponIssueResult:
     """``create_partner_coupons``: customer id -> its new coupon id, and per-customer failures.
 
     ``unaccounted`` lists requested customers the answer mentions in neither list: their outcome
-    is unknown and must be settled from the coupon records.
+    is unknown and must be settled from the coupon records. A success entry without both the
+    customer id and the coupon id proves nothing: that customer stays unaccounted.
     """
 
     successes: dict[str, str]
@@ -148,10 +178,17 @@ class CouponIssueResult:
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> CouponIssueResult:
         infos = data.get("coupon_infos") if isinstance(data, Mapping) else None
         successes = {
-            str(i.get("id")): str(i.get("coupon_id")) for i in infos or () if isinstance(i, Mapping)
+            i["id"]: i["coupon_id"]
+            for i in (infos if isinstance(infos, list) else ())
+            if isinstance(i, Mapping) and _named(i, "id") and _named(i, "coupon_id")
         }
         failures = item_errors(data)
         return cls(successes, failures, unaccounted_ids(requested, successes, failures))
+
+
+def _named(item: Mapping[str, Any], key: str) -> bool:
+    value = item.get(key)
+    return isinstance(value, str) and bool(value)
 
 
 @dataclass(frozen=True, slots=True)
