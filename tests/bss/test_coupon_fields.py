@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.bss import CouponLimit, CouponRecord, PartnerCoupon
+from reconciler.bss import CouponLimit, CouponQuota, CouponRecord, PartnerCoupon, QuotaLimit
 from reconciler.errors import IncompleteAnswerError
 
 from .fakes import reply
@@ -166,3 +166,23 @@ def test_an_issue_answer_proves_only_what_it_names(
         {("POST", COUPONS): [reply(200, answer)]},
     )
     assert (result.successes, result.unaccounted) == (successes, unaccounted)
+
+
+LIMITS = [
+    ([{"limit_key": "k", "limit_values": [{"value1": "a", "value2": ""}, {"value1": "b"}]}],
+     (QuotaLimit("k", ("a", "b")),)),
+    ([], ()),
+    (None, None),  # not in the answer: unknown, never "no restrictions"
+    ("none", None),
+    ([{"limit_key": "k"}], None),
+    ([{"limit_values": []}], None),
+    ([{"limit_key": "k", "limit_values": [{"value2": "x"}]}], None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("raw", "parsed"), LIMITS)
+def test_a_quotas_restrictions_are_known_or_unknown(raw: Any, parsed: Any) -> None:
+    data = {"quota_id": "q-1", "balance": 1.00, "quota_status": 0}
+    if raw is not None:
+        data["limit_infos"] = raw
+    assert CouponQuota.from_api(data).limit_infos == parsed

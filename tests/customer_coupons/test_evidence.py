@@ -1,0 +1,139 @@
+"""What the coupon records prove about an issue or reclaim whose answer was lost, and which
+records mean another writer: table-driven, one situation per row."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from reconciler.bss.coupons import CouponRecord
+from reconciler.kinds.customer_coupons.evidence import (
+    IssueFacts,
+    OurRecords,
+    foreign_message,
+    foreign_records,
+    issue_verdict,
+    reclaim_verdict,
+)
+from reconciler.kinds.customer_coupons.spec import CouponSpec, observed
+
+from .builders import Q, coupon
+
+D = Decimal
+SENT = "2026-06-01T10:00:00Z"
+BEFORE, AFTER = "2026-06-01T09:59:59Z", "2026-06-01T10:00:01Z"
+OLD = coupon("OLD", "100.00")
+NEW = coupon("NEW", "100.00", created=AFTER)
+spec = observed(NEW, Q)
+assert isinstance(spec, CouponSpec)
+FACTS = IssueFacts("c-1", spec, frozenset({"OLD"}), SENT)
+
+
+def rec(
+    coupon_id: str | None = "NEW",
+    *,
+    rid: str = "r-1",
+    kind: str = "1",
+    amount: str = "100.00",
+    at: str = AFTER,
+    result: str = "0",
+    customer: str = "c-1",
+    quota: str = Q,
+) -> CouponRecord:
+    return CouponRecord(rid, kind, quota, 0, coupon_id, customer, D(amount), at, result, None)
+
+
+ISSUES = [
+    # (records, live coupons, taken record ids, committed, absent, detail contains)
+    ([rec()], [OLD, NEW], (), True, False, "issue record r-1 of coupon NEW"),
+    ([], [OLD], (), False, True, "no issue record of this call"),
+    ([rec(result="-1", coupon_id=None)], [OLD], (), False, True, "no issue record"),
+    ([rec(at=BEFORE)], [OLD, NEW], (), None, False, "0 issue record(s)"),
+    ([rec()], [OLD], (), None, False, "1 issue record(s)"),  # record without its coupon
+    ([], [OLD, NEW], (), None, False, "1 new coupon(s)"),  # coupon without its record
+    ([rec(), rec("NEW2", rid="r-2")], [OLD, NEW, replace(NEW, coupon_id="NEW2")], (), None,
+     False, "2 issue record(s)"),  # another writer issued the very same coupon: frozen
+    ([rec(amount="100.01")], [OLD, NEW], (), None, False, "0 issue record(s)"),
+    ([rec(quota="Q-9")], [OLD, NEW], (), None, False, "0 issue record(s)"),
+    ([rec(customer="c-2")], [OLD, NEW], (), None, False, "0 issue record(s)"),
+    ([rec("OLD")], [OLD], (), False, True, "no issue record"),  # a coupon it held before
+    ([rec()], [OLD, NEW], ("r-1",), None, False, "0 issue record(s)"),  # claimed elsewhere
+    ([rec()], [OLD, replace(NEW, face_value=D("90.00"))], (), None, False, "0 new coupon"),
+    ([rec()], [OLD, replace(NEW, status=3, balance=D("0.00"))], (), True, False, "record r-1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("records", "coupons", "taken", "committed", "absent", "says"), ISSUES)
+def test_issue_verdicts(
+    records: list[CouponRecord],
+    coupons: list[object],
+    taken: tuple[str, ...],
+    committed: bool | None,
+    absent: bool,
+    says: str,
+) -> None:
+    verdict = issue_verdict(FACTS, records, coupons, taken)  # type: ignore[arg-type]
+    assert (verdict.committed, verdict.absent) == (committed, absent), verdict.detail
+    assert says in verdict.detail
+    if committed:
+        assert (verdict.record_id, verdict.coupon_id, verdict.amount) == ("r-1", "NEW", D("100"))
+
+
+def test_a_coupon_another_item_of_ours_issued_is_not_this_items() -> None:
+    verdict = issue_verdict(FACTS, [rec()], [OLD, NEW], claimed_coupons={"NEW"})
+    assert (verdict.committed, verdict.absent) == (False, True)
+
+
+LIVE = coupon("X", "100.00", balance="40.00")
+GONE = replace(LIVE, status=5, balance=D("0.00"))
+RECLAIMS = [
+    # (records of X, coupon now, committed, absent, detail contains)
+    ([rec("X", kind="2", amount="40.00")], GONE, True, False, "reclaim record r-1"),
+    ([], LIVE, False, True, "not reclaimed and no record"),
+    ([rec("X", kind="2", result="-1")], LIVE, False, True, "not reclaimed"),
+    ([rec("X", kind="2", at=BEFORE)], GONE, False, False, "not by this call"),
+    ([rec("X", kind="3")], GONE, False, False, "type 3"),  # unbinding reclaimed it
+    ([], GONE, None, False, "status 5 with 0"),  # reclaimed, nobody says by whom
+    ([rec("X", kind="2")], LIVE, None, False, "status 2 with 1"),  # record, not reclaimed
+    ([rec("X", kind="2"), rec("X", kind="2", rid="r-2")], GONE, None, False, "2 reclaim"),
+    ([rec("X", kind="2")], None, None, False, "no longer listed"),
+    ([rec("X", kind="4")], replace(LIVE, status=4, balance=D("0")), False, True, "no record"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("records", "now", "committed", "absent", "says"), RECLAIMS)
+def test_reclaim_verdicts(
+    records: list[CouponRecord], now: object, committed: bool | None, absent: bool, says: str
+) -> None:
+    verdict = reclaim_verdict("X", SENT, records, now)  # type: ignore[arg-type]
+    assert (verdict.committed, verdict.absent) == (committed, absent), verdict.detail
+    assert says in verdict.detail
+    if committed:
+        assert verdict.amount == D("40.00")
+
+
+def test_other_writers_are_the_records_this_journal_cannot_account_for() -> None:
+    ours = OurRecords(
+        attributed={"r-mine"},
+        coupons={"CP-ANSWERED", "CP-RECLAIMED"},
+        slots=Counter({("c-3", Q, "100.00", "0"): 1}),
+    )
+    records = [
+        rec("A", rid="r-mine", customer="c-1"),
+        rec("CP-ANSWERED", rid="r-2", customer="c-1"),
+        rec("CP-RECLAIMED", rid="r-3", kind="2", customer="c-2"),
+        rec("B", rid="r-4", customer="c-3"),  # our lost answer accounts for it
+        rec("C", rid="r-5", customer="c-3", at="2026-06-01T10:00:02Z"),  # but not for a second
+        rec("D", rid="r-6", customer="c-4", kind="4"),  # expiry: the system's, not a writer
+        rec("E", rid="r-7", customer="c-5", at=BEFORE),  # before the run
+        rec("F", rid="r-8", customer="c-6", kind="2"),  # someone reclaimed c-6's coupon
+        rec("G", rid="r-9", customer="c-7"),  # not a customer this write touches
+    ]
+    found = foreign_records(records, ours, {"c-1", "c-2", "c-3", "c-4", "c-5", "c-6"}, SENT)
+    assert {cid: r.id for cid, r in found.items()} == {"c-3": "r-5", "c-6": "r-8"}
+    message = foreign_message(found["c-6"])
+    assert message.startswith("frozen: another writer is active on this customer: record r-8 ")
+    assert "(reclaim of coupon F of 100.00 from quota Q-1 at 2026-06-01T10:00:01Z" in message
