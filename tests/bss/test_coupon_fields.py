@@ -182,7 +182,7 @@ LIMITS = [
 
 @pytest.mark.parametrize(("raw", "parsed"), LIMITS)
 def test_a_quotas_restrictions_are_known_or_unknown(raw: Any, parsed: Any) -> None:
-    data = {"quota_id": "q-1", "balance": 1.00, "quota_status": 0}
+    data: dict[str, Any] = {"quota_id": "q-1", "balance": "1.00", "quota_status": 0}
     if raw is not None:
         data["limit_infos"] = raw
     assert CouponQuota.from_api(data).limit_infos == parsed
