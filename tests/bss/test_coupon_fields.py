@@ -168,7 +168,7 @@ def test_an_issue_answer_proves_only_what_it_names(
     assert (result.successes, result.unaccounted) == (successes, unaccounted)
 
 
-LIMITS = [
+LIMITS: list[tuple[Any, Any]] = [
     ([{"limit_key": "k", "limit_values": [{"value1": "a", "value2": ""}, {"value1": "b"}]}],
      (QuotaLimit("k", ("a", "b")),)),
     ([], ()),
