@@ -9,6 +9,10 @@ operator made never settles our call, however well the rest matches.
 Each verdict is ``committed`` (proven), ``not committed`` (proven: the quota was reclaimed by
 someone else), *absent* (no evidence that the call took effect: not committed once nothing can
 still land, see :func:`conclude_absent`) or undecided (the evidence contradicts itself).
+
+The rules are the same for every kind; a kind reads its records into :class:`RecordFacts` and
+asks :func:`delta_verdict` (a call that adds an amount to a recipient: an issue, a top-up) or
+:func:`state_verdict` (a call that sets a state) for its verdicts.
 """
 
 from __future__ import annotations
@@ -48,6 +52,40 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class RecordFacts:
+    """One line of an API audit log (quota, coupon or cash records), as settlement and the
+    records check before each write (:mod:`reconciler.apply.writers`) read it.
+
+    ``recipient`` is the customer or reseller the money moved to or from; ``result`` is the
+    API's result code (``"0"`` success, ``"-1"`` failure); ``time`` the operation time on the
+    API's clock (ISO 8601, UTC); ``remark`` the free text a call could set (ours names the
+    operation: ``partner-reconciler op-...``); ``subject`` the object the record made or
+    touched (a quota, a coupon), for messages and the journal. ``delta`` marks a record of a
+    call that adds an amount (an issue, a top-up), which nothing but its recipient, amount and
+    result ties to the call that made it; ``noun`` names it in messages (``issue``).
+    """
+
+    id: str
+    recipient: str
+    amount: Decimal | None
+    result: str | None
+    time: str | None
+    operator: str | None
+    remark: str | None = None
+    subject: str | None = None
+    delta: bool = False
+    noun: str = "record"
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "0"
+
+    def names(self, op_id: str) -> bool:
+        """Whether the record's remark names operation ``op_id``."""
+        return op_id in (self.remark or "")
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What settlement needs besides the journal: the horizon, who we are, the API's clock."""
 
@@ -69,8 +107,8 @@ def records_from(sent_at: float, offset: tuple[float, float] | None) -> str:
     return iso(window_begin(sent_at, offset) - 1.0)
 
 
-def in_window(record: QuotaRecord, begin: float) -> bool:
-    when = record.operation_time
+def in_window(record: QuotaRecord | RecordFacts, begin: float) -> bool:
+    when = record.time if isinstance(record, RecordFacts) else record.operation_time
     return when is not None and when >= iso(begin)
 
 
@@ -158,33 +196,36 @@ def issue_facts(
 
 
 def issue_verdict(facts: IssueFacts, operator: str | None) -> Verdict:
-    """Committed, absent or undecided; see the module docstring and docs/apply.md."""
-    amount = facts.amount
-    same = [r for r in facts.records if r.amount == amount and r.id not in facts.taken]
-    if operator is None and same:
-        who = ", ".join(sorted({r.operator or "(none)" for r in same}))
-        return Verdict(
-            None,
-            f"{len(same)} issue record(s) of {fmt_money(amount)} by {who}, and it is not known "
-            "which operator the API records this reconciler's calls under, so none can prove "
-            "this call (set Settings spec.operator to that account name)",
-        )
-    mine = [r for r in same if r.operator == operator]
-    others = money(sum((r.amount or ZERO for r in facts.records if r not in mine), ZERO))
-    growth = money(facts.after - facts.before)
-    text = facts.describe(len(mine))
-    if others:
-        text += f" ({fmt_money(others)} of it by other issues)"
-    if len(mine) == 1 and growth == amount + others:
-        rec = mine[0]
-        return Verdict(True, f"issue record {rec.id} on quota {rec.quota_id}", rec.id, rec.quota_id)
-    if not mine and not others and growth == amount:
-        return Verdict(True, f"the reseller's issued value grew by {fmt_money(amount)} ({text})")
-    if not mine and growth == others:
-        return Verdict(
-            False, f"no issue record of this call and no new value ({text})", absent=True
-        )
-    return Verdict(None, text)
+    """Committed, absent or undecided; see :func:`delta_verdict` and docs/apply.md."""
+    delta = DeltaFacts(
+        facts.amount,
+        facts.before,
+        facts.after,
+        tuple(quota_record_facts(r) for r in facts.records),
+        facts.taken,
+        noun="issue",
+        measure="issued value from the quota",
+        holder="the reseller's issued value",
+        where="on quota",
+    )
+    return delta_verdict(delta, operator)
+
+
+def quota_record_facts(record: QuotaRecord) -> RecordFacts:
+    """A quota record ("10" issue, "11" reclaim) as :class:`RecordFacts`."""
+    issue = record.operation_type == "10"
+    return RecordFacts(
+        id=record.id,
+        recipient=record.indirect_partner_id or "",
+        amount=record.amount,
+        result=record.result,
+        time=record.operation_time,
+        operator=record.operator,
+        remark=record.remark,
+        subject=record.quota_id,
+        delta=issue,
+        noun="issue" if issue else "reclaim",
+    )
 
 
 def reclaim_verdict(
@@ -210,9 +251,84 @@ def reclaim_verdict(
 
 
 def renew_verdict(want: bool, auto_renew: bool | None) -> Verdict:
-    if auto_renew is None:
-        return Verdict(None, "the resource is no longer listed")
     state = "on" if auto_renew else "off"
-    if auto_renew == want:
-        return Verdict(True, f"auto-renew is {state}")
-    return Verdict(False, f"auto-renew is {state}", absent=True)
+    matches = None if auto_renew is None else auto_renew == want
+    return state_verdict(matches, f"auto-renew is {state}", "the resource is no longer listed")
+
+
+@dataclass(frozen=True)
+class DeltaFacts:
+    """The evidence about one item of a call that adds ``amount`` to a recipient.
+
+    ``before`` and ``after`` are the recipient's running total (e.g. the value issued to it from
+    a quota) in the pre-state snapshot and now; ``records`` the successful records of this
+    recipient and direction in the call's window (none proven to belong to an earlier call);
+    ``taken`` the record ids already attributed to other items. The words: ``noun`` names the
+    records (``issue``), ``measure`` what ``before`` and ``after`` measure, ``holder`` whose
+    total grew, ``where`` how a record's subject is named (``on quota``).
+    """
+
+    amount: Decimal
+    before: Decimal
+    after: Decimal
+    records: tuple[RecordFacts, ...]
+    taken: frozenset[str]
+    noun: str = "issue"
+    measure: str = "the value issued"
+    holder: str = "the recipient's total"
+    where: str = "on"
+
+    def describe(self, mine: int) -> str:
+        return (
+            f"{mine} matching {self.noun} record(s); {self.measure} went from "
+            f"{fmt_money(self.before)} to {fmt_money(self.after)}"
+        )
+
+
+def delta_verdict(facts: DeltaFacts, operator: str | None, op_id: str = "") -> Verdict:
+    """Committed, absent or undecided (docs/apply.md, "Settlement rules").
+
+    A record is ours only when it names ``op_id`` in its remark or carries ``operator``: a
+    record of another operator never proves our call. Committed: exactly one of our records and
+    growth by ``amount`` plus what the other records account for; or no record at all and
+    growth of exactly ``amount`` (records that lag). Absent: none of ours and growth equal to
+    the others. Anything else, and any candidate while the operator is unknown: undecided.
+    """
+    amount, noun = facts.amount, facts.noun
+    same = [r for r in facts.records if r.amount == amount and r.id not in facts.taken]
+    named = [r for r in same if op_id and r.names(op_id)]
+    if operator is None and same and not named:
+        who = ", ".join(sorted({r.operator or "(none)" for r in same}))
+        return Verdict(
+            None,
+            f"{len(same)} {noun} record(s) of {fmt_money(amount)} by {who}, and it is not known "
+            "which operator the API records this reconciler's calls under, so none can prove "
+            "this call (set Settings spec.operator to that account name)",
+        )
+    mine = named or [r for r in same if operator is not None and r.operator == operator]
+    others = money(sum((r.amount or ZERO for r in facts.records if r not in mine), ZERO))
+    growth = money(facts.after - facts.before)
+    text = facts.describe(len(mine))
+    if others:
+        text += f" ({fmt_money(others)} of it by other {noun}s)"
+    if len(mine) == 1 and growth == amount + others:
+        rec = mine[0]
+        where = f" {facts.where} {rec.subject}" if rec.subject else ""
+        return Verdict(True, f"{noun} record {rec.id}{where}", rec.id, rec.subject)
+    if not mine and not others and growth == amount:
+        return Verdict(True, f"{facts.holder} grew by {fmt_money(amount)} ({text})")
+    if not mine and growth == others:
+        return Verdict(
+            False, f"no {noun} record of this call and no new value ({text})", absent=True
+        )
+    return Verdict(None, text)
+
+
+def state_verdict(matches: bool | None, text: str, gone: str) -> Verdict:
+    """A set-to-state call: committed when live state is what the call sets (``text`` says
+    what it is), absent when it is not, undecided when the object is gone (``gone`` says so)."""
+    if matches is None:
+        return Verdict(None, gone)
+    if matches:
+        return Verdict(True, text)
+    return Verdict(False, text, absent=True)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
+from reconciler.apply.evidence import RecordFacts, quota_record_facts
 from reconciler.apply.journal import ItemOutcome, ItemSpec, OpSpec, new_id
 from reconciler.apply.ops import ITEM_RETRIES, ExecContext, Sent, journalled
 from reconciler.apply.settle import ISSUE, RECLAIM, settle_operation
@@ -29,7 +30,7 @@ from reconciler.bss.queries import MAX_ISSUE_RESELLERS, MAX_RECLAIM_QUOTAS
 from reconciler.kinds.reseller_quota import live_balance, live_object
 from reconciler.plan.model import ZERO, fingerprint, fmt_money, money
 from reconciler.plan.pools import pool_map, workers_for
-from reconciler.render.formats import amount as fmt_amount
+from reconciler.render.words import amount as fmt_amount
 
 if TYPE_CHECKING:
     from reconciler.bss.models import IssuedQuota, IssueResult, ReclaimResult
@@ -118,7 +119,15 @@ async def _unopposed(ctx: ExecContext, parent_id: str, works: list[QuotaWork]) -
     """Re-read the pairs' records right before a money write; stop the pairs another writer is
     active on (see :mod:`reconciler.apply.writers`). Returns the resellers still to write."""
     live = {w.reseller_id for w in works if not w.stopped}
-    for rid, why in (await outside_writes(ctx, parent_id, live)).items():
+
+    async def fetch(begin: str) -> list[RecordFacts]:
+        found = await ctx.client.all_coupon_quotas_records(
+            parent_quota_id=parent_id, operation_time_begin=begin
+        )
+        return [quota_record_facts(r) for r in found]
+
+    stops = await outside_writes(ctx, parent_id, live, fetch, delta_ops=(ISSUE,))
+    for rid, why in stops.items():
         for work in works:
             if work.reseller_id == rid:
                 work.stopped = why

@@ -20,7 +20,7 @@ from reconciler.render.escape import (
     markdown_value,
     terminal_field,
 )
-from reconciler.render.formats import Escaper, amount
+from reconciler.render.words import Escaper, amount
 
 if TYPE_CHECKING:
     from reconciler.apply.journal import Operation

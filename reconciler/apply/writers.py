@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.apply.evidence import in_window, records_from, window_begin
+from reconciler.apply.evidence import RecordFacts, in_window, records_from, window_begin
 from reconciler.apply.journal import Operation
 from reconciler.plan.model import fmt_money
 
@@ -34,21 +34,29 @@ if TYPE_CHECKING:
     from reconciler.apply.ops import ExecContext
     from reconciler.bss.models import QuotaRecord
 
-ISSUE = "update_coupon_quotas"
 _OP_IN_REMARK = re.compile(r"partner-reconciler (op-[0-9a-f]{12})")
 _SLOT_STATES = ("committed", "settled-committed", "pending", "unknown")
 
+#: Reads the records of one target since ``operation_time_begin`` (the API's strict ``>``).
+FetchRecords = Callable[[str], Awaitable[Sequence[RecordFacts]]]
+
 
 class OurRecords:
-    """Decides whether a record of one parent quota was made by this journal."""
+    """Decides whether a record of one target (e.g. a parent quota) was made by this journal.
 
-    def __init__(self, ctx: ExecContext, parent_id: str, since: float) -> None:
+    ``delta_ops``: the journal operations whose records only their recipient, amount and result
+    tie to the call (:attr:`RecordFacts.delta`); each of our items of them explains one record.
+    """
+
+    def __init__(
+        self, ctx: ExecContext, target: str, since: float, delta_ops: Collection[str]
+    ) -> None:
         self.ctx = ctx
-        ops = ctx.journal.operations(partner_id=ctx.partner_id, target=parent_id, sent_since=since)
+        ops = ctx.journal.operations(partner_id=ctx.partner_id, target=target, sent_since=since)
         self.attributed = ctx.journal.attributed_record_ids(ctx.partner_id)
         self.slots: Counter[tuple[str, str, str]] = Counter()
         for op in ops:
-            if op.operation == ISSUE:
+            if op.operation in delta_ops:
                 self._add_slots(op)
         self._known_ops: dict[str, bool] = {}
 
@@ -71,12 +79,12 @@ class OurRecords:
             self._known_ops[op_id] = op is not None and op.partner_id == self.ctx.partner_id
         return self._known_ops[op_id]
 
-    def explains(self, record: QuotaRecord) -> bool:
+    def explains(self, record: RecordFacts) -> bool:
         if record.id in self.attributed or self._ours_by_remark(record.remark):
             return True
-        if record.operation_type != "10" or record.amount is None:
+        if not record.delta or record.amount is None:
             return False
-        slot = (record.indirect_partner_id or "", fmt_money(record.amount), record.result or "")
+        slot = (record.recipient, fmt_money(record.amount), record.result or "")
         if self.slots[slot] > 0:
             self.slots[slot] -= 1
             return True
@@ -84,19 +92,24 @@ class OurRecords:
 
 
 async def outside_writes(
-    ctx: ExecContext, parent_id: str, reseller_ids: Iterable[str]
+    ctx: ExecContext,
+    target: str,
+    recipients: Iterable[str],
+    fetch: FetchRecords,
+    delta_ops: Collection[str],
 ) -> dict[str, str]:
-    """Reseller id -> why another writer is active on (``parent_id``, reseller) in this run."""
-    wanted = set(reseller_ids)
-    records = await ctx.client.all_coupon_quotas_records(
-        parent_quota_id=parent_id,
-        operation_time_begin=records_from(ctx.started_at, ctx.client.clock_offset()),
-    )
+    """Recipient id -> why another writer is active on (``target``, recipient) in this run.
+
+    ``fetch`` reads the target's records (every type) since the time it is given; a record of
+    one of ``recipients`` in the run's window that this journal did not make names the other
+    writer."""
+    wanted = set(recipients)
+    records = await fetch(records_from(ctx.started_at, ctx.client.clock_offset()))
     begin = window_begin(ctx.started_at, ctx.client.clock_offset())
-    ours = OurRecords(ctx, parent_id, since=begin - ctx.horizon)
+    ours = OurRecords(ctx, target, since=begin - ctx.horizon, delta_ops=delta_ops)
     found: dict[str, str] = {}
-    for record in sorted(records, key=lambda r: (r.operation_time or "", r.id)):
-        rid = record.indirect_partner_id or ""
+    for record in sorted(records, key=lambda r: (r.time or "", r.id)):
+        rid = record.recipient
         if rid not in wanted or rid in found or not in_window(record, begin):
             continue
         if not ours.explains(record):
@@ -104,13 +117,12 @@ async def outside_writes(
     return found
 
 
-def outside_message(record: QuotaRecord) -> str:
-    what = "issue" if record.operation_type == "10" else "reclaim"
+def outside_message(record: RecordFacts) -> str:
     amount = fmt_money(record.amount) if record.amount is not None else "?"
     result = "failed" if record.result == "-1" else "succeeded"
     return (
-        f"frozen: another writer is active on this pair: record {record.id} ({what} of {amount} "
-        f"by {record.operator or 'an unnamed operator'} at {record.operation_time}, {result}) "
+        f"frozen: another writer is active on this pair: record {record.id} ({record.noun} of "
+        f"{amount} by {record.operator or 'an unnamed operator'} at {record.time}, {result}) "
         "was not made by this journal; nothing was written to it in this run. Let that apply "
         "(with its own journal) or person finish, make every apply of this account share one "
         "journal (docs/gitops.md), then run apply again"

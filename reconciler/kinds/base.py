@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.plan.model import Change, Notice
@@ -16,7 +16,10 @@ if TYPE_CHECKING:
         IssuedQuota,
         Resource,
     )
+    from reconciler.kinds.reads import Batched, EachCall, EachListing, Once
     from reconciler.manifests.desired import CustomerRef, ResellerRef
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,6 +44,8 @@ class LiveState:
     #: reference text -> resolved id, filled by the reader
     customer_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     reseller_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+    #: what the kinds' declared reads found (:mod:`reconciler.kinds.reads`), by read name
+    reads: dict[str, Any] = field(default_factory=dict)
 
     def customer(self, ref: CustomerRef) -> Customer | None:
         cid = self.customer_refs.get((ref.customer_id, ref.account_name))
@@ -49,6 +54,21 @@ class LiveState:
     def reseller(self, ref: ResellerRef) -> IndirectPartner | None:
         rid = self.reseller_refs.get((ref.reseller_id, ref.account_name))
         return self.resellers.get(rid) if rid else None
+
+    def lists(self, read: EachListing[T]) -> dict[str, list[T]]:
+        """Object id -> the items of its listing (absent: not read)."""
+        found: dict[str, list[T]] = self.reads.setdefault(read.name, {})
+        return found
+
+    def each(self, read: EachCall[T] | Batched[T]) -> dict[str, T]:
+        """Object id -> what the read found of it (absent: not read, or unknown to the API)."""
+        found: dict[str, T] = self.reads.setdefault(read.name, {})
+        return found
+
+    def once(self, read: Once[T]) -> T | None:
+        """What a read made once found (``None``: not read)."""
+        found: T | None = self.reads.get(read.name)
+        return found
 
 
 @dataclass

@@ -213,6 +213,14 @@ class DesiredState:
         """The content the checksum covers, as plain JSON-ready data in a stable order."""
         return canonical_content(self.managers, self.auto_renew, self.quotas, self.settings)
 
+    def entries_of(self, kind_id: str) -> tuple[Any, ...]:
+        """The entries of one kind (its plan kind id), in file order."""
+        return {
+            "account-manager": self.managers,
+            "auto-renew": self.auto_renew,
+            "reseller-quota": self.quotas,
+        }[kind_id]
+
 
 def canonical_content(
     managers: Sequence[ManagerAssignment],

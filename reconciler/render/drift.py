@@ -28,13 +28,11 @@ from reconciler.render.escape import (
 from reconciler.render.formats import (
     MARKDOWN_LIMIT,
     TITLES,
-    Escaper,
-    amount,
     annotation,
     guard_message,
-    plural,
     styler,
 )
+from reconciler.render.words import Escaper, amount, plural
 
 DRIFT_MARKER = "<!-- partner-reconciler:drift -->"
 MARKS = {HEAL_APPLY: "~", HEAL_MANUAL: "!"}  # "x": apply cannot reach it

@@ -11,7 +11,6 @@ annotations); the CLI's output boundary escapes the whole output again.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -21,8 +20,7 @@ from reconciler.plan.model import KIND_ORDER, ZERO, Change, GuardResult, Notice,
 from reconciler.plan.scope import describe_scope, outside_scope_text
 from reconciler.render import escape
 from reconciler.render.escape import terminal_field
-
-Escaper = Callable[[object], str]
+from reconciler.render.words import Escaper, amount, plural
 
 TITLES = {
     "reseller-quota": "Reseller quota",
@@ -43,25 +41,9 @@ MARKDOWN_LIMIT = 60_000
 COMMENT_MARKER = "<!-- partner-reconciler:plan -->"
 
 
-_CURRENCY = re.compile(r"[A-Z]{3}")
-
-
-def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
-    """``1 change``, ``2 changes``; ``plural_noun`` for irregular plurals."""
-    word = noun if count == 1 else (plural_noun or noun + "s")
-    return f"{count:,} {word}"
-
-
 def unreachable_text(count: int) -> str:
     """``1 declared state cannot be reached``, ``2 declared states cannot be reached``."""
     return f"{plural(count, 'declared state')} cannot be reached"
-
-
-def amount(value: Decimal, currency: str = "CNY") -> str:
-    """``Decimal('12000')`` -> ``12,000.00 CNY``; a currency that is not an ISO code (it comes
-    from the API) is shown as code, safe in every medium."""
-    shown = currency if _CURRENCY.fullmatch(currency) else escape.markdown_code(currency)
-    return f"{value:,.2f} {shown}"
 
 
 def guard_message(guard: GuardResult, esc: Escaper = terminal_field) -> str:

@@ -33,12 +33,11 @@ from reconciler.render.formats import (
     TITLES,
     _by_kind,
     _values,
-    amount,
     guard_message,
-    plural,
     render_text,
     summary_line,
 )
+from reconciler.render.words import amount, plural
 
 HEADERS = {
     "reseller-quota": ("", "Reseller", "Balance", "Reclaim", "Issue", "Source"),

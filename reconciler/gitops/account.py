@@ -1,0 +1,70 @@
+"""The live account an export is written from, and its progress line.
+
+Shared by the export driver (:mod:`reconciler.gitops.export_read`) and each kind's export (its
+``export_read`` fills ``account.data[kind id]``, its ``export_render`` writes from it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator.clock import SystemClock
+from reconciler.plan.eta import RateMeter, estimate_eta
+from reconciler.plan.progress import Progress, ReadCounters
+
+if TYPE_CHECKING:
+    from reconciler.bss.client import BssClient
+    from reconciler.bss.models import Customer, IndirectPartner
+    from reconciler.emulator.clock import Clock
+    from reconciler.kinds.reads import Subject
+
+
+@dataclass
+class ExportAccount:
+    """The live state an export is written from: the customers and resellers in its scope (the
+    shared listings), and what each kind read for them (``data[kind id]``)."""
+
+    partner_id: str
+    endpoint: str
+    agency_name: str | None
+    customers: list[Customer] = field(default_factory=list)
+    resellers: list[IndirectPartner] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class ExportProgress:
+    """Export's progress on a terminal: the plan's status line, with an ETA from the rate each
+    API is measured to answer at. A kind's export says how many calls of an API it will make
+    per customer or reseller (:meth:`expect`) and reports each one done (:meth:`done`)."""
+
+    def __init__(self, client: BssClient, progress: Progress | None, clock: Clock | None) -> None:
+        self.client = client
+        self.progress = progress or Progress()
+        self.clock = clock or SystemClock()
+        self.counters = ReadCounters()
+        self.meter = RateMeter()
+        self._left: dict[str, int] = {}
+        self._subject: dict[str, Subject] = {}
+
+    def expect(self, api: str, subject: Subject, count: int) -> None:
+        """``count`` calls of ``api`` are coming, one per customer (or reseller)."""
+        self._left[api] = self._left.get(api, 0) + count
+        self._subject[api] = subject
+        if subject == "customer":
+            self.counters.resource_lists += count
+        self.progress.update(self.counters)
+
+    def done(self, api: str) -> None:
+        c = self.counters
+        c.calls += 1
+        self._left[api] = self._left.get(api, 0) - 1
+        if self._subject.get(api) == "customer":
+            c.resource_lists_done += 1
+        else:
+            c.quota_lists_done += 1
+        self.meter.record(api, self.clock.time())
+        nominal = {a: self.client.rate_for(a) for a in self._left}
+        c.eta_seconds = estimate_eta(self._left, self.meter.samples(), nominal)
+        self.progress.update(c)

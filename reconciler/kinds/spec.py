@@ -1,0 +1,487 @@
+"""The interface every kind implements: :class:`Kind`, and the pieces a kind declares.
+
+A kind is a package, ``reconciler/kinds/<kind>/``, holding everything that is that kind's: its
+JSON Schema, its typed desired entries, the reads it needs, its pure diff, the guards it adds,
+its executor and the settlement of its journal operations, its drift healing, its export and
+the text it adds to renderings. :mod:`reconciler.kinds.registry` lists the kinds; the pipeline
+(manifests, reader, planner, guards, apply, settlement, drift, export, renderers, CLI) iterates
+the registry and never names a kind. The shared machinery stays shared and a kind plugs into it:
+
+==========================  ===================================================================
+a kind declares              the pipeline does, for every kind alike
+==========================  ===================================================================
+identity (id, manifest       plan keys, ordering, titles, ``--target KIND/NAME``,
+kind, title, order, marks)   ``export --kind``, the union schema that dispatches on ``kind``
+``schema.json``              validation with file:line:col (``schemas/`` is a generated copy)
+``build`` / ``canonical``    the typed desired state and the manifest checksum
+``crosschecks``              every problem of every document, reported at once
+``references``               resolving customers and resellers (the fewest calls), Settings
+                             ``spec.scope`` and ``--target``
+``reads``                    scheduling and pacing each declared read at each API's floor
+``diff``                     problems, guards, the plan (frozen data, canonical order)
+``guards``                   ``--allow NAME``, Settings ``spec.guards.<key>``
+``groups``                   the journal, the lease, fencing of every attempt, concurrency
+``operations``               settlement of unknown outcomes, the in-flight horizon, freezing
+``heal`` / ``drift_view``    the drift report
+``export_*``                 staging, validation and merging of exported files
+``change_text``, ...         escaping for every medium (terminal, Markdown, CI, JSON)
+==========================  ===================================================================
+
+docs/architecture.md ("Adding a kind") says what a new kind's package must provide and how to
+register it. The members of :class:`Kind` marked *abstract* are what every kind must define; the
+others have defaults that fit a kind without money, without agency or without export.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from importlib import resources
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
+
+from reconciler.kinds.reads import Batched, EachCall, EachListing, Once, Read, Subject
+from reconciler.plan.model import ZERO, fmt_money
+
+if TYPE_CHECKING:
+    from reconciler.apply.evidence import Evidence, Verdict
+    from reconciler.apply.journal import Item, Journal, Operation
+    from reconciler.apply.ops import ExecContext
+    from reconciler.bss.client import BssClient
+    from reconciler.errors import ManifestProblem, SourcePosition
+    from reconciler.gitops.account import ExportAccount, ExportProgress
+    from reconciler.kinds.base import KindResult, LiveState
+    from reconciler.manifests.desired import CustomerRef, DesiredState, ResellerRef
+    from reconciler.manifests.loader import Document
+    from reconciler.plan.model import Change, Notice
+    from reconciler.render.words import Escaper
+
+E = TypeVar("E")
+T = TypeVar("T")
+
+#: How a drifted object is healed: by ``apply``, by a person, or not at all (drift format 1.0).
+HEAL_APPLY, HEAL_MANUAL, HEAL_NONE = "apply", "manual", "none"
+
+
+# -- references ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaRef:
+    """A coupon quota of the partner account as a manifest names it (always by ID)."""
+
+    quota_id: str
+    source: SourcePosition
+
+
+@dataclass(frozen=True, slots=True)
+class References:
+    """What one desired entry names in the partner account.
+
+    The reader resolves every customer and reseller named by any kind (by ID or account name,
+    with the fewest calls) and reads every quota named (by ID, many per call). Settings
+    ``spec.scope`` keeps an entry when its customer and its reseller (those it names) are in
+    scope; ``--target customer/NAME`` and ``--target reseller/NAME`` select the entries naming
+    that customer or reseller.
+    """
+
+    customer: CustomerRef | None = None
+    reseller: ResellerRef | None = None
+    quotas: tuple[QuotaRef, ...] = ()
+
+    def names(self) -> set[str]:
+        """Every ID and account name written for the objects named (for ``--target``)."""
+        found: set[str] = set()
+        if self.customer is not None:
+            found.update(v for v in (self.customer.customer_id, self.customer.account_name) if v)
+        if self.reseller is not None:
+            found.update(v for v in (self.reseller.reseller_id, self.reseller.account_name) if v)
+        found.update(q.quota_id for q in self.quotas)
+        return found
+
+
+# -- guards ----------------------------------------------------------------------------------
+
+
+Observation = tuple[Decimal | int, str]  # the observed value and a detail (may be "")
+
+
+@dataclass(frozen=True)
+class GuardSpec:
+    """A limit a kind's changes must respect unless the run passes ``--allow NAME``.
+
+    ``observe`` gets the kind's changes in the plan. The limit is Settings
+    ``spec.guards.<setting>`` (``default`` when absent); a money limit (a ``Decimal`` default)
+    is written like every amount (``"5000.00"``), a count as a whole number. The Settings schema
+    gains ``setting`` with ``title`` and ``description``.
+    """
+
+    name: str
+    setting: str
+    default: Decimal | int
+    title: str
+    description: str
+    observe: Callable[[Sequence[Change]], Observation]
+    unit: str = ""  #: counts: ``"reclaims"`` shows ``3 reclaims``
+
+    @property
+    def money(self) -> bool:
+        return isinstance(self.default, Decimal)
+
+    def shown(self, value: Decimal | int, *, observed: bool) -> str:
+        if isinstance(value, Decimal):
+            return fmt_money(value)
+        return f"{value} {self.unit}" if observed and self.unit else str(value)
+
+
+def money_per_run(
+    name: str,
+    setting: str,
+    default: Decimal,
+    *,
+    title: str,
+    description: str,
+    detail: str,
+    amount: Callable[[Change], Decimal] = lambda c: c.money.issue if c.money else ZERO,
+) -> GuardSpec:
+    """A cap on the money a run moves in total (e.g. quota issued)."""
+
+    def observe(changes: Sequence[Change]) -> Observation:
+        return sum((amount(c) for c in changes), ZERO), detail
+
+    return GuardSpec(name, setting, default, title, description, observe)
+
+
+def money_per_recipient(
+    name: str,
+    setting: str,
+    default: Decimal,
+    *,
+    title: str,
+    description: str,
+    noun: str,
+    recipient: Callable[[Change], str],
+    amount: Callable[[Change], Decimal] = lambda c: c.money.issue if c.money else ZERO,
+) -> GuardSpec:
+    """A cap on the money one recipient (a reseller, a customer) gets in a run: the largest
+    recipient is what the guard shows, ``to reseller <id>``."""
+
+    def observe(changes: Sequence[Change]) -> Observation:
+        per: dict[str, Decimal] = {}
+        for change in changes:
+            if change.money is not None:
+                who = recipient(change)
+                per[who] = per.get(who, ZERO) + amount(change)
+        top = max(per.items(), key=lambda kv: (kv[1], kv[0]), default=("", ZERO))
+        return top[1], f"to {noun} {top[0]}" if top[0] else f"to any {noun}"
+
+    return GuardSpec(name, setting, default, title, description, observe)
+
+
+def count_per_run(
+    name: str,
+    setting: str,
+    default: int,
+    *,
+    title: str,
+    description: str,
+    unit: str,
+    count: Callable[[Change], int],
+) -> GuardSpec:
+    """A cap on how many of something a run does (e.g. whole quotas reclaimed)."""
+
+    def observe(changes: Sequence[Change]) -> Observation:
+        return sum(count(c) for c in changes), ""
+
+    return GuardSpec(name, setting, default, title, description, observe, unit=unit)
+
+
+# -- apply -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    """Changes the executor runs together; groups run concurrently. When ``run`` raises, every
+    change of the group it left pending ends ``unknown`` (something was sent) or ``failed``."""
+
+    changes: tuple[Change, ...]
+    run: Callable[[ExecContext], Awaitable[None]]
+
+
+Settle = Callable[
+    ["BssClient", "Journal", "Operation", Sequence["Item"], "Evidence"],
+    Awaitable[dict[str, "Verdict"]],
+]
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    """One journal operation of a kind (the API operation it sends) and how to settle it.
+
+    ``settle`` gets the open items of an operation that was sent, and returns a
+    :class:`~reconciler.apply.evidence.Verdict` per item from the API's records and live state
+    (see :mod:`reconciler.apply.evidence`: only records carrying our operator prove anything;
+    absent evidence is *not committed* only once nothing can still land, which the shared
+    settlement decides). ``money`` says how committed item amounts count in the apply report:
+    ``"out"`` (issued, funded) or ``"in"`` (reclaimed). ``delta`` marks a call that adds an
+    amount to a recipient with no key to find its record by: the records check before each
+    write explains such records by our items of the same recipient, amount and result.
+    """
+
+    name: str
+    settle: Settle
+    describe: Callable[[Operation, Item], str]
+    where_to_look: Callable[[Operation], str]
+    money: Literal["out", "in"] | None = None
+    delta: bool = False
+
+
+# -- drift -----------------------------------------------------------------------------------
+
+
+class DriftView:
+    """Both sides of each drifted object of one kind, for the drift report. This default shows
+    a change's ``before`` as the live side and nothing for a state apply cannot reach."""
+
+    def change_live(self, change: Change) -> Mapping[str, Any]:
+        return dict(change.before)
+
+    def notice_sides(self, notice: Notice) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        """(desired, live) of a declared state apply cannot reach."""
+        return {}, {}
+
+
+# -- the kind --------------------------------------------------------------------------------
+
+
+class Kind(ABC, Generic[E]):
+    """One kind of desired state; ``E`` is its typed desired entry. See the module docstring.
+
+    A kind is stateless: the registry holds one instance of each.
+    """
+
+    # identity ------------------------------------------------------------------------------
+
+    #: Plan kind id: ``Change.kind``, the first part of change keys, ``--target ID/NAME``,
+    #: ``export --kind ID``. Lower case words joined by ``-``.
+    id: ClassVar[str]
+    #: The ``kind:`` of its manifest documents, e.g. ``ResellerQuota``.
+    manifest_kind: ClassVar[str]
+    #: Heading of its changes in plans and drift reports.
+    title: ClassVar[str]
+    #: Plans show and apply kinds by ascending ``order`` (money comes back before it goes out).
+    order: ClassVar[int]
+    #: Its change actions, in the order they sort inside the kind (``reclaim`` before ``issue``).
+    actions: ClassVar[tuple[str, ...]]
+    #: The mark of each action in renderings: ``+`` adds, ``-`` takes away, ``~`` both,
+    #: ``!`` manual. An action not listed shows ``~``.
+    marks: ClassVar[Mapping[str, str]]
+    #: Identifiers that are this kind's alone, besides its id, manifest kind and package name
+    #: (its journal operations, its key in the checksum content, its entry classes): no module
+    #: outside ``reconciler/kinds/`` may contain them (tests/architecture/test_kinds.py).
+    owns: ClassVar[frozenset[str]] = frozenset()
+
+    # manifests -----------------------------------------------------------------------------
+
+    #: Its JSON Schema, a file of its package; ``schemas/<published_schema>`` is a generated copy.
+    schema_file: ClassVar[str] = "schema.json"
+    published_schema: ClassVar[str]
+    #: Its list in the content the manifest checksum covers.
+    canonical_key: ClassVar[str]
+
+    @property
+    def package(self) -> str:
+        """The kind's package, e.g. ``reconciler.kinds.reseller_quota``."""
+        return type(self).__module__.rpartition(".")[0]
+
+    def schema(self) -> dict[str, Any]:
+        """Its JSON Schema (Draft 2020-12), read from its package."""
+        text = resources.files(self.package).joinpath(self.schema_file).read_text("utf-8")
+        loaded: dict[str, Any] = json.loads(text)
+        return loaded
+
+    @abstractmethod
+    def build(self, doc: Document) -> Sequence[E]:
+        """The typed entries of one document of this kind that passed its schema, each with the
+        source position of what it asks for."""
+
+    @abstractmethod
+    def canonical(self, entries: Sequence[E]) -> list[dict[str, Any]]:
+        """The entries without positions, sorted by their key: what the manifest checksum covers
+        (renaming files, reordering entries or editing comments leaves it unchanged)."""
+
+    def crosschecks(self, documents: Sequence[Document]) -> Iterable[ManifestProblem]:
+        """Problems across this kind's documents (e.g. a customer declared twice), each at its
+        later occurrence, naming the first. ``documents`` are every document of this kind;
+        entries their schema rejected are skipped, not reported twice."""
+        return ()
+
+    @abstractmethod
+    def references(self, entry: E) -> References:
+        """The customers, resellers and quotas one entry names."""
+
+    def target_names(self, entry: E) -> set[str]:
+        """What ``--target <id>/NAME`` matches on this entry: every name of its references."""
+        return self.references(entry).names()
+
+    def entries(self, desired: DesiredState) -> tuple[E, ...]:
+        """This kind's entries of a desired state, in file order."""
+        return cast("tuple[E, ...]", desired.entries_of(self.id))
+
+    # reads ---------------------------------------------------------------------------------
+
+    #: What the reader reads for this kind besides the referenced customers, resellers and
+    #: quotas themselves: scheduled by the shared reader at each API's rate.
+    reads: ClassVar[tuple[Read, ...]] = ()
+    #: True when its changes call the API as the customer (temporary credentials through the
+    #: agency the customer granted, ``Call.identity == "customer"``): the plan then needs an
+    #: agency name and checks the agency of every customer :meth:`agency_customers` names.
+    uses_agency: ClassVar[bool] = False
+
+    def needs_agency(self, desired: DesiredState, live: LiveState, customer_id: str) -> bool:
+        """Whether the customer will need its agency, known as soon as this kind's reads of that
+        customer are in (the agency check then runs alongside the remaining reads)."""
+        return False
+
+    def agency_customers(self, desired: DesiredState, live: LiveState) -> set[str]:
+        """Every customer whose agency the plan must check, once all reads are in."""
+        return set()
+
+    def managers_named(self, desired: DesiredState) -> set[str]:
+        """Account managers its entries name: before the diff calls one unknown, the reader
+        looks for it on every customer and reseller (unless the Settings roster has it)."""
+        return set()
+
+    # plan ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def diff(self, desired: DesiredState, live: LiveState) -> KindResult:
+        """Pure: the changes, not-applicable notices, problems and the in-scope count of this
+        kind's entries against ``live``. Keys start with ``<id>/``; every change carries the
+        source position that asked for it and the fingerprint of the live object."""
+
+    #: Limits on its changes (money per run and per recipient, counts), see :class:`GuardSpec`.
+    guards: ClassVar[tuple[GuardSpec, ...]] = ()
+
+    # apply ---------------------------------------------------------------------------------
+
+    def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
+        """How to execute its changes (neither frozen nor manual), as concurrent groups. Every
+        write goes through :func:`reconciler.apply.ops.journalled` (intent, fenced attempts,
+        outcome) and every change ends through ``ctx.conclude`` after a verifying read."""
+        if changes:
+            raise NotImplementedError(f"kind {self.id} plans changes it cannot execute")
+        return ()
+
+    #: Its journal operations and their settlement.
+    operations: ClassVar[tuple[OperationSpec, ...]] = ()
+
+    # drift ---------------------------------------------------------------------------------
+
+    #: Why a manual change of this kind cannot be healed by apply (drift reports).
+    manual_reason: ClassVar[str] = "a person makes this change (steps in the notes)"
+
+    def heal(self, change: Change) -> tuple[str, str]:
+        """How a planned change heals its drift, and the reason in words."""
+        if change.manual:
+            return HEAL_MANUAL, self.manual_reason
+        return HEAL_APPLY, money_heal_text(change)
+
+    def drift_view(self, desired: DesiredState, live: LiveState) -> DriftView:
+        """Both sides of this kind's drifted objects (what the diff saw of them)."""
+        return DriftView()
+
+    # export --------------------------------------------------------------------------------
+
+    #: The file ``reconciler export`` writes for this kind (``None``: not exported).
+    export_file: ClassVar[str | None] = None
+    #: The shared listings its export needs (``--customer`` / ``--reseller`` filter them).
+    export_subjects: ClassVar[frozenset[Subject]] = frozenset()
+
+    async def export_read(
+        self, client: BssClient, account: ExportAccount, shown: ExportProgress
+    ) -> None:
+        """Read this kind's live data for the customers and resellers in ``account``, into
+        ``account.data[self.id]`` (and warnings into ``account.warnings``)."""
+
+    def export_render(
+        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
+    ) -> tuple[str, str]:
+        """The file's text (documents starting with the modeline, see
+        :mod:`reconciler.gitops.yamlout`) and a few words on what it holds. ``keep`` filters
+        the live objects written (see :meth:`export_undeclared`)."""
+        raise NotImplementedError(f"kind {self.id} has an export file but no export_render")
+
+    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
+        """For merging into a directory: accepts the live objects ``desired`` does not declare."""
+        return lambda _obj: True
+
+    # render --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def change_text(self, change: Change, esc: Escaper) -> str:
+        """Before and after of a change in words (``balance 1.00 -> 2.00``), every value from
+        live data or a manifest through ``esc``."""
+
+    @abstractmethod
+    def side_text(self, values: Mapping[str, Any], esc: Escaper) -> str:
+        """One side (desired or live) of a drifted object in words, values through ``esc``."""
+
+    #: Columns of its Markdown table, after the mark and the object.
+    table_columns: ClassVar[tuple[str, ...]] = ("Change",)
+    #: A sentence under its Markdown table (e.g. "These have no API ...").
+    table_note: ClassVar[str | None] = None
+    #: Drift's "What to do" line for its manual items.
+    manual_hint: ClassVar[str | None] = None
+
+    def table_cells(self, change: Change, esc: Escaper) -> tuple[str, ...]:
+        """The cells of :attr:`table_columns` for one change, as Markdown (values via ``esc``)."""
+        return (self.change_text(change, esc),)
+
+    def reclaim_banner(self, changes: Sequence[Change]) -> str | None:
+        """A warning atop the pull-request comment when its changes take money back."""
+        return None
+
+
+def money_heal_text(change: Change) -> str:
+    """``apply reclaims X then issues Y; Z already spent cannot come back``."""
+    m = change.money
+    if m is None:
+        return f"apply makes the change ({change.action})"
+    parts = []
+    if m.reclaim > ZERO:
+        parts.append(f"reclaims {m.reclaim:,.2f} {m.currency}")
+    if m.issue > ZERO:
+        parts.append(f"issues {m.issue:,.2f} {m.currency}")
+    text = "apply " + " then ".join(parts)
+    if m.unrecoverable > ZERO:
+        text += f"; {m.unrecoverable:,.2f} {m.currency} already spent cannot come back"
+    return text
+
+
+__all__ = [
+    "HEAL_APPLY",
+    "HEAL_MANUAL",
+    "HEAL_NONE",
+    "Batched",
+    "DriftView",
+    "EachCall",
+    "EachListing",
+    "Group",
+    "GuardSpec",
+    "Kind",
+    "Observation",
+    "Once",
+    "OperationSpec",
+    "QuotaRef",
+    "Read",
+    "References",
+    "Settle",
+    "Subject",
+    "count_per_run",
+    "money_heal_text",
+    "money_per_recipient",
+    "money_per_run",
+]
