@@ -1,15 +1,13 @@
 """Issue calls batch customers that get the same coupon (never one customer twice in a call), and
-the coupon guards count only this kind's money."""
+what the coupon guards observe."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
 from reconciler.kinds.customer_coupons.batch import IssueUnit, batches
-from reconciler.kinds.customer_coupons.guards import CouponGuards, evaluate
+from reconciler.kinds.customer_coupons.guards import GUARDS, PER_CUSTOMER, PER_RUN, RECLAIMS
 from reconciler.kinds.customer_coupons.plan import diff
 from reconciler.plan.model import Change, MoneyImpact
 
@@ -64,49 +62,28 @@ def _change(cid: str, issue: str, reclaims: int = 0) -> Change:
     )  # fmt: skip
 
 
-GUARDS = CouponGuards(D("100.00"), D("60.00"), 1)
-
-
-@pytest.mark.parametrize(
-    ("changes", "blocked"),
-    [
-        ([_change("a", "60.00"), _change("b", "40.00", 1)], []),
-        ([_change("a", "60.01")], ["max-coupon-issue-per-customer"]),
-        ([_change("a", "60.00"), _change("b", "40.01")], ["max-coupon-issue-per-run"]),
-        ([_change("a", "0.00", 2)], ["max-coupon-reclaims-per-run"]),
-    ],
-    ids=["within", "per-customer", "per-run", "reclaims"],
-)
-def test_guards(changes: list[Change], blocked: list[str]) -> None:
-    results = evaluate(changes, GUARDS, allow=())
-    assert [g.name for g in results if g.blocks] == blocked
-    allowed = evaluate(changes, GUARDS, allow=set(blocked))
-    assert not [g for g in allowed if g.blocks]
-
-
-def test_the_guard_messages_name_value_limit_and_flag() -> None:
-    (per_customer,) = [g for g in evaluate([_change("c-7", "75.00")], GUARDS, ()) if g.blocks]
-    assert per_customer.message() == (
-        "guard max-coupon-issue-per-customer: 75.00 against a limit of 60.00 (in coupons to "
-        "customer c-7): BLOCKED; to proceed anyway, pass --allow max-coupon-issue-per-customer"
+def test_guard_observations() -> None:
+    changes = [_change("a", "60.00"), _change("b", "40.01", 2), _change("c", "0.00", 1)]
+    assert PER_RUN.observe(changes) == (D("100.01"), "in customer coupons issued by this run")
+    assert PER_CUSTOMER.observe(changes) == (D("60.00"), "to customer a")
+    assert RECLAIMS.observe(changes) == (3, "")
+    assert PER_CUSTOMER.observe([]) == (D("0.00"), "to any customer")
+    assert [g.setting for g in GUARDS] == [
+        "maxCouponIssuePerRun",
+        "maxCouponIssuePerCustomer",
+        "maxCouponReclaimsPerRun",
+    ]
+    assert (PER_RUN.default, PER_CUSTOMER.default, RECLAIMS.default) == (
+        D("50000.00"),
+        D("10000.00"),
+        10,
     )
-
-
-def test_other_kinds_money_is_not_counted() -> None:
-    other = _change("r", "1000.00")
-    quota_change = Change(**{**other.__dict__, "kind": "reseller-quota"})
-    assert not [g for g in evaluate([quota_change], GUARDS, ()) if g.blocks]
-
-
-def test_guard_settings_and_defaults() -> None:
-    assert CouponGuards.from_settings(None) == CouponGuards()
-    given = {"maxCouponIssuePerRun": "5.00", "maxCouponReclaimsPerRun": 0, "maxIssuePerRun": "1.00"}
-    assert CouponGuards.from_settings(given) == CouponGuards(D("5.00"), D("10000.00"), 0)
+    assert RECLAIMS.shown(3, observed=True) == "3 coupon reclaims"
 
 
 def test_guards_over_a_real_plan() -> None:
     e = entry("c-1", declared("300.00"), exclusive=True)
     result = diff([e], live_for([e], [coupon("A", "500.00")]))
-    verdicts = {g.name: g for g in evaluate(result.changes, CouponGuards(), ())}
-    assert verdicts["max-coupon-issue-per-run"].observed == "300.00"
-    assert verdicts["max-coupon-reclaims-per-run"].observed == "1 coupon reclaims"
+    assert PER_RUN.observe(result.changes)[0] == D("300.00")
+    assert PER_CUSTOMER.observe(result.changes) == (D("300.00"), "to customer c-1")
+    assert RECLAIMS.observe(result.changes)[0] == 1

@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 from reconciler.bss import operations as ops
 from reconciler.kinds.base import customer_label
 from reconciler.kinds.customer_coupons.desired import TIME_FORMAT
-from reconciler.kinds.customer_coupons.match import STATUS_NAMES, Held, Matching, Wanted
+from reconciler.kinds.customer_coupons.match import Held, Matching, Wanted
 from reconciler.plan.model import ZERO, Call, Change, MoneyImpact, fingerprint, fmt_money, money
 
 if TYPE_CHECKING:
     from reconciler.bss.coupons import PartnerCoupon
     from reconciler.kinds.customer_coupons.desired import CustomerCoupons
     from reconciler.kinds.customer_coupons.live import Holder
-    from reconciler.kinds.customer_coupons.spec import CouponSpec
 
 KIND = "customer-coupons"
 ISSUE = ops.CREATE_PARTNER_COUPONS
@@ -88,38 +87,37 @@ def _when(value: int | None) -> str:
     return "from issue" if value is None else time.strftime(TIME_FORMAT, time.gmtime(value))
 
 
-def _restrictions(spec: CouponSpec) -> str:
-    if not spec.limits:
-        return "no restrictions"
+def restrictions_text(limits: Iterable[Sequence[str]]) -> str:
+    """``cloud_service_types: a, b; product_ids: c``, or ``no restrictions``."""
     by_key: dict[str, list[str]] = {}
-    for key, value in sorted(spec.limits):
+    for key, value in sorted((str(k), str(v)) for k, v in limits):
         by_key.setdefault(key, []).append(value)
+    if not by_key:
+        return "no restrictions"
     return "; ".join(f"{key}: {', '.join(values)}" for key, values in by_key.items())
 
 
 def coupon_row(held: Held) -> dict[str, Any]:
-    """A live coupon as plans show it (and as apply reads the reclaims back)."""
-    c, spec = held.coupon, held.spec
+    """A live coupon as the change records it: its spec (the same fields as a declared coupon's)
+    with its id, status, balance and what was spent. Apply reads its reclaims back from it."""
+    c = held.coupon
     return {
         "coupon_id": c.coupon_id,
-        "status": STATUS_NAMES.get(c.status, str(c.status)),
-        "quota_id": spec.quota_id,
-        "face_value": fmt_money(c.face_value),
+        "status": c.status,
+        **held.spec.to_dict(),
         "balance": fmt_money(c.balance),
         "spent": fmt_money(spent(c)),
-        "valid": [_when(spec.effective), _when(spec.expire)],
-        "restrictions": _restrictions(spec),
     }
 
 
-def declared_row(want: Wanted) -> dict[str, Any]:
-    spec = want.spec
+def declared_row(want: Wanted, held_by: Held | None) -> dict[str, Any]:
+    """A declared coupon as the change records it: its spec, where it is declared, and the live
+    coupon that stands for it (``held_by`` None: the change issues it, in the order of the
+    change's issue calls)."""
     return {
-        "quota_id": spec.quota_id,
-        "face_value": fmt_money(spec.face_value),
-        "valid": [_when(spec.effective), _when(spec.expire)],
-        "restrictions": _restrictions(spec),
+        **want.spec.to_dict(),
         "source": str(want.declared.source),
+        "held_by": held_by.coupon.coupon_id if held_by else None,
     }
 
 
@@ -136,7 +134,7 @@ def _notes(m: Matching) -> list[str]:
         s = w.spec
         notes.append(
             f"issues a {fmt_money(s.face_value)} coupon from quota {s.quota_id}, valid "
-            f"{_when(s.effective)} to {_when(s.expire)}, {_restrictions(s)}"
+            f"{_when(s.effective)} to {_when(s.expire)}, {restrictions_text(s.limits)}"
         )
     return notes
 
@@ -165,7 +163,8 @@ def build_change(
         subject=subject(holder),
         before={"coupons": [coupon_row(h) for h in held if h.status in (1, 2)]},
         after={
-            "coupons": [declared_row(w) for w, _ in m.kept] + [declared_row(w) for w in m.issue],
+            "coupons": [declared_row(w, h) for w, h in m.kept]
+            + [declared_row(w, None) for w in m.issue],
             "exclusive": entry.exclusive,
         },
         calls=tuple(calls),

@@ -25,14 +25,14 @@ without a record, does not decide it.
 
 The limit that follows from the missing operator: a second writer that issues *exactly* the
 same coupon to the same customer within the window, while our call never landed, leaves the
-same single candidate ours would have. The check for other writers before every write
-(:func:`foreign_records`) and a shared journal narrow that window; see docs/apply.md.
+same single candidate ours would have. The check for other writers before every write (a
+record on the customer this journal did not make stops it) and a shared journal narrow that
+window; see docs/apply.md.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -155,66 +155,4 @@ def reclaim_verdict(
         )
     return CouponVerdict(
         None, f"coupon {coupon_id} has status {coupon.status} with {len(ours)} reclaim record(s)"
-    )
-
-
-# -- other writers -----------------------------------------------------------------------------
-
-
-@dataclass
-class OurRecords:
-    """Decides whether a coupon record was made by this journal (records carry no operator).
-
-    A record is ours when its id is attributed to one of our items; when it names a coupon one
-    of our items issued (the answer's coupon id) or reclaimed; or when one of our issue items
-    still without a record (sent, answer lost or failed inside HTTP 200) accounts for it:
-    same customer, quota, amount and result, each item for one record.
-    """
-
-    attributed: Collection[str]
-    coupons: Collection[str]
-    slots: Counter[tuple[str, str, str, str]]  # (customer, quota, amount, result)
-
-    def explains(self, record: CouponRecord) -> bool:
-        if record.id in self.attributed or (record.coupon_id and record.coupon_id in self.coupons):
-            return True
-        if record.operation_type != ISSUE:
-            return False
-        slot = (record.customer_id, record.quota_id, fmt_money(record.operation_amount),
-                record.result)  # fmt: skip
-        if self.slots[slot] > 0:
-            self.slots[slot] -= 1
-            return True
-        return False
-
-
-def foreign_records(
-    records: Sequence[CouponRecord], ours: OurRecords, customers: Collection[str], begin: str
-) -> dict[str, CouponRecord]:
-    """Customer id -> the first issue or manual-reclaim record on it since ``begin`` that this
-    journal did not make: another writer is active on that customer."""
-    found: dict[str, CouponRecord] = {}
-    for record in sorted(records, key=lambda r: (r.operation_time, r.id)):
-        cid = record.customer_id
-        if (
-            cid in customers
-            and cid not in found
-            and record.operation_type in WRITER_TYPES
-            and record.operation_time >= begin
-            and not ours.explains(record)
-        ):
-            found[cid] = record
-    return found
-
-
-def foreign_message(record: CouponRecord) -> str:
-    what = "issue" if record.operation_type == ISSUE else "reclaim"
-    result = "failed" if record.result == "-1" else "succeeded"
-    coupon = f" of coupon {record.coupon_id}" if record.coupon_id else ""
-    return (
-        f"frozen: another writer is active on this customer: record {record.id} ({what}{coupon} "
-        f"of {fmt_money(record.operation_amount)} from quota {record.quota_id} at "
-        f"{record.operation_time}, {result}) was not made by this journal; nothing was written "
-        "to it in this run. Let that apply (with its own journal) or person finish, make every "
-        "apply of this account share one journal (docs/gitops.md), then run apply again"
     )

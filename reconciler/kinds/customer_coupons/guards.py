@@ -1,112 +1,55 @@
-"""The money guards of CustomerCoupons (Settings ``spec.guards``), named like the quota guards:
+"""The money guards of CustomerCoupons (Settings ``spec.guards``), named like the quota guards
+(``maxIssuePerRun``, ``maxIssuePerReseller``, ``maxReclaimsPerRun``):
 
-* ``maxCouponIssuePerRun`` / ``max-coupon-issue-per-run``: the face value of every coupon the
-  run issues, together;
-* ``maxCouponIssuePerCustomer`` / ``max-coupon-issue-per-customer``: the face value issued to
-  any one customer;
-* ``maxCouponReclaimsPerRun`` / ``max-coupon-reclaims-per-run``: the number of coupons the run
-  reclaims (each takes a whole balance back; what was spent never comes back).
+* ``maxCouponIssuePerRun`` / ``--allow max-coupon-issue-per-run``: the face value of every
+  coupon the run issues, together;
+* ``maxCouponIssuePerCustomer`` / ``--allow max-coupon-issue-per-customer``: the face value
+  issued to any one customer;
+* ``maxCouponReclaimsPerRun`` / ``--allow max-coupon-reclaims-per-run``: the number of coupons
+  the run reclaims (each takes a whole balance back; what was spent never comes back).
 
-A guard that trips blocks the plan (exit 3) unless its name is passed with ``--allow NAME``.
+Each counts this kind's changes only. A guard that trips blocks the plan (exit 3).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from reconciler.kinds.customer_coupons.change import KIND, RECLAIM
-from reconciler.manifests.desired import CENT
-from reconciler.plan.model import ZERO, Change, GuardResult, fmt_money
+from reconciler.kinds.customer_coupons.change import RECLAIM
+from reconciler.kinds.spec import count_per_run, money_per_recipient, money_per_run
+from reconciler.plan.model import Change
 
-PER_RUN, PER_CUSTOMER, RECLAIMS = (
+PER_RUN = money_per_run(
     "max-coupon-issue-per-run",
-    "max-coupon-issue-per-customer",
-    "max-coupon-reclaims-per-run",
+    "maxCouponIssuePerRun",
+    Decimal("50000.00"),
+    title="Most coupon value per run",
+    description='Most face value of customer coupons one run may issue, e.g. "50000.00".',
+    detail="in customer coupons issued by this run",
 )
-NAMES = (PER_CUSTOMER, PER_RUN, RECLAIMS)
-#: Settings ``spec.guards`` keys, each with its guard.
-KEYS = {
-    "maxCouponIssuePerRun": PER_RUN,
-    "maxCouponIssuePerCustomer": PER_CUSTOMER,
-    "maxCouponReclaimsPerRun": RECLAIMS,
-}
+PER_CUSTOMER = money_per_recipient(
+    "max-coupon-issue-per-customer",
+    "maxCouponIssuePerCustomer",
+    Decimal("10000.00"),
+    title="Most coupon value per customer",
+    description='Most face value of coupons one run may issue to one customer, e.g. "10000.00".',
+    noun="customer",
+    recipient=lambda change: change.key.rsplit("/", 1)[-1],
+)
 
 
-@dataclass(frozen=True)
-class CouponGuards:
-    """The limits; the defaults apply when Settings does not set them."""
-
-    max_issue_per_run: Decimal = Decimal("50000.00")
-    max_issue_per_customer: Decimal = Decimal("10000.00")
-    max_reclaims_per_run: int = 10
-
-    @classmethod
-    def from_settings(cls, guards: Mapping[str, Any] | None) -> CouponGuards:
-        """From Settings ``spec.guards`` as validated (money as two-decimal strings)."""
-        given = guards or {}
-        default = cls()
-        per_run, per_customer = (
-            given.get("maxCouponIssuePerRun"),
-            given.get("maxCouponIssuePerCustomer"),
-        )
-        reclaims = given.get("maxCouponReclaimsPerRun")
-        return cls(
-            max_issue_per_run=_money(per_run, default.max_issue_per_run),
-            max_issue_per_customer=_money(per_customer, default.max_issue_per_customer),
-            max_reclaims_per_run=reclaims
-            if isinstance(reclaims, int)
-            else default.max_reclaims_per_run,
-        )
-
-    def canonical(self) -> dict[str, Any]:
-        return {
-            "maxCouponIssuePerRun": fmt_money(self.max_issue_per_run),
-            "maxCouponIssuePerCustomer": fmt_money(self.max_issue_per_customer),
-            "maxCouponReclaimsPerRun": self.max_reclaims_per_run,
-        }
+def reclaims(change: Change) -> int:
+    return sum(1 for call in change.calls if call.operation == RECLAIM.name)
 
 
-def _money(value: object, default: Decimal) -> Decimal:
-    return Decimal(value).quantize(CENT) if isinstance(value, str) else default
-
-
-def evaluate(
-    changes: Sequence[Change], guards: CouponGuards, allow: Collection[str]
-) -> list[GuardResult]:
-    """The three verdicts over this kind's changes (other kinds' changes are not counted)."""
-    mine = [c for c in changes if c.kind == KIND and c.money is not None]
-    issued = {c.key.rsplit("/", 1)[-1]: c.money.issue for c in mine if c.money is not None}
-    total = sum(issued.values(), ZERO)
-    top = max(issued.items(), key=lambda kv: (kv[1], kv[0]), default=("", ZERO))
-    reclaims = sum(1 for c in mine for call in c.calls if call.operation == RECLAIM.name)
-    limit = guards.max_reclaims_per_run
-    return [
-        _money_guard(
-            PER_RUN, total, guards.max_issue_per_run, allow, "in coupons issued by this run"
-        ),
-        _money_guard(
-            PER_CUSTOMER,
-            top[1],
-            guards.max_issue_per_customer,
-            allow,
-            f"in coupons to customer {top[0]}" if top[0] else "in coupons to any customer",
-        ),
-        GuardResult(
-            RECLAIMS,
-            f"{reclaims} coupon reclaims",
-            f"{limit}",
-            reclaims <= limit,
-            RECLAIMS in allow,
-        ),
-    ]
-
-
-def _money_guard(
-    name: str, observed: Decimal, limit: Decimal, allow: Collection[str], detail: str
-) -> GuardResult:
-    return GuardResult(
-        name, fmt_money(observed), fmt_money(limit), observed <= limit, name in allow, detail
-    )
+RECLAIMS = count_per_run(
+    "max-coupon-reclaims-per-run",
+    "maxCouponReclaimsPerRun",
+    10,
+    title="Most coupons reclaimed per run",
+    description="Most customer coupons one run may reclaim (each whole; spent value never "
+    "comes back).",
+    unit="coupon reclaims",
+    count=reclaims,
+)
+GUARDS = (PER_RUN, PER_CUSTOMER, RECLAIMS)
