@@ -1,0 +1,100 @@
+"""The CustomerCoupons kind on the registry's interface (:class:`reconciler.kinds.spec.Kind`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import InvalidOperation
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from reconciler.kinds.base import KindResult
+from reconciler.kinds.customer_coupons import desired as entries_module
+from reconciler.kinds.customer_coupons import text
+from reconciler.kinds.customer_coupons.change import KIND
+from reconciler.kinds.customer_coupons.desired import CustomerCoupons
+from reconciler.kinds.customer_coupons.guards import GUARDS
+from reconciler.kinds.customer_coupons.plan import diff as plan_diff
+from reconciler.kinds.customer_coupons.reads import READS
+from reconciler.kinds.customer_coupons.resolve import coupons_live
+from reconciler.kinds.spec import GuardSpec, Kind, QuotaRef, References
+
+if TYPE_CHECKING:
+    from reconciler.errors import ManifestProblem
+    from reconciler.kinds.base import LiveState
+    from reconciler.kinds.reads import Read
+    from reconciler.manifests.desired import DesiredState
+    from reconciler.manifests.loader import Document
+    from reconciler.plan.model import Change
+    from reconciler.render.words import Escaper
+
+
+class CustomerCouponsKind(Kind[CustomerCoupons]):
+    """The partner coupons each resale customer should hold (see the package docstring)."""
+
+    id: ClassVar[str] = KIND
+    manifest_kind: ClassVar[str] = "CustomerCoupons"
+    title: ClassVar[str] = "Customer coupons"
+    order: ClassVar[int] = 20
+    actions: ClassVar[tuple[str, ...]] = ("reclaim", "reclaim-reissue", "issue")
+    marks: ClassVar[Mapping[str, str]] = {"reclaim": "-", "reclaim-reissue": "~", "issue": "+"}
+    owns: ClassVar[frozenset[str]] = frozenset({"customerCoupons", "DeclaredCoupon"})
+    published_schema: ClassVar[str] = "customer-coupons.schema.json"
+    canonical_key: ClassVar[str] = "customerCoupons"
+    reads: ClassVar[tuple[Read, ...]] = READS
+    guards: ClassVar[tuple[GuardSpec, ...]] = GUARDS
+    table_columns: ClassVar[tuple[str, ...]] = ("Coupons", "Money")
+
+    # manifests -----------------------------------------------------------------------------
+
+    def build(self, doc: Document) -> Sequence[CustomerCoupons]:
+        return entries_module.build(doc)
+
+    def canonical(self, entries: Sequence[CustomerCoupons]) -> list[dict[str, Any]]:
+        return entries_module.canonical(entries)
+
+    def crosschecks(self, documents: Sequence[Document]) -> Iterable[ManifestProblem]:
+        """Impossible dates, coupons without a quota, empty non-exclusive entries and customers
+        declared twice; documents their schema rejected are left to the schema's errors."""
+        built: list[CustomerCoupons] = []
+        for doc in documents:
+            try:
+                built.extend(entries_module.build(doc))
+            except (AssertionError, TypeError, ValueError, InvalidOperation):
+                continue
+        return entries_module.local_problems(built)
+
+    def references(self, entry: CustomerCoupons) -> References:
+        if entry.reseller is not None:
+            # a reseller's customer and quotas are only listed with its indirect_partner_id:
+            # this kind's reseller read finds them (see reads.py)
+            return References(reseller=entry.reseller)
+        quotas: dict[str, QuotaRef] = {}
+        for coupon in entry.coupons:
+            if coupon.quota_id:
+                quotas.setdefault(coupon.quota_id, QuotaRef(coupon.quota_id, coupon.quota_source))
+        return References(customer=entry.customer, quotas=tuple(quotas.values()))
+
+    def target_names(self, entry: CustomerCoupons) -> set[str]:
+        names = self.references(entry).names()
+        names.update(v for v in (entry.customer.customer_id, entry.customer.account_name) if v)
+        return names
+
+    # plan ----------------------------------------------------------------------------------
+
+    def diff(self, desired: DesiredState, live: LiveState) -> KindResult:
+        entries = self.entries(desired)
+        result = KindResult()
+        found = coupons_live(entries, live, result)
+        planned = plan_diff(entries, found)
+        planned.problems[:0] = result.problems
+        return planned
+
+    # render --------------------------------------------------------------------------------
+
+    def change_text(self, change: Change, esc: Escaper) -> str:
+        return text.change_text(change, esc)
+
+    def side_text(self, values: Mapping[str, Any], esc: Escaper) -> str:
+        return text.side_text(values, esc)
+
+    def table_cells(self, change: Change, esc: Escaper) -> tuple[str, ...]:
+        return (text.change_text(change, esc), text.money_text(change))
