@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from reconciler.bss.coupons import MAX_ISSUE_CUSTOMERS
+
+if TYPE_CHECKING:
+    from reconciler.kinds.customer_coupons.spec import CouponSpec
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class IssueUnit:
     change_key: str
     customer_id: str
     body: Mapping[str, Any]
+    #: the coupon the body asks for (the same for the same body: settlement looks for it)
+    spec: CouponSpec | None = field(default=None, compare=False)
 
     def template(self) -> str:
         """The body without the customer: units with the same template share a call."""

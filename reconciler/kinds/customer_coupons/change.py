@@ -41,7 +41,7 @@ def subject(holder: Holder) -> str:
 def issue_body(want: Wanted, customer_id: str, owner: str | None) -> dict[str, Any]:
     """The ``create_partner_coupons`` body for one coupon to one customer, as declared (absent
     validity and restrictions: the quota's), in the REFERENCE's field order."""
-    d = want.declared
+    d = want.coupon
     body: dict[str, Any] = {
         "quota_id": d.quota_id,
         "customer_ids": [customer_id],
@@ -116,7 +116,7 @@ def declared_row(want: Wanted, held_by: Held | None) -> dict[str, Any]:
     change's issue calls)."""
     return {
         **want.spec.to_dict(),
-        "source": str(want.declared.source),
+        "source": str(want.coupon.source),
         "held_by": held_by.coupon.coupon_id if held_by else None,
     }
 

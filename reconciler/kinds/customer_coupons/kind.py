@@ -11,11 +11,13 @@ from reconciler.kinds.customer_coupons import desired as entries_module
 from reconciler.kinds.customer_coupons import text
 from reconciler.kinds.customer_coupons.change import KIND
 from reconciler.kinds.customer_coupons.desired import CustomerCoupons
+from reconciler.kinds.customer_coupons.executor import groups as executor_groups
 from reconciler.kinds.customer_coupons.guards import GUARDS
 from reconciler.kinds.customer_coupons.plan import diff as plan_diff
 from reconciler.kinds.customer_coupons.reads import READS
 from reconciler.kinds.customer_coupons.resolve import coupons_live
-from reconciler.kinds.spec import GuardSpec, Kind, QuotaRef, References
+from reconciler.kinds.customer_coupons.settle import OPERATIONS
+from reconciler.kinds.spec import Group, GuardSpec, Kind, OperationSpec, QuotaRef, References
 
 if TYPE_CHECKING:
     from reconciler.errors import ManifestProblem
@@ -41,6 +43,7 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     canonical_key: ClassVar[str] = "customerCoupons"
     reads: ClassVar[tuple[Read, ...]] = READS
     guards: ClassVar[tuple[GuardSpec, ...]] = GUARDS
+    operations: ClassVar[tuple[OperationSpec, ...]] = OPERATIONS
     table_columns: ClassVar[tuple[str, ...]] = ("Coupons", "Money")
 
     # manifests -----------------------------------------------------------------------------
@@ -87,6 +90,11 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
         planned = plan_diff(entries, found)
         planned.problems[:0] = result.problems
         return planned
+
+    # apply ---------------------------------------------------------------------------------
+
+    def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
+        return executor_groups(changes)
 
     # render --------------------------------------------------------------------------------
 

@@ -37,10 +37,16 @@ PREFERENCE = {USABLE: 0, NOT_ACTIVATED: 1, USED: 2, EXPIRED: 3}
 
 @dataclass(frozen=True)
 class Wanted:
-    """A declared coupon and what the API would issue for it."""
+    """What the API would issue for a declared coupon (``declared``: the manifest's entry; apply
+    verifies against specs alone and leaves it out)."""
 
-    declared: DeclaredCoupon
     spec: CouponSpec
+    declared: DeclaredCoupon | None = None
+
+    @property
+    def coupon(self) -> DeclaredCoupon:
+        assert self.declared is not None, self.spec
+        return self.declared
 
 
 @dataclass(frozen=True)

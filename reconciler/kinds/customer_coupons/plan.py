@@ -127,7 +127,7 @@ def _plan_customer(
     if not m.issue and not m.reclaim:
         return
     for w in m.issue:
-        ledger.issue(holder.owner, w.declared)
+        ledger.issue(holder.owner, w.coupon)
     for h in m.reclaim:
         ledger.reclaim(holder.owner, h)
     currency = next(
@@ -159,7 +159,7 @@ def _wanted(
             result.problem(coupon.source, "", spec)
             ok = False
             continue
-        wanted.append(Wanted(coupon, spec))
+        wanted.append(Wanted(spec, coupon))
     return wanted if ok else None
 
 
@@ -205,7 +205,7 @@ def _held(
 
 def _issuable(want: Wanted, owner: str | None, live: CouponsLive, result: KindResult) -> bool:
     """Report (at the manifest) each reason the API would refuse to issue ``want``."""
-    d, spec = want.declared, want.spec
+    d, spec = want.coupon, want.spec
     quota = live.quotas[(owner, d.quota_id)]
     problems = [("quota", why, d.quota_source) for why in _quota_unusable(quota, live.now)]
     if spec.expire <= live.now:
