@@ -300,7 +300,7 @@ def test_a_resellers_customer_issues_from_the_resellers_quota() -> None:
     (change,) = diff([e], live).changes
     (call,) = change.calls
     assert (call.body or {})["indirect_partner_id"] == "r-1"
-    assert "customer of reseller r-1" in change.subject
+    assert change.subject.endswith(", customer of reseller r-1")
     wrong = live_for([e], quotas=[quota("RQ-1")], owner="r-2")
     wrong.holders[e.source] = live.holders[e.source]
     (problem,) = diff([e], wrong).problems

@@ -35,7 +35,9 @@ def change_key(customer_id: str) -> str:
 
 def subject(holder: Holder) -> str:
     text = customer_label(holder.customer)
-    return f"{text} (customer of reseller {holder.owner})" if holder.owner else text
+    if holder.owner is None:
+        return text
+    return f"{text}, customer of reseller {holder.owner_label or holder.owner}"
 
 
 def issue_body(want: Wanted, customer_id: str, owner: str | None) -> dict[str, Any]:

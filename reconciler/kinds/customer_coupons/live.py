@@ -35,6 +35,7 @@ class Holder:
 
     customer: Customer
     owner: str | None = None
+    owner_label: str | None = None  # ``name (id)`` of the reseller, for messages
 
 
 @dataclass

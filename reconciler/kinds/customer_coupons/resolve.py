@@ -74,7 +74,7 @@ def _resellers(
             f"{entry.customer.text} is not a customer of reseller {reseller_label(reseller)}{hint}",
         )
         return
-    out.holders[entry.source] = Holder(customer, rid)
+    out.holders[entry.source] = Holder(customer, rid, reseller_label(reseller))
     for quota in bundle.quotas:
         out.quotas[(rid, quota.quota_id)] = quota
     out.quota_ids[rid] = {q.quota_id for q in bundle.quotas}
