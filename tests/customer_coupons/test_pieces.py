@@ -20,7 +20,7 @@ from reconciler.kinds.customer_coupons.reads import (
 )
 from reconciler.kinds.customer_coupons.resolve import coupons_live
 from reconciler.kinds.customer_coupons.work import held_coupons, parse_work
-from reconciler.render.escape import terminal
+from reconciler.render.escape import terminal_field as terminal
 
 from .builders import NOW as NOW_TS
 from .builders import coupon, customer, declared, entry, issue_record, live_for, quota
