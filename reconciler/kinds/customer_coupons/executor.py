@@ -120,15 +120,33 @@ def _may_issue(work: Work) -> bool:
 
 
 async def _issue_all(ctx: ExecContext, works: list[Work]) -> None:
+    """Issue what is still needed; customers whose issue failed inside HTTP 200 are read again
+    and, if they still need it, tried once more."""
     by_customer = {w.customer_id: w for w in works}
+    failed = await _send(ctx, _units(works, note=True), by_customer)
+    retry = [by_customer[cid] for cid in sorted(failed) if not by_customer[cid].stopped]
+    if retry:
+        await refresh(ctx, retry)
+        await _send(ctx, _units(retry, note=False), by_customer)
+
+
+def _units(works: Sequence[Work], *, note: bool) -> list[IssueUnit]:
     units = []
     for work in works:
         needed = work.issues_still_needed() if work.unreadable is None else []
-        if len(needed) < len(work.issues):
+        if note and len(needed) < len(work.issues):
             work.log.append(
                 f"{len(work.issues) - len(needed)} planned coupon(s) already held: not issued"
             )
         units += [IssueUnit(work.change.key, work.customer_id, i.body, i.spec) for i in needed]
+    return units
+
+
+async def _send(
+    ctx: ExecContext, units: Sequence[IssueUnit], by_customer: dict[str, Work]
+) -> set[str]:
+    """Every batch, each after the records check; the customers whose item failed."""
+    failed: set[str] = set()
     for batch in batches(units):
         quota, owner = str(batch.template["quota_id"]), batch.template.get("indirect_partner_id")
         others = await calls.others_on(ctx, quota, owner, batch.customer_ids)
@@ -136,13 +154,14 @@ async def _issue_all(ctx: ExecContext, works: list[Work]) -> None:
             by_customer[cid].stopped = by_customer[cid].stopped or why
         live = tuple(u for u in batch.units if not by_customer[u.customer_id].stopped)
         if live:
-            await _issue(ctx, IssueBatch(batch.template, live), by_customer)
+            failed |= await _issue(ctx, IssueBatch(batch.template, live), by_customer)
+    return failed
 
 
-async def _issue(ctx: ExecContext, batch: IssueBatch, works: dict[str, Work]) -> None:
+async def _issue(ctx: ExecContext, batch: IssueBatch, works: dict[str, Work]) -> set[str]:
     sent = await calls.issue(ctx, batch, works)
     states = await _states(ctx, sent)
-    answered = {}
+    answered, failed = {}, set()
     for cid in batch.customer_ids:
         work, out, state = works[cid], sent.items[cid], states[cid]
         work.issue_states.append(state)
@@ -152,10 +171,13 @@ async def _issue(ctx: ExecContext, batch: IssueBatch, works: dict[str, Work]) ->
             if coupon:
                 answered[cid] = coupon
             work.log.append(f"issued coupon {coupon or '?'} of {face} [{sent.op_id}]")
-        else:
-            why = " ".join(p for p in (out.error_code, out.detail) if p) or state
-            work.problems.append(f"issue of a {face} coupon {state}: {why}")
+            continue
+        why = " ".join(p for p in (out.error_code, out.detail) if p) or state
+        work.problems.append(f"issue of a {face} coupon {state}: {why} [{sent.op_id}]")
+        if state == "failed" and sent.state == "committed":  # a failure inside HTTP 200
+            failed.add(cid)
     await calls.attribute(ctx, sent, batch.template.get("indirect_partner_id"), answered, "1")
+    return failed
 
 
 def _coupon_of(ctx: ExecContext, op_id: str, item_id: str) -> str | None:
