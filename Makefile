@@ -10,7 +10,7 @@ LOCK_FLAGS := --universal --python-version 3.10 --generate-hashes --quiet \
 # The runtime dependencies as wheels, for the install test of the built wheel (offline).
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint typecheck unit bench bench-libraries lock lock-upgrade dist clean
+.PHONY: demo test lint typecheck unit schemas bench bench-libraries lock lock-upgrade dist clean
 
 $(STAMP): pyproject.toml requirements-dev.lock requirements.lock
 	$(PYTHON) -m venv --clear $(VENV)
@@ -47,6 +47,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+## schemas: write schemas/ from the package (the shared schemas, each kind's, the union)
+schemas: $(STAMP)
+	$(BIN)/python -m reconciler.manifests.published schemas
 
 ## bench: the scale benchmark (see README)
 bench: $(STAMP)

@@ -15,7 +15,7 @@ from typing import TypeVar
 from reconciler.bss import queries as q
 from reconciler.bss.client import BssClient
 from reconciler.bss.models import IssuedQuota, Page, Resource
-from reconciler.kinds import auto_renew
+from reconciler.kinds.auto_renew import diff as auto_renew
 from reconciler.kinds.base import LiveState
 from reconciler.manifests.desired import DesiredState
 from reconciler.plan.planner import agency_problem

@@ -18,7 +18,9 @@
     ├── StalePlanError                   exit 4: a saved plan no longer matches live state
     ├── LockHeldError                    another apply holds the partner account's lease
     ├── UnsettledOperationError          an earlier unknown outcome could not be settled
-    └── PartialApplyError                exit 5: some changes failed, are unknown or frozen
+    ├── PartialApplyError                exit 5: some changes failed, are unknown or frozen
+    └── UnreachableStateError            exit 6: nothing to apply, but declared states cannot be
+                                         reached (apply; plan exits 6 without raising)
 
     (reconciler.apply.executor.ApplyInterrupted: exit 130, Ctrl-C during apply)
 
@@ -250,3 +252,9 @@ class PartialApplyError(ReconcilerError):
     """Apply finished, but some changes failed or have an unknown outcome."""
 
     exit_code = EXIT_PARTIAL
+
+
+class UnreachableStateError(ReconcilerError):
+    """Apply had nothing to do, but declared states cannot be reached: never "done"."""
+
+    exit_code = EXIT_UNREACHABLE

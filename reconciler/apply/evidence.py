@@ -18,24 +18,17 @@ asks :func:`delta_verdict` (a call that adds an amount to a recipient: an issue,
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.journal import Operation, iso
 from reconciler.plan.model import ZERO, fmt_money, money
-
-if TYPE_CHECKING:
-    from reconciler.bss.models import IssuedQuota, QuotaRecord
 
 #: The gateway accepts a request signed up to 15 minutes away from its clock (REFERENCE §2.2):
 #: with no ``Date`` header to measure the API's clock by, records are searched that far back.
 SKEW = 900.0
 #: Default in-flight horizon (seconds): see docs/apply.md, "The in-flight horizon".
 DEFAULT_HORIZON = 2100.0
-RECLAIMED = 6
-VALID = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +87,13 @@ class Evidence:
     offset: tuple[float, float] | None = None  # API clock - ours (low, high), if measured
     now: float = 0.0
 
+    def measured(self, offset: tuple[float, float] | None) -> Evidence:
+        """With the API clock's offset, once an answer has measured it (the client's
+        ``clock_offset()``), unless it was known already."""
+        if offset is None or self.offset is not None:
+            return self
+        return Evidence(self.horizon, self.operator, offset, self.now)
+
 
 def window_begin(sent_at: float, offset: tuple[float, float] | None) -> float:
     """The earliest API-clock time a record of a call sent at ``sent_at`` (our clock) can have."""
@@ -107,9 +107,9 @@ def records_from(sent_at: float, offset: tuple[float, float] | None) -> str:
     return iso(window_begin(sent_at, offset) - 1.0)
 
 
-def in_window(record: QuotaRecord | RecordFacts, begin: float) -> bool:
-    when = record.time if isinstance(record, RecordFacts) else record.operation_time
-    return when is not None and when >= iso(begin)
+def in_window(record: RecordFacts, begin: float) -> bool:
+    """Whether ``record`` was made at or after ``begin`` (:func:`window_begin`)."""
+    return record.time is not None and record.time >= iso(begin)
 
 
 def conclude_absent(op: Operation, verdict: Verdict, ev: Evidence) -> Verdict:
@@ -129,131 +129,6 @@ def conclude_absent(op: Operation, verdict: Verdict, ev: Evidence) -> Verdict:
             until=until,
         )
     return Verdict(False, verdict.detail)
-
-
-def _snapshot(op: Operation, reseller_id: str | None) -> list[list[Any]]:
-    resellers: Mapping[str, Any] = op.pre_state.get("resellers") or {}
-    entry = resellers.get(reseller_id or "") or {}
-    quotas: list[list[Any]] = entry.get("quotas") or []
-    return quotas
-
-
-def _value(raw: Any) -> Decimal:
-    return money(raw) if raw not in (None, "") else ZERO
-
-
-def issued_value(children: Sequence[IssuedQuota]) -> Decimal:
-    return sum(
-        (q.quota_value if q.quota_value is not None else (q.balance or ZERO) for q in children),
-        ZERO,
-    )
-
-
-@dataclass(frozen=True)
-class IssueFacts:
-    """The evidence about one issued item: the records in its window and the growth."""
-
-    rid: str
-    amount: Decimal
-    before: Decimal
-    after: Decimal
-    records: tuple[QuotaRecord, ...]  # successful issues to rid from the parent, in the window
-    taken: frozenset[str]  # record ids already attributed to other items
-
-    def describe(self, mine: int) -> str:
-        return (
-            f"{mine} matching issue record(s); issued value from the quota went from "
-            f"{fmt_money(self.before)} to {fmt_money(self.after)}"
-        )
-
-
-def issue_facts(
-    op: Operation,
-    rid: str,
-    children: Sequence[IssuedQuota],
-    records: Sequence[QuotaRecord],
-    taken: set[str],
-    begin: float,
-    earlier: Collection[str] = (),
-) -> IssueFacts:
-    """``earlier``: ids of records proven to belong to calls that ended before this one's
-    snapshot was read (their value is in ``before``)."""
-    snap = _snapshot(op, rid)
-    before = sum((_value(q[3] if q[3] is not None else q[2]) for q in snap), ZERO)
-    window = tuple(
-        r
-        for r in records
-        if r.indirect_partner_id == rid
-        and r.result == "0"
-        and r.operation_type == "10"
-        and in_window(r, begin)
-        and r.id not in earlier
-    )
-    return IssueFacts(
-        rid, money(op.request["quota_amount"]), before, issued_value(children), window,
-        frozenset(taken),
-    )  # fmt: skip
-
-
-def issue_verdict(facts: IssueFacts, operator: str | None) -> Verdict:
-    """Committed, absent or undecided; see :func:`delta_verdict` and docs/apply.md."""
-    delta = DeltaFacts(
-        facts.amount,
-        facts.before,
-        facts.after,
-        tuple(quota_record_facts(r) for r in facts.records),
-        facts.taken,
-        noun="issue",
-        measure="issued value from the quota",
-        holder="the reseller's issued value",
-        where="on quota",
-    )
-    return delta_verdict(delta, operator)
-
-
-def quota_record_facts(record: QuotaRecord) -> RecordFacts:
-    """A quota record ("10" issue, "11" reclaim) as :class:`RecordFacts`."""
-    issue = record.operation_type == "10"
-    return RecordFacts(
-        id=record.id,
-        recipient=record.indirect_partner_id or "",
-        amount=record.amount,
-        result=record.result,
-        time=record.operation_time,
-        operator=record.operator,
-        remark=record.remark,
-        subject=record.quota_id,
-        delta=issue,
-        noun="issue" if issue else "reclaim",
-    )
-
-
-def reclaim_verdict(
-    op_id: str, quota: IssuedQuota | None, records: Sequence[QuotaRecord]
-) -> Verdict:
-    if quota is None:
-        return Verdict(None, "the quota is no longer listed among the reseller's quotas")
-    done = [r for r in records if r.quota_id == quota.quota_id and r.result == "0"]
-    ours = [r for r in done if op_id in (r.remark or "")]
-    status = quota.quota_status
-    if status == RECLAIMED and ours:
-        amount = fmt_money(ours[0].amount) if ours[0].amount is not None else None
-        return Verdict(True, f"reclaim record {ours[0].id}", ours[0].id, quota.quota_id, amount)
-    if status == RECLAIMED and done:
-        return Verdict(False, f"reclaimed by someone else (record {done[0].id})")
-    if status == VALID and not ours:
-        return Verdict(
-            False, "the quota is still valid and no reclaim record names this call", absent=True
-        )
-    return Verdict(
-        None, f"quota status {status} with {len(ours)} reclaim record(s) naming this call"
-    )
-
-
-def renew_verdict(want: bool, auto_renew: bool | None) -> Verdict:
-    state = "on" if auto_renew else "off"
-    matches = None if auto_renew is None else auto_renew == want
-    return state_verdict(matches, f"auto-renew is {state}", "the resource is no longer listed")
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@
                     still in flight (or undecided) freezes its pair; --wait waits it out
     fresh plan   -> equal to the saved plan?                     (else exit 4, no write)
     show, guards (exit 3), confirmation (a TTY, or --auto-approve / --plan)
-    execute      -> per parent quota: reclaims, then issues; auto-renew per customer;
-                    frozen pairs untouched; manual changes listed; every write journalled
-                    (each attempt fenced), checked for other writers, verified
+    execute      -> each kind's groups of changes, concurrently (its executor: calls,
+                    batching, order); frozen keys untouched; manual changes listed; every
+                    write journalled (each attempt fenced), checked for other writers, verified
     report       -> applied / failed / manual / unknown / skipped / frozen, money moved
 
 Only :mod:`reconciler.cli.apply` prints; this module reports through the hooks.
@@ -19,6 +19,7 @@ Only :mod:`reconciler.cli.apply` prints; this module reports through the hooks.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,15 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply.evidence import DEFAULT_HORIZON
-from reconciler.apply.journal import Journal, iso, journal_location, new_id
+from reconciler.apply.journal import Journal, Operation, iso, journal_location, new_id
 from reconciler.apply.lease import DEFAULT_TTL, Lease, identity
 from reconciler.apply.ops import ChangeResult, CrashHook, ExecContext
-from reconciler.apply.quota import parse_work as quota_work
-from reconciler.apply.quota import run_parent
-from reconciler.apply.renew import parse_work as renew_work
-from reconciler.apply.renew import run_renewals
 from reconciler.apply.report import build_report
-from reconciler.apply.settle import Settlement, describe_item, settle_open, unsettled_message
+from reconciler.apply.settle import (
+    Settlement,
+    describe_item,
+    settle_open,
+    settle_operation,
+    unsettled_message,
+)
 from reconciler.connect import Connection, connect, resolve_target
 from reconciler.emulator.clock import Clock, SystemClock, VirtualClock
 from reconciler.errors import (
@@ -45,6 +48,8 @@ from reconciler.errors import (
     ReconcilerError,
     StalePlanError,
 )
+from reconciler.kinds import registry
+from reconciler.kinds.spec import Group
 from reconciler.manifests.desired import DesiredState
 from reconciler.manifests.load import load_desired
 from reconciler.plan.model import Change, Plan
@@ -254,6 +259,7 @@ async def _locked(
         settings_operator=desired.settings.operator,
         operator=learned[0] if learned else None,
     )
+    ctx.settle_now = functools.partial(_settle_now, ctx)
     settlement = await _settle(ctx, req.wait, hooks, clock)
     allow = tuple(req.allow)  # never from the saved plan: a file cannot widen an apply
     targets = parse_targets(saved.targets if saved is not None else req.targets)
@@ -269,6 +275,14 @@ async def _locked(
     still_open = {f.op_id: f.detail for f in settlement.frozen.values()}
     report = build_report(ctx, plan, results, started=ctx.started_at, error=error, open=still_open)
     return ApplyOutcome(run_id, plan, results, report, error, still_open=still_open)
+
+
+async def _settle_now(ctx: ExecContext, op: Operation) -> Operation:
+    """Right after an unknown answer: settle what proves a commit; the rest stays open."""
+    settled = await settle_operation(
+        ctx.client, ctx.journal, op, final=False, by=f"run {ctx.run_id}", ev=ctx.evidence()
+    )
+    return settled.op
 
 
 async def _settle(ctx: ExecContext, wait: bool, hooks: ApplyHooks, clock: Clock) -> Settlement:
@@ -311,37 +325,31 @@ def _approve(plan: Plan, saved: SavedPlan | None, req: ApplyRequest, hooks: Appl
 
 
 async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
-    """Run every change; independent groups concurrently. Returns a run-stopping error."""
-    by_parent: dict[str, list[Change]] = {}
-    renewals: list[Change] = []
+    """Run every change; each kind's groups concurrently. Returns a run-stopping error."""
+    by_kind: dict[str, list[Change]] = {}
     for change in plan.changes:
         if change.key in ctx.frozen:
             ctx.conclude(change, "frozen", ctx.frozen[change.key], crash=False)
         elif change.manual:
             ctx.conclude(change, "manual", *change.notes, crash=False)
-        elif change.kind == "reseller-quota":
-            by_parent.setdefault(change.key.split("/")[1], []).append(change)
-        elif change.kind == "auto-renew":
-            renewals.append(change)
-    groups: list[tuple[list[Change], Any]] = [
-        (changes, run_parent(ctx, parent, [quota_work(c) for c in changes]))
-        for parent, changes in sorted(by_parent.items())
+        else:
+            by_kind.setdefault(change.kind, []).append(change)
+    groups: list[Group] = [
+        group for k in registry.KINDS for group in k.groups(by_kind.get(k.id, []))
     ]
-    if renewals:
-        groups.append((renewals, run_renewals(ctx, [renew_work(c) for c in renewals])))
-    outcomes = await asyncio.gather(*(g for _, g in groups), return_exceptions=True)
+    outcomes = await asyncio.gather(*(g.run(ctx) for g in groups), return_exceptions=True)
     stop: ReconcilerError | None = None
-    for (changes, _), outcome in zip(groups, outcomes, strict=True):
+    for group, outcome in zip(groups, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             if not isinstance(outcome, ReconcilerError):
                 raise outcome
-            _abandon(ctx, changes, outcome)
+            _abandon(ctx, group.changes, outcome)
             if isinstance(outcome, LockHeldError):
                 stop = outcome
     return stop
 
 
-def _abandon(ctx: ExecContext, changes: list[Change], err: ReconcilerError) -> None:
+def _abandon(ctx: ExecContext, changes: Sequence[Change], err: ReconcilerError) -> None:
     """Changes of a group that stopped on an error: unknown if something was sent for them."""
     touched = ctx.journal.change_keys_written(ctx.run_id)
     for change in changes:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.apply.evidence import DEFAULT_HORIZON, Evidence
-from reconciler.apply.journal import ItemOutcome, Journal, OpSpec, new_id
+from reconciler.apply.journal import ItemOutcome, Journal, Operation, OpSpec, new_id
 from reconciler.bss.transport import capture_request_ids, guarded_attempts
 from reconciler.errors import (
     ApiError,
@@ -79,6 +79,10 @@ def _ignore(_text: str) -> None:
     return None
 
 
+async def _no_settlement(op: Operation) -> Operation:
+    return op
+
+
 @dataclass
 class ChangeResult:
     """How one planned change ended: applied | failed | manual | unknown | skipped."""
@@ -116,6 +120,9 @@ class ExecContext:
     operator_mismatch: bool = False
     #: change key -> why this run must not write to it (see settle.Frozen)
     frozen: dict[str, str] = field(default_factory=dict)
+    #: settles one operation right after an unknown answer, accepting only proof of a commit,
+    #: and returns it as the journal has it then (set by :mod:`reconciler.apply.executor`)
+    settle_now: Callable[[Operation], Awaitable[Operation]] = _no_settlement
 
     def evidence(self) -> Evidence:
         """What settlement needs right now: the horizon, our operator, the API's clock."""

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.journal import iso
-from reconciler.apply.settle import ISSUE, RECLAIM
+from reconciler.kinds import registry
 from reconciler.plan.model import ZERO, fmt_money, money
 from reconciler.render.escape import (
     markdown_code,
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from reconciler.apply.journal import Operation
     from reconciler.apply.ops import ChangeResult, ExecContext
     from reconciler.errors import ReconcilerError
-    from reconciler.plan.model import Plan
+    from reconciler.plan.model import Change, Plan
 
 REPORT_VERSION = "1.0"
 STATUSES = ("applied", "failed", "manual", "unknown", "skipped", "frozen")
@@ -91,12 +91,14 @@ def _totals(
 def _money_moved(ops: Sequence[Operation]) -> tuple[Decimal, Decimal]:
     issued = reclaimed = ZERO
     for op in ops:
+        spec = registry.operation(op.operation)
+        direction = spec.money if spec is not None else None
         for item in op.items:
             if not item.committed or item.amount is None:
                 continue
-            if op.operation == ISSUE:
+            if direction == "out":
                 issued += money(item.amount)
-            elif op.operation == RECLAIM:
+            elif direction == "in":
                 reclaimed += money(item.amount)
     return money(issued), money(reclaimed)
 
@@ -187,7 +189,5 @@ def manual_steps_markdown(results: Sequence[ChangeResult], run_id: str) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def _before_after(change: Any, esc: Escaper = terminal_field) -> str:
-    before = esc(change.before.get("account_manager") or "(none)")
-    after = esc(change.after.get("account_manager") or "(none)")
-    return f"account manager {before} -> {after}"
+def _before_after(change: Change, esc: Escaper = terminal_field) -> str:
+    return registry.kind(change.kind).change_text(change, esc)

@@ -5,19 +5,20 @@ dropped, or a batch answer left some items out. Apply settles every open operati
 partner account before it plans or writes anything; the executors also try right after an unknown
 answer, but then accept only proof that the call took effect.
 
-Rules, per item (REFERENCE §6, §7.9-§7.12; the evidence itself is in :mod:`.evidence`):
+Rules, per item (the evidence is in :mod:`.evidence`; each kind reads its records and live
+state for the verdicts of its own operations, :class:`~reconciler.kinds.spec.OperationSpec`):
 
 * never sent (the intent was recorded, no send attempt was marked): not committed.
-* proof of a commit (our record and the matching growth; the reclaimed quota with the record
-  naming our call; the auto-renew state the call sets) settles it as committed, at any time.
+* proof of a commit (our record and the matching growth, a record naming our call, the state
+  a set-to-state call sets) settles it as committed, at any time.
 * no evidence of a commit settles it as *not committed* only when nothing can still land: every
   send attempt was refused unexecuted (429, another 4xx, never sent), or the last attempt was
   marked more than the in-flight horizon ago. Before that the call may still be held by the
-  gateway, a proxy or a retransmit: it is **in flight**, and its (parent quota, reseller) pair
-  (or its resource) is **frozen**: apply writes nothing to it, applies everything else, and says
-  when it can be settled.
+  gateway, a proxy or a retransmit: it is **in flight**, and the change keys of its open items
+  are **frozen**: apply writes nothing to them, applies everything else, and says when they can
+  be settled.
 * contradicting evidence (two candidate records, other growth, an unknown operator): unsettled;
-  the pair is frozen until the evidence decides or an operator settles it by hand
+  the keys stay frozen until the evidence decides or an operator settles it by hand
   (``reconciler journal settle``).
 
 Settling never writes to the API, and the plan that follows is always computed from fresh reads,
@@ -26,31 +27,15 @@ so a settlement only decides what the journal says happened: no stored delta is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reconciler.apply.evidence import (
-    Evidence,
-    Verdict,
-    conclude_absent,
-    issue_facts,
-    issue_verdict,
-    reclaim_verdict,
-    records_from,
-    renew_verdict,
-    window_begin,
-)
+from reconciler.apply.evidence import Evidence, Verdict, conclude_absent
 from reconciler.apply.journal import Item, Journal, Operation, iso
+from reconciler.kinds import registry
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
-    from reconciler.bss.models import IssuedQuota
-
-ISSUE = "update_coupon_quotas"
-RECLAIM = "reclaim_coupon_quotas"
-RENEW_ON = "auto_renewal_resources"
-RENEW_OFF = "cancel_auto_renewal_resources"
 
 
 @dataclass(frozen=True)
@@ -133,17 +118,14 @@ async def settle_operation(
 ) -> Settled:
     """Settle what the evidence decides; with ``final=False`` only proven commits."""
     open_items = [i for i in op.items if i.open]
+    spec = registry.operation(op.operation)
     if op.state == "intent":
         verdicts = {
             i.item_id: Verdict(False, "never sent: the run stopped before sending it")
             for i in open_items
         }
-    elif op.operation == ISSUE:
-        verdicts = await _issue_verdicts(client, journal, op, open_items, ev)
-    elif op.operation == RECLAIM:
-        verdicts = await _reclaim_verdicts(client, op, open_items, ev)
-    elif op.operation in (RENEW_ON, RENEW_OFF):
-        verdicts = await _renew_verdicts(client, op, open_items)
+    elif spec is not None:
+        verdicts = await spec.settle(client, journal, op, open_items, ev)
     else:
         unknown = Verdict(None, f"unknown operation {op.operation}")
         verdicts = {i.item_id: unknown for i in open_items}
@@ -167,77 +149,6 @@ async def settle_operation(
     return Settled(settled, verdicts)
 
 
-def _sent(op: Operation) -> float:
-    return op.sent_at if op.sent_at is not None else op.intent_at
-
-
-async def _issue_verdicts(
-    client: BssClient, journal: Journal, op: Operation, items: Sequence[Item], ev: Evidence
-) -> dict[str, Verdict]:
-    parent = op.target
-    records = await client.all_coupon_quotas_records(
-        parent_quota_id=parent,
-        operation_type="10",
-        operation_time_begin=records_from(_sent(op), ev.offset),
-    )
-    ev = _with_offset(ev, client)
-    begin = window_begin(_sent(op), ev.offset)
-    taken = journal.attributed_record_ids(op.partner_id)
-    earlier = journal.attributed_record_ids(op.partner_id, finished_before=op.intent_at)
-    out: dict[str, Verdict] = {}
-    for item in items:
-        rid = item.reseller_id or item.item_id
-        children = await client.all_issued_coupon_quotas(
-            indirect_partner_id=rid, parent_quota_id=parent
-        )
-        facts = issue_facts(op, rid, children, records, taken, begin, earlier)
-        out[item.item_id] = issue_verdict(facts, ev.operator)
-        if out[item.item_id].record_id:
-            taken.add(str(out[item.item_id].record_id))
-    return out
-
-
-def _with_offset(ev: Evidence, client: BssClient) -> Evidence:
-    """The API clock's offset, once an answer has measured it."""
-    measured = client.clock_offset()
-    if measured is None or ev.offset is not None:
-        return ev
-    return Evidence(ev.horizon, ev.operator, measured, ev.now)
-
-
-async def _reclaim_verdicts(
-    client: BssClient, op: Operation, items: Sequence[Item], ev: Evidence
-) -> dict[str, Verdict]:
-    parent = op.target
-    records = await client.all_coupon_quotas_records(
-        parent_quota_id=parent,
-        operation_type="11",
-        operation_time_begin=records_from(_sent(op), ev.offset),
-    )
-    quotas: dict[str, IssuedQuota] = {}
-    for rid in sorted({i.reseller_id for i in items if i.reseller_id}):
-        for q in await client.all_issued_coupon_quotas(
-            indirect_partner_id=rid, parent_quota_id=parent
-        ):
-            quotas[q.quota_id] = q
-    return {i.item_id: reclaim_verdict(op.op_id, quotas.get(i.item_id), records) for i in items}
-
-
-async def _renew_verdicts(
-    client: BssClient, op: Operation, items: Sequence[Item]
-) -> dict[str, Verdict]:
-    want = op.operation == RENEW_ON
-    ids = [i.item_id for i in items]
-    found = {
-        r.resource_id: r for r in await client.all_customer_resources(op.target, resource_ids=ids)
-    }
-    out: dict[str, Verdict] = {}
-    for item in items:
-        res = found.get(item.item_id)
-        out[item.item_id] = renew_verdict(want, res.auto_renew if res is not None else None)
-    return out
-
-
 def unsettled_message(op: Operation) -> str:
     """What the operator must check, and the commands that record the answer."""
     lines = [
@@ -257,28 +168,15 @@ def unsettled_message(op: Operation) -> str:
 
 
 def describe_item(op: Operation, item: Item) -> str:
-    """What one item of an operation is, in words."""
-    if op.operation == ISSUE:
-        return (
-            f"issue of {op.request.get('quota_amount')} from quota {op.target} "
-            f"to reseller {item.item_id}"
-        )
-    if op.operation == RECLAIM:
-        return f"reclaim of quota {item.item_id} (reseller {item.reseller_id})"
-    return f"{op.operation} of resource {item.item_id} (customer {op.target})"
+    """What one item of an operation is, in words (its kind says)."""
+    spec = registry.operation(op.operation)
+    if spec is None:
+        return f"{op.operation} of {item.item_id} (target {op.target})"
+    return spec.describe(op, item)
 
 
 def _where_to_look(op: Operation) -> str:
-    begin = iso(_sent(op))
-    if op.operation in (ISSUE, RECLAIM):
-        kind = "10" if op.operation == ISSUE else "11"
-        return (
-            f"Check the issue and reclaim records of quota {op.target} since {begin} in "
-            "Partner Center (or GET /v2/partners/coupon-quotas/records?parent_quota_id="
-            f"{op.target}&operation_type={kind}&operation_time_begin={begin}), and the "
-            "reseller's quotas (GET /v2/partners/issued-coupon-quotas?indirect_partner_id=...)."
-        )
-    return (
-        f"Check the resource's renewal setting in the customer's console (customer {op.target}), "
-        "or its expire_policy in `reconciler plan` (3 = auto-renew)."
-    )
+    spec = registry.operation(op.operation)
+    if spec is None:
+        return f"Check operation {op.operation} on {op.target} in Partner Center."
+    return spec.where_to_look(op)

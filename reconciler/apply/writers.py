@@ -32,7 +32,6 @@ from reconciler.plan.model import fmt_money
 
 if TYPE_CHECKING:
     from reconciler.apply.ops import ExecContext
-    from reconciler.bss.models import QuotaRecord
 
 _OP_IN_REMARK = re.compile(r"partner-reconciler (op-[0-9a-f]{12})")
 _SLOT_STATES = ("committed", "settled-committed", "pending", "unknown")
@@ -145,70 +144,3 @@ def learn_operator(ctx: ExecContext, operator: str | None, proof: str) -> None:
     if operator != ctx.operator:
         ctx.journal.learn_operator(ctx.partner_id, operator, proof)
         ctx.operator = operator
-
-
-async def attribute_reclaims(
-    ctx: ExecContext, parent_id: str, done: Sequence[tuple[str, str]]
-) -> dict[str, QuotaRecord]:
-    """Quota id -> the successful reclaim record naming our operation, for each committed
-    ``(op id, quota id)``; the item gets the record's amount and id, and we learn our operator."""
-    if not done:
-        return {}
-    records = await ctx.client.all_coupon_quotas_records(
-        parent_quota_id=parent_id,
-        operation_type="11",
-        operation_time_begin=records_from(ctx.started_at, ctx.client.clock_offset()),
-    )
-    found: dict[str, QuotaRecord] = {}
-    for op_id, qid in done:
-        record = next(
-            (
-                r
-                for r in records
-                if r.quota_id == qid and r.result == "0" and op_id in (r.remark or "")
-            ),
-            None,
-        )
-        if record is None or record.amount is None:
-            continue
-        found[qid] = record
-        ctx.journal.update_item(op_id, qid, amount=fmt_money(record.amount), record_id=record.id)
-        learn_operator(ctx, record.operator, f"reclaim record {record.id} naming {op_id}")
-    return found
-
-
-async def attribute_issues(ctx: ExecContext, parent_id: str, sent: Sequence[Operation]) -> None:
-    """Attribute each committed issue item of this run to its record (on the quota the answer
-    returned) and learn the operator from it."""
-    todo = [
-        (op, item)
-        for op in sent
-        for item in op.items
-        if item.state == "committed" and item.quota_id and not item.record_id
-    ]
-    if not todo:
-        return
-    first = min(op.sent_at or op.intent_at for op, _ in todo)
-    records = await ctx.client.all_coupon_quotas_records(
-        parent_quota_id=parent_id,
-        operation_type="10",
-        operation_time_begin=records_from(first, ctx.client.clock_offset()),
-    )
-    taken = ctx.journal.attributed_record_ids(ctx.partner_id)
-    for op, item in todo:
-        found = [
-            r
-            for r in records
-            if r.quota_id == item.quota_id
-            and r.indirect_partner_id == item.reseller_id
-            and r.result == "0"
-            and r.amount is not None
-            and fmt_money(r.amount) == item.amount
-            and r.id not in taken
-        ]
-        if len(found) != 1:
-            continue  # none yet, or a top-up quota with several: leave it unattributed
-        record = found[0]
-        taken.add(record.id)
-        ctx.journal.update_item(op.op_id, item.item_id, record_id=record.id)
-        learn_operator(ctx, record.operator, f"issue record {record.id} of {op.op_id}")

@@ -21,7 +21,12 @@ from reconciler.cli.options import (
     use_colour,
 )
 from reconciler.cli.output import emit, error
-from reconciler.errors import ConfigError, LockHeldError, PartialApplyError
+from reconciler.errors import (
+    ConfigError,
+    LockHeldError,
+    PartialApplyError,
+    UnreachableStateError,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,7 +130,8 @@ def apply(
     \b
     Exit codes: 0 all applied (manual steps may remain), 1 error, 3 blocked by a guard,
     4 stale saved plan, 5 partial (something failed, is unknown, or is frozen because an
-    earlier call may still be in flight), 130 interrupted.
+    earlier call may still be in flight), 6 nothing to apply but declared states cannot be
+    reached, 130 interrupted.
 
     \b
     Examples:
@@ -235,6 +241,12 @@ def _finish(outcome: Any, report_file: Path | None, manual_file: Path | None) ->
         raise PartialApplyError(
             "some changes were not applied (see above); rerun apply once the cause is fixed: "
             f"it settles anything unknown first{still}{where}"
+        )
+    if outcome.plan.status == "unreachable":
+        raise UnreachableStateError(
+            "nothing was applied, and declared states cannot be reached (listed above): a "
+            "customer has not granted the agency, a resource expired, or entries are outside "
+            "Settings spec.scope; fix that, or take them out of the manifests"
         )
 
 

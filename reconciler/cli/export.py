@@ -21,7 +21,7 @@ from reconciler.gitops.export_read import KINDS
     "kinds",
     multiple=True,
     type=click.Choice(KINDS),
-    help="Export only this kind (repeatable). Default: all three. settings.yaml is always written.",
+    help="Export only this kind (repeatable). Default: all. settings.yaml is always written.",
 )
 @click.option(
     "--customer",
@@ -57,9 +57,9 @@ def export(
 ) -> None:
     """Write the live partner account as manifests in DIRECTORY, to adopt it.
 
-    Writes account-managers.yaml, auto-renew.yaml, reseller-quotas.yaml and settings.yaml in
-    the documented format, IDs and balances in comments. `reconciler plan DIRECTORY` then shows
-    no changes. --customer filters the customer kinds, --reseller the quota kind. Reads only.
+    Writes one file per kind (--kind) and settings.yaml in the documented format, IDs and
+    balances in comments. `reconciler plan DIRECTORY` then shows no changes. --customer filters
+    the kinds about customers, --reseller those about resellers. Reads only.
 
     Into a directory that holds manifests already, export merges: live entries the directory
     does not declare are appended as a new document, every hand-written line stays, and the
@@ -105,7 +105,10 @@ def export(
 
 def next_step(result: Any, scope: Any, directory: Path) -> str:
     """What to run after an export, and what to expect from it."""
-    if "auto-renew" in scope.kinds and not result.agency_name:
+    from reconciler.kinds import registry
+
+    agency = any(k.uses_agency for k in registry.KINDS if k.id in scope.kinds)
+    if agency and not result.agency_name:
         return (
             "Next: set spec.agencyName in the Settings (the IAM agency your customers granted; "
             f"the API cannot tell it), then: reconciler plan {directory}"

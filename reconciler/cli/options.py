@@ -21,15 +21,11 @@ from reconciler.errors import (
     ManifestError,
     ReconcilerError,
 )
+from reconciler.kinds import registry
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("text", "json", "markdown", "github")
-GUARD_NAMES = (
-    "max-change-percent",
-    "max-issue-per-run",
-    "max-issue-per-reseller",
-    "max-reclaims-per-run",
-)
+GUARD_NAMES = registry.GUARD_NAMES
 
 
 NO_COLOR_KEY = "reconciler.no_color"
@@ -92,6 +88,9 @@ def handle_errors(fn: F) -> F:
             sys.exit(130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:  # `reconciler ... | head`: the reader left; say nothing more
+            _quiet_stdout()
+            sys.exit(EXIT_ERROR)
         except Exception as err:
             if logging.getLogger("reconciler").isEnabledFor(logging.DEBUG):
                 raise
@@ -105,6 +104,17 @@ def handle_errors(fn: F) -> F:
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's): nothing to flush
+        pass
+    finally:
+        os.close(devnull)
 
 
 def endpoint_options(fn: F) -> F:
@@ -150,8 +160,8 @@ def agency_check_option(fn: F) -> F:
         is_flag=True,
         envvar="RECONCILER_SKIP_AGENCY_CHECK",
         help="Do not ask IAM whether customers granted the agency (for credentials that may not "
-        "assume agencies, e.g. read-only ones): auto-renew changes are planned with a note, and "
-        "apply checks the agency. Env: RECONCILER_SKIP_AGENCY_CHECK=1.",
+        "assume agencies, e.g. read-only ones): changes made as the customer are planned with a "
+        "note, and apply checks the agency. Env: RECONCILER_SKIP_AGENCY_CHECK=1.",
     )(fn)
 
 
@@ -163,7 +173,7 @@ def target_option(fn: F) -> F:
         multiple=True,
         metavar="KIND/NAME",
         help="Only the declared entries this selects (repeatable), like Terraform's -target. "
-        "KIND: customer, reseller, account-manager, auto-renew or reseller-quota; NAME: an "
-        "account name or ID as written in the manifests (reseller-quota: also a distributor "
-        "quota ID). Every output says the run was narrowed.",
+        f"KIND: customer, reseller, {', '.join(registry.IDS)}; NAME: an account name or ID as "
+        "written in the manifests (or, with a kind, an ID its entries name, such as a quota "
+        "ID). Every output says the run was narrowed.",
     )(fn)

@@ -29,6 +29,7 @@ from reconciler.errors import (
     EXIT_UNREACHABLE,
     ReconcilerError,
 )
+from reconciler.kinds import registry
 
 
 @click.command()
@@ -61,7 +62,7 @@ def validate(paths: Sequence[Path], fmt: str) -> None:
 
     if fmt != "json":
         desired = load_desired(paths)
-        n = len(desired.managers) + len(desired.auto_renew) + len(desired.quotas)
+        n = registry.entry_count(desired)
         emit(f"OK: {len(desired.files)} file(s), {n} entries; manifests {desired.checksum}")
         return
     try:
@@ -81,11 +82,7 @@ def validation_json(paths: Sequence[Path], desired: Any, err: Any = None) -> dic
         "valid": err is None,
         "paths": [str(p) for p in paths],
         "files": list(desired.files) if desired is not None else [],
-        "entries": (
-            len(desired.managers) + len(desired.auto_renew) + len(desired.quotas)
-            if desired is not None
-            else 0
-        ),
+        "entries": registry.entry_count(desired) if desired is not None else 0,
         "manifest_checksum": desired.checksum if desired is not None else None,
         "problems": [
             {

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner
     from reconciler.emulator.clock import Clock
-    from reconciler.kinds.reads import Subject
 
 
 @dataclass
@@ -46,10 +45,11 @@ class ExportProgress:
         self.counters = ReadCounters()
         self.meter = RateMeter()
         self._left: dict[str, int] = {}
-        self._subject: dict[str, Subject] = {}
+        self._subject: dict[str, str] = {}
 
-    def expect(self, api: str, subject: Subject, count: int) -> None:
-        """``count`` calls of ``api`` are coming, one per customer (or reseller)."""
+    def expect(self, api: str, subject: str, count: int) -> None:
+        """``count`` calls of ``api`` are coming, one per ``subject`` (``"customer"`` or
+        ``"reseller"``)."""
         self._left[api] = self._left.get(api, 0) + count
         self._subject[api] = subject
         if subject == "customer":

@@ -5,13 +5,11 @@ difference it cannot make (a *not-applicable* notice) is a drifted object, repor
 value the manifests want, the value live state has, the money healing would move, and whether
 ``reconciler apply`` can heal it:
 
-* ``apply``: reseller quota balances and auto-renew flags (customers who granted the agency);
-* ``manual``: account managers (the partner API cannot assign them, REFERENCE §8): a person
-  changes them in Partner Center, or the manifest is changed to accept the live value; and
-  every declared state apply cannot reach (*unreachable*): expired or frozen resources
-  (``CBC.99003602``), customers without the agency, quotas being adjusted. A person must act
-  first (renew the resource, ask the customer to grant the agency, wait for the adjustment),
-  or change the manifest.
+* ``apply``: what apply changes (each kind says how, and what it moves);
+* ``manual``: what the partner API cannot change (a person does it in Partner Center, or the
+  manifest is changed to accept the live value), and every declared state apply cannot reach
+  (*unreachable*: an expired or frozen resource, a customer without the agency, a quota being
+  adjusted). A person must act first, or change the manifest.
 * ``none`` is no longer produced (format 1.0 used it for the unreachable states).
 
 Manifest references the live account no longer resolves (a customer or reseller that left, a
@@ -28,25 +26,22 @@ state so each item can show both sides; a test holds the two in step.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
-from reconciler.kinds import auto_renew, reseller_quota
-from reconciler.kinds.base import LiveState
+from reconciler.kinds import registry
+from reconciler.kinds.spec import HEAL_APPLY, HEAL_MANUAL, HEAL_NONE, DriftView
 from reconciler.plan.guards import evaluate
 from reconciler.plan.model import (
-    KIND_ORDER,
     ZERO,
     Change,
     GuardResult,
     MoneyImpact,
     Notice,
     fingerprint,
-    fmt_money,
     money,
 )
 from reconciler.plan.planner import (
@@ -66,13 +61,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = "1.1"
 
-#: How an item is healed: by ``apply``, by a person in Partner Center, or not at all.
-HEAL_APPLY, HEAL_MANUAL, HEAL_NONE = "apply", "manual", "none"
-MANUAL_REASON = (
-    "the partner API cannot assign account managers: change it in Partner Center (steps in "
-    "the notes), or change the manifest to accept the live value"
-)
-RESOURCE_STATES = {2: "in use", 3: "closed", 4: "frozen", 5: "expired"}
+__all__ = ["HEAL_APPLY", "HEAL_MANUAL", "HEAL_NONE", "DriftItem", "DriftReport", "detect"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +87,7 @@ class DriftItem:
         return self.heal == HEAL_APPLY
 
     def sort_key(self) -> tuple[int, str]:
-        return KIND_ORDER.index(self.kind), self.key
+        return registry.ORDER.kind(self.kind), self.key
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -221,15 +210,6 @@ def _problem(p: ManifestProblem) -> dict[str, Any]:
 # -- detection ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Seen:
-    """Live objects behind each plan key, so items can show the live side in full."""
-
-    live: LiveState
-    renew: dict[str, auto_renew.Candidate] = field(default_factory=dict)
-    quota_targets: dict[str, Decimal] = field(default_factory=dict)
-
-
 async def detect(
     desired: DesiredState, client: BssClient, ctx: PlanContext, clock: Clock
 ) -> DriftReport:
@@ -239,19 +219,19 @@ async def detect(
     live, problems = await read_live(
         desired, client, verify_agencies=ctx.verify_agencies, check_managers=False, clock=clock
     )
-    found, _ = auto_renew.candidates(desired, live)
     results = diff_kinds(_managers_known(desired), live)
     for result in results.values():
         problems += result.problems
-    changes = sorted((c for r in results.values() for c in r.changes), key=Change.sort_key)
+    changes = sorted((c for r in results.values() for c in r.changes), key=registry.ORDER.change)
     notices = [n for r in results.values() for n in r.notices if n.level == "not-applicable"]
     in_scope = {kind: r.in_scope for kind, r in results.items() if r.in_scope}
-    seen = _index(desired, live, found)
-    items = [_from_change(c, seen) for c in changes] + [_from_notice(n, seen) for n in notices]
+    views = {k.id: k.drift_view(desired, live) for k in registry.KINDS}
+    items = [_from_change(c, views[c.kind]) for c in changes]
+    items += [_from_notice(n, views[n.kind]) for n in notices]
     return DriftReport(
         items=tuple(sorted(items, key=DriftItem.sort_key)),
         problems=tuple(sorted(set(problems))),
-        guards=tuple(evaluate(changes, in_scope, desired.settings.guards, ())),
+        guards=tuple(evaluate(changes, in_scope, desired.settings.guards, (), registry.GUARDS)),
         in_scope=in_scope,
         manifest_checksum=desired.checksum,
         endpoint=ctx.endpoint,
@@ -298,49 +278,20 @@ def _managers_known(desired: DesiredState) -> DesiredState:
     """Plan refuses a manager no customer has and the roster lacks (a typo, in a pull request).
     Drift must not: when the last customer of a manager is changed in the console, that manager
     is exactly what the report is about. The manifest checksum stays the original one."""
-    names = {m.manager for m in desired.managers if m.manager}
+    names = set().union(*(k.managers_named(desired) for k in registry.KINDS))
     roster = tuple(sorted(names | set(desired.settings.account_managers)))
     return replace(desired, settings=replace(desired.settings, account_managers=roster))
 
 
-def _index(desired: DesiredState, live: LiveState, found: Iterable[auto_renew.Candidate]) -> _Seen:
-    seen = _Seen(live)
-    for cand in found:
-        res = cand.resource
-        seen.renew[f"{auto_renew.KIND}/{res.customer_id}/{res.resource_id}"] = cand
-    for target in desired.quotas:
-        reseller = live.reseller(target.reseller)
-        if reseller is not None:
-            parent, rid = target.distributor_quota_id, reseller.indirect_partner_id
-            seen.quota_targets[f"{reseller_quota.KIND}/{parent}/{rid}"] = target.balance
-    return seen
-
-
-def _resource_live(cand: auto_renew.Candidate) -> dict[str, Any]:
-    res = cand.resource
-    return {
-        "auto_renew": res.auto_renew,
-        "expire_policy": res.expire_policy,
-        "status": RESOURCE_STATES.get(res.status or 0, str(res.status)),
-        "expire_time": res.expire_time,
-    }
-
-
-def _from_change(change: Change, seen: _Seen) -> DriftItem:
-    live: dict[str, Any] = dict(change.before)
-    if change.kind == auto_renew.KIND and change.key in seen.renew:
-        live = _resource_live(seen.renew[change.key])
-    if change.manual:
-        heal, reason = HEAL_MANUAL, MANUAL_REASON
-    else:
-        heal, reason = HEAL_APPLY, _heal_text(change)
+def _from_change(change: Change, view: DriftView) -> DriftItem:
+    heal, reason = registry.kind(change.kind).heal(change)
     return DriftItem(
         kind=change.kind,
         key=change.key,
         subject=change.subject,
         status="drifted",
         desired=dict(change.after),
-        live=live,
+        live=dict(view.change_live(change)),
         heal=heal,
         reason=reason,
         action=change.action,
@@ -351,54 +302,16 @@ def _from_change(change: Change, seen: _Seen) -> DriftItem:
     )
 
 
-def _from_notice(notice: Notice, seen: _Seen) -> DriftItem:
-    desired: dict[str, Any] = {}
-    live: dict[str, Any] = {}
-    cand = seen.renew.get(notice.key)
-    if cand is not None:
-        desired, live = {"auto_renew": cand.enabled}, _resource_live(cand)
-    elif notice.key in seen.quota_targets:
-        desired = {"balance": fmt_money(seen.quota_targets[notice.key])}
-        live = _quota_live(notice.key, seen.live)
+def _from_notice(notice: Notice, view: DriftView) -> DriftItem:
+    desired, live = view.notice_sides(notice)
     return DriftItem(
         kind=notice.kind,
         key=notice.key,
         subject=notice.subject,
         status="not-applicable",
-        desired=desired,
-        live=live,
+        desired=dict(desired),
+        live=dict(live),
         heal=HEAL_MANUAL,
         reason=notice.message,
         source=notice.source,
     )
-
-
-def _quota_live(key: str, live: LiveState) -> dict[str, Any]:
-    _, parent_id, reseller_id = key.split("/", 2)
-    children = [q for q in live.issued.get(reseller_id, []) if q.parent_quota_id == parent_id]
-    return {
-        "balance": fmt_money(reseller_quota.live_balance(children)),
-        "quotas": sorted(q.quota_id for q in children if not q.reclaimed),
-    }
-
-
-def _heal_text(change: Change) -> str:
-    m = change.money
-    if change.kind == auto_renew.KIND:
-        state = "on" if change.after.get("auto_renew") else "off"
-        return f"apply switches auto-renew {state} (as the customer, through the agency)"
-    if m is None:
-        return f"apply makes the change ({change.action})"
-    parts = []
-    if m.reclaim > ZERO:
-        parts.append(f"reclaims {_amount(m.reclaim, m.currency)}")
-    if m.issue > ZERO:
-        parts.append(f"issues {_amount(m.issue, m.currency)}")
-    text = "apply " + " then ".join(parts)
-    if m.unrecoverable > ZERO:
-        text += f"; {_amount(m.unrecoverable, m.currency)} already spent cannot come back"
-    return text
-
-
-def _amount(value: Decimal, currency: str) -> str:
-    return f"{value:,.2f} {currency}"

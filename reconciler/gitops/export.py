@@ -1,23 +1,14 @@
 """Export: write the live partner account as manifests, so an existing account can be adopted.
 
 ``reconciler export DIR`` reads live state through the client and writes, in the layout a person
-would write by hand (``examples/manifests``):
-
-======================== ================================================================
-``account-managers.yaml`` every customer and its manager (``null``: none)
-``auto-renew.yaml``       per customer, the majority as ``autoRenew`` and the other resources
-                          as overrides by resource ID
-``reseller-quotas.yaml``  one ``ResellerQuota`` document per distributor quota
-``settings.yaml``         the agency name and the roster of managers seen
-======================== ================================================================
+would write by hand (``examples/manifests``), one file per kind (``export --kind`` picks them;
+each kind's package says what it reads and writes) and ``settings.yaml`` (the agency name and the
+roster of managers seen).
 
 The promise is a round trip: ``plan`` on what export wrote shows no changes, and ``drift`` none.
-So export writes exactly what the plan reads: the same main resources, balances counted the
-same way (:func:`reconciler.kinds.reseller_quota.live_balance`), and references the reader
-resolves (an account name when it is unique and has no space, else the ID). Expired and frozen
-resources cannot be changed: they do not count towards a customer's default, and where they
-differ from it they are pinned to their live value so that they show no drift. Closed resources
-and customers without a renewable resource are left out. Nothing here writes to the account.
+So each kind writes exactly what the plan reads, counted the way its diff counts it, with
+references the reader resolves (an account name when it is unique and has no space, else the
+ID). Nothing here writes to the account.
 
 The files are staged and validated before any of them replaces a file in the target directory
 (:func:`reconciler.files.write_files`): if what export produced does not load, the directory is
@@ -36,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.errors import ConfigError
 from reconciler.files import write_files
+from reconciler.gitops.account import ExportAccount
 from reconciler.gitops.export_merge import (
     Merge,
     Outcome,
@@ -43,8 +35,9 @@ from reconciler.gitops.export_merge import (
     merge_settings,
     only_undeclared,
 )
-from reconciler.gitops.export_read import FILES, KINDS, ExportScope, LiveAccount, read_account
-from reconciler.gitops.export_yaml import render_files
+from reconciler.gitops.export_read import ExportScope, read_account
+from reconciler.gitops.export_yaml import SETTINGS_FILE, render_files
+from reconciler.kinds import registry
 
 if TYPE_CHECKING:
     from reconciler.emulator.clock import Clock
@@ -88,9 +81,9 @@ def run_export(
         raise ConfigError(f"{directory} exists and is not a directory")
     existing, documents = _existing(directory)
 
-    async def read() -> LiveAccount:
+    async def read() -> ExportAccount:
         async with connect(target, clock=clock) as conn:
-            account = LiveAccount(conn.partner_id, target.label, conn.agency_name)
+            account = ExportAccount(conn.partner_id, target.label, conn.agency_name)
             await read_account(conn.client, scope, account, progress=progress, clock=clock)
             return account
 
@@ -109,20 +102,14 @@ def run_export(
 
 
 def target_files(scope: ExportScope) -> list[str]:
-    return [FILES[k] for k in KINDS if k in scope.kinds] + [FILES["settings"]]
-
-
-KIND_NAMES = {
-    "account-manager": "AccountManagers",
-    "auto-renew": "AutoRenew",
-    "reseller-quota": "ResellerQuota",
-}
+    files = [k.export_file for k in registry.with_exports() if k.id in scope.kinds]
+    return [f for f in files if f] + [SETTINGS_FILE]
 
 
 def _merge(
     directory: Path,
     scope: ExportScope,
-    account: LiveAccount,
+    account: ExportAccount,
     existing: DesiredState | None,
     documents: Sequence[Document],
     *,
@@ -132,15 +119,15 @@ def _merge(
     files = render_files(account, scope, schema_dir=schema_dir)
     news = render_files(account, scope, schema_dir=schema_dir, only=only_undeclared(existing))
     merge = Merge()
-    for kind in KINDS:
-        if kind in scope.kinds:
-            name = FILES[kind]
-            taken = {d.name for d in documents if d.kind == KIND_NAMES[kind]}
+    for kind in registry.with_exports():
+        if kind.id in scope.kinds and kind.export_file:
+            name = kind.export_file
+            taken = {d.name for d in documents if d.kind == kind.manifest_kind}
             merge_kind_file(merge, directory / name, files[name], news[name], force=force,
                             taken=taken, schema_dir=schema_dir)  # fmt: skip
     settings = next((d for d in documents if d.kind == "Settings"), None)
     roster = sorted({c.account_manager for c in account.customers if c.account_manager})
-    merge_settings(merge, directory, files[FILES["settings"]], settings, roster,
+    merge_settings(merge, directory, files[SETTINGS_FILE], settings, roster,
                    account.agency_name, force=force)  # fmt: skip
     return merge
 

@@ -18,20 +18,20 @@ What export does with each file it would write (``FILES``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ConfigError
-from reconciler.gitops.export_yaml import Only, modeline, scalar, unedited_export
+from reconciler.gitops.export_yaml import SETTINGS_FILE, Only
+from reconciler.gitops.yamlout import modeline, scalar, unedited_export
+from reconciler.kinds import registry
 from reconciler.manifests.loader import Document
 
 if TYPE_CHECKING:
-    from reconciler.bss.models import Customer, IndirectPartner
-    from reconciler.manifests.desired import CustomerRef, DesiredState, ResellerRef
+    from reconciler.manifests.desired import DesiredState
 
-SETTINGS_FILE = "settings.yaml"
 APPENDIX = "# Added by `reconciler export`: live entries no manifest in this directory declared."
 
 
@@ -54,31 +54,11 @@ class Merge:
 
 
 def only_undeclared(desired: DesiredState | None) -> Only:
-    """Filters that keep the live objects ``desired`` does not declare (all, when ``None``)."""
+    """Per kind, a filter that keeps the live objects ``desired`` does not declare (all, when
+    ``None``)."""
     if desired is None:
-        return Only()
-
-    def customers(refs: Iterable[CustomerRef]) -> Callable[[Customer], bool]:
-        names = {r.account_name for r in refs if r.account_name}
-        ids = {r.customer_id for r in refs if r.customer_id}
-        return lambda c: c.customer_id not in ids and c.account_name not in names
-
-    pairs: set[tuple[str, str]] = set()
-    for target in desired.quotas:
-        ref: ResellerRef = target.reseller
-        pairs.add((target.distributor_quota_id, ref.reseller_id or f"name:{ref.account_name}"))
-
-    def quota(parent: str, reseller: IndirectPartner) -> bool:
-        return (parent, reseller.indirect_partner_id) not in pairs and (
-            parent,
-            f"name:{reseller.account_name}",
-        ) not in pairs
-
-    return Only(
-        managers=customers(m.customer for m in desired.managers),
-        renewals=customers(r.customer for r in desired.auto_renew),
-        quotas=quota,
-    )
+        return {}
+    return {k.id: k.export_undeclared(desired) for k in registry.with_exports()}
 
 
 def merge_kind_file(

@@ -1,7 +1,8 @@
-"""What export reads: the scope asked for and the live account it is written from.
+"""What export reads: the scope asked for, the shared listings, and each kind's own reads.
 
-Kept apart from :mod:`reconciler.gitops.export` (which writes files) so the YAML renderer
-(:mod:`reconciler.gitops.export_yaml`) can depend on it without an import circle.
+The customers and resellers in scope are read here (every one, or those ``--customer`` and
+``--reseller`` name); each kind then reads what it writes (its ``export_read``) into the
+:class:`~reconciler.gitops.account.ExportAccount`, concurrently.
 """
 
 from __future__ import annotations
@@ -11,90 +12,49 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reconciler.emulator.clock import SystemClock
 from reconciler.errors import ConfigError
-from reconciler.plan.eta import RateMeter, estimate_eta
+from reconciler.gitops.account import ExportAccount, ExportProgress
+from reconciler.kinds import registry
 from reconciler.plan.pools import pool_map, workers_for
-from reconciler.plan.progress import Progress, ReadCounters
-from reconciler.plan.reader import LIST_ISSUED, LIST_RESOURCES, QUOTA_IDS_PER_CALL
 from reconciler.plan.references import by_id_or_name, customer_directory, reseller_directory
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
-    from reconciler.bss.models import CouponQuota, Customer, IndirectPartner, IssuedQuota, Resource
+    from reconciler.bss.models import Customer, IndirectPartner
     from reconciler.emulator.clock import Clock
+    from reconciler.plan.progress import Progress
 
-KINDS = ("account-manager", "auto-renew", "reseller-quota")
-FILES = {
-    "account-manager": "account-managers.yaml",
-    "auto-renew": "auto-renew.yaml",
-    "reseller-quota": "reseller-quotas.yaml",
-    "settings": "settings.yaml",
-}
+#: The kinds ``export --kind`` takes (every kind that exports a file).
+KINDS: tuple[str, ...] = tuple(k.id for k in registry.with_exports())
+#: The live account an export is written from (the name the tests and callers know).
+LiveAccount = ExportAccount
+
+
+def _all_kinds() -> frozenset[str]:
+    return frozenset(KINDS)
 
 
 @dataclass(frozen=True)
 class ExportScope:
     """What to export: kinds, and customers / resellers by account name or ID (empty: all)."""
 
-    kinds: frozenset[str] = frozenset(KINDS)
+    kinds: frozenset[str] = field(default_factory=_all_kinds)
     customers: tuple[str, ...] = ()
     resellers: tuple[str, ...] = ()
 
+    def needs(self, subject: str) -> bool:
+        """Whether a kind in scope needs the shared listing of ``subject`` (customers, ...)."""
+        return any(subject in k.export_subjects for k in registry.KINDS if k.id in self.kinds)
+
     @property
     def needs_customers(self) -> bool:
-        return bool(self.kinds & {"account-manager", "auto-renew"})
-
-
-@dataclass
-class LiveAccount:
-    """The live state an export is written from."""
-
-    partner_id: str
-    endpoint: str
-    agency_name: str | None
-    customers: list[Customer] = field(default_factory=list)
-    #: customer id -> its main yearly/monthly resources
-    resources: dict[str, list[Resource]] = field(default_factory=dict)
-    resellers: list[IndirectPartner] = field(default_factory=list)
-    #: reseller id -> every quota issued to it
-    issued: dict[str, list[IssuedQuota]] = field(default_factory=dict)
-    distributor_quotas: dict[str, CouponQuota] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
-class ExportProgress:
-    """Export's progress on a terminal: the plan's status line, with an ETA from the rate the
-    resource and quota listings are measured to answer at."""
-
-    def __init__(self, client: BssClient, progress: Progress | None, clock: Clock | None) -> None:
-        self.client = client
-        self.progress = progress or Progress()
-        self.clock = clock or SystemClock()
-        self.counters = ReadCounters()
-        self.meter = RateMeter()
-
-    def done(self, api: str) -> None:
-        c = self.counters
-        c.calls += 1
-        if api == LIST_RESOURCES:
-            c.resource_lists_done += 1
-        else:
-            c.quota_lists_done += 1
-        self.meter.record(api, self.clock.time())
-        left = {
-            LIST_RESOURCES: c.resource_lists - c.resource_lists_done,
-            LIST_ISSUED: c.resellers - c.quota_lists_done,
-        }
-        nominal = {a: self.client.rate_for(a) for a in left}
-        c.eta_seconds = estimate_eta(left, self.meter.samples(), nominal)
-        self.progress.update(c)
+        return self.needs("customer")
 
 
 async def read_account(
     client: BssClient,
     scope: ExportScope,
-    account: LiveAccount,
+    account: ExportAccount,
     *,
     progress: Progress | None = None,
     clock: Clock | None = None,
@@ -104,9 +64,9 @@ async def read_account(
     shown.progress.line("Reading the partner account (export)...")
     unknown: list[str] = []
     try:
-        if scope.needs_customers:
+        if scope.needs("customer"):
             account.customers = await _customers(client, scope.customers, unknown)
-        if "reseller-quota" in scope.kinds:
+        if scope.needs("reseller"):
             account.resellers = await _resellers(client, scope.resellers, unknown)
         if unknown:
             raise ConfigError(
@@ -117,11 +77,9 @@ async def read_account(
         c = shown.counters
         c.customers = c.customers_found = len(account.customers)
         c.resellers = c.resellers_found = len(account.resellers)
-        c.resource_lists = len(account.customers) if "auto-renew" in scope.kinds else 0
         shown.progress.update(c)
-        await asyncio.gather(
-            _resources(client, scope, account, shown), _quotas(client, account, shown)
-        )
+        kinds = [k for k in registry.with_exports() if k.id in scope.kinds]
+        await asyncio.gather(*(k.export_read(client, account, shown) for k in kinds))
     finally:
         shown.progress.finish()
 
@@ -152,50 +110,3 @@ async def _resellers(
     )
     unknown += [f"reseller {v!r}" for v, r in zip(wanted, found, strict=True) if r is None]
     return list({r.indirect_partner_id: r for r in found if r is not None}.values())
-
-
-async def _resources(
-    client: BssClient, scope: ExportScope, account: LiveAccount, shown: ExportProgress
-) -> None:
-    if "auto-renew" not in scope.kinds:
-        return
-    ids = sorted(c.customer_id for c in account.customers)
-
-    async def main_resources(cid: str) -> list[Resource]:
-        found = [
-            r
-            async for r in client.iter_customer_resources(cid, only_main_resource=1)
-            if r.is_main_resource
-        ]
-        shown.done(LIST_RESOURCES)
-        return found
-
-    rate = client.rate_for(LIST_RESOURCES)
-    lists = await pool_map(ids, main_resources, workers_for(rate))
-    account.resources = dict(zip(ids, lists, strict=True))
-
-
-async def _quotas(client: BssClient, account: LiveAccount, shown: ExportProgress) -> None:
-    ids = sorted(r.indirect_partner_id for r in account.resellers)
-    rate = client.rate_for(LIST_ISSUED)
-
-    async def issued(rid: str) -> list[IssuedQuota]:
-        found = await client.all_issued_coupon_quotas(indirect_partner_id=rid)
-        shown.done(LIST_ISSUED)
-        return found
-
-    lists = await pool_map(ids, issued, workers_for(rate))
-    account.issued = dict(zip(ids, lists, strict=True))
-    parents = sorted({q.parent_quota_id for qs in lists for q in qs if q.parent_quota_id})
-    for start in range(0, len(parents), QUOTA_IDS_PER_CALL):
-        batch = parents[start : start + QUOTA_IDS_PER_CALL]
-        async for quota in client.iter_quota_coupons(quota_ids=batch):
-            account.distributor_quotas[quota.quota_id] = quota
-    for missing in sorted(set(parents) - set(account.distributor_quotas)):
-        account.warnings.append(
-            f"distributor quota {missing} has quotas issued from it but is not listed among "
-            "yours (expired or of another type?): its reseller balances are not exported"
-        )
-
-
-# -- the command's work ---------------------------------------------------------------------

@@ -38,12 +38,18 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from reconciler.kinds.reads import Batched, EachCall, EachListing, Once, Read, Subject
-from reconciler.plan.model import ZERO, fmt_money
+from reconciler.plan.guards import (
+    GuardSpec,
+    Observation,
+    count_per_run,
+    money_per_recipient,
+    money_per_run,
+)
+from reconciler.plan.model import ZERO
 
 if TYPE_CHECKING:
     from reconciler.apply.evidence import Evidence, Verdict
@@ -100,102 +106,6 @@ class References:
             found.update(v for v in (self.reseller.reseller_id, self.reseller.account_name) if v)
         found.update(q.quota_id for q in self.quotas)
         return found
-
-
-# -- guards ----------------------------------------------------------------------------------
-
-
-Observation = tuple[Decimal | int, str]  # the observed value and a detail (may be "")
-
-
-@dataclass(frozen=True)
-class GuardSpec:
-    """A limit a kind's changes must respect unless the run passes ``--allow NAME``.
-
-    ``observe`` gets the kind's changes in the plan. The limit is Settings
-    ``spec.guards.<setting>`` (``default`` when absent); a money limit (a ``Decimal`` default)
-    is written like every amount (``"5000.00"``), a count as a whole number. The Settings schema
-    gains ``setting`` with ``title`` and ``description``.
-    """
-
-    name: str
-    setting: str
-    default: Decimal | int
-    title: str
-    description: str
-    observe: Callable[[Sequence[Change]], Observation]
-    unit: str = ""  #: counts: ``"reclaims"`` shows ``3 reclaims``
-
-    @property
-    def money(self) -> bool:
-        return isinstance(self.default, Decimal)
-
-    def shown(self, value: Decimal | int, *, observed: bool) -> str:
-        if isinstance(value, Decimal):
-            return fmt_money(value)
-        return f"{value} {self.unit}" if observed and self.unit else str(value)
-
-
-def money_per_run(
-    name: str,
-    setting: str,
-    default: Decimal,
-    *,
-    title: str,
-    description: str,
-    detail: str,
-    amount: Callable[[Change], Decimal] = lambda c: c.money.issue if c.money else ZERO,
-) -> GuardSpec:
-    """A cap on the money a run moves in total (e.g. quota issued)."""
-
-    def observe(changes: Sequence[Change]) -> Observation:
-        return sum((amount(c) for c in changes), ZERO), detail
-
-    return GuardSpec(name, setting, default, title, description, observe)
-
-
-def money_per_recipient(
-    name: str,
-    setting: str,
-    default: Decimal,
-    *,
-    title: str,
-    description: str,
-    noun: str,
-    recipient: Callable[[Change], str],
-    amount: Callable[[Change], Decimal] = lambda c: c.money.issue if c.money else ZERO,
-) -> GuardSpec:
-    """A cap on the money one recipient (a reseller, a customer) gets in a run: the largest
-    recipient is what the guard shows, ``to reseller <id>``."""
-
-    def observe(changes: Sequence[Change]) -> Observation:
-        per: dict[str, Decimal] = {}
-        for change in changes:
-            if change.money is not None:
-                who = recipient(change)
-                per[who] = per.get(who, ZERO) + amount(change)
-        top = max(per.items(), key=lambda kv: (kv[1], kv[0]), default=("", ZERO))
-        return top[1], f"to {noun} {top[0]}" if top[0] else f"to any {noun}"
-
-    return GuardSpec(name, setting, default, title, description, observe)
-
-
-def count_per_run(
-    name: str,
-    setting: str,
-    default: int,
-    *,
-    title: str,
-    description: str,
-    unit: str,
-    count: Callable[[Change], int],
-) -> GuardSpec:
-    """A cap on how many of something a run does (e.g. whole quotas reclaimed)."""
-
-    def observe(changes: Sequence[Change]) -> Observation:
-        return sum(count(c) for c in changes), ""
-
-    return GuardSpec(name, setting, default, title, description, observe, unit=unit)
 
 
 # -- apply -----------------------------------------------------------------------------------
@@ -278,9 +188,10 @@ class Kind(ABC, Generic[E]):
     #: The mark of each action in renderings: ``+`` adds, ``-`` takes away, ``~`` both,
     #: ``!`` manual. An action not listed shows ``~``.
     marks: ClassVar[Mapping[str, str]]
-    #: Identifiers that are this kind's alone, besides its id, manifest kind and package name
-    #: (its journal operations, its key in the checksum content, its entry classes): no module
-    #: outside ``reconciler/kinds/`` may contain them (tests/architecture/test_kinds.py).
+    #: Identifiers that are this kind's alone besides its id and manifest kind (its journal
+    #: operations, its key in the checksum content, its entry classes): no code outside
+    #: ``reconciler/kinds/`` may contain them (tests/architecture/test_kinds.py). Its package
+    #: is guarded by tests/architecture/test_imports.py (nothing imports it but the registry).
     owns: ClassVar[frozenset[str]] = frozenset()
 
     # manifests -----------------------------------------------------------------------------
@@ -340,9 +251,10 @@ class Kind(ABC, Generic[E]):
     #: agency name and checks the agency of every customer :meth:`agency_customers` names.
     uses_agency: ClassVar[bool] = False
 
-    def needs_agency(self, desired: DesiredState, live: LiveState, customer_id: str) -> bool:
-        """Whether the customer will need its agency, known as soon as this kind's reads of that
-        customer are in (the agency check then runs alongside the remaining reads)."""
+    def needs_agency(self, entries: Sequence[E], customer_id: str, live: LiveState) -> bool:
+        """Whether customer ``customer_id`` will need its agency, asked as soon as this kind's
+        reads of that customer are in (the agency check then runs alongside the remaining
+        reads); ``entries`` are this kind's entries naming that customer."""
         return False
 
     def agency_customers(self, desired: DesiredState, live: LiveState) -> set[str]:
@@ -429,15 +341,17 @@ class Kind(ABC, Generic[E]):
     def side_text(self, values: Mapping[str, Any], esc: Escaper) -> str:
         """One side (desired or live) of a drifted object in words, values through ``esc``."""
 
-    #: Columns of its Markdown table, after the mark and the object.
-    table_columns: ClassVar[tuple[str, ...]] = ("Change",)
+    #: Columns of its Markdown table: the object's, then the values' (:meth:`table_cells`);
+    #: the mark comes first and the source last.
+    table_columns: ClassVar[tuple[str, ...]] = ("Object", "Change")
     #: A sentence under its Markdown table (e.g. "These have no API ...").
     table_note: ClassVar[str | None] = None
     #: Drift's "What to do" line for its manual items.
     manual_hint: ClassVar[str | None] = None
 
     def table_cells(self, change: Change, esc: Escaper) -> tuple[str, ...]:
-        """The cells of :attr:`table_columns` for one change, as Markdown (values via ``esc``)."""
+        """The value cells of one change (:attr:`table_columns` after the object's), values
+        through ``esc``."""
         return (self.change_text(change, esc),)
 
     def reclaim_banner(self, changes: Sequence[Change]) -> str | None:

@@ -151,6 +151,16 @@ class Guards:
     max_reclaims_per_run: int = 10
     source: SourcePosition | None = None
 
+    def limit(self, setting: str, default: Decimal | int) -> Decimal | int:
+        """The limit Settings ``spec.guards.<setting>`` sets, else ``default``."""
+        attribute = {
+            "maxIssuePerRun": "max_issue_per_run",
+            "maxIssuePerReseller": "max_issue_per_reseller",
+            "maxReclaimsPerRun": "max_reclaims_per_run",
+        }.get(setting)
+        found: Decimal | int = getattr(self, attribute) if attribute else default
+        return found
+
 
 @dataclass(frozen=True)
 class ScopeRef:

@@ -21,9 +21,10 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.protocols import Validator
 
 from reconciler.errors import ManifestError, ManifestProblem
+from reconciler.kinds import registry
 from reconciler.manifests.crosschecks import cross_document_problems
 from reconciler.manifests.fastschema import Check, compile_schema, ecma_regex
-from reconciler.manifests.loader import KINDS, Document
+from reconciler.manifests.loader import Document
 from reconciler.manifests.yamlstrict import JsonPath, PlainNumber
 
 __all__ = [
@@ -36,12 +37,13 @@ __all__ = [
     "validator_for",
 ]
 
+#: Manifest kind -> its schema's file name in ``schemas/``: each kind's (kept in its package),
+#: and the Settings' (kept in ``reconciler/schemas/``).
 SCHEMA_FILES: Mapping[str, str] = {
-    "AccountManagers": "account-managers.schema.json",
-    "AutoRenew": "auto-renew.schema.json",
-    "ResellerQuota": "reseller-quota.schema.json",
+    **{k.manifest_kind: k.published_schema for k in registry.KINDS},
     "Settings": "settings.schema.json",
 }
+_KIND_SCHEMAS = {k.published_schema: k for k in registry.KINDS}
 DISPATCHER_SCHEMA = "manifest.schema.json"
 
 MONEY_PATTERN = r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
@@ -77,12 +79,16 @@ def validate_documents(documents: Sequence[Document]) -> list[ManifestProblem]:
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    """A schema shipped inside the package (``reconciler/schemas/``), parsed."""
+    """A schema shipped inside the package by its name in ``schemas/``, parsed: a kind's from
+    its package, the others from ``reconciler/schemas/``."""
     return dict(_load_schema(name))
 
 
 @cache
 def _load_schema(name: str) -> Mapping[str, Any]:
+    kind = _KIND_SCHEMAS.get(name)
+    if kind is not None:
+        return kind.schema()
     text = resources.files("reconciler").joinpath("schemas").joinpath(name).read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
@@ -127,10 +133,11 @@ def schema_problems(doc: Document) -> list[ManifestProblem]:
 
 
 def _kind_problem(doc: Document, kind: object) -> ManifestProblem:
-    valid = ", ".join(KINDS)
+    kinds = sorted(SCHEMA_FILES)
+    valid = ", ".join(kinds)
     if kind is None and "kind" not in doc.content:
         return doc.problem((), f"missing 'kind' (one of {valid})")
-    hint = _suggest(kind, KINDS) if isinstance(kind, str) else ""
+    hint = _suggest(kind, kinds) if isinstance(kind, str) else ""
     return doc.problem(("kind",), f"unknown kind {show(kind)}{hint}; valid kinds: {valid}")
 
 

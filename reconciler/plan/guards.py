@@ -1,17 +1,18 @@
 """Guards: the plan refuses mass changes and large money moves unless told otherwise.
 
-* ``max-change-percent`` (octoDNS style): more than ``maxChangePercent`` of one kind's managed
-  objects change, once the kind manages ``minObjects`` or more.
-* ``max-issue-per-run``: the total quota issued by the run.
-* ``max-issue-per-reseller``: the quota issued to any one reseller.
-* ``max-reclaims-per-run``: the number of reseller quotas reclaimed.
+* ``max-change-percent`` (octoDNS style, every kind): more than ``maxChangePercent`` of one
+  kind's managed objects change, once the kind manages ``minObjects`` or more.
+* each kind's own limits (:class:`GuardSpec`, declared in its package: money per run, money per
+  recipient, counts), e.g. the total quota a run issues. Each has a Settings key under
+  ``spec.guards`` and a default.
 
 A guard that trips blocks the plan (exit 3) unless its name is passed with ``--allow NAME``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -20,12 +21,100 @@ from reconciler.plan.model import ZERO, Change, GuardResult, fmt_money
 if TYPE_CHECKING:
     from reconciler.manifests.desired import Guards
 
-NAMES = (
-    "max-change-percent",
-    "max-issue-per-run",
-    "max-issue-per-reseller",
-    "max-reclaims-per-run",
-)
+#: The guard every kind has.
+CHANGE_PERCENT = "max-change-percent"
+
+Observation = tuple[Decimal | int, str]  # the observed value and a detail (may be "")
+
+
+@dataclass(frozen=True)
+class GuardSpec:
+    """A limit a kind's changes must respect unless the run passes ``--allow NAME``.
+
+    ``observe`` gets the kind's changes in the plan. The limit is Settings
+    ``spec.guards.<setting>`` (``default`` when absent); a money limit (a ``Decimal`` default)
+    is written like every amount (``"5000.00"``), a count as a whole number. The Settings schema
+    gains ``setting`` with ``title`` and ``description``.
+    """
+
+    name: str
+    setting: str
+    default: Decimal | int
+    title: str
+    description: str
+    observe: Callable[[Sequence[Change]], Observation]
+    unit: str = ""  #: counts: ``"reclaims"`` shows ``3 reclaims``
+
+    @property
+    def money(self) -> bool:
+        return isinstance(self.default, Decimal)
+
+    def shown(self, value: Decimal | int, *, observed: bool) -> str:
+        if isinstance(value, Decimal):
+            return fmt_money(value)
+        return f"{value} {self.unit}" if observed and self.unit else str(value)
+
+
+def money_per_run(
+    name: str,
+    setting: str,
+    default: Decimal,
+    *,
+    title: str,
+    description: str,
+    detail: str,
+    amount: Callable[[Change], Decimal] = lambda c: c.money.issue if c.money else ZERO,
+) -> GuardSpec:
+    """A cap on the money a run moves in total (e.g. quota issued)."""
+
+    def observe(changes: Sequence[Change]) -> Observation:
+        return sum((amount(c) for c in changes), ZERO), detail
+
+    return GuardSpec(name, setting, default, title, description, observe)
+
+
+def money_per_recipient(
+    name: str,
+    setting: str,
+    default: Decimal,
+    *,
+    title: str,
+    description: str,
+    noun: str,
+    recipient: Callable[[Change], str],
+    amount: Callable[[Change], Decimal] = lambda c: c.money.issue if c.money else ZERO,
+) -> GuardSpec:
+    """A cap on the money one recipient (a reseller, a customer) gets in a run: the guard shows
+    the largest, ``to reseller <id>``."""
+
+    def observe(changes: Sequence[Change]) -> Observation:
+        per: dict[str, Decimal] = {}
+        for change in changes:
+            if change.money is not None:
+                who = recipient(change)
+                per[who] = per.get(who, ZERO) + amount(change)
+        top = max(per.items(), key=lambda kv: (kv[1], kv[0]), default=("", ZERO))
+        return top[1], f"to {noun} {top[0]}" if top[0] else f"to any {noun}"
+
+    return GuardSpec(name, setting, default, title, description, observe)
+
+
+def count_per_run(
+    name: str,
+    setting: str,
+    default: int,
+    *,
+    title: str,
+    description: str,
+    unit: str,
+    count: Callable[[Change], int],
+) -> GuardSpec:
+    """A cap on how many of something a run does (e.g. whole quotas reclaimed)."""
+
+    def observe(changes: Sequence[Change]) -> Observation:
+        return sum(count(c) for c in changes), ""
+
+    return GuardSpec(name, setting, default, title, description, observe, unit=unit)
 
 
 def evaluate(
@@ -33,55 +122,24 @@ def evaluate(
     in_scope: Mapping[str, int],
     guards: Guards,
     allow: Collection[str],
+    specs: Iterable[tuple[str, GuardSpec]],
 ) -> list[GuardResult]:
+    """Every guard's verdict; ``specs`` are the kinds' guards as (kind id, guard)."""
     results = _percent(changes, in_scope, guards, allow)
-    issued = [c for c in changes if c.money]
-    total = sum((c.money.issue for c in issued if c.money), ZERO)
-    results.append(
-        _money_guard(
-            "max-issue-per-run", total, guards.max_issue_per_run, allow, "issued by this run"
+    for kind, spec in specs:
+        observed, detail = spec.observe([c for c in changes if c.kind == kind])
+        limit = guards.limit(spec.setting, spec.default)
+        results.append(
+            GuardResult(
+                spec.name,
+                spec.shown(observed, observed=True),
+                spec.shown(limit, observed=False),
+                observed <= limit,
+                spec.name in allow,
+                detail,
+            )
         )
-    )
-    per_reseller: dict[str, Decimal] = {}
-    for c in issued:
-        assert c.money is not None
-        reseller = c.key.rsplit("/", 1)[-1]
-        per_reseller[reseller] = per_reseller.get(reseller, ZERO) + c.money.issue
-    top = max(per_reseller.items(), key=lambda kv: (kv[1], kv[0]), default=("", ZERO))
-    results.append(
-        _money_guard(
-            "max-issue-per-reseller",
-            top[1],
-            guards.max_issue_per_reseller,
-            allow,
-            f"to reseller {top[0]}" if top[0] else "to any reseller",
-        )
-    )
-    reclaims = sum(
-        len(call.body.get("quota_ids", ()))
-        for c in changes
-        for call in c.calls
-        if call.operation == "reclaim_coupon_quotas" and call.body is not None
-    )
-    limit = guards.max_reclaims_per_run
-    results.append(
-        GuardResult(
-            "max-reclaims-per-run",
-            f"{reclaims} reclaims",
-            f"{limit}",
-            reclaims <= limit,
-            "max-reclaims-per-run" in allow,
-        )
-    )
     return results
-
-
-def _money_guard(
-    name: str, observed: Decimal, limit: Decimal, allow: Collection[str], detail: str
-) -> GuardResult:
-    return GuardResult(
-        name, fmt_money(observed), fmt_money(limit), observed <= limit, name in allow, detail
-    )
 
 
 def _percent(
@@ -98,11 +156,11 @@ def _percent(
         pct = Decimal(changed * 100) / Decimal(total)
         results.append(
             GuardResult(
-                "max-change-percent",
+                CHANGE_PERCENT,
                 f"{pct:.2f}%",
                 f"{guards.max_change_percent}%",
                 pct <= guards.max_change_percent,
-                "max-change-percent" in allow,
+                CHANGE_PERCENT in allow,
                 f"{kind}: {changed} of {total} managed objects change",
             )
         )

@@ -20,12 +20,6 @@ from reconciler.errors import SourcePosition
 
 FORMAT_VERSION = "1.1"
 
-#: Kinds in the order a plan shows and applies them.
-KIND_ORDER = ("reseller-quota", "auto-renew", "account-manager")
-
-#: Action order inside a kind: money comes back before it goes out.
-ACTION_ORDER = ("reclaim", "reclaim-reissue", "issue", "disable", "enable", "update", "manual")
-
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
@@ -118,13 +112,6 @@ class Change:
     manual: bool = False
     notes: tuple[str, ...] = ()
 
-    def sort_key(self) -> tuple[int, str, int]:
-        return (
-            KIND_ORDER.index(self.kind),
-            self.key,
-            ACTION_ORDER.index(self.action) if self.action in ACTION_ORDER else 99,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "kind": self.kind,
@@ -163,6 +150,27 @@ class Notice:
             "message": self.message,
             "source": _json_default(self.source) if self.source else None,
         }
+
+
+@dataclass(frozen=True)
+class KindOrder:
+    """The order a plan shows and applies kinds in, and each kind's actions in (money comes back
+    before it goes out); :data:`reconciler.kinds.registry.ORDER` has the kinds'."""
+
+    kinds: tuple[str, ...]
+    actions: Mapping[str, tuple[str, ...]]
+
+    def kind(self, kind: str) -> int:
+        """The kind's position; :class:`ValueError` for a kind this version does not know."""
+        return self.kinds.index(kind)
+
+    def change(self, change: Change) -> tuple[int, str, int]:
+        actions = self.actions.get(change.kind, ())
+        index = actions.index(change.action) if change.action in actions else 99
+        return self.kind(change.kind), change.key, index
+
+    def notice(self, notice: Notice) -> tuple[int, str, str]:
+        return self.kind(notice.kind), notice.key, notice.level
 
 
 @dataclass(frozen=True)
@@ -312,12 +320,13 @@ def make_plan(
     changes: Iterable[Change],
     notices: Iterable[Notice],
     guards: Iterable[GuardResult],
+    order: KindOrder,
     **fields: Any,
 ) -> Plan:
     """A :class:`Plan` with changes, notices and guards in canonical order."""
     return Plan(
-        changes=tuple(sorted(changes, key=Change.sort_key)),
-        notices=tuple(sorted(notices, key=lambda n: (KIND_ORDER.index(n.kind), n.key, n.level))),
+        changes=tuple(sorted(changes, key=order.change)),
+        notices=tuple(sorted(notices, key=order.notice)),
         guards=tuple(sorted(guards, key=lambda g: g.name)),
         **fields,
     )

@@ -22,7 +22,8 @@ from reconciler.errors import (
     ManifestError,
     ManifestProblem,
 )
-from reconciler.kinds import account_managers, auto_renew, reseller_quota
+from reconciler.kinds import registry
+from reconciler.kinds.auto_renew import diff as auto_renew
 from reconciler.kinds.base import KindResult, LiveState
 from reconciler.manifests.load import cyclic_gc_paused
 from reconciler.plan.guards import evaluate
@@ -131,11 +132,7 @@ def assemble_plan(
 
 def diff_kinds(desired: DesiredState, live: LiveState) -> dict[str, KindResult]:
     """Every kind's changes, notices and problems against ``live`` (pure)."""
-    return {
-        reseller_quota.KIND: reseller_quota.diff(desired, live),
-        auto_renew.KIND: auto_renew.diff(desired, live),
-        account_managers.KIND: account_managers.diff(desired, live),
-    }
+    return {k.id: k.diff(desired, live) for k in registry.KINDS}
 
 
 def _assemble(
@@ -154,9 +151,10 @@ def _assemble(
         raise ManifestError(sorted(set(problems)))
     changes = [c for r in results.values() for c in r.changes]
     in_scope = {kind: r.in_scope for kind, r in results.items() if r.in_scope}
-    guards = evaluate(changes, in_scope, desired.settings.guards, set(ctx.allow))
+    guards = evaluate(changes, in_scope, desired.settings.guards, set(ctx.allow), registry.GUARDS)
     return make_plan(
         changes=changes,
+        order=registry.ORDER,
         notices=[n for r in results.values() for n in r.notices],
         guards=guards,
         in_scope=in_scope,

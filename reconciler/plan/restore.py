@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from reconciler.errors import ConfigError, SourcePosition
+from reconciler.kinds import registry
 from reconciler.plan.model import Call, Change, GuardResult, MoneyImpact, Notice, Plan, make_plan
 
 
@@ -33,6 +34,7 @@ def plan_from_dict(data: Mapping[str, Any], *, where: str = "the plan") -> Plan:
 def _plan(data: Mapping[str, Any]) -> Plan:
     summary = data["summary"]
     return make_plan(
+        order=registry.ORDER,
         changes=[_change(c) for c in data["changes"]],
         notices=[_notice(n) for n in data["notices"]],
         guards=[_guard(g) for g in data["guards"]],

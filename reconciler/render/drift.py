@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.gitops.drift import HEAL_APPLY, HEAL_MANUAL, DriftItem, DriftReport
-from reconciler.plan.model import KIND_ORDER, ZERO
+from reconciler.kinds import registry
+from reconciler.plan.model import ZERO
 from reconciler.plan.scope import describe_scope, outside_scope_text
 from reconciler.render import escape
 from reconciler.render.escape import (
@@ -27,10 +28,10 @@ from reconciler.render.escape import (
 )
 from reconciler.render.formats import (
     MARKDOWN_LIMIT,
-    TITLES,
     annotation,
     guard_message,
     styler,
+    title,
 )
 from reconciler.render.words import Escaper, amount, plural
 
@@ -48,22 +49,14 @@ def _mark(item: DriftItem) -> str:
 
 
 def value_text(kind: str, values: dict[str, Any] | Any, esc: Escaper = terminal_field) -> str:
-    """One side of an item in words: a balance, on/off, a manager; values through ``esc``."""
+    """One side of an item in words (its kind says how); values through ``esc``."""
     if not values:
         return "?"
-    if kind == "reseller-quota":
-        return esc(values.get("balance", "?"))
-    if kind == "auto-renew":
-        text = "on" if values.get("auto_renew") else "off"
-        status = values.get("status")
-        if status and status != "in use":
-            text += f" ({esc(status)})"
-        return text
-    return esc(values.get("account_manager") or "(none)")
+    return registry.kind(kind).side_text(values, esc)
 
 
 def _by_kind(items: Sequence[DriftItem]) -> dict[str, list[DriftItem]]:
-    grouped: dict[str, list[DriftItem]] = {k: [] for k in KIND_ORDER}
+    grouped: dict[str, list[DriftItem]] = {k: [] for k in registry.IDS}
     for item in items:
         grouped[item.kind].append(item)
     return {k: v for k, v in grouped.items() if v}
@@ -109,7 +102,7 @@ def render_text(report: DriftReport, *, colour: bool = False) -> str:
     if narrowed:
         lines.append(style(t(narrowed), "~"))
     for kind, items in _by_kind(report.items).items():
-        lines += ["", f"{TITLES[kind]} ({len(items)})"]
+        lines += ["", f"{title(kind)} ({len(items)})"]
         for item in items:
             mark = _mark(item)
             head = (
@@ -152,7 +145,7 @@ def render_github(report: DriftReport) -> str:
             f"{value_text(item.kind, item.live)}; {HEAL_WORDS.get(item.heal)}: "
             f"{terminal_field(item.reason)}"
         )
-        out.append(annotation("warning", s.file, s.line, s.col, f"drift: {TITLES[item.kind]}", msg))
+        out.append(annotation("warning", s.file, s.line, s.col, f"drift: {title(item.kind)}", msg))
     for p in report.problems:
         pos = p.position
         msg = f"{p.path}: {p.message}" if p.path else p.message
@@ -185,7 +178,7 @@ def _money_cell(item: DriftItem) -> str:
 
 def _table(kind: str, items: Sequence[DriftItem], max_rows: int) -> list[str]:
     lines = [
-        f"### {TITLES[kind]} ({len(items)})",
+        f"### {title(kind)} ({len(items)})",
         "",
         "| | Object | Manifest | Live | Heal | Money | Source |",
         "|---|---|---|---|---|---|---|",
@@ -237,10 +230,7 @@ def _what_to_do(report: DriftReport) -> list[str]:
             "(`reconciler export` writes live state as manifests)."
         )
     if report.count(HEAL_MANUAL) > report.unreachable:
-        lines.append(
-            "- **Manual**: account managers have no API. Assign them in Partner Center "
-            "(steps below) or change the manifest to the live manager."
-        )
+        lines += _manual_hints(report)
     if report.unreachable:
         lines.append(
             "- **Cannot be reached by apply**: a person acts first, as the reason says (renew "
@@ -261,6 +251,20 @@ def _what_to_do(report: DriftReport) -> list[str]:
     lines.append("")
     lines.append("This issue is updated by the scheduled drift check and closed once it is clean.")
     return [*lines, ""]
+
+
+def _manual_hints(report: DriftReport) -> list[str]:
+    """What a person does about the manual items, per kind that has some."""
+    kinds = {i.kind for i in report.items if i.heal == HEAL_MANUAL and i.status != "not-applicable"}
+    hints = []
+    for kind in (k for k in registry.KINDS if k.id in kinds):
+        hint = kind.manual_hint or (
+            "a person makes these changes in Partner Center (steps below), or change the "
+            "manifest to the live value."
+        )
+        hints.append(f"- **Manual** ({kind.title.lower()}): {hint}" if len(kinds) > 1 else
+                     f"- **Manual**: {hint}")  # fmt: skip
+    return hints
 
 
 def _manual_steps(report: DriftReport, max_rows: int) -> list[str]:

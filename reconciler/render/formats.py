@@ -16,26 +16,13 @@ from dataclasses import replace
 from decimal import Decimal
 
 from reconciler.errors import ManifestProblem
-from reconciler.plan.model import KIND_ORDER, ZERO, Change, GuardResult, Notice, Plan, fmt_money
+from reconciler.kinds import registry
+from reconciler.plan.model import ZERO, Change, GuardResult, Notice, Plan, fmt_money
 from reconciler.plan.scope import describe_scope, outside_scope_text
 from reconciler.render import escape
 from reconciler.render.escape import terminal_field
 from reconciler.render.words import Escaper, amount, plural
 
-TITLES = {
-    "reseller-quota": "Reseller quota",
-    "auto-renew": "Auto-renew",
-    "account-manager": "Account managers",
-}
-MARKS = {
-    "issue": "+",
-    "enable": "+",
-    "reclaim": "-",
-    "disable": "-",
-    "reclaim-reissue": "~",
-    "update": "~",
-    "manual": "!",
-}
 COLOURS = {"+": "green", "-": "red", "~": "yellow", "!": "cyan"}
 MARKDOWN_LIMIT = 60_000
 COMMENT_MARKER = "<!-- partner-reconciler:plan -->"
@@ -51,8 +38,18 @@ def guard_message(guard: GuardResult, esc: Escaper = terminal_field) -> str:
     return replace(guard, detail=esc(guard.detail) if guard.detail else "").message()
 
 
+def title(kind: str) -> str:
+    """The heading of a kind's changes."""
+    return registry.kind(kind).title
+
+
+def mark(change: Change) -> str:
+    """``+`` adds, ``-`` takes away, ``~`` both, ``!`` manual (the change's kind says)."""
+    return registry.kind(change.kind).marks.get(change.action, "~")
+
+
 def _by_kind(changes: Iterable[Change]) -> dict[str, list[Change]]:
-    grouped: dict[str, list[Change]] = {k: [] for k in KIND_ORDER}
+    grouped: dict[str, list[Change]] = {k: [] for k in registry.IDS}
     for change in changes:
         grouped[change.kind].append(change)
     return {k: v for k, v in grouped.items() if v}
@@ -60,23 +57,7 @@ def _by_kind(changes: Iterable[Change]) -> dict[str, list[Change]]:
 
 def _values(change: Change, esc: Escaper = terminal_field) -> str:
     """Before and after in words; every value through ``esc``."""
-    if change.kind == "reseller-quota":
-        before, after = change.before.get("balance"), change.after.get("balance")
-        return f"balance {esc(before)} -> {esc(after)}"
-    if change.kind == "auto-renew":
-        before = "on" if change.before.get("auto_renew") else "off"
-        extra = [
-            f"{k}={esc(change.after[k])}"
-            for k in ("period_type", "renew_times")
-            if k in change.after
-        ]
-        after = ("on" if change.after.get("auto_renew") else "off") + (
-            f" ({', '.join(extra)})" if extra else ""
-        )
-        return f"auto-renew {before} -> {after}"
-    before = esc(change.before.get("account_manager") or "(none)")
-    after = esc(change.after.get("account_manager") or "(none)")
-    return f"account manager {before} -> {after}"
+    return registry.kind(change.kind).change_text(change, esc)
 
 
 def _money_line(change: Change) -> str | None:
@@ -144,11 +125,11 @@ def render_text(plan: Plan, *, colour: bool = False) -> str:
     if narrowed:
         lines.append(style(t(narrowed), "~"))
     for kind, changes in _by_kind(plan.changes).items():
-        lines += ["", f"{TITLES[kind]} ({len(changes)})"]
+        lines += ["", f"{title(kind)} ({len(changes)})"]
         for change in changes:
-            mark = MARKS.get(change.action, "~")
-            head = f"  {mark} {change.action:<15} {t(change.subject)}: {_values(change)}"
-            lines.append(style(head, mark))
+            sign = mark(change)
+            head = f"  {sign} {change.action:<15} {t(change.subject)}: {_values(change)}"
+            lines.append(style(head, sign))
             money_line = _money_line(change)
             if money_line:
                 lines.append(f"      {money_line}")
@@ -171,7 +152,7 @@ def _text_notices(notices: Sequence[Notice], *, heading: bool) -> list[str]:
     t = terminal_field
     for n in notices:
         where = f" ({t(n.source)})" if n.source else ""
-        lines.append(f"  ? {TITLES[n.kind].lower()} {t(n.subject)}: {t(n.message)}{where}")
+        lines.append(f"  ? {title(n.kind).lower()} {t(n.subject)}: {t(n.message)}{where}")
     return lines
 
 
@@ -208,7 +189,7 @@ def render_github(plan: Plan) -> str:
         if money_line:
             msg += f" ({money_line})"
         out.append(
-            annotation(level, c.source.file, c.source.line, c.source.col, TITLES[c.kind], msg)
+            annotation(level, c.source.file, c.source.line, c.source.col, title(c.kind), msg)
         )
     for n in plan.notices:
         if n.source:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.plan.model import ZERO, Change, Plan
+from reconciler.kinds import registry
+from reconciler.plan.model import Change, Plan
 from reconciler.plan.scope import describe_scope
 from reconciler.render.escape import (
     markdown_cell,
@@ -29,21 +30,13 @@ from reconciler.render.escape import (
 from reconciler.render.formats import (
     COMMENT_MARKER,
     MARKDOWN_LIMIT,
-    MARKS,
-    TITLES,
     _by_kind,
-    _values,
     guard_message,
+    mark,
     render_text,
     summary_line,
+    title,
 )
-from reconciler.render.words import amount, plural
-
-HEADERS = {
-    "reseller-quota": ("", "Reseller", "Balance", "Reclaim", "Issue", "Source"),
-    "auto-renew": ("", "Resource", "Auto-renew", "Source"),
-    "account-manager": ("", "Customer", "Account manager", "Source"),
-}
 
 
 def _cell(text: object) -> str:
@@ -52,29 +45,17 @@ def _cell(text: object) -> str:
 
 
 def _row(change: Change) -> tuple[str, ...]:
-    mark = f"`{MARKS.get(change.action, '~')}` {markdown_value(change.action)}"
+    sign = f"`{mark(change)}` {markdown_value(change.action)}"
     src = markdown_code(change.source)
     subject = markdown_text(change.subject)
-    if change.kind == "reseller-quota":
-        m = change.money
-        reclaim = amount(m.reclaim, m.currency) if m and m.reclaim > ZERO else ""
-        issue = amount(m.issue, m.currency) if m and m.issue > ZERO else ""
-        before, after = change.before.get("balance"), change.after.get("balance")
-        bal = f"{markdown_value(before)} → {markdown_value(after)}"
-        return (mark, subject, bal, reclaim, issue, src)
-    if change.kind == "auto-renew":
-        values = _values(change, markdown_value)
-        values = values.removeprefix("auto-renew ").replace(" -> ", " → ")
-        return (mark, subject, values, src)
-    before = markdown_value(change.before.get("account_manager") or "(none)")
-    after = markdown_value(change.after.get("account_manager") or "(none)")
-    return (mark, subject, f"{before} → {after}", src)
+    cells = registry.kind(change.kind).table_cells(change, markdown_value)
+    return (sign, subject, *cells, src)
 
 
 def _table(kind: str, changes: Sequence[Change], max_rows: int) -> list[str]:
-    header = HEADERS[kind]
+    header = ("", *registry.kind(kind).table_columns, "Source")
     lines = [
-        f"### {TITLES[kind]} ({len(changes)})",
+        f"### {title(kind)} ({len(changes)})",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---" for _ in header) + "|",
@@ -83,27 +64,16 @@ def _table(kind: str, changes: Sequence[Change], max_rows: int) -> list[str]:
         lines.append("| " + " | ".join(_cell(c) for c in _row(change)) + " |")
     if len(changes) > max_rows:
         lines.append(f"\n… and {len(changes) - max_rows} more: see the JSON plan artifact.")
-    if kind == "account-manager":
-        lines += [
-            "",
-            "These have no API: a person makes them in Partner Center "
-            "(steps in the details below); they stay in the plan until done.",
-        ]
+    note = registry.kind(kind).table_note
+    if note:
+        lines += ["", note]
     return [*lines, ""]
 
 
 def _banner(plan: Plan) -> list[str]:
-    reclaims = [c for c in plan.changes if c.money and c.money.reclaim > ZERO]
-    if not reclaims:
-        return []
-    totals = plan.money_totals()
-    text = (
-        f"> [!WARNING]\n> **Quota will be reclaimed** from {plural(len(reclaims), 'reseller')}: "
-        f"{amount(totals.reclaim)} goes back to the distributor quota."
-    )
-    if totals.unrecoverable > ZERO:
-        text += f" {amount(totals.unrecoverable)} already spent by resellers cannot come back."
-    return [text, ""]
+    by_kind = _by_kind(plan.changes)
+    banners = [registry.kind(k).reclaim_banner(changes) for k, changes in by_kind.items()]
+    return [line for text in banners if text for line in (text, "")]
 
 
 def _guards(plan: Plan) -> list[str]:
@@ -131,7 +101,7 @@ def _notices(plan: Plan, max_rows: int) -> list[str]:
     ]
     for n in plan.notices[:max_rows]:
         subject, message = markdown_text(n.subject), markdown_text(n.message)
-        lines.append(f"| {TITLES[n.kind]} | {_cell(subject)} | {_cell(message)} |")
+        lines.append(f"| {title(n.kind)} | {_cell(subject)} | {_cell(message)} |")
     if len(plan.notices) > max_rows:
         lines.append(f"\n… and {len(plan.notices) - max_rows} more: see the JSON plan artifact.")
     return [*lines, ""]

@@ -17,7 +17,14 @@ import yaml
 from .conftest import REPO
 from .workflows import ALL, NAMES, WORKFLOWS, scripts, secret_names, workflow
 
-WRITE_PAIR = {"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "RECONCILER_JOURNAL_URL"}
+#: Secrets only deployment-environment jobs may read: the write pair, the shared journal's URL,
+#: and the key that seals reviewed plans (whoever holds it can forge a plan apply accepts).
+WRITE_PAIR = {
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "RECONCILER_JOURNAL_URL",
+    "RECONCILER_PLAN_KEY",
+}
 READ_PAIR = {"HUAWEICLOUD_SDK_AK_READONLY", "HUAWEICLOUD_SDK_SK_READONLY"}
 # Both restricted to deployments from main; partner-production also has required reviewers.
 PROTECTED = {"partner-production", "partner-production-plan"}

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.kinds import registry
+from reconciler.manifests.published import SHARED
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 WHEELHOUSE = REPO / ".venv" / "wheelhouse"
@@ -128,9 +131,10 @@ def test_the_version_comes_from_git_and_falls_back_without_tags(built: Built) ->
 
 def test_the_wheel_holds_the_schemas_the_demo_seed_and_the_licenses(built: Built) -> None:
     names = set(zipfile.ZipFile(built.wheel).namelist())
-    schemas = {p.name for p in (REPO / "schemas").glob("*.json")}
-    assert len(schemas) >= 7
-    assert {f"reconciler/schemas/{s}" for s in schemas} <= names
+    shared = {f"reconciler/schemas/{s}" for s in SHARED}
+    kinds = {f"{k.package.replace('.', '/')}/{k.schema_file}" for k in registry.KINDS}
+    assert len(shared | kinds) >= 7
+    assert shared | kinds <= names
     assert "reconciler/emulator/seeds/demo.yaml" in names
     assert "reconciler/py.typed" in names
     assert "reconciler/_version.py" in names

@@ -256,6 +256,10 @@ def test_unreachable_states_are_never_no_changes(env: Env) -> None:
     assert "Drift: 1 object differs (0 healable by apply, 0 manual, 1 apply cannot reach)" in (
         drift.stdout
     )
+    applied = env.run("apply", str(env.root / "manifests"), "--auto-approve")
+    assert applied.exit_code == 6, applied.output
+    assert "nothing was applied, and declared states cannot be reached" in applied.stderr
+    assert "No changes" not in applied.output
 
 
 def test_a_long_customer_listing_is_not_read_for_a_suggestion(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from reconciler.bss.models import IssuedQuota
-from reconciler.kinds.reseller_quota import live_balance, plan_move
+from reconciler.kinds.reseller_quota.diff import live_balance, plan_move
 
 
 def quota(qid: str, balance: str, value: str | None = None, status: int = 0) -> IssuedQuota:

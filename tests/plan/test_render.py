@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reconciler.errors import SourcePosition
+from reconciler.kinds import registry
 from reconciler.plan.model import Call, Change, MoneyImpact, Plan, make_plan
 from reconciler.render.formats import annotation, render_text
 from reconciler.render.markdown import render_markdown
@@ -29,6 +30,7 @@ def change(i: int) -> Change:
 
 def plan_of(n: int) -> Plan:
     return make_plan(
+        order=registry.ORDER,
         changes=[change(i) for i in range(n)],
         notices=[],
         guards=[],

@@ -14,6 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import SourcePosition
+from reconciler.kinds import registry
 from reconciler.manifests.yamlstrict import Limits, parse_yaml
 from reconciler.plan.model import Call, Change, GuardResult, MoneyImpact, Notice, Plan, make_plan
 from reconciler.render import escape
@@ -191,6 +192,7 @@ def hostile_plan(names: list[str]) -> Plan:
                     f"customer {names[6]!r}: {names[7]}", src)  # fmt: skip
     guard = GuardResult("max-issue-per-reseller", "100.00", "1.00", False, detail=names[0])
     return make_plan(
+        order=registry.ORDER,
         changes=[quota, manual], notices=[notice], guards=[guard],
         in_scope={"reseller-quota": 1, "account-manager": 1}, manifest_checksum="sha256:x",
         endpoint=names[8], partner_id=names[9], tool_version="0",

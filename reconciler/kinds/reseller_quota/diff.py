@@ -44,6 +44,9 @@ VALID = 0
 ADJUSTING = 4
 STATUS_NAMES = {0: "valid", 3: "invalid", 4: "being adjusted", 5: "frozen", 6: "reclaimed"}
 RECLAIM_BATCH = 10
+#: Its journal operations: the API calls that move quota.
+ISSUE = "update_coupon_quotas"
+RECLAIM = "reclaim_coupon_quotas"
 ISSUE_PATH = "/v2/partners/coupon-quotas/indirect-partner-adjust"
 RECLAIM_PATH = "/v2/partners/coupon-quotas/indirect-partner-reclaim"
 
@@ -193,7 +196,7 @@ def _change(
     ids = [q.quota_id for q in move.reclaim]
     for start in range(0, len(ids), RECLAIM_BATCH):
         batch = ids[start : start + RECLAIM_BATCH]
-        calls.append(Call("reclaim_coupon_quotas", "POST", RECLAIM_PATH, {"quota_ids": batch}))
+        calls.append(Call(RECLAIM, "POST", RECLAIM_PATH, {"quota_ids": batch}))
     for q in move.reclaim:
         notes.append(
             f"reclaims the whole of quota {q.quota_id}: issued {_fmt(q.quota_value)}, "
@@ -206,7 +209,7 @@ def _change(
             "indirect_partner_ids": [rid],
             "quota_amount": fmt_money(move.issue),
         }
-        calls.append(Call("update_coupon_quotas", "POST", ISSUE_PATH, body))
+        calls.append(Call(ISSUE, "POST", ISSUE_PATH, body))
         if move.reclaim:
             notes.append(f"then issues {fmt_money(move.issue)} from {parent.quota_id}")
     for q in children:

@@ -2,8 +2,9 @@
 
 Per customer: one read of the planned resources (``resource_ids``, 50 per call) to check they
 still look as planned, one journalled call per resource, then one read to verify
-``expire_policy``. Customers run concurrently, paced by the client per API. Switching auto-renew
-is set-to-state, so an unknown outcome is settled by that verification read.
+``expire_policy``. Customers run concurrently (one :class:`Group` for every change), paced by the
+client per API. Switching auto-renew is set-to-state, so an unknown outcome is settled by that
+verification read.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from reconciler.apply.journal import ItemOutcome, ItemSpec, OpSpec
 from reconciler.apply.ops import ExecContext, Sent, journalled
-from reconciler.apply.settle import RENEW_OFF, RENEW_ON, settle_operation
-from reconciler.kinds.auto_renew import live_object
+from reconciler.kinds.auto_renew.diff import RENEW_OFF, RENEW_ON, live_object
+from reconciler.kinds.spec import Group
 from reconciler.plan.model import fingerprint
 from reconciler.plan.pools import pool_map, workers_for
 
@@ -36,6 +37,18 @@ class RenewWork:
     period_type: str | None = None
     state: str | None = None
     op_id: str | None = None
+
+
+def groups(changes: Sequence[Change]) -> list[Group]:
+    """Every auto-renew change in one group (its customers run concurrently inside it)."""
+    if not changes:
+        return []
+    found = tuple(changes)
+
+    async def run(ctx: ExecContext) -> None:
+        await run_renewals(ctx, [parse_work(c) for c in found])
+
+    return [Group(found, run)]
 
 
 def parse_work(change: Change) -> RenewWork:
@@ -136,9 +149,7 @@ async def _verify(ctx: ExecContext, work: RenewWork, res: Resource | None) -> No
     if work.state == "unknown" and work.op_id:
         op = ctx.journal.operation(work.op_id)
         assert op is not None
-        settled = await settle_operation(
-            ctx.client, ctx.journal, op, final=False, by=f"run {ctx.run_id}", ev=ctx.evidence()
-        )
+        settled = await ctx.settle_now(op)
         if not settled.open:
             work.state = "committed"
     if res is not None and res.auto_renew == work.enable and work.state != "unknown":

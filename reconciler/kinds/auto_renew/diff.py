@@ -26,6 +26,9 @@ KIND = "auto-renew"
 STATUS_CLOSED = 3
 NOT_RENEWABLE = {4: "frozen", 5: "expired"}
 AUTORENEW_PATH = "/v2/orders/subscriptions/resources/autorenew/{resource_id}"
+#: Its journal operations: the customer calls that switch auto-renew on and off.
+RENEW_ON = "auto_renewal_resources"
+RENEW_OFF = "cancel_auto_renewal_resources"
 
 
 @dataclass(frozen=True)
@@ -204,9 +207,9 @@ def _change(cand: Candidate, agency_verified: bool = True) -> Change:
         if rule.period_type is not None:
             body["period_type"] = rule.period_type
             after["period_type"] = rule.period_type
-        call = Call("auto_renewal_resources", "POST", path, body or None, identity="customer")
+        call = Call(RENEW_ON, "POST", path, body or None, identity="customer")
     else:
-        call = Call("cancel_auto_renewal_resources", "DELETE", path, None, identity="customer")
+        call = Call(RENEW_OFF, "DELETE", path, None, identity="customer")
     return Change(
         kind=KIND,
         key=_key(res),

@@ -1,0 +1,1 @@
+"""The account_managers kind: see its ``kind`` module."""

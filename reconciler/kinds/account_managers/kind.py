@@ -1,0 +1,110 @@
+"""``AccountManagers``: which account manager (at most one) each customer has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from reconciler.kinds.account_managers import diff, export
+from reconciler.kinds.spec import Kind, References
+
+if TYPE_CHECKING:
+    from reconciler.bss.client import BssClient
+    from reconciler.errors import ManifestProblem
+    from reconciler.gitops.account import ExportAccount, ExportProgress
+    from reconciler.kinds.base import KindResult, LiveState
+    from reconciler.manifests.desired import DesiredState, ManagerAssignment
+    from reconciler.manifests.loader import Document
+    from reconciler.plan.model import Change
+    from reconciler.render.words import Escaper
+
+
+class AccountManagers(Kind["ManagerAssignment"]):
+    """The API can read a customer's manager but not set it: every change is manual, with the
+    Partner Center steps (:mod:`.diff`)."""
+
+    id = diff.KIND
+    manifest_kind = "AccountManagers"
+    title = "Account managers"
+    order = 30
+    actions = ("manual",)
+    marks = MappingProxyType({"manual": "!"})
+    owns = frozenset({"ManagerAssignment"})
+    published_schema = "account-managers.schema.json"
+    canonical_key = "accountManagers"
+    manual_reason = (
+        "the partner API cannot assign account managers: change it in Partner Center (steps in "
+        "the notes), or change the manifest to accept the live value"
+    )
+    manual_hint = (
+        "account managers have no API. Assign them in Partner Center (steps below) or change "
+        "the manifest to the live manager."
+    )
+    export_file = "account-managers.yaml"
+    export_subjects = frozenset({"customer"})
+    table_columns = ("Customer", "Account manager")
+    table_note = (
+        "These have no API: a person makes them in Partner Center (steps in the details "
+        "below); they stay in the plan until done."
+    )
+
+    # manifests: the entries are still built by reconciler.manifests (moved here with the
+    # desired state's new layout)
+
+    def build(self, doc: Document) -> Sequence[ManagerAssignment]:
+        from reconciler.manifests.build import _assignments
+
+        return _assignments(doc)
+
+    def canonical(self, entries: Sequence[ManagerAssignment]) -> list[dict[str, Any]]:
+        from reconciler.manifests.desired import Settings, canonical_content
+
+        listed: list[dict[str, Any]] = canonical_content(entries, [], [], Settings())[
+            self.canonical_key
+        ]
+        return listed
+
+    def crosschecks(self, documents: Sequence[Document]) -> list[ManifestProblem]:
+        from reconciler.manifests.crosschecks import _duplicate_customers
+
+        return list(_duplicate_customers(documents, self.manifest_kind))
+
+    def references(self, entry: ManagerAssignment) -> References:
+        return References(customer=entry.customer)
+
+    def managers_named(self, desired: DesiredState) -> set[str]:
+        return {m.manager for m in self.entries(desired) if m.manager}
+
+    def diff(self, desired: DesiredState, live: LiveState) -> KindResult:
+        return diff.diff(desired, live)
+
+    # export: nothing to read besides the customers -----------------------------------------
+
+    async def export_read(
+        self, client: BssClient, account: ExportAccount, shown: ExportProgress
+    ) -> None:
+        return None
+
+    def export_render(
+        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
+    ) -> tuple[str, str]:
+        return export.render(account, schema_dir, keep)
+
+    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
+        return export.undeclared(self.entries(desired))
+
+    # render --------------------------------------------------------------------------------
+
+    def change_text(self, change: Change, esc: Escaper) -> str:
+        before = esc(change.before.get("account_manager") or "(none)")
+        after = esc(change.after.get("account_manager") or "(none)")
+        return f"account manager {before} -> {after}"
+
+    def side_text(self, values: Mapping[str, Any], esc: Escaper) -> str:
+        return esc(values.get("account_manager") or "(none)")
+
+    def table_cells(self, change: Change, esc: Escaper) -> tuple[str, ...]:
+        before = esc(change.before.get("account_manager") or "(none)")
+        after = esc(change.after.get("account_manager") or "(none)")
+        return (f"{before} → {after}",)

@@ -1,0 +1,1 @@
+"""The auto_renew kind: see its ``kind`` module."""

@@ -1,0 +1,142 @@
+"""``AutoRenew``: whether customers' yearly/monthly main resources renew automatically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from reconciler.kinds.auto_renew import diff, executor, export
+from reconciler.kinds.auto_renew.drift import RenewDrift
+from reconciler.kinds.auto_renew.settle import OPERATIONS
+from reconciler.kinds.spec import HEAL_APPLY, Group, Kind, References
+
+if TYPE_CHECKING:
+    from reconciler.bss.client import BssClient
+    from reconciler.errors import ManifestProblem
+    from reconciler.gitops.account import ExportAccount, ExportProgress
+    from reconciler.kinds.base import KindResult, LiveState
+    from reconciler.kinds.spec import DriftView
+    from reconciler.manifests.desired import AutoRenewRule, DesiredState
+    from reconciler.manifests.loader import Document
+    from reconciler.plan.model import Change
+    from reconciler.render.words import Escaper
+
+
+class AutoRenew(Kind["AutoRenewRule"]):
+    """Switched with the customer's temporary credentials (the agency it granted); expired and
+    frozen resources cannot be switched (:mod:`.diff`)."""
+
+    id = diff.KIND
+    manifest_kind = "AutoRenew"
+    title = "Auto-renew"
+    order = 20
+    actions = ("disable", "enable")
+    marks = MappingProxyType({"enable": "+", "disable": "-"})
+    owns = frozenset({diff.RENEW_ON, diff.RENEW_OFF, "autoRenew", "AutoRenewRule"})
+    published_schema = "auto-renew.schema.json"
+    canonical_key = "autoRenew"
+    uses_agency = True
+    operations = OPERATIONS
+    export_file = "auto-renew.yaml"
+    export_subjects = frozenset({"customer"})
+    table_columns = ("Resource", "Auto-renew")
+
+    # manifests: the entries are still built by reconciler.manifests (moved here with the
+    # desired state's new layout)
+
+    def build(self, doc: Document) -> Sequence[AutoRenewRule]:
+        from reconciler.manifests.build import _rules
+
+        return _rules(doc)
+
+    def canonical(self, entries: Sequence[AutoRenewRule]) -> list[dict[str, Any]]:
+        from reconciler.manifests.desired import Settings, canonical_content
+
+        listed: list[dict[str, Any]] = canonical_content([], entries, [], Settings())[
+            self.canonical_key
+        ]
+        return listed
+
+    def crosschecks(self, documents: Sequence[Document]) -> list[ManifestProblem]:
+        from reconciler.manifests.crosschecks import _duplicate_customers, _duplicate_resources
+
+        return [
+            *_duplicate_customers(documents, self.manifest_kind),
+            *_duplicate_resources(documents),
+        ]
+
+    def references(self, entry: AutoRenewRule) -> References:
+        return References(customer=entry.customer)
+
+    # reads, plan ---------------------------------------------------------------------------
+
+    def needs_agency(
+        self, entries: Sequence[AutoRenewRule], customer_id: str, live: LiveState
+    ) -> bool:
+        customer = live.customers[customer_id]
+        return diff.needs_agency(list(entries), customer, live.resources.get(customer_id, []))
+
+    def agency_customers(self, desired: DesiredState, live: LiveState) -> set[str]:
+        found, _ = diff.candidates(desired, live)
+        return diff.customers_needing_agency(found)
+
+    def diff(self, desired: DesiredState, live: LiveState) -> KindResult:
+        return diff.diff(desired, live)
+
+    # apply, drift --------------------------------------------------------------------------
+
+    def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
+        return executor.groups(changes)
+
+    def heal(self, change: Change) -> tuple[str, str]:
+        if change.manual:
+            return super().heal(change)
+        state = "on" if change.after.get("auto_renew") else "off"
+        return (
+            HEAL_APPLY,
+            f"apply switches auto-renew {state} (as the customer, through the agency)",
+        )
+
+    def drift_view(self, desired: DesiredState, live: LiveState) -> DriftView:
+        return RenewDrift(desired, live)
+
+    # export --------------------------------------------------------------------------------
+
+    async def export_read(
+        self, client: BssClient, account: ExportAccount, shown: ExportProgress
+    ) -> None:
+        await export.read(client, account, shown, self.id)
+
+    def export_render(
+        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
+    ) -> tuple[str, str]:
+        return export.render(account, export.of(account, self.id), schema_dir, keep)
+
+    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
+        return export.undeclared(self.entries(desired))
+
+    # render --------------------------------------------------------------------------------
+
+    def change_text(self, change: Change, esc: Escaper) -> str:
+        before = "on" if change.before.get("auto_renew") else "off"
+        extra = [
+            f"{k}={esc(change.after[k])}"
+            for k in ("period_type", "renew_times")
+            if k in change.after
+        ]
+        after = ("on" if change.after.get("auto_renew") else "off") + (
+            f" ({', '.join(extra)})" if extra else ""
+        )
+        return f"auto-renew {before} -> {after}"
+
+    def side_text(self, values: Mapping[str, Any], esc: Escaper) -> str:
+        text = "on" if values.get("auto_renew") else "off"
+        status = values.get("status")
+        if status and status != "in use":
+            text += f" ({esc(status)})"
+        return text
+
+    def table_cells(self, change: Change, esc: Escaper) -> tuple[str, ...]:
+        values = self.change_text(change, esc)
+        return (values.removeprefix("auto-renew ").replace(" -> ", " → "),)

@@ -1,0 +1,1 @@
+"""The reseller_quota kind: see its ``kind`` module."""
