@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.apply.settle import settle_operation
 from reconciler.kinds.customer_coupons import calls
 from reconciler.kinds.customer_coupons.batch import IssueBatch, IssueUnit, batches
 from reconciler.kinds.customer_coupons.work import Reclaim, Work, parse_work, refresh
@@ -96,10 +95,8 @@ async def _states(ctx: ExecContext, sent: Sent) -> dict[str, str]:
         return states
     op = ctx.journal.operation(sent.op_id)
     assert op is not None
-    done = await settle_operation(
-        ctx.client, ctx.journal, op, final=False, by=f"run {ctx.run_id}", ev=ctx.evidence()
-    )
-    for item in done.op.items:
+    settled = await ctx.settle_now(op)
+    for item in settled.items:
         if states.get(item.item_id) == "unknown" and item.committed:
             states[item.item_id] = "committed"
     return states
