@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.kinds.base import KindResult
 from reconciler.kinds.customer_coupons import desired as entries_module
-from reconciler.kinds.customer_coupons import text
+from reconciler.kinds.customer_coupons import export, text
 from reconciler.kinds.customer_coupons.change import KIND
 from reconciler.kinds.customer_coupons.desired import CustomerCoupons
 from reconciler.kinds.customer_coupons.executor import groups as executor_groups
@@ -17,10 +17,20 @@ from reconciler.kinds.customer_coupons.plan import diff as plan_diff
 from reconciler.kinds.customer_coupons.reads import READS
 from reconciler.kinds.customer_coupons.resolve import coupons_live
 from reconciler.kinds.customer_coupons.settle import OPERATIONS
-from reconciler.kinds.spec import Group, GuardSpec, Kind, OperationSpec, QuotaRef, References
+from reconciler.kinds.spec import (
+    Group,
+    GuardSpec,
+    Kind,
+    OperationSpec,
+    QuotaRef,
+    References,
+    Subject,
+)
 
 if TYPE_CHECKING:
+    from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem
+    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import LiveState
     from reconciler.kinds.reads import Read
     from reconciler.manifests.desired import DesiredState
@@ -44,7 +54,9 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     reads: ClassVar[tuple[Read, ...]] = READS
     guards: ClassVar[tuple[GuardSpec, ...]] = GUARDS
     operations: ClassVar[tuple[OperationSpec, ...]] = OPERATIONS
-    table_columns: ClassVar[tuple[str, ...]] = ("Coupons", "Money")
+    table_columns: ClassVar[tuple[str, ...]] = ("Customer", "Coupons", "Money")
+    export_file: ClassVar[str | None] = "customer-coupons.yaml"
+    export_subjects: ClassVar[frozenset[Subject]] = frozenset({"customer", "reseller"})
 
     # manifests -----------------------------------------------------------------------------
 
@@ -96,6 +108,21 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
         return executor_groups(changes)
 
+    # export --------------------------------------------------------------------------------
+
+    async def export_read(
+        self, client: BssClient, account: ExportAccount, shown: ExportProgress
+    ) -> None:
+        await export.read(client, account, shown, self.id)
+
+    def export_render(
+        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
+    ) -> tuple[str, str]:
+        return export.render(account, export.of(account, self.id), schema_dir, keep)
+
+    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
+        return export.undeclared(self.entries(desired))
+
     # render --------------------------------------------------------------------------------
 
     def change_text(self, change: Change, esc: Escaper) -> str:
@@ -106,3 +133,6 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
 
     def table_cells(self, change: Change, esc: Escaper) -> tuple[str, ...]:
         return (text.change_text(change, esc), text.money_text(change))
+
+    def reclaim_banner(self, changes: Sequence[Change]) -> str | None:
+        return text.reclaim_banner(changes)

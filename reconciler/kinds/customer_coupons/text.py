@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds.customer_coupons.change import RECLAIM, restrictions_text
 from reconciler.kinds.customer_coupons.match import STATUS_NAMES
-from reconciler.render.words import amount
+from reconciler.plan.model import ZERO, money
+from reconciler.render.words import amount, plural
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from reconciler.plan.model import Change
     from reconciler.render.words import Escaper
 
@@ -75,3 +78,19 @@ def money_text(change: Change) -> str:
     if m.unrecoverable:
         parts.append(f"({amount(m.unrecoverable, m.currency)} spent, unrecoverable)")
     return " ".join(parts)
+
+
+def reclaim_banner(changes: Sequence[Change]) -> str | None:
+    """The warning atop a pull-request comment whose coupon changes take money back."""
+    reclaims = [c for c in changes if c.money and c.money.reclaim > ZERO]
+    if not reclaims:
+        return None
+    back = money(sum((c.money.reclaim for c in reclaims if c.money), ZERO))
+    lost = money(sum((c.money.unrecoverable for c in reclaims if c.money), ZERO))
+    text = (
+        f"> [!WARNING]\n> **Customer coupons will be reclaimed** from "
+        f"{plural(len(reclaims), 'customer')}: {amount(back)} goes back to the coupon quotas."
+    )
+    if lost > ZERO:
+        text += f" {amount(lost)} the customers already spent cannot come back."
+    return text
