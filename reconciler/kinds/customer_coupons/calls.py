@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from reconciler.apply.evidence import RecordFacts, records_from
+from reconciler.apply.evidence import SKEW, RecordFacts, records_from, window_begin
 from reconciler.apply.journal import ItemOutcome, ItemSpec, OpSpec
 from reconciler.apply.ops import journalled
 from reconciler.apply.writers import outside_writes
@@ -54,9 +54,39 @@ async def others_on(
 
     async def fetch(begin: str) -> list[RecordFacts]:
         found = await records_of(ctx.client, owner, quota_id=quota_id, operation_time_begin=begin)
+        _attribute_known(ctx, quota_id, found)
         return [record_facts(r) for r in found if r.operation_type in WRITER_TYPES]
 
     return await outside_writes(ctx, quota_id, customers, fetch, {ISSUE.name})
+
+
+def _attribute_known(ctx: ExecContext, quota_id: str, records: Sequence[CouponRecord]) -> None:
+    """Records of coupons our committed items made or reclaimed, still unattributed (a run that
+    stopped between its answer and the attribution): theirs, before anyone asks whose they are.
+    A coupon is issued once and reclaimed once, so its successful record of the matching type
+    is the item's."""
+    since = window_begin(ctx.started_at, ctx.client.clock_offset()) - ctx.horizon - SKEW
+    known: dict[tuple[str, str], tuple[str, str]] = {}
+    for op in ctx.journal.operations(partner_id=ctx.partner_id, target=quota_id, sent_since=since):
+        for item in op.items:
+            coupon = item.item_id if op.operation == RECLAIM.name else item.quota_id
+            ours = op.operation in (ISSUE.name, RECLAIM.name) and item.committed
+            if ours and coupon and not item.record_id:
+                known[(op.operation, coupon)] = (op.op_id, item.item_id)
+    if not known:
+        return
+    taken = ctx.journal.attributed_record_ids(ctx.partner_id)
+    for record in records:
+        operation = ISSUE.name if record.operation_type == "1" else RECLAIM.name
+        key = (operation, record.coupon_id or "")
+        if key not in known or record.result != "0" or record.id in taken:
+            continue
+        hit = known.pop(key)
+        if operation == RECLAIM.name:
+            amount = fmt_money(money(record.operation_amount))
+            ctx.journal.update_item(*hit, record_id=record.id, amount=amount)
+        else:
+            ctx.journal.update_item(*hit, record_id=record.id)
 
 
 async def reclaim(ctx: ExecContext, work: Work, item: Reclaim) -> Sent:
