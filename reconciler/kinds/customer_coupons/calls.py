@@ -61,32 +61,44 @@ async def others_on(
 
 
 def _attribute_known(ctx: ExecContext, quota_id: str, records: Sequence[CouponRecord]) -> None:
-    """Records of coupons our committed items made or reclaimed, still unattributed (a run that
-    stopped between its answer and the attribution): theirs, before anyone asks whose they are.
-    A coupon is issued once and reclaimed once, so its successful record of the matching type
-    is the item's."""
+    """Records of coupons our items made or reclaimed, still unattributed (a run that stopped
+    between its answer and the attribution, a reclaim refused inside HTTP 200): theirs, before
+    anyone asks whose they are. A coupon is issued once and reclaimed once, so its record of the
+    matching type and result is the item's."""
     since = window_begin(ctx.started_at, ctx.client.clock_offset()) - ctx.horizon - SKEW
-    known: dict[tuple[str, str], tuple[str, str]] = {}
+    known: dict[tuple[str, str, str], tuple[str, str]] = {}
     for op in ctx.journal.operations(partner_id=ctx.partner_id, target=quota_id, sent_since=since):
         for item in op.items:
+            result = _result(op.operation, op.state, item.state)
             coupon = item.item_id if op.operation == RECLAIM.name else item.quota_id
-            ours = op.operation in (ISSUE.name, RECLAIM.name) and item.committed
-            if ours and coupon and not item.record_id:
-                known[(op.operation, coupon)] = (op.op_id, item.item_id)
+            if result and coupon and not item.record_id:
+                known[(op.operation, coupon, result)] = (op.op_id, item.item_id)
     if not known:
         return
     taken = ctx.journal.attributed_record_ids(ctx.partner_id)
     for record in records:
         operation = ISSUE.name if record.operation_type == "1" else RECLAIM.name
-        key = (operation, record.coupon_id or "")
-        if key not in known or record.result != "0" or record.id in taken:
+        key = (operation, record.coupon_id or "", record.result)
+        if key not in known or record.id in taken:
             continue
         hit = known.pop(key)
-        if operation == RECLAIM.name:
+        if operation == RECLAIM.name and record.result == "0":
             amount = fmt_money(money(record.operation_amount))
             ctx.journal.update_item(*hit, record_id=record.id, amount=amount)
         else:
             ctx.journal.update_item(*hit, record_id=record.id)
+
+
+def _result(operation: str, op_state: str, item_state: str) -> str | None:
+    """The record result an item of ours left: "0" committed; "-1" a reclaim refused inside
+    HTTP 200 (the API records it against the coupon); None: nothing to look for."""
+    if operation not in (ISSUE.name, RECLAIM.name):
+        return None
+    if item_state in ("committed", "settled-committed"):
+        return "0"
+    if operation == RECLAIM.name and item_state == "failed" and op_state == "committed":
+        return "-1"
+    return None
 
 
 async def reclaim(ctx: ExecContext, work: Work, item: Reclaim) -> Sent:
