@@ -1,12 +1,14 @@
-"""What every kind shares: the live state it diffs against and the result it returns."""
+"""What every kind shares: the live state it diffs against, the result it returns, and how its
+drift is shown (the defaults a kind may refine)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.errors import ManifestProblem, SourcePosition
-from reconciler.plan.model import Change, Notice
+from reconciler.plan.model import ZERO, Change, Notice
 
 if TYPE_CHECKING:
     from reconciler.bss.models import (
@@ -69,6 +71,40 @@ class LiveState:
         """What a read made once found (``None``: not read)."""
         found: T | None = self.reads.get(read.name)
         return found
+
+
+# -- drift -----------------------------------------------------------------------------------
+
+#: How a drifted object is healed: by ``apply``, by a person, or not at all (drift format 1.0).
+HEAL_APPLY, HEAL_MANUAL, HEAL_NONE = "apply", "manual", "none"
+
+
+class DriftView:
+    """Both sides of each drifted object of one kind, for the drift report. This default shows
+    a change's ``before`` as the live side and nothing for a state apply cannot reach."""
+
+    def change_live(self, change: Change) -> Mapping[str, Any]:
+        return dict(change.before)
+
+    def notice_sides(self, notice: Notice) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        """(desired, live) of a declared state apply cannot reach."""
+        return {}, {}
+
+
+def money_heal_text(change: Change) -> str:
+    """``apply reclaims X then issues Y; Z already spent cannot come back``."""
+    m = change.money
+    if m is None:
+        return f"apply makes the change ({change.action})"
+    parts = []
+    if m.reclaim > ZERO:
+        parts.append(f"reclaims {m.reclaim:,.2f} {m.currency}")
+    if m.issue > ZERO:
+        parts.append(f"issues {m.issue:,.2f} {m.currency}")
+    text = "apply " + " then ".join(parts)
+    if m.unrecoverable > ZERO:
+        text += f"; {m.unrecoverable:,.2f} {m.currency} already spent cannot come back"
+    return text
 
 
 @dataclass

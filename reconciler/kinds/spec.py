@@ -36,11 +36,18 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
+from reconciler.kinds.base import (
+    HEAL_APPLY,
+    HEAL_MANUAL,
+    HEAL_NONE,
+    DriftView,
+    money_heal_text,
+)
 from reconciler.kinds.reads import Batched, EachCall, EachListing, Once, Read, Subject
 from reconciler.plan.guards import (
     GuardSpec,
@@ -49,7 +56,6 @@ from reconciler.plan.guards import (
     money_per_recipient,
     money_per_run,
 )
-from reconciler.plan.model import ZERO
 
 if TYPE_CHECKING:
     from reconciler.apply.evidence import Evidence, Verdict
@@ -61,15 +67,10 @@ if TYPE_CHECKING:
     from reconciler.kinds.base import KindResult, LiveState
     from reconciler.manifests.desired import CustomerRef, DesiredState, ResellerRef
     from reconciler.manifests.loader import Document
-    from reconciler.plan.model import Change, Notice
+    from reconciler.plan.model import Change
     from reconciler.render.words import Escaper
 
 E = TypeVar("E")
-T = TypeVar("T")
-
-#: How a drifted object is healed: by ``apply``, by a person, or not at all (drift format 1.0).
-HEAL_APPLY, HEAL_MANUAL, HEAL_NONE = "apply", "manual", "none"
-
 
 # -- references ------------------------------------------------------------------------------
 
@@ -148,21 +149,6 @@ class OperationSpec:
     delta: bool = False
 
 
-# -- drift -----------------------------------------------------------------------------------
-
-
-class DriftView:
-    """Both sides of each drifted object of one kind, for the drift report. This default shows
-    a change's ``before`` as the live side and nothing for a state apply cannot reach."""
-
-    def change_live(self, change: Change) -> Mapping[str, Any]:
-        return dict(change.before)
-
-    def notice_sides(self, notice: Notice) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-        """(desired, live) of a declared state apply cannot reach."""
-        return {}, {}
-
-
 # -- the kind --------------------------------------------------------------------------------
 
 
@@ -219,15 +205,18 @@ class Kind(ABC, Generic[E]):
         source position of what it asks for."""
 
     @abstractmethod
-    def canonical(self, entries: Sequence[E]) -> list[dict[str, Any]]:
-        """The entries without positions, sorted by their key: what the manifest checksum covers
-        (renaming files, reordering entries or editing comments leaves it unchanged)."""
+    def canonical(self, entries: Sequence[E]) -> Iterator[Mapping[str, Any]]:
+        """The entries without positions, one at a time in the order of their key: what the
+        manifest checksum covers (renaming files, reordering entries or editing comments leaves
+        it unchanged). Streamed, so 100,000 entries are hashed without a list of them."""
 
-    def crosschecks(self, documents: Sequence[Document]) -> Iterable[ManifestProblem]:
-        """Problems across this kind's documents (e.g. a customer declared twice), each at its
-        later occurrence, naming the first. ``documents`` are every document of this kind;
-        entries their schema rejected are skipped, not reported twice."""
-        return ()
+    def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
+        """A fresh checker for one load. It is given every document of this kind in file order
+        (a document may be emptied once it has seen it) and returns the problems that document
+        has with the ones before it (e.g. a customer declared twice), each at the later
+        occurrence, naming the first. Entries their schema rejected are skipped, not reported
+        twice. Default: no such checks."""
+        return lambda _doc: ()
 
     @abstractmethod
     def references(self, entry: E) -> References:
@@ -357,22 +346,6 @@ class Kind(ABC, Generic[E]):
     def reclaim_banner(self, changes: Sequence[Change]) -> str | None:
         """A warning atop the pull-request comment when its changes take money back."""
         return None
-
-
-def money_heal_text(change: Change) -> str:
-    """``apply reclaims X then issues Y; Z already spent cannot come back``."""
-    m = change.money
-    if m is None:
-        return f"apply makes the change ({change.action})"
-    parts = []
-    if m.reclaim > ZERO:
-        parts.append(f"reclaims {m.reclaim:,.2f} {m.currency}")
-    if m.issue > ZERO:
-        parts.append(f"issues {m.issue:,.2f} {m.currency}")
-    text = "apply " + " then ".join(parts)
-    if m.unrecoverable > ZERO:
-        text += f"; {m.unrecoverable:,.2f} {m.currency} already spent cannot come back"
-    return text
 
 
 __all__ = [

@@ -10,24 +10,26 @@ key itself) with a message that says what to write instead. Checks that span doc
 from __future__ import annotations
 
 import difflib
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from functools import cache
-from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError, validators
-from jsonschema.protocols import Validator
+from jsonschema import ValidationError
 
 from reconciler.errors import ManifestError, ManifestProblem
-from reconciler.kinds import registry
 from reconciler.manifests.crosschecks import cross_document_problems
-from reconciler.manifests.fastschema import Check, compile_schema, ecma_regex
 from reconciler.manifests.loader import Document
+from reconciler.manifests.schemas import (
+    DISPATCHER_SCHEMA,
+    SCHEMA_FILES,
+    fast_check,
+    load_schema,
+    validator_for,
+)
 from reconciler.manifests.yamlstrict import JsonPath, PlainNumber
 
 __all__ = [
+    "DISPATCHER_SCHEMA",
     "MONEY_PATTERN",
     "SCHEMA_FILES",
     "load_schema",
@@ -36,15 +38,6 @@ __all__ = [
     "validate_documents",
     "validator_for",
 ]
-
-#: Manifest kind -> its schema's file name in ``schemas/``: each kind's (kept in its package),
-#: and the Settings' (kept in ``reconciler/schemas/``).
-SCHEMA_FILES: Mapping[str, str] = {
-    **{k.manifest_kind: k.published_schema for k in registry.KINDS},
-    "Settings": "settings.schema.json",
-}
-_KIND_SCHEMAS = {k.published_schema: k for k in registry.KINDS}
-DISPATCHER_SCHEMA = "manifest.schema.json"
 
 MONEY_PATTERN = r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
 PATTERN_HINTS: Mapping[str, str] = {
@@ -78,52 +71,12 @@ def validate_documents(documents: Sequence[Document]) -> list[ManifestProblem]:
     return sorted(problems)
 
 
-def load_schema(name: str) -> dict[str, Any]:
-    """A schema shipped inside the package by its name in ``schemas/``, parsed: a kind's from
-    its package, the others from ``reconciler/schemas/``."""
-    return dict(_load_schema(name))
-
-
-@cache
-def _load_schema(name: str) -> Mapping[str, Any]:
-    kind = _KIND_SCHEMAS.get(name)
-    if kind is not None:
-        return kind.schema()
-    text = resources.files("reconciler").joinpath("schemas").joinpath(name).read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
-
-
-def _ecma_pattern(
-    validator: Validator, pattern: str, instance: object, schema: Mapping[str, Any]
-) -> Iterator[ValidationError]:
-    """``pattern`` with JSON Schema's (ECMA-262) meaning of ``$``: the very end of the string."""
-    if isinstance(instance, str) and not ecma_regex(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-_StrictValidator: type[Validator] = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"pattern": _ecma_pattern}
-)
-
-
-@cache
-def validator_for(kind: str) -> Validator:
-    """The JSON Schema validator of ``kind`` (with ECMA-262 ``$`` in patterns)."""
-    return _StrictValidator(_load_schema(SCHEMA_FILES[kind]))
-
-
-@cache
-def _fast_check(kind: str) -> Check:
-    return compile_schema(_load_schema(SCHEMA_FILES[kind]))
-
-
 def schema_problems(doc: Document) -> list[ManifestProblem]:
     """The JSON Schema problems of one document, each at its node's position."""
     kind = doc.content.get("kind")
     if not isinstance(kind, str) or kind not in SCHEMA_FILES:
         return [_kind_problem(doc, kind)]
-    if _fast_check(kind)(doc.content):
+    if fast_check(kind)(doc.content):
         return []
     problems: list[ManifestProblem] = []
     content: Any = doc.content  # plain JSON-like data, which the stubs cannot express

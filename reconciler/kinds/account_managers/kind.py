@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -57,18 +57,25 @@ class AccountManagers(Kind["ManagerAssignment"]):
 
         return _assignments(doc)
 
-    def canonical(self, entries: Sequence[ManagerAssignment]) -> list[dict[str, Any]]:
+    def canonical(self, entries: Sequence[ManagerAssignment]) -> Iterator[Mapping[str, Any]]:
         from reconciler.manifests.desired import Settings, canonical_content
 
         listed: list[dict[str, Any]] = canonical_content(entries, [], [], Settings())[
             self.canonical_key
         ]
-        return listed
+        return iter(listed)
 
-    def crosschecks(self, documents: Sequence[Document]) -> list[ManifestProblem]:
+    def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
         from reconciler.manifests.crosschecks import _duplicate_customers
 
-        return list(_duplicate_customers(documents, self.manifest_kind))
+        seen: list[Document] = []
+
+        def check(doc: Document) -> list[ManifestProblem]:
+            before = set(_duplicate_customers(seen, self.manifest_kind))
+            seen.append(doc)
+            return [p for p in _duplicate_customers(seen, self.manifest_kind) if p not in before]
+
+        return check
 
     def references(self, entry: ManagerAssignment) -> References:
         return References(customer=entry.customer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -50,21 +50,31 @@ class AutoRenew(Kind["AutoRenewRule"]):
 
         return _rules(doc)
 
-    def canonical(self, entries: Sequence[AutoRenewRule]) -> list[dict[str, Any]]:
+    def canonical(self, entries: Sequence[AutoRenewRule]) -> Iterator[Mapping[str, Any]]:
         from reconciler.manifests.desired import Settings, canonical_content
 
         listed: list[dict[str, Any]] = canonical_content([], entries, [], Settings())[
             self.canonical_key
         ]
-        return listed
+        return iter(listed)
 
-    def crosschecks(self, documents: Sequence[Document]) -> list[ManifestProblem]:
+    def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
         from reconciler.manifests.crosschecks import _duplicate_customers, _duplicate_resources
 
-        return [
-            *_duplicate_customers(documents, self.manifest_kind),
-            *_duplicate_resources(documents),
-        ]
+        seen: list[Document] = []
+
+        def found() -> set[ManifestProblem]:
+            return {
+                *_duplicate_customers(seen, self.manifest_kind),
+                *_duplicate_resources(seen),
+            }
+
+        def check(doc: Document) -> list[ManifestProblem]:
+            before = found()
+            seen.append(doc)
+            return sorted(found() - before)
+
+        return check
 
     def references(self, entry: AutoRenewRule) -> References:
         return References(customer=entry.customer)

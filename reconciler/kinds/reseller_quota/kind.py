@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -94,18 +94,25 @@ class ResellerQuota(Kind["QuotaTarget"]):
 
         return _targets(doc)
 
-    def canonical(self, entries: Sequence[QuotaTarget]) -> list[dict[str, Any]]:
+    def canonical(self, entries: Sequence[QuotaTarget]) -> Iterator[Mapping[str, Any]]:
         from reconciler.manifests.desired import Settings, canonical_content
 
         listed: list[dict[str, Any]] = canonical_content([], [], entries, Settings())[
             self.canonical_key
         ]
-        return listed
+        return iter(listed)
 
-    def crosschecks(self, documents: Sequence[Document]) -> list[ManifestProblem]:
+    def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
         from reconciler.manifests.crosschecks import _duplicate_resellers
 
-        return list(_duplicate_resellers(documents))
+        seen: list[Document] = []
+
+        def check(doc: Document) -> list[ManifestProblem]:
+            before = set(_duplicate_resellers(seen))
+            seen.append(doc)
+            return [p for p in _duplicate_resellers(seen) if p not in before]
+
+        return check
 
     def references(self, entry: QuotaTarget) -> References:
         quota = QuotaRef(entry.distributor_quota_id, entry.quota_source or entry.source)
