@@ -177,3 +177,29 @@ def test_the_checksum_ignores_order_layout_and_names(tmp_path: Path) -> None:
     assert canonical(from_yaml(tmp_path / "c", changed)) != canonical(
         from_yaml(tmp_path / "a", DOC)
     )
+
+
+def test_the_kind_checks_one_document_at_a_time_against_the_earlier_ones(tmp_path: Path) -> None:
+    """The Kind's crosschecks see documents in file order: a customer declared again in a later
+    document is reported there, naming the first; a document its schema rejected adds nothing."""
+    from reconciler.kinds.customer_coupons.kind import CustomerCouponsKind
+
+    entry = '  quota: "Q-1"\n  customers:\n    - customer: acme\n      coupons:\n'
+    entry += '        - faceValue: "1.00"\n'
+    for name, text in (("a.yaml", HEAD + entry), ("b.yaml", HEAD + entry)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "c.yaml").write_text(HEAD + "  customers: 7\n", encoding="utf-8")
+    docs = load_paths([tmp_path / n for n in ("a.yaml", "b.yaml", "c.yaml")])
+    kind = CustomerCouponsKind()
+    check = kind.crosschecks()
+    found = [[str(p) for p in check(doc)] for doc in docs]
+    assert found == [
+        [],
+        [
+            f"{tmp_path}/b.yaml:8:17: customer 'acme' in CustomerCoupons is declared twice (also "
+            f"declared at {tmp_path}/a.yaml:8:17); list all its coupons in one entry"
+        ],
+        [],
+    ]
+    assert list(kind.crosschecks()(docs[1])) == []  # a fresh load remembers nothing
+    assert list(kind.canonical(kind.build(docs[0]))) == canonical(kind.build(docs[0]))

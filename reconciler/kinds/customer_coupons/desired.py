@@ -192,11 +192,14 @@ def parse_time(text: str | None) -> int | None:
         return None
 
 
-def local_problems(entries: Sequence[CustomerCoupons]) -> list[ManifestProblem]:
+def local_problems(
+    entries: Sequence[CustomerCoupons], seen: dict[tuple[str, str], SourcePosition] | None = None
+) -> list[ManifestProblem]:
     """Impossible dates, coupons without a quota, empty non-exclusive entries, customers declared
-    twice (as written: a name and an ID may still be one customer, which the plan detects)."""
+    twice (as written: a name and an ID may still be one customer, which the plan detects).
+    ``seen``: the customers of earlier documents (updated), to check one document at a time."""
     problems: list[ManifestProblem] = []
-    seen: dict[tuple[str, str], SourcePosition] = {}
+    seen = {} if seen is None else seen
     for entry in entries:
         key = next(iter(entry.customer.canonical().items()))
         first = seen.setdefault(key, entry.customer.source)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,7 +29,7 @@ from reconciler.kinds.spec import (
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
-    from reconciler.errors import ManifestProblem
+    from reconciler.errors import ManifestProblem, SourcePosition
     from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import LiveState
     from reconciler.kinds.reads import Read
@@ -45,7 +45,7 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     id: ClassVar[str] = KIND
     manifest_kind: ClassVar[str] = "CustomerCoupons"
     title: ClassVar[str] = "Customer coupons"
-    order: ClassVar[int] = 20
+    order: ClassVar[int] = 15
     actions: ClassVar[tuple[str, ...]] = ("reclaim", "reclaim-reissue", "issue")
     marks: ClassVar[Mapping[str, str]] = {"reclaim": "-", "reclaim-reissue": "~", "issue": "+"}
     owns: ClassVar[frozenset[str]] = frozenset({"customerCoupons", "DeclaredCoupon"})
@@ -63,19 +63,22 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     def build(self, doc: Document) -> Sequence[CustomerCoupons]:
         return entries_module.build(doc)
 
-    def canonical(self, entries: Sequence[CustomerCoupons]) -> list[dict[str, Any]]:
-        return entries_module.canonical(entries)
+    def canonical(self, entries: Sequence[CustomerCoupons]) -> Iterator[Mapping[str, Any]]:
+        return iter(entries_module.canonical(entries))
 
-    def crosschecks(self, documents: Sequence[Document]) -> Iterable[ManifestProblem]:
+    def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
         """Impossible dates, coupons without a quota, empty non-exclusive entries and customers
         declared twice; documents their schema rejected are left to the schema's errors."""
-        built: list[CustomerCoupons] = []
-        for doc in documents:
+        seen: dict[tuple[str, str], SourcePosition] = {}
+
+        def check(doc: Document) -> list[ManifestProblem]:
             try:
-                built.extend(entries_module.build(doc))
+                built = entries_module.build(doc)
             except (AssertionError, TypeError, ValueError, InvalidOperation):
-                continue
-        return entries_module.local_problems(built)
+                return []
+            return entries_module.local_problems(built, seen)
+
+        return check
 
     def references(self, entry: CustomerCoupons) -> References:
         if entry.reseller is not None:
