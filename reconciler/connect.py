@@ -21,6 +21,7 @@ give the same answer.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -109,9 +110,9 @@ def _rate(text: str | None) -> float:
         rate = float(text)
     except ValueError:
         rate = 0.0
-    if not rate > 0:
+    if not 0 < rate < math.inf:  # nan and inf too: inf would switch pacing off
         raise ConfigError(
-            f"RECONCILER_RATE={text!r} is not a positive number of requests per second"
+            f"RECONCILER_RATE={text!r} is not a positive, finite number of requests per second"
         )
     return rate
 

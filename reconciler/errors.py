@@ -12,6 +12,8 @@
     │   ├── ServerError                  5xx after retries ran out (reads only)
     │   └── IncompleteAnswerError        a 2xx answer lacks a field a decision rests on, or
     │                                    carries it with the wrong type (never defaulted)
+    ├── IncompleteListingError           a listing's pages hold fewer items than its own total
+    │                                    (a clamped page size, or the set changed meanwhile)
     ├── TransportError                   no usable answer (connection refused, timeout on a read)
     │   └── OutcomeUnknownError          a non-idempotent write may or may not have taken effect
     ├── PlanBlockedError                 exit 3: a guard stopped the plan
@@ -190,7 +192,26 @@ class IncompleteAnswerError(ApiError):
         self.args = (
             f"{method} {path} ({operation}) answered without a usable field: {what}: {field} "
             f"{problem}{rid}. The reconciler's decisions rest on it, so it stops instead of "
-            "guessing; nothing was written.",
+            "guessing.",
+        )
+
+
+class IncompleteListingError(ReconcilerError):
+    """A listing's pages hold fewer items than its own total announces.
+
+    The API clamped the page size, or the set changed under the offsets while it was read.
+    Decisions rest on whole listings (every quota of a reseller, every record since a call), so
+    the reconciler stops instead of deciding on part of one.
+    """
+
+    def __init__(self, *, label: str, got: int, total: int, cause: str) -> None:
+        self.label = label
+        self.got = got
+        self.total = total
+        super().__init__(
+            f"{label} returned {got} of the {total} items its own total announces: {cause}. "
+            "The reconciler's decisions rest on the whole listing, so it stops instead of "
+            "deciding on part of it."
         )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from reconciler.apply.journal import Operation, iso
@@ -51,8 +52,9 @@ class RecordFacts:
 
     ``recipient`` is the customer or reseller the money moved to or from; ``result`` is the
     API's result code (``"0"`` success, ``"-1"`` failure); ``time`` the operation time on the
-    API's clock (ISO 8601, UTC); ``remark`` the free text a call could set (ours names the
-    operation: ``partner-reconciler op-...``); ``subject`` the object the record made or
+    API's clock (an aware UTC ``datetime`` parsed from the API's text, never compared as text);
+    ``remark`` the free text a call could set (ours names the operation:
+    ``partner-reconciler op-...``); ``subject`` the object the record made or
     touched (a quota, a coupon), for messages and the journal. ``delta`` marks a record of a
     call that adds an amount (an issue, a top-up), which nothing but its recipient, amount and
     result ties to the call that made it; ``noun`` names it in messages (``issue``).
@@ -62,7 +64,7 @@ class RecordFacts:
     recipient: str
     amount: Decimal | None
     result: str | None
-    time: str | None
+    time: datetime
     operator: str | None
     remark: str | None = None
     subject: str | None = None
@@ -108,8 +110,9 @@ def records_from(sent_at: float, offset: tuple[float, float] | None) -> str:
 
 
 def in_window(record: RecordFacts, begin: float) -> bool:
-    """Whether ``record`` was made at or after ``begin`` (:func:`window_begin`)."""
-    return record.time is not None and record.time >= iso(begin)
+    """Whether ``record`` was made at or after ``begin`` (:func:`window_begin`): its time
+    (parsed, whole seconds) is at or after ``begin``'s second."""
+    return record.time.timestamp() >= math.floor(begin)
 
 
 def conclude_absent(op: Operation, verdict: Verdict, ev: Evidence) -> Verdict:

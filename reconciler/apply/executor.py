@@ -350,10 +350,30 @@ async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
 
 
 def _abandon(ctx: ExecContext, changes: Sequence[Change], err: ReconcilerError) -> None:
-    """Changes of a group that stopped on an error: unknown if something was sent for them."""
+    """Changes of a group that stopped on an error: unknown if something was sent for them (the
+    detail says what, and how it ended), failed if nothing was."""
     touched = ctx.journal.change_keys_written(ctx.run_id)
     for change in changes:
         if ctx.result(change).status != "pending":
             continue
-        status = "unknown" if change.key in touched else "failed"
-        ctx.conclude(change, status, f"stopped: {err}", crash=False)
+        if change.key in touched:
+            written = _written(ctx, change.key)
+            ctx.conclude(change, "unknown", *written, f"then stopped: {err}", crash=False)
+        else:
+            ctx.conclude(change, "failed", f"stopped before any write: {err}", crash=False)
+
+
+def _written(ctx: ExecContext, key: str) -> list[str]:
+    """What this run sent for change ``key``, and how each call ended (from the journal)."""
+    words = {
+        "committed": "written (committed)",
+        "failed": "failed: nothing happened",
+        "pending": "sent, outcome unknown: the next apply settles it from the API's records",
+        "unknown": "sent, outcome unknown: the next apply settles it from the API's records",
+    }
+    return [
+        f"{describe_item(op, item)} [{op.op_id}]: {words.get(item.state, item.state)}"
+        for op in ctx.journal.operations(run_id=ctx.run_id)
+        for item in op.items
+        if item.change_key == key and op.state != "intent"
+    ]

@@ -43,6 +43,7 @@ from reconciler.apply.journal_model import (
     ItemSpec,
     Operation,
     OpSpec,
+    fenced_message,
     iso,
     new_id,
 )
@@ -108,6 +109,13 @@ class Journal:
 
     def now(self) -> float:
         return self.clock_time()
+
+    def lease_clock(self, db: Tx) -> float:
+        """The clock leases expire by, inside ``db``: the database server's for PostgreSQL (one
+        clock for every machine that shares the journal, whatever theirs say), this process's
+        for SQLite (whose journal only this machine's processes share)."""
+        server = self.store.server_time(db)
+        return self.now() if server is None else server
 
     def transaction(self) -> Any:
         """One exclusive write transaction, durable on return (see the store)."""
@@ -178,19 +186,18 @@ class Journal:
         """
         with self.transaction() as db:
             row = db.execute(
-                "SELECT token, owner, ttl FROM leases WHERE partner_id = ?", (partner_id,)
+                "SELECT token, owner, run_id, note, ttl FROM leases WHERE partner_id = ?",
+                (partner_id,),
             ).fetchone()
             if row is None or row[0] != token or row[1] is None:
-                raise LockHeldError(
-                    f"this run no longer holds the lease on partner account {partner_id} "
-                    "(it was broken or taken over while the run was paused); stopping before "
-                    f"the next write. Attempt {attempt} of operation {op_id} was not sent."
-                )
-            now = self.now()
+                held = None if row is None else tuple(row[:4])
+                raise LockHeldError(fenced_message(partner_id, token, held, op_id, attempt))
+            leased = self.lease_clock(db)
             db.execute(
                 "UPDATE leases SET renewed_at = ?, expires_at = ? WHERE partner_id = ?",
-                (now, now + (row[2] or 0.0), partner_id),
+                (leased, leased + (row[4] or 0.0), partner_id),
             )
+            now = self.now()
             db.execute(
                 "UPDATE operations SET state = 'sent', sent_at = COALESCE(sent_at, ?),"
                 " last_sent_at = ?, attempts = CASE WHEN attempts > ? THEN attempts ELSE ? END"

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 OPEN_OP_STATES = ("intent", "sent", "unknown")
 OPEN_ITEM_STATES = ("pending", "unknown")
 COMMITTED_ITEM_STATES = ("committed", "settled-committed")
@@ -87,7 +87,9 @@ CREATE TABLE IF NOT EXISTS leases (
     acquired_at DOUBLE PRECISION,
     renewed_at DOUBLE PRECISION,
     expires_at DOUBLE PRECISION,
-    ttl DOUBLE PRECISION
+    ttl DOUBLE PRECISION,
+    pidns TEXT,
+    note TEXT
 );
 CREATE TABLE IF NOT EXISTS operators (
     partner_id TEXT PRIMARY KEY,
@@ -97,13 +99,17 @@ CREATE TABLE IF NOT EXISTS operators (
 );
 """
 
-#: Columns added since schema version 1, added to an older journal when it is opened.
+#: Columns added since schema version 1, added to an older journal when it is opened
+#: (version 2: attempts and positions; version 3: the lease holder's PID namespace and how the
+#: lease left its previous holder).
 ADDED_COLUMNS = (
     ("operations", "last_sent_at", "DOUBLE PRECISION"),
     ("operations", "attempts", "INTEGER NOT NULL DEFAULT 0"),
     ("operations", "refused", "INTEGER NOT NULL DEFAULT 0"),
     ("items", "pos", "INTEGER NOT NULL DEFAULT 0"),
     ("changes", "pos", "INTEGER NOT NULL DEFAULT 0"),
+    ("leases", "pidns", "TEXT"),
+    ("leases", "note", "TEXT"),
 )
 
 
@@ -203,6 +209,14 @@ class Operation:
     def last_attempt(self) -> float | None:
         return self.last_sent_at if self.last_sent_at is not None else self.sent_at
 
+    def in_flight_until(self, horizon: float) -> float | None:
+        """Until when a send attempt of this call may still land (its last mark + ``horizon``,
+        on the clock that marked it); None when none can: never sent, or every attempt was
+        refused unexecuted. The same rule as settlement's (docs/apply.md)."""
+        if not self.outstanding:
+            return None
+        return (self.last_attempt or self.intent_at) + horizon
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "op_id": self.op_id,
@@ -230,3 +244,27 @@ class Operation:
                 for i in self.items
             ],
         }
+
+
+def fenced_message(
+    partner_id: str, token: int, row: Sequence[Any] | None, op_id: str, attempt: int
+) -> str:
+    """Why a run holding lease ``token`` may not send: the lease row ``(token, owner, run_id,
+    note)`` as it is now says who broke or took over the lease, and why (see the lease's
+    ``note``)."""
+    if row is None:
+        cause = "the lease is no longer recorded in the journal"
+    else:
+        now_token, owner, run_id, note = row
+        if now_token == token:
+            cause = f"the lease was {note}" if note else "the lease was released"
+        elif now_token == token + 1:
+            holder = f"{owner} (run {run_id})" if owner else f"run {run_id} (ended since)"
+            cause = f"{holder} {note}" if note else f"it is now held by {holder}"
+        else:
+            now = f"now by {owner} (run {run_id})" if owner else "by nobody now"
+            cause = f"it changed hands {now_token - token} times since (held {now})"
+    return (
+        f"this run no longer holds the lease on partner account {partner_id}: {cause}; "
+        f"stopping before the next write. Attempt {attempt} of operation {op_id} was not sent."
+    )

@@ -8,9 +8,18 @@ its lease and then resumed stops before its next attempt instead of racing the r
 over. With a PostgreSQL journal the lease and its token live in the shared database, so they
 reach every machine that applies to the account.
 
-A lease is free when nobody holds it, when it has expired, or when its holder ran on this host
-and its process is gone (a crash). Anything else is broken only on purpose:
-``reconciler unlock --force``.
+Expiry and renewal are on the journal's lease clock (:meth:`Journal.lease_clock`): the database
+server's for PostgreSQL, so a machine whose clock runs ahead cannot see a live holder's lease as
+expired; this machine's for SQLite.
+
+A lease is free when nobody holds it, when it has expired, or when its holder's process is
+provably gone: it ran on this host, in this PID namespace of this running kernel (the boot id
+and the ``/proc/self/ns/pid`` inode recorded with the holder match ours), and no process has its
+PID. A PID means nothing outside its namespace (a container, ``unshare --pid``), so when the
+namespace differs or is unknown the lease is left to expire. Anything else is broken only on
+purpose: ``reconciler unlock --force``. The lease row's ``note`` says how the lease left its
+previous holder (taken over after it expired, its process gone, broken by unlock), so a run that
+finds itself fenced says why.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +42,22 @@ from reconciler.errors import LockHeldError
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL = 300.0
+#: How the note of a lease broken by ``reconciler unlock`` begins.
+BROKEN = "broken at"
+
+
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def process_namespace() -> str | None:
+    """Where this process's PID means something: ``<boot id>/pid:[<inode>]`` (the running
+    kernel and its PID namespace), or ``None`` where that cannot be read (not Linux)."""
+    try:
+        boot = BOOT_ID.read_text(encoding="ascii").strip()
+        namespace = str(Path("/proc/self/ns/pid").readlink())
+    except (OSError, UnicodeDecodeError):
+        return None
+    return f"{boot}/{namespace}" if boot and namespace else None
 
 
 def identity() -> tuple[str, str, int]:
@@ -57,6 +83,7 @@ class Holder:
     run_id: str | None
     acquired_at: float
     expires_at: float
+    pidns: str | None = None  # see process_namespace()
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Holder:
@@ -69,6 +96,7 @@ class Holder:
             run_id=row["run_id"],
             acquired_at=row["acquired_at"] or 0.0,
             expires_at=row["expires_at"] or 0.0,
+            pidns=row.get("pidns"),
         )
 
     def describe(self) -> str:
@@ -78,11 +106,28 @@ class Holder:
         )
 
     def expired(self, now: float) -> bool:
+        """``now``: the journal's lease clock (:meth:`Journal.lease_clock`)."""
         return self.expires_at <= now
 
+    def free(self, now: float) -> str | None:
+        """Why another run may take this lease now, or ``None`` while it is held."""
+        if self.expired(now):
+            return (
+                f"its lease had expired at {iso(self.expires_at)} on the journal's clock (no "
+                "heartbeat or send renewed it: that run was paused, stalled or cut off from the "
+                "journal)"
+            )
+        if self.gone():
+            return "its process is gone (it ran on this host, in this PID namespace)"
+        return None
+
     def gone(self) -> bool:
-        """True when the holder ran on this host and its process no longer exists."""
+        """True only when the holder ran on this host, in this PID namespace of this running
+        kernel, and no process has its PID there. Unknown namespace: False (expiry decides)."""
         if self.host != socket.gethostname() or not self.pid or self.pid == os.getpid():
+            return False
+        here = process_namespace()
+        if here is None or self.pidns != here:
             return False
         try:
             os.kill(self.pid, 0)
@@ -115,10 +160,13 @@ def lease_rows(journal: Journal) -> list[dict[str, Any]]:
     return journal.store.records("SELECT * FROM leases ORDER BY partner_id")
 
 
-def current_holder(journal: Journal, partner_id: str) -> Holder | None:
+def live_holder(journal: Journal, partner_id: str) -> Holder | None:
+    """Who holds ``partner_id``'s lease now, unless it is free (expired, or its process gone)."""
     with journal.transaction() as db:
         row = lease_row(db, partner_id)
-    return Holder.from_row(row) if row and row["owner"] else None
+        now = journal.lease_clock(db)
+    holder = Holder.from_row(row) if row and row["owner"] else None
+    return holder if holder is not None and holder.free(now) is None else None
 
 
 class Lease:
@@ -150,27 +198,35 @@ class Lease:
         owner, host, pid = identity()
         with journal.transaction() as db:
             row = lease_row(db, partner_id)
-            now = journal.now()
+            now = journal.lease_clock(db)
             previous = Holder.from_row(row) if row and row["owner"] else None
-            why = None
+            why = previous.free(now) if previous is not None else None
+            if previous is not None and why is None:
+                raise LockHeldError(held_message(previous))
+            # How the lease left its previous holder, for that run's fencing message. A lease
+            # that run released keeps no note; one broken by unlock keeps the note unlock wrote.
+            kept = str(row.get("note") or "") if row and previous is None else ""
+            note = kept if kept.startswith(BROKEN) else None
             if previous is not None:
-                if previous.expired(now):
-                    why = "its lease had expired"
-                elif previous.gone():
-                    why = "its process is gone"
-                else:
-                    raise LockHeldError(held_message(previous))
+                note = (
+                    f"took over the lease at {iso(now)} from token {previous.token} "
+                    f"({previous.owner}, run {previous.run_id}): {why}"
+                )
             token = (row["token"] if row else 0) + 1
             db.execute(
                 "INSERT INTO leases (partner_id, token, owner, host, pid, run_id, acquired_at,"
-                " renewed_at, expires_at, ttl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " renewed_at, expires_at, ttl, pidns, note)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (partner_id) DO UPDATE SET token = excluded.token,"
                 " owner = excluded.owner, host = excluded.host, pid = excluded.pid,"
                 " run_id = excluded.run_id, acquired_at = excluded.acquired_at,"
                 " renewed_at = excluded.renewed_at, expires_at = excluded.expires_at,"
-                " ttl = excluded.ttl",
-                (partner_id, token, owner, host, pid, run_id, now, now, now + ttl, ttl),
-            )
+                " ttl = excluded.ttl, pidns = excluded.pidns, note = excluded.note",
+                (
+                    partner_id, token, owner, host, pid, run_id, now, now, now + ttl, ttl,
+                    process_namespace(), note,
+                ),
+            )  # fmt: skip
         if previous is not None:
             notify(f"Took over the lease of {previous.describe()}: {why}.")
         lease = cls(journal, partner_id, token, run_id, ttl)
@@ -196,7 +252,7 @@ class Lease:
 
     def _renew(self, journal: Journal) -> bool:
         with journal.transaction() as db:
-            now = journal.now()
+            now = journal.lease_clock(db)
             cur = db.execute(
                 "UPDATE leases SET renewed_at = ?, expires_at = ?"
                 " WHERE partner_id = ? AND token = ? AND owner IS NOT NULL",
@@ -209,9 +265,10 @@ class Lease:
         if self._thread is not None:
             self._thread.join(timeout=5)
         with self.journal.transaction() as db:
+            # The note stays: a run this one took the lease from may resume and read why.
             db.execute(
-                "UPDATE leases SET owner = NULL, host = NULL, pid = NULL, expires_at = NULL"
-                " WHERE partner_id = ? AND token = ?",
+                "UPDATE leases SET owner = NULL, host = NULL, pid = NULL, expires_at = NULL,"
+                " pidns = NULL WHERE partner_id = ? AND token = ?",
                 (self.partner_id, self.token),
             )
 
@@ -234,14 +291,18 @@ def break_lease(journal: Journal, partner_id: str, *, force: bool) -> Holder | N
         holder = Holder.from_row(row) if row and row["owner"] else None
         if holder is None:
             return None
-        if not force and not holder.expired(journal.now()) and not holder.gone():
+        now = journal.lease_clock(db)
+        why = holder.free(now)
+        if not force and why is None:
             raise LockHeldError(
                 f"the lease on partner account {partner_id} is held by {holder.describe()} and "
                 "has not expired. If that run is really gone, pass --force."
             )
+        how = "reconciler unlock --force" if force else "reconciler unlock"
+        note = f"{BROKEN} {iso(now)} by `{how}` ({identity()[0]})" + (f": {why}" if why else "")
         db.execute(
-            "UPDATE leases SET owner = NULL, host = NULL, pid = NULL, expires_at = NULL"
-            " WHERE partner_id = ?",
-            (partner_id,),
+            "UPDATE leases SET owner = NULL, host = NULL, pid = NULL, expires_at = NULL,"
+            " pidns = NULL, note = ? WHERE partner_id = ?",
+            (note, partner_id),
         )
     return holder

@@ -167,6 +167,27 @@ def unsettled_message(op: Operation) -> str:
     return "\n".join(lines)
 
 
+def in_flight_message(op: Operation, until: float, horizon: float) -> str:
+    """Why ``reconciler journal settle`` refuses an operation that may still land, and what a
+    person must check before saying otherwise (``--checked-api-records``)."""
+    last = op.last_attempt or op.intent_at
+    what = "; ".join(describe_item(op, i) for i in op.items if i.open)
+    return "\n".join(
+        [
+            f"Operation {op.op_id} ({what}) was last sent at {iso(last)}, less than the "
+            f"in-flight horizon ({horizon:g} s) ago: the request may still be held by the API "
+            f"gateway, a proxy or a retransmit and take effect until {iso(until)}. Settling it "
+            "now would unfreeze its pair, and the next apply could make the call again while "
+            "this one can still land. Nothing was settled.",
+            f"Either run `reconciler apply` after {iso(until)} (it settles the operation from "
+            "the API's records itself; `apply --wait` waits for it), or settle now only if the "
+            "API's records show the call took effect (--committed), or you know it can no "
+            "longer land (--not-committed), and say so with --checked-api-records.",
+            _where_to_look(op),
+        ]
+    )
+
+
 def describe_item(op: Operation, item: Item) -> str:
     """What one item of an operation is, in words (its kind says)."""
     spec = registry.operation(op.operation)

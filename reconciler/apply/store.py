@@ -102,6 +102,12 @@ class Store(ABC):
     def columns(self, table: str) -> list[str]:
         """The table's column names, in order (empty if it does not exist)."""
 
+    def server_time(self, db: Tx) -> float | None:
+        """The database server's clock (seconds since the epoch) inside ``db``, when the database
+        has a clock of its own that every client shares (PostgreSQL); ``None`` for an embedded
+        database (SQLite: the clients are this machine's processes, with this machine's clock)."""
+        return None
+
     @abstractmethod
     def reopen(self) -> Store:
         """A second, independent connection to the same journal (for the heartbeat thread)."""
@@ -226,6 +232,12 @@ class PostgresStore(Store):
             return _PgTx(self._conn).execute(sql, args)
         except self._errors as err:
             raise ConfigError(f"apply journal {self.location}: {self._say(err)}") from None
+
+    def server_time(self, db: Tx) -> float | None:
+        # clock_timestamp(), not now(): now() is when the transaction began, before any wait for
+        # the advisory lock.
+        row = db.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8").fetchone()
+        return float(row[0])
 
     def columns(self, table: str) -> list[str]:
         rows = self.rows(

@@ -107,7 +107,7 @@ async def outside_writes(
     begin = window_begin(ctx.started_at, ctx.client.clock_offset())
     ours = OurRecords(ctx, target, since=begin - ctx.horizon, delta_ops=delta_ops)
     found: dict[str, str] = {}
-    for record in sorted(records, key=lambda r: (r.time or "", r.id)):
+    for record in sorted(records, key=lambda r: (r.time, r.id)):
         rid = record.recipient
         if rid not in wanted or rid in found or not in_window(record, begin):
             continue
@@ -121,7 +121,8 @@ def outside_message(record: RecordFacts) -> str:
     result = "failed" if record.result == "-1" else "succeeded"
     return (
         f"frozen: another writer is active on this pair: record {record.id} ({record.noun} of "
-        f"{amount} by {record.operator or 'an unnamed operator'} at {record.time}, {result}) "
+        f"{amount} by {record.operator or 'an unnamed operator'} at "
+        f"{record.time:%Y-%m-%dT%H:%M:%SZ}, {result}) "
         "was not made by this journal; nothing was written to it in this run. Let that apply "
         "(with its own journal) or person finish, make every apply of this account share one "
         "journal (docs/gitops.md), then run apply again"

@@ -239,7 +239,8 @@ class ClientCore:
         async def fetch(offset: int, limit: int) -> Page[T]:
             return await self._page(spec, parse, offset, limit, filters)
 
-        return iter_pages(fetch, key=key, limit=page_size, prefetch=prefetch, label=spec.op.name)
+        label = f"{spec.op.method} {spec.op.path} ({spec.op.name})"
+        return iter_pages(fetch, key=key, limit=page_size, prefetch=prefetch, label=label)
 
 
 def read_page(spec: q.ListSpec, data: object, parse: Callable[[Mapping[str, Any]], T]) -> Page[T]:

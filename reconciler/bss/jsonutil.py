@@ -78,7 +78,7 @@ def to_money(value: object) -> Decimal | None:
         raise TypeError(f"amount must not be {type(value).__name__}")
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        quantised = amount.quantize(CENT)  # InvalidOperation beyond the context's precision
     except InvalidOperation as exc:
         raise ValueError(f"not a money amount: {value!r}") from exc
-    quantised = amount.quantize(CENT)
     return quantised if quantised == amount else amount

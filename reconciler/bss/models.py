@@ -2,7 +2,9 @@
 
 Only the fields the reconciler and its plan display use are kept: these objects are held in
 memory by the hundred thousand. Money is ``Decimal``; times stay the API's UTC strings
-(``yyyy-MM-ddTHH:mm:ssZ``). Each ``from_api`` accepts one item of the JSON answer.
+(``yyyy-MM-ddTHH:mm:ssZ``) where they are only shown, and are parsed strictly to aware
+``datetime`` values where a decision compares them (a record's ``operation_time``). Each
+``from_api`` accepts one item of the JSON answer.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from .fields import FieldError, need_int, need_money, need_text, opt_int, opt_money
+from .fields import FieldError, need_int, need_money, need_text, need_time, opt_int, opt_money
 from .fields import opt_text as _str
 from .jsonutil import to_money
 
@@ -200,8 +203,8 @@ class CouponQuota:
         return cls(
             quota_id=need_text(data, "quota_id"),
             quota_type=opt_int(data, "quota_type"),
-            quota_value=opt_money(data, "quota_value"),
-            balance=need_money(data, "balance"),
+            quota_value=opt_money(data, "quota_value", non_negative=True),
+            balance=need_money(data, "balance", non_negative=True),
             quota_status=need_int(data, "quota_status"),
             currency=_str(data, "currency"),
             effective_time=_str(data, "effective_time"),
@@ -235,8 +238,8 @@ class IssuedQuota:
             parent_quota_id=need_text(data, "parent_quota_id"),
             indirect_partner_id=_str(data, "indirect_partner_id"),
             indirect_partner_account_name=_str(data, "indirect_partner_account_name"),
-            quota_value=need_money(data, "quota_value"),
-            balance=need_money(data, "balance"),
+            quota_value=need_money(data, "quota_value", non_negative=True),
+            balance=need_money(data, "balance", non_negative=True),
             quota_status=need_int(data, "quota_status"),
             create_time=_str(data, "create_time"),
             expire_time=_str(data, "expire_time"),
@@ -252,7 +255,7 @@ class QuotaRecord:
     quota_id: str | None
     parent_quota_id: str | None
     amount: Decimal | None
-    operation_time: str | None
+    operation_time: datetime  # UTC, to the second
     result: str | None  # "0" success, "-1" failure
     indirect_partner_id: str | None
     remark: str | None
@@ -265,8 +268,8 @@ class QuotaRecord:
             operation_type=need_text(data, "operation_type"),
             quota_id=_str(data, "quota_id"),
             parent_quota_id=need_text(data, "parent_quota_id"),
-            amount=need_money(data, "amount"),
-            operation_time=need_text(data, "operation_time"),
+            amount=need_money(data, "amount", non_negative=True),
+            operation_time=need_time(data, "operation_time"),
             result=need_text(data, "result"),
             indirect_partner_id=need_text(data, "indirect_partner_id"),
             remark=_str(data, "remark"),
@@ -319,25 +322,35 @@ class IssueResult:
     """``update_coupon_quotas``: reseller id -> the reseller's (child) quota id, and failures.
 
     ``unaccounted`` lists requested resellers the answer mentions in neither list: their outcome
-    is unknown and must be settled from the quota records.
+    is unknown and must be settled from the quota records. So are those whose success entry
+    lacks the ``quota_id`` it issued to (``no_quota_id``): later attribution rests on it.
     """
 
     successes: dict[str, str]
     failures: tuple[ItemError, ...]
     unaccounted: tuple[str, ...] = ()
+    no_quota_id: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> IssueResult:
         infos = data.get("simple_quota_infos") if isinstance(data, Mapping) else None
-        # An entry without the reseller id proves nothing: that reseller stays unaccounted
-        # (unknown, settled from the records), never "issued".
+        # An entry without the reseller id, or without the quota it issued to, proves nothing:
+        # that reseller stays unaccounted (unknown, settled from the records), never "issued".
+        named = [i for i in _entries(infos) if isinstance(i.get("id"), str) and i["id"]]
         successes = {
-            str(i["id"]): str(i.get("quota_id") or "")
-            for i in _entries(infos)
-            if isinstance(i.get("id"), str) and i["id"]
+            i["id"]: i["quota_id"]
+            for i in named
+            if isinstance(i.get("quota_id"), str) and i["quota_id"]
         }
+        lacking = tuple(i["id"] for i in named if i["id"] not in successes)
         failures = item_errors(data)
-        return cls(successes, failures, unaccounted_ids(requested, successes, failures))
+        return cls(successes, failures, unaccounted_ids(requested, successes, failures), lacking)
+
+    def unknown_detail(self, reseller_id: str) -> str:
+        """Why an unaccounted reseller's outcome is unknown."""
+        if reseller_id in self.no_quota_id:
+            return "the answer lists it as issued, but without the quota_id it was issued to"
+        return "not mentioned in the answer"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from reconciler.apply.evidence import DEFAULT_HORIZON
 from reconciler.apply.lease import DEFAULT_TTL
 from reconciler.cli.options import (
     GUARD_NAMES,
+    Seconds,
     endpoint_options,
     handle_errors,
     no_color_option,
@@ -26,6 +27,7 @@ from reconciler.errors import (
     LockHeldError,
     PartialApplyError,
     UnreachableStateError,
+    UnsettledOperationError,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +42,21 @@ def journal_option(fn: F) -> F:
         "(postgresql://user@host/db) for applies from several machines. "
         "Env: RECONCILER_JOURNAL_URL (a postgresql:// URL), RECONCILER_JOURNAL (a file). "
         "Default: $RECONCILER_STATE_DIR/journal.sqlite (.reconciler/ when unset).",
+    )(fn)
+
+
+def horizon_option(fn: F) -> F:
+    return click.option(
+        "--in-flight-horizon",
+        "horizon",
+        envvar="RECONCILER_IN_FLIGHT_HORIZON",
+        type=Seconds(0),
+        metavar="SECONDS",
+        default=DEFAULT_HORIZON,
+        show_default=True,
+        help="How long a sent call with no evidence of its effect may still be in flight (held "
+        "by the gateway, a proxy or a retransmit); its pair is frozen until then. Do not lower "
+        "it against the real API (docs/apply.md). Env: RECONCILER_IN_FLIGHT_HORIZON.",
     )(fn)
 
 
@@ -76,24 +93,13 @@ def journal_option(fn: F) -> F:
 )
 @click.option(
     "--lock-ttl",
-    type=click.FloatRange(min=10),
+    type=Seconds(10),
     metavar="SECONDS",
     default=DEFAULT_TTL,
     show_default=True,
     help="Seconds the partner account's lease lasts without a heartbeat.",
 )
-@click.option(
-    "--in-flight-horizon",
-    "horizon",
-    envvar="RECONCILER_IN_FLIGHT_HORIZON",
-    type=click.FloatRange(min=0),
-    metavar="SECONDS",
-    default=DEFAULT_HORIZON,
-    show_default=True,
-    help="How long a sent call with no evidence of its effect may still be in flight (held "
-    "by the gateway, a proxy or a retransmit); its pair is frozen until then. Do not lower it "
-    "against the real API (docs/apply.md). Env: RECONCILER_IN_FLIGHT_HORIZON.",
-)
+@horizon_option
 @click.option(
     "--wait",
     is_flag=True,
@@ -325,24 +331,40 @@ def journal_list(
     help="What you found in Partner Center: the call took effect, or it did not.",
 )
 @click.option("--item", "items", multiple=True, help="Only this item (reseller/quota id).")
+@click.option(
+    "--checked-api-records",
+    "checked",
+    is_flag=True,
+    help="Settle even though the call was sent less than the in-flight horizon ago: you have "
+    "checked the API's records (the message says which) and know it took effect, or that it "
+    "can no longer land.",
+)
+@horizon_option
 @journal_option
 @no_color_option
 @handle_errors
 def journal_settle(
-    op_id: str, committed: bool | None, items: Sequence[str], journal_file: str | None
+    op_id: str,
+    committed: bool | None,
+    items: Sequence[str],
+    checked: bool,
+    horizon: float,
+    journal_file: str | None,
 ) -> None:
     """Record by hand whether an unsettled operation took effect.
 
     Use it when apply stopped with "may or may not have taken effect" and you have checked the
     records in Partner Center. It only changes the journal: the next plan is computed from
-    live state either way.
+    live state either way. A call sent less than the in-flight horizon ago may still land, so
+    it is refused then unless you pass --checked-api-records.
 
     \b
     Examples:
       reconciler journal settle op-3f9a1c2b7d4e --committed
       reconciler journal settle op-3f9a1c2b7d4e --not-committed --item 23162efcb2a5...
     """
-    from reconciler.apply.lease import current_holder, identity
+    from reconciler.apply.lease import identity, live_holder
+    from reconciler.apply.settle import in_flight_message
 
     if committed is None:
         raise click.UsageError("say what you found: --committed or --not-committed")
@@ -352,13 +374,16 @@ def journal_settle(
         raise ConfigError(
             f"no operation {op_id} in {jrnl.location} (see `reconciler journal list`)"
         )
-    holder = current_holder(jrnl, op.partner_id)
-    if holder is not None and not holder.expired(jrnl.now()) and not holder.gone():
+    holder = live_holder(jrnl, op.partner_id)
+    if holder is not None:
         raise LockHeldError(f"an apply is running ({holder.describe()}); settle after it ends")
     todo = [i for i in op.items if i.open and (not items or i.item_id in items)]
     if not todo:
         emit(f"{op_id} has nothing open to settle.")
         return
+    until = op.in_flight_until(horizon)
+    if until is not None and jrnl.now() < until and not checked:
+        raise UnsettledOperationError(in_flight_message(op, until, horizon))
     word = "committed" if committed else "not committed"
     for item in todo:
         jrnl.settle_item(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -163,6 +164,48 @@ def agency_check_option(fn: F) -> F:
         "assume agencies, e.g. read-only ones): changes made as the customer are planned with a "
         "note, and apply checks the agency. Env: RECONCILER_SKIP_AGENCY_CHECK=1.",
     )(fn)
+
+
+class Seconds(click.ParamType[float]):
+    """A finite number of seconds of at least ``minimum`` (an option or its environment variable).
+
+    click's ``FloatRange`` lets ``nan`` through (``nan < 10`` is false) and ``inf`` as well: a
+    ``nan`` in-flight horizon settles a call that may still land, a ``nan`` lease never expires.
+    Both, and anything below the minimum, are usage errors (exit 1) here.
+    """
+
+    name = "seconds"
+
+    def __init__(self, minimum: float) -> None:
+        self.minimum = minimum
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float) and math.isfinite(value) and value >= self.minimum:
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if math.isfinite(number) and number >= self.minimum:
+            return number
+        problem = (
+            f"is below the minimum of {self.minimum:g} seconds"
+            if math.isfinite(number)
+            else "is not a finite number of seconds (nan and inf are refused)"
+        )
+        raise click.BadParameter(f"{value!r} {problem}{_from_env(param, ctx)}", ctx, param)
+
+
+def _from_env(param: click.Parameter | None, ctx: click.Context | None) -> str:
+    """`` (from VAR)`` when the value came from the parameter's environment variable."""
+    if param is None or ctx is None or param.name is None:
+        return ""
+    source = ctx.get_parameter_source(param.name)
+    if source is click.core.ParameterSource.ENVIRONMENT and isinstance(param.envvar, str):
+        return f" (from {param.envvar})"
+    return ""
 
 
 def target_option(fn: F) -> F:

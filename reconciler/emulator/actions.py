@@ -118,7 +118,8 @@ class ControlMethods:
         **value: Any,
     ) -> str:
         """Inject a fault (see ``faults.py``); returns its id. A ``field`` fault takes the
-        field's name and, to corrupt it rather than omit it, ``value=...``."""
+        field's name and, to corrupt it rather than omit it, ``value=...``; a ``page_limit``
+        fault the most items a page holds as ``value=...``."""
         spec: dict[str, Any] = {"operation": operation, "kind": kind, "count": count, "skip": skip,
                                 "seconds": seconds, "ids": list(ids or [])}  # fmt: skip
         if error_code is not None:

@@ -11,6 +11,7 @@ emulator it imports), and a partner access key given with ``--ak`` is shown mask
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -26,6 +27,14 @@ from reconciler.emulator.state import StateFileError
 from reconciler.render.escape import for_output, terminal_field
 
 STATE_FILE_NAME = "emulator-state.json"
+
+
+def _rate_limit(value: float) -> float:
+    """``--rate-limit``: a finite number >= 0 (``nan`` would pass ``value < 0`` and ``inf`` is no
+    rate)."""
+    if not math.isfinite(value) or value < 0:
+        raise click.BadParameter(f"{value!r} is not a finite number >= 0 (0 = unlimited)")
+    return value
 
 
 def default_state_path() -> Path:
@@ -111,6 +120,7 @@ def emulator() -> None:
     default=10.0,
     show_default=True,
     type=float,
+    callback=lambda _ctx, _param, value: _rate_limit(value),
     help="Requests per second per account and operation (0 = unlimited).",
 )
 def serve_command(

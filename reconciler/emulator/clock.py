@@ -18,6 +18,7 @@ emulator stays independent of the code it tests and the client can still share i
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 import time
 from collections.abc import Coroutine
@@ -76,8 +77,8 @@ class VirtualClock:
         return self._elapsed
 
     def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("a clock cannot go backwards")
+        if not 0 <= seconds < math.inf:  # nan too
+            raise ValueError(f"a clock moves forward by a finite number of seconds, not {seconds}")
         self._elapsed += seconds
 
     async def sleep(self, seconds: float) -> None:

@@ -241,6 +241,8 @@ class Emulator(ControlMethods):
             entry["mutated"] = call.mutated
         if applied.fields and 200 <= answer.status < 300:
             answer.payload = faults.alter_fields(answer.payload, applied.fields)
+        if applied.page_limit is not None and 200 <= answer.status < 300:
+            answer.payload = faults.limit_page(answer.payload, applied.page_limit)
 
     def _finish(
         self,

@@ -18,6 +18,9 @@ matching calls through first, then affects the next ``count`` ones. Kinds:
 ``field``             in a successful answer, omit every ``field`` (no ``value`` given) or set it
                       to ``value`` (any JSON: ``"many"``, ``null``...), at any depth; with
                       ``ids``, only in the objects whose id is listed
+``page_limit``        a list answer holds at most ``value`` items whatever ``limit`` asked, its
+                      total unchanged: a gateway that clamps the page size instead of refusing
+                      a larger one (REFERENCE §7.3 leaves the maximum unknown)
 ==================== ===========================================================================
 
 The mechanism is generic: a fault names an operation (any route in ``routes.py``) and its kind's
@@ -30,6 +33,7 @@ drop_before_commit) stops the evaluation. Faults live in the state, so they pers
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +44,7 @@ from reconciler.emulator.routes import OPERATIONS
 
 KINDS = (
     "commit_then_drop", "drop_before_commit", "http_500", "throttle", "latency", "item_error",
-    "hold", "field",
+    "hold", "field", "page_limit",
 )  # fmt: skip
 TERMINAL = frozenset({"drop_before_commit", "http_500", "throttle"})
 _FIELDS = frozenset(
@@ -64,6 +68,7 @@ class Applied:
     hold: float = 0.0
     hold_fault: str | None = None
     fields: list[dict[str, Any]] = field(default_factory=list)
+    page_limit: int | None = None
 
 
 def add_fault(state: State, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,6 +92,8 @@ def add_fault(state: State, spec: Mapping[str, Any]) -> dict[str, Any]:
         fault["value"] = spec.get("value")
     if kind == "hold":
         fault["released"] = False
+    if kind == "page_limit":
+        fault["value"] = spec["value"]
     state.faults.append(fault)
     return fault
 
@@ -111,14 +118,13 @@ def _validate(spec: Mapping[str, Any]) -> tuple[str, str, int, int, float, list[
         if isinstance(seconds, bool):
             raise TypeError("a boolean is not a number")
         seconds_value = float(seconds)
+        if not math.isfinite(seconds_value):
+            raise ValueError("not finite")
     except (TypeError, ValueError) as exc:
-        raise ControlError(400, "seconds must be a number") from exc
+        raise ControlError(400, "seconds must be a finite number") from exc
     if kind in ("latency", "hold") and seconds_value <= 0:
         raise ControlError(400, f"a {kind} fault needs seconds > 0")
-    if kind == "field" and (not isinstance(spec.get("field"), str) or not spec["field"]):
-        raise ControlError(400, 'a field fault needs "field": the name of a response field')
-    if kind != "field" and ("field" in spec or "value" in spec):
-        raise ControlError(400, '"field" and "value" belong to a field fault only')
+    _check_field_and_value(kind, spec)
     ids = spec.get("ids", [])
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ControlError(400, "ids must be a list of strings")
@@ -127,6 +133,17 @@ def _validate(spec: Mapping[str, Any]) -> tuple[str, str, int, int, float, list[
             400, "an item_error fault needs ids (reseller, quota, customer or coupon ids)"
         )
     return operation, kind, count, skip, seconds_value, list(ids)
+
+
+def _check_field_and_value(kind: str, spec: Mapping[str, Any]) -> None:
+    if kind == "field" and (not isinstance(spec.get("field"), str) or not spec["field"]):
+        raise ControlError(400, 'a field fault needs "field": the name of a response field')
+    if kind == "page_limit" and (not _is_int(spec.get("value")) or spec["value"] < 0):
+        raise ControlError(400, 'a page_limit fault needs "value": the most items a page holds')
+    if kind != "field" and "field" in spec:
+        raise ControlError(400, '"field" belongs to a field fault only')
+    if kind not in ("field", "page_limit") and "value" in spec:
+        raise ControlError(400, '"value" belongs to a field or page_limit fault only')
 
 
 def evaluate(state: State, operation: str) -> Applied:
@@ -164,6 +181,16 @@ def _combine(applied: Applied, fault: dict[str, Any]) -> None:
         applied.hold, applied.hold_fault = float(fault["seconds"]), fault["id"]
     elif kind == "field":
         applied.fields.append({k: fault[k] for k in ("field", "omit", "value", "ids")})
+    elif kind == "page_limit":
+        applied.page_limit = int(fault["value"])
+
+
+def limit_page(payload: Any, most: int) -> Any:
+    """A list answer with at most ``most`` items in each of its top-level lists (a list answer
+    has one: its items); everything else, the total included, as it was."""
+    if not isinstance(payload, dict):
+        return payload
+    return {k: v[:most] if isinstance(v, list) else v for k, v in payload.items()}
 
 
 def alter_fields(payload: Any, changes: list[dict[str, Any]]) -> Any:

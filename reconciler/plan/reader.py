@@ -63,6 +63,7 @@ from reconciler.plan.references import (
     reseller_directory,
     reseller_refs,
     unique,
+    whole,
 )
 from reconciler.plan.resolve import REREADS, Resolution
 
@@ -306,7 +307,7 @@ class Reader(Resolution):
         async def first() -> None:
             page = await fetch(0, limit)
             if len(page.items) < limit or 0 <= page.total <= limit:
-                done(unique(page.items, key))
+                done(whole(pool.api, limit, [page], key))
             elif page.total < 0:  # no total: one page after another until a short one
                 items = list(page.items)
                 while len(page.items) == limit:
@@ -359,10 +360,10 @@ class Reader(Resolution):
         if not consistent:
             log.warning(
                 "a listing kept changing while it was read (totals %s); keeping what was read, "
-                "de-duplicated",
+                "de-duplicated, if it holds as many items as its totals say",
                 sorted(listing.totals),
             )
-        done(unique([item for p in listing.pages if p is not None for item in p.items], key))
+        done(whole(pool.api, listing.limit, listing.pages, key))
 
 
 def _resource_fetch(client: BssClient, cid: str) -> Fetch[Resource]:

@@ -9,10 +9,12 @@ concurrently, with the check that its pages add up (offset paging over a set tha
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from reconciler.bss import operations as ops
+from reconciler.bss.paging import short_listing
 from reconciler.errors import SourcePosition
 
 if TYPE_CHECKING:
@@ -107,6 +109,22 @@ class Listing(Generic[T]):
 
 
 Fetch = Callable[[int, int], Awaitable["Page[T]"]]
+
+
+def whole(
+    api: str, limit: int, pages: Sequence[Page[T] | None], key: Callable[[T], str]
+) -> list[T]:
+    """The listing's items, de-duplicated, if they are as many as every total it announced;
+    else :class:`~reconciler.errors.IncompleteListingError` (a clamped page size, or a set that
+    changed while it was read: :func:`reconciler.bss.paging.short_listing` says which)."""
+    read = [(n * limit, p) for n, p in enumerate(pages) if p is not None]
+    items = unique([item for _, p in read for item in p.items], key)
+    if read and read[0][1].total >= 0 and len(items) < max(p.total for _, p in read):
+        op = next((o for o in ops.ALL if o.name == api), None)
+        label = f"{op.method} {op.path} ({api})" if op is not None else api
+        sizes = [(offset, len(p.items), p.total) for offset, p in read]
+        raise short_listing(label, len(items), limit, sizes)
+    return items
 
 
 def unique(items: Iterable[T], key: Callable[[T], str]) -> list[T]:

@@ -74,15 +74,18 @@ class Resolution:
         if not refs:
             return
         index = RefIndex(refs)
+        listed: set[str] = set()
 
         def take(items: Sequence[T]) -> None:
             self.census.record(d, items)
             for item in items:
+                listed.add(d.id_of(item))
                 for ref in index.take(d.id_of(item), d.name_of(item)):
                     found(ref, item)
 
         if len(refs) >= PROBE_THRESHOLD:
             for attempt in range(REREADS + 1):
+                listed.clear()
                 first = await d.page(0)
                 take(first.items)
                 self._tick(d.api)
@@ -90,11 +93,14 @@ class Resolution:
                 if not len(index) or pages_left > len(index):
                     break  # all found, or one query each is cheaper than listing
                 totals = await self._list_pages(d, pages_left, take, first.total)
-                self.census.of(d.what).complete = len(totals) == 1
+                # Whole: one total throughout, and as many objects as it says (an API that
+                # clamps the page size serves fewer: the rest are looked up one by one).
+                complete = len(totals) == 1 and len(listed) >= first.total
+                self.census.of(d.what).complete = complete
                 if len(index) <= pages_left + 1:
                     break  # few missing: look them up (cheaper than listing again)
-                if len(totals) == 1:
-                    self._unknown(index.pending(), d)  # a stable listing did not have them
+                if complete:
+                    self._unknown(index.pending(), d)  # a whole listing did not have them
                     return
                 if attempt < REREADS:
                     log.info("%s total moved while listing %s; again", d.what, sorted(totals))

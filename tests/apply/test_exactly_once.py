@@ -88,6 +88,9 @@ def test_a_run_paused_past_its_lease_in_a_429_retry_sends_nothing_more(
     # The resumed run's pending retry is fenced: its token is stale, nothing is sent.
     assert paused.returncode == 1, paused_err
     assert "no longer holds the lease" in paused_err
+    # ... and says why: another run took it over once this run's lease had expired.
+    assert "took over the lease at " in paused_err
+    assert "its lease had expired at " in paused_err
     assert len(env.issue_records(TIANFU)) == 1
     assert env.balance(TIANFU, SECOND) == Decimal("8000.00")
     _no_write_on_rerun(env, manifests, extra)

@@ -73,8 +73,11 @@ def test_every_attempt_is_fenced_and_refusals_are_counted(location: str | Path) 
     # meanwhile stops the write; the attempt is noted as never sent.
     clock.now += 3
     break_lease(journal, PARTNER, force=True)
-    with pytest.raises(LockHeldError, match="Attempt 2 of operation"):
+    with pytest.raises(LockHeldError, match="Attempt 2 of operation") as fenced:
         fence.before_write()
+    # The message names the real cause: the lease was broken on purpose, not "paused".
+    assert "the lease was broken at " in str(fenced.value)
+    assert "by `reconciler unlock --force`" in str(fenced.value)
     op = journal.operation(op_id)
     assert op is not None and (op.attempts, op.refused) == (2, 2) and not op.outstanding
     with pytest.raises(LockHeldError, match="no longer holds the lease"):

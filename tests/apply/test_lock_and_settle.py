@@ -125,7 +125,14 @@ def test_an_unsettleable_operation_freezes_its_pair_until_an_operator_settles_it
     assert json.loads(write["body"])["indirect_partner_ids"] == [PENGCHENG]
 
     assert f"{op_id}" in env.cli("journal", "list", "--open").output
-    settled = env.cli("journal", "settle", op_id, "--not-committed")
+    # The person checked the records: the 15,000.00 is their own issue. The call was sent less
+    # than the in-flight horizon ago, so they say so.
+    horizon = {"RECONCILER_IN_FLIGHT_HORIZON": "600"}
+    refused = env.cli("journal", "settle", op_id, "--not-committed", extra_env=horizon)
+    assert refused.exit_code == 1 and "--checked-api-records" in refused.output
+    settled = env.cli(
+        "journal", "settle", op_id, "--not-committed", "--checked-api-records", extra_env=horizon
+    )
     assert settled.exit_code == 0, settled.output
     assert "1 item(s) settled as not committed" in settled.output
 

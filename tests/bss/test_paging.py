@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from reconciler.emulator.clock import VirtualClock
+from reconciler.errors import IncompleteListingError
 
 from .fakes import FakeBss, make_client, reply
 
@@ -68,14 +69,23 @@ def test_all_pages_in_order_with_prefetch():
     assert sorted(pager.asked) == [(0, 100), (100, 100), (200, 100)]
 
 
-def test_duplicates_across_pages_are_dropped():
+def test_duplicates_across_pages_are_dropped_and_the_item_a_shift_hid_fails_closed():
     rows = _customers(200)
-    shifted = [rows[99], *rows[100:199]]  # an insert upstream shifted the window by one
-    pager = Pager(rows, "customer_infos", "count", overrides={100: shifted})
-    items, _ = _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers())
-    ids = [c.customer_id for c in items]
-    assert len(ids) == len(set(ids)) == 199
-    assert ids.count("c0099") == 1
+    # After the first page, an insert upstream shifted the window by one: the second page
+    # repeats c0099, the total is 201, and the inserted customer was never on a page read.
+    inserted = [{"customer_id": "c-new", "account_name": "new"}, *rows]
+    pager = Pager(inserted, "customer_infos", "count", overrides={0: rows[:100]})
+    seen = []
+
+    async def iterate(client):
+        async for item in client.iter_sub_customers(prefetch=1):
+            seen.append(item.customer_id)
+            yield item
+
+    with pytest.raises(IncompleteListingError, match="returned 200 of the 201 items"):
+        _collect(CUSTOMERS, "POST", pager, iterate)
+    assert len(seen) == len(set(seen)) == 200
+    assert seen.count("c0099") == 1 and "c-new" not in seen
 
 
 def test_stops_when_total_reached():
@@ -85,11 +95,62 @@ def test_stops_when_total_reached():
     assert pager.asked == [(0, 100), (100, 100)]
 
 
-def test_stops_on_a_short_page_even_if_total_says_more():
+def test_a_listing_short_of_its_own_total_fails_closed():
     pager = Pager(_customers(150), "customer_infos", "count", total=1000)
-    items, _ = _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers(prefetch=1))
-    assert len(items) == 150
-    assert pager.asked == [(0, 100), (100, 100)]
+    with pytest.raises(IncompleteListingError) as err:
+        _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers(prefetch=1))
+    assert pager.asked == [(n * 100, 100) for n in range(10)]  # every page up to the total
+    assert str(err.value).startswith(
+        "POST /v2/partners/sub-customers/query (list_sub_customers) returned 150 of the 1000 "
+        "items its own total announces: its pages ran short of it while the total stayed the same"
+    )
+
+
+class Clamping(Pager):
+    """An API that clamps the page size to ``most`` instead of refusing a larger limit."""
+
+    def __init__(self, rows, most, **kw):
+        super().__init__(rows, "customer_infos", "count", **kw)
+        self.most = most
+
+    def __call__(self, request):
+        params = json.loads(request.content)
+        offset, limit = params["offset"], params["limit"]
+        self.asked.append((offset, limit))
+        return reply(200, {"customer_infos": self.rows[offset : offset + min(limit, self.most)],
+                           "count": self.total})  # fmt: skip
+
+
+@pytest.mark.parametrize("prefetch", [1, 4])
+def test_a_clamped_page_size_is_named_and_fails_closed(prefetch):
+    pager = Clamping(_customers(150), 50)
+    with pytest.raises(IncompleteListingError) as err:
+        _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers(prefetch=prefetch))
+    assert "returned 100 of the 150 items" in str(err.value)
+    assert "served at most 50 items per page although limit=100 was asked" in str(err.value)
+    assert "(it clamped the page size)" in str(err.value)
+
+
+def test_a_clamped_first_page_fails_closed_too():
+    pager = Clamping(_customers(80), 50)
+    with pytest.raises(IncompleteListingError, match="returned 50 of the 80 items"):
+        _collect(CUSTOMERS, "POST", pager, lambda c: c.iter_sub_customers())
+    assert pager.asked == [(0, 100)]
+
+
+def test_a_listing_whose_set_changed_says_so():
+    rows = _customers(200)
+    pager = Pager(rows, "customer_infos", "count", overrides={100: rows[110:200]})
+
+    def moving(request):  # the second page reports the total of a set that lost 10 items
+        response = pager(request)
+        body = json.loads(response.content)
+        if body["customer_infos"] and body["customer_infos"][0]["customer_id"] == "c0110":
+            body["count"] = 210
+        return reply(200, body)
+
+    with pytest.raises(IncompleteListingError, match="the set changed while it was read"):
+        _collect(CUSTOMERS, "POST", moving, lambda c: c.iter_sub_customers(prefetch=1))
 
 
 def test_unknown_total_pages_one_at_a_time_until_short():

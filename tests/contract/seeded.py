@@ -6,6 +6,7 @@ the seed so that a contract test compares whole models, Decimal amounts included
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from reconciler.bss import (
@@ -200,7 +201,7 @@ RECLAIM_RECORD = QuotaRecord(
     quota_id=CHILD_RECLAIMED,
     parent_quota_id=QUOTA_MAIN,
     amount=Decimal("5000.00"),
-    operation_time="2025-10-20T03:12:45Z",
+    operation_time=datetime(2025, 10, 20, 3, 12, 45, tzinfo=timezone.utc),
     result="0",
     indirect_partner_id=TIANFU,
     remark="unused, returned",

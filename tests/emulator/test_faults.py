@@ -316,9 +316,10 @@ def test_a_field_fault_changes_top_level_fields_too(api: Api, emu: Emulator) -> 
     [
         ({"kind": "hold"}, "a hold fault needs seconds > 0"),
         ({"kind": "field"}, 'a field fault needs "field"'),
-        ({"kind": "http_500", "field": "x"}, '"field" and "value" belong to a field fault'),
+        ({"kind": "http_500", "field": "x"}, '"field" belongs to a field fault only'),
+        ({"kind": "http_500", "value": 1}, '"value" belongs to a field or page_limit fault'),
     ],
-    ids=["hold-seconds", "field-name", "field-elsewhere"],
+    ids=["hold-seconds", "field-name", "field-elsewhere", "value-elsewhere"],
 )
 def test_bad_hold_and_field_specs(api: Api, spec: dict[str, Any], fragment: str) -> None:
     reply = Api(api.emu).request("POST", "/_emulator/faults", body=spec)

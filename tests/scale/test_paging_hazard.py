@@ -11,6 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from bench import workload
 from reconciler.bss.client import BssClient
 from reconciler.bss.credentials import Credentials, Secret
@@ -19,6 +21,7 @@ from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, DEFAULT_XACCOUN
 from reconciler.emulator.generate import generate_partner
 from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse
 from reconciler.emulator.models import Customer
+from reconciler.errors import IncompleteListingError
 from reconciler.plan.reader import Reader
 
 CUSTOMERS_PATH = "/v2/partners/sub-customers/query"
@@ -118,3 +121,37 @@ def test_customers_and_resources_moving_while_read() -> None:
         b["customer_id"] for p, b in emu.bodies if p == RESOURCES_PATH and not b.get("offset")
     ]
     assert len(firsts) == len(set(firsts)) + 1 == len(named) + 1
+
+
+def test_a_clamped_resource_listing_fails_closed() -> None:
+    """The reader's own paging (a heavy customer's resources): an API that clamps the page size
+    to 60 instead of refusing limit=100 serves pages that would skip items, and the plan stops
+    with the cause instead of deciding on part of the listing."""
+    gen = generate_partner(40, resellers=0, quotas=0, seed=12, heavy_share=0.2)
+    counts = gen.resource_counts()
+    heavy = min((cid for cid in counts if counts[cid] > 100), key=lambda cid: counts[cid])
+    desired = workload.desired_state(gen, customers=[heavy], resellers=[])
+    clock = VirtualClock()
+    emu = Emulator(clock=clock, state_factory=lambda: gen.state, rng_seed=12)
+    emu.add_fault("list_pay_per_use_customer_resources", "page_limit", count=1000, value=60)
+    creds = DEFAULT_CREDENTIALS
+    client = BssClient(
+        "https://bss.myhuaweicloud.com",
+        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
+        transport=emu.async_transport(),
+        clock=clock,
+        agency_name=DEFAULT_XACCOUNT_TYPE,
+    )
+    reader = Reader(client)
+
+    async def main() -> None:
+        async with client:
+            await reader.read(desired)
+
+    with pytest.raises(IncompleteListingError) as err:
+        clock.run(main())
+    # The first page holds 60 of a total above 100: the reader stops right there.
+    assert f"(list_pay_per_use_customer_resources) returned 60 of the {counts[heavy]} items" in str(
+        err.value
+    )
+    assert "served at most 60 items per page although limit=100 was asked" in str(err.value)

@@ -126,7 +126,7 @@ async def _issue(ctx: ExecContext, parent_id: str, amount: Decimal, chunk: list[
         for f in result.failures:
             out[f.id] = ItemOutcome("failed", None, f.error_code, f.error_msg, True)
         for rid in rids:
-            out.setdefault(rid, ItemOutcome("unknown", detail="not mentioned in the answer"))
+            out.setdefault(rid, ItemOutcome("unknown", detail=result.unknown_detail(rid)))
         return {rid: out[rid] for rid in rids}
 
     sent = await journalled(ctx, spec, call, interpret, money=True)
