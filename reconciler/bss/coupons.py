@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -26,7 +27,7 @@ from reconciler.errors import ApiError
 
 from . import operations as ops
 from .core import ClientCore, _by, _required
-from .fields import FieldError, need_int, need_money, need_text, opt_int, opt_text
+from .fields import FieldError, need_int, need_money, need_text, need_time, opt_int, opt_text
 from .models import ItemError, Page, item_errors, unaccounted_ids
 from .paging import DEFAULT_PREFETCH
 from .queries import DEFAULT_PAGE, ListSpec, id_batch, money_amount
@@ -113,8 +114,8 @@ class PartnerCoupon:
             customer_id=need_text(data, "customer_id"),
             status=need_int(data, "status"),
             coupon_type=opt_int(data, "coupon_type"),
-            face_value=need_money(data, "face_value"),
-            balance=need_money(data, "balance"),
+            face_value=need_money(data, "face_value", non_negative=True),
+            balance=need_money(data, "balance", non_negative=True),
             effective_time=need_text(data, "effective_time"),
             expire_time=need_text(data, "expire_time"),
             create_time=opt_text(data, "create_time"),
@@ -130,8 +131,10 @@ class CouponRecord:
     "4" reclaim on expiry, ... (§7.16); ``result`` "0" success, "-1" failure.
 
     Read strictly: settlement and the quota a coupon came from rest on the id, operation type,
-    quota, customer, amount, time and result. ``coupon_id`` may be absent (a failed issue
-    created no coupon); the record names no operator.
+    quota, customer, amount, time and result: the amount must not be negative, the time must be
+    the REFERENCE's ``yyyy-MM-ddTHH:mm:ssZ`` exactly (parsed to an aware UTC ``datetime``, never
+    compared as text). ``coupon_id`` may be absent (a failed issue created no coupon); the record
+    names no operator.
     """
 
     id: str
@@ -141,7 +144,7 @@ class CouponRecord:
     coupon_id: str | None
     customer_id: str
     operation_amount: Decimal
-    operation_time: str
+    operation_time: datetime  # UTC, to the second: compared, never as text
     result: str
     remark: str | None
 
@@ -154,8 +157,8 @@ class CouponRecord:
             quota_type=opt_int(data, "quota_type"),
             coupon_id=opt_text(data, "coupon_id") or None,
             customer_id=need_text(data, "customer_id"),
-            operation_amount=need_money(data, "operation_amount"),
-            operation_time=need_text(data, "operation_time"),
+            operation_amount=need_money(data, "operation_amount", non_negative=True),
+            operation_time=need_time(data, "operation_time"),
             result=need_text(data, "result"),
             remark=opt_text(data, "remark"),
         )
@@ -167,23 +170,32 @@ class CouponIssueResult:
 
     ``unaccounted`` lists requested customers the answer mentions in neither list: their outcome
     is unknown and must be settled from the coupon records. A success entry without both the
-    customer id and the coupon id proves nothing: that customer stays unaccounted.
+    customer id and the coupon id proves nothing: that customer stays unaccounted (those named
+    without a coupon id are also in ``no_coupon_id``, for the words).
     """
 
     successes: dict[str, str]
     failures: tuple[ItemError, ...]
     unaccounted: tuple[str, ...] = ()
+    no_coupon_id: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> CouponIssueResult:
         infos = data.get("coupon_infos") if isinstance(data, Mapping) else None
-        successes = {
-            i["id"]: i["coupon_id"]
-            for i in (infos if isinstance(infos, list) else ())
-            if isinstance(i, Mapping) and _named(i, "id") and _named(i, "coupon_id")
-        }
+        named = [
+            i for i in (infos if isinstance(infos, list) else ()) if isinstance(i, Mapping)
+            and _named(i, "id")
+        ]  # fmt: skip
+        successes = {i["id"]: i["coupon_id"] for i in named if _named(i, "coupon_id")}
+        lacking = tuple(i["id"] for i in named if i["id"] not in successes)
         failures = item_errors(data)
-        return cls(successes, failures, unaccounted_ids(requested, successes, failures))
+        return cls(successes, failures, unaccounted_ids(requested, successes, failures), lacking)
+
+    def unknown_detail(self, customer_id: str) -> str:
+        """Why a requested customer's outcome is unknown."""
+        if customer_id in self.no_coupon_id:
+            return "the answer lists it as issued, but without the coupon_id it was issued"
+        return "not mentioned in the answer"
 
 
 def _named(item: Mapping[str, Any], key: str) -> bool:

@@ -3,6 +3,7 @@ on that is missing or mistyped stops the read, naming the operation, the object 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -77,8 +78,9 @@ def test_a_complete_coupon_and_record_parse() -> None:
     )  # fmt: skip
     (record,) = _records(RECORD).items
     assert record == CouponRecord(
-        "r-1", "1", "q-1", 0, "CP1", "c-1", D("500.00"), "2026-01-01T00:00:00Z", "0", None
-    )
+        "r-1", "1", "q-1", 0, "CP1", "c-1", D("500.00"), datetime(2026, 1, 1, tzinfo=timezone.utc),
+        "0", None,
+    )  # fmt: skip
 
 
 def test_a_failed_issue_record_may_name_no_coupon() -> None:
@@ -97,6 +99,8 @@ COUPON_CASES = [
     ("face_value", "lots", "face_value is 'lots', not an amount"),
     ("balance", OMIT, "balance is missing"),
     ("balance", [1], "balance is [1], not an amount"),
+    ("balance", "-5.00", "negative where the API promises >= 0"),
+    ("face_value", "-5.00", "negative where the API promises >= 0"),
     ("effective_time", OMIT, "effective_time is missing"),
     ("expire_time", OMIT, "expire_time is missing"),
     ("expire_time", {"at": 1}, "expire_time is {'at': 1}, not a string"),
@@ -128,6 +132,9 @@ RECORD_CASES = [
     ("operation_amount", OMIT, "operation_amount is missing"),
     ("operation_amount", True, "operation_amount is True, not an amount"),
     ("operation_time", OMIT, "operation_time is missing"),
+    ("operation_time", "2026-01-01 00:00:00", "not a time in the form yyyy-MM-ddTHH:mm:ssZ"),
+    ("operation_time", "2026-02-30T00:00:00Z", "not a time in the form yyyy-MM-ddTHH:mm:ssZ"),
+    ("operation_amount", "-0.01", "negative where the API promises >= 0"),
     ("result", OMIT, "result is missing"),
     ("result", ["0"], "result is ['0'], not a string"),
 ]
@@ -166,6 +173,8 @@ def test_an_issue_answer_proves_only_what_it_names(
         {("POST", COUPONS): [reply(200, answer)]},
     )
     assert (result.successes, result.unaccounted) == (successes, unaccounted)
+    lacking = answer.get("coupon_infos") in ([{"id": "c-1"}], [{"id": "c-1", "coupon_id": ""}])
+    assert ("without the coupon_id" in result.unknown_detail("c-1")) == lacking
 
 
 LIMITS: list[tuple[Any, Any]] = [

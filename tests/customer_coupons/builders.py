@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,11 @@ START, END = "2026-01-01T00:00:00Z", "2027-12-31T15:59:59Z"
 Q = "Q-1"
 EC2 = "hws.service.type.ec2"
 _lines = itertools.count(10)
+
+
+def at(text: str) -> datetime:
+    """A record's time as the client parses it."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
 def pos(line: int | None = None) -> SourcePosition:
@@ -78,7 +84,7 @@ def coupon(
 def issue_record(c: PartnerCoupon, quota_id: str = Q, *, rid: str | None = None) -> CouponRecord:
     return CouponRecord(
         rid or f"r-{c.coupon_id}", "1", quota_id, 0, c.coupon_id, c.customer_id, c.face_value,
-        c.create_time or START, "0", None,
+        at(c.create_time or START), "0", None,
     )  # fmt: skip
 
 

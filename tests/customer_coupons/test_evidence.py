@@ -13,6 +13,7 @@ from reconciler.kinds.customer_coupons.evidence import IssueFacts, issue_verdict
 from reconciler.kinds.customer_coupons.spec import CouponSpec, observed
 
 from .builders import Q, coupon
+from .builders import at as parsed
 
 D = Decimal
 SENT = "2026-06-01T10:00:00Z"
@@ -21,7 +22,7 @@ OLD = coupon("OLD", "100.00")
 NEW = coupon("NEW", "100.00", created=AFTER)
 spec = observed(NEW, Q)
 assert isinstance(spec, CouponSpec)
-FACTS = IssueFacts("c-1", spec, frozenset({"OLD"}), SENT)
+FACTS = IssueFacts("c-1", spec, frozenset({"OLD"}), parsed(SENT))
 
 
 def rec(
@@ -35,7 +36,9 @@ def rec(
     customer: str = "c-1",
     quota: str = Q,
 ) -> CouponRecord:
-    return CouponRecord(rid, kind, quota, 0, coupon_id, customer, D(amount), at, result, None)
+    return CouponRecord(
+        rid, kind, quota, 0, coupon_id, customer, D(amount), parsed(at), result, None
+    )
 
 
 ISSUES = [
@@ -100,7 +103,7 @@ RECLAIMS = [
 def test_reclaim_verdicts(
     records: list[CouponRecord], now: object, committed: bool | None, absent: bool, says: str
 ) -> None:
-    verdict = reclaim_verdict("X", SENT, records, now)  # type: ignore[arg-type]
+    verdict = reclaim_verdict("X", parsed(SENT), records, now)  # type: ignore[arg-type]
     assert (verdict.committed, verdict.absent) == (committed, absent), verdict.detail
     assert says in verdict.detail
     if committed:

@@ -169,7 +169,9 @@ async def issue(ctx: ExecContext, batch: IssueBatch, works: dict[str, Work]) -> 
         out = {c: ItemOutcome("committed", quota_id=k) for c, k in result.successes.items()}
         for f in result.failures:
             out[f.id] = ItemOutcome("failed", None, f.error_code, f.error_msg)
-        return {c: out.get(c, ItemOutcome("unknown", detail="not in the answer")) for c in ids}
+        return {
+            c: out.get(c) or ItemOutcome("unknown", detail=result.unknown_detail(c)) for c in ids
+        }
 
     sent = await journalled(ctx, spec, call, interpret, money=True)
     ctx.progress(

@@ -32,8 +32,10 @@ window; see docs/apply.md.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
     from reconciler.kinds.customer_coupons.spec import CouponSpec
 
 ISSUE, MANUAL_RECLAIM = "1", "2"
+#: How records and messages write a time (REFERENCE §6).
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 #: Record types a person or another tool makes (the rest are the system's doing).
 WRITER_TYPES = (ISSUE, MANUAL_RECLAIM)
 #: Reclaims the system makes on its own: unbinding, association and association-mode changes.
@@ -71,7 +75,13 @@ class IssueFacts:
     customer_id: str
     spec: CouponSpec  # quota, face value, validity, restrictions we asked for
     held_before: frozenset[str]  # the customer's coupon ids when the intent was recorded
-    begin: str  # earliest API time a record of our call can carry (yyyy-MM-ddTHH:mm:ssZ)
+    begin: datetime  # earliest API time a record of our call can carry (see :func:`api_second`)
+
+
+def api_second(when: float) -> datetime:
+    """``when`` (seconds, e.g. :func:`reconciler.apply.evidence.window_begin`) as the whole UTC
+    second a record dated then carries: records are compared with it as parsed times."""
+    return datetime.fromtimestamp(math.floor(when), tz=timezone.utc)
 
 
 def issue_verdict(
@@ -108,7 +118,8 @@ def issue_verdict(
     }
     seen = (
         f"{len(candidates)} issue record(s) of {fmt_money(spec.face_value)} from quota "
-        f"{spec.quota_id} since {facts.begin}, {len(new)} new coupon(s) of that spec"
+        f"{spec.quota_id} since {facts.begin:{TIME_FORMAT}}, {len(new)} new coupon(s) of that "
+        "spec"
     )
     if len(candidates) == 1 and len(new) == 1 and candidates[0].coupon_id in new:
         rec = candidates[0]
@@ -127,7 +138,7 @@ def _same(spec: CouponSpec, live: CouponSpec | str) -> bool:
 
 def reclaim_verdict(
     coupon_id: str,
-    begin: str,
+    begin: datetime,
     records: Iterable[CouponRecord],
     coupon: PartnerCoupon | None,
     taken: Collection[str] = (),
@@ -142,8 +153,11 @@ def reclaim_verdict(
         return CouponVerdict(None, f"coupon {coupon_id} is no longer listed")
     if earlier or (system and not ours):
         rec = (earlier or system)[0]
-        return CouponVerdict(False, f"reclaimed by record {rec.id} (type {rec.operation_type} at "
-                                    f"{rec.operation_time}), not by this call")  # fmt: skip
+        when = f"{rec.operation_time:{TIME_FORMAT}}"
+        return CouponVerdict(
+            False, f"reclaimed by record {rec.id} (type {rec.operation_type} at {when}), not by "
+            "this call",
+        )  # fmt: skip
     if coupon.status == RECLAIMED and len(ours) == 1:
         rec = ours[0]
         return CouponVerdict(

@@ -21,6 +21,7 @@ from reconciler.kinds.customer_coupons.change import ISSUE, RECLAIM
 from reconciler.kinds.customer_coupons.evidence import (
     CouponVerdict,
     IssueFacts,
+    api_second,
     issue_verdict,
     reclaim_verdict,
 )
@@ -108,7 +109,7 @@ async def settle_issue(
         operation_types=["1"],
         operation_time_begin=records_from(_sent(op), offset),
     )
-    begin = iso(window_begin(_sent(op), offset))
+    begin = api_second(window_begin(_sent(op), offset))
     taken = journal.attributed_record_ids(op.partner_id)
     claimed = claimed_coupons(journal, op)
     out: dict[str, Verdict] = {}
@@ -126,7 +127,7 @@ async def settle_reclaim(
     client: BssClient, journal: Journal, op: Operation, items: Sequence[Item], ev: Evidence
 ) -> dict[str, Verdict]:
     owner = owner_of(op.request)
-    begin = iso(window_begin(_sent(op), _offset(client, ev)))
+    begin = api_second(window_begin(_sent(op), _offset(client, ev)))
     taken = journal.attributed_record_ids(op.partner_id)
     out: dict[str, Verdict] = {}
     for item in items:
