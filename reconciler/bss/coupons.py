@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from reconciler.errors import ApiError
 
@@ -35,6 +35,8 @@ from .queries import DEFAULT_PAGE, ListSpec, id_batch, money_amount
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+T = TypeVar("T", str, "str | None")
+
 #: Coupon ``status``: 1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed (REFERENCE §6).
 COUPON_USABLE = 2
 #: ``reclaim_partner_coupons``: the coupon has already expired or been reclaimed (HTTP 200).
@@ -42,6 +44,8 @@ NOT_RECLAIMABLE = "CBC.99000048"
 #: Not documented; the client (like the emulator) sends at most 100 customers per issue.
 MAX_ISSUE_CUSTOMERS = 100
 MAX_RESTRICTIONS = 10
+#: A coupon id the API accepts in a reclaim or a listing filter (§7.14, §7.15).
+MAX_COUPON_ID = 64
 MAX_MEMO = 256
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -110,7 +114,7 @@ class PartnerCoupon:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> PartnerCoupon:
         return cls(
-            coupon_id=need_text(data, "coupon_id"),
+            coupon_id=_coupon_id(need_text(data, "coupon_id")),
             customer_id=need_text(data, "customer_id"),
             status=need_int(data, "status"),
             coupon_type=opt_int(data, "coupon_type"),
@@ -123,6 +127,15 @@ class PartnerCoupon:
             measure_id=opt_int(data, "measure_id"),
             use_limits=_limits(data),
         )
+
+
+def _coupon_id(value: T) -> T:
+    """A coupon id the API accepts back (1..64 characters, §7.14/§7.15): one it could not be
+    asked about or reclaimed by cannot be settled or reclaimed, so it is refused when read."""
+    if value is not None and len(value) > MAX_COUPON_ID:
+        limit = f"more than the {MAX_COUPON_ID} the API accepts for a coupon id"
+        raise FieldError("coupon_id", f"has {len(value)} characters, {limit}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +168,7 @@ class CouponRecord:
             operation_type=need_text(data, "operation_type"),
             quota_id=need_text(data, "quota_id"),
             quota_type=opt_int(data, "quota_type"),
-            coupon_id=opt_text(data, "coupon_id") or None,
+            coupon_id=_coupon_id(opt_text(data, "coupon_id") or None),
             customer_id=need_text(data, "customer_id"),
             operation_amount=need_money(data, "operation_amount", non_negative=True),
             operation_time=need_time(data, "operation_time"),
@@ -341,7 +354,7 @@ class CouponsApi(ClientCore):
         ``CBC.99000048`` (already expired or reclaimed), answered inside HTTP 200, comes back as
         the result's ``failure``; every other refusal raises.
         """
-        if not coupon_id or len(coupon_id) > 64:
+        if not coupon_id or len(coupon_id) > MAX_COUPON_ID:
             raise ValueError("reclaim_partner_coupons: coupon_id must be 1..64 characters")
         body = {"coupon_id": coupon_id, "indirect_partner_id": indirect_partner_id or None}
         try:

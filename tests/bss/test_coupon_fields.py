@@ -92,6 +92,7 @@ def test_a_failed_issue_record_may_name_no_coupon() -> None:
 
 COUPON_CASES = [
     ("coupon_id", OMIT, "coupon_id is missing"),
+    ("coupon_id", "C" * 65, "coupon_id has 65 characters, more than the 64 the API accepts"),
     ("customer_id", OMIT, "customer_id is missing"),
     ("status", OMIT, "status is missing"),
     ("status", "usable", "status is 'usable', not an integer"),
@@ -127,6 +128,7 @@ def test_a_coupon_without_a_decision_field_is_refused(field: str, value: Any, sa
 RECORD_CASES = [
     ("id", OMIT, "id is missing"),
     ("operation_type", OMIT, "operation_type is missing"),
+    ("coupon_id", "C" * 65, "coupon_id has 65 characters, more than the 64 the API accepts"),
     ("quota_id", OMIT, "quota_id is missing"),
     ("customer_id", OMIT, "customer_id is missing"),
     ("operation_amount", OMIT, "operation_amount is missing"),
