@@ -69,8 +69,9 @@ async def read(
 ) -> None:
     data = account.data[kind_id] = CouponExport()
     resale = [c for c in account.customers if c.association_type == RESALE]
+    # Shown: each resale customer's coupon list. A reseller's coupons are read with its
+    # quotas, which the progress line already counts per reseller.
     shown.expect(COUPONS_API, "customer", len(resale))
-    shown.expect(RESELLERS_API, "reseller", len(account.resellers))
     data.quotas[None] = {q.quota_id: q async for q in client.iter_quota_coupons(page_size=PAGE)}
 
     async def own(customer: Customer) -> Holding:
@@ -84,9 +85,7 @@ async def read(
         return Holding(customer, None, live)
 
     async def theirs(reseller: IndirectPartner) -> tuple[IndirectPartner, ResellerCoupons]:
-        found = await _reseller(client, reseller.indirect_partner_id)
-        shown.done(RESELLERS_API)
-        return reseller, found
+        return reseller, await _reseller(client, reseller.indirect_partner_id)
 
     data.holdings = await pool_map(resale, own, workers_for(client.rate_for(COUPONS_API)))
     for reseller, bundle in await pool_map(
