@@ -28,13 +28,15 @@ from decimal import Decimal
 
 from reconciler.bss.models import CouponQuota, Customer, IndirectPartner, IssuedQuota, Resource
 from reconciler.errors import SourcePosition
+from reconciler.kinds.account_managers.desired import ManagerAssignment
+from reconciler.kinds.auto_renew.desired import AutoRenewRule
+from reconciler.kinds.auto_renew.reads import RESOURCES
 from reconciler.kinds.base import LiveState
+from reconciler.kinds.reseller_quota.desired import QuotaTarget
+from reconciler.kinds.reseller_quota.reads import ISSUED
 from reconciler.manifests.desired import (
-    AutoRenewRule,
     CustomerRef,
     DesiredState,
-    ManagerAssignment,
-    QuotaTarget,
     ResellerRef,
     Settings,
 )
@@ -117,7 +119,7 @@ def synthetic_state(
         managers.append(ManagerAssignment(ref, manager, ref.source))
         renew = rng.random() < 0.4
         raw = json.loads(_resources_json(rng, cid, resources_per_customer, renew, auto_renew_drift))
-        live.resources[cid] = [Resource.from_api(r, cid) for r in raw]
+        live.lists(RESOURCES)[cid] = [Resource.from_api(r, cid) for r in raw]
         rule_ref = CustomerRef(cid, None, at("manifests/auto-renew.yaml", 2 * i + 1, 7))
         rules.append(
             AutoRenewRule(
@@ -131,7 +133,7 @@ def synthetic_state(
                 default_source=at("manifests/auto-renew.yaml", 2 * i + 2, 7),
             )
         )
-        if any(r.auto_renew != renew for r in live.resources[cid]):
+        if any(r.auto_renew != renew for r in live.lists(RESOURCES)[cid]):
             live.agency[cid] = None
     quotas: list[QuotaTarget] = []
     parent = "2025010100000000"
@@ -164,7 +166,7 @@ def synthetic_state(
                     }
                 )
             )
-        live.issued[rid] = children
+        live.lists(ISSUED)[rid] = children
         balance = sum((c.balance or Decimal(0) for c in children), Decimal(0))
         if rng.random() < quota_drift:
             balance += Decimal(rng.randrange(1, 50) * 100)
@@ -177,9 +179,11 @@ def synthetic_state(
         plan_ttl=timedelta(hours=24),
     )
     desired = DesiredState(
-        managers=tuple(managers),
-        auto_renew=tuple(rules),
-        quotas=tuple(quotas),
+        entries={
+            "account-manager": tuple(managers),
+            "auto-renew": tuple(rules),
+            "reseller-quota": tuple(quotas),
+        },
         settings=settings,
         files=("manifests/",),
         checksum="sha256:synthetic",

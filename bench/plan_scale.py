@@ -196,9 +196,12 @@ def plan_task(
         out["scoped"] = {
             "minimum": minimum_for(gen, small),
             "run": run_plan(gen, small, seed, "pipelined"),
-            "customers": len(small.auto_renew),
+            "customers": len(small.entries_of("auto-renew")),
             "resellers": len(
-                {(t.reseller.reseller_id, t.reseller.account_name) for t in small.quotas}
+                {
+                    (t.reseller.reseller_id, t.reseller.account_name)
+                    for t in small.entries_of("reseller-quota")
+                }
             ),
         }
     return out

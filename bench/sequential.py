@@ -16,7 +16,9 @@ from reconciler.bss import queries as q
 from reconciler.bss.client import BssClient
 from reconciler.bss.models import IssuedQuota, Page, Resource
 from reconciler.kinds.auto_renew import diff as auto_renew
+from reconciler.kinds.auto_renew.reads import RESOURCES
 from reconciler.kinds.base import LiveState
+from reconciler.kinds.reseller_quota.reads import ISSUED
 from reconciler.manifests.desired import DesiredState
 from reconciler.plan.planner import agency_problem
 
@@ -42,7 +44,7 @@ async def sequential_read(client: BssClient, desired: DesiredState) -> LiveState
     live = LiveState()
     await _customers(client, desired, live)
     await _resellers(client, desired, live)
-    quota_ids = sorted({t.distributor_quota_id for t in desired.quotas})
+    quota_ids = sorted({t.distributor_quota_id for t in desired.entries_of("reseller-quota")})
     for start in range(0, len(quota_ids), 50):
         page = await client.list_quota_coupons(quota_ids=quota_ids[start : start + 50], limit=PAGE)
         for quota in page.items:
@@ -55,8 +57,13 @@ async def sequential_read(client: BssClient, desired: DesiredState) -> LiveState
 
 
 async def _customers(client: BssClient, desired: DesiredState, live: LiveState) -> None:
-    renew = {(r.customer.customer_id, r.customer.account_name) for r in desired.auto_renew}
-    wanted = renew | {(r.customer.customer_id, r.customer.account_name) for r in desired.managers}
+    renew = {
+        (r.customer.customer_id, r.customer.account_name) for r in desired.entries_of("auto-renew")
+    }
+    wanted = renew | {
+        (r.customer.customer_id, r.customer.account_name)
+        for r in desired.entries_of("account-manager")
+    }
     customers = await _every_page(
         lambda offset, limit: client.list_sub_customers(offset=offset, limit=limit), PAGE
     )
@@ -70,7 +77,7 @@ async def _customers(client: BssClient, desired: DesiredState, live: LiveState) 
                     live.managers_seen.add(c.account_manager)
     for key in sorted(renew, key=str):
         cid = live.customer_refs.get(key)
-        if cid is None or cid in live.resources:
+        if cid is None or cid in live.lists(RESOURCES):
             continue
 
         async def resources(offset: int, limit: int, cid: str = cid) -> Page[Resource]:
@@ -79,11 +86,14 @@ async def _customers(client: BssClient, desired: DesiredState, live: LiveState) 
             )
 
         items = await _every_page(resources, RESOURCE_PAGE)
-        live.resources[cid] = [r for r in items if r.is_main_resource]
+        live.lists(RESOURCES)[cid] = [r for r in items if r.is_main_resource]
 
 
 async def _resellers(client: BssClient, desired: DesiredState, live: LiveState) -> None:
-    wanted = {(t.reseller.reseller_id, t.reseller.account_name) for t in desired.quotas}
+    wanted = {
+        (t.reseller.reseller_id, t.reseller.account_name)
+        for t in desired.entries_of("reseller-quota")
+    }
     if not wanted:
         return
     resellers = await _every_page(
@@ -102,4 +112,4 @@ async def _resellers(client: BssClient, desired: DesiredState, live: LiveState) 
                 offset=offset, limit=limit, indirect_partner_id=rid
             )
 
-        live.issued[rid] = await _every_page(issued, PAGE)
+        live.lists(ISSUED)[rid] = await _every_page(issued, PAGE)

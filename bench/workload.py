@@ -23,17 +23,16 @@ from reconciler.bss import queries as q
 from reconciler.emulator.credentials import DEFAULT_XACCOUNT_TYPE
 from reconciler.emulator.generate import GeneratedPartner
 from reconciler.errors import SourcePosition
+from reconciler.kinds.account_managers.desired import ManagerAssignment
+from reconciler.kinds.auto_renew.desired import AutoRenewRule
+from reconciler.kinds.reseller_quota.desired import QuotaTarget
+from reconciler.manifests.assemble import desired_state as assembled
 from reconciler.manifests.desired import (
-    AutoRenewRule,
     CustomerRef,
     DesiredState,
     Guards,
-    ManagerAssignment,
-    QuotaTarget,
     ResellerRef,
     Settings,
-    canonical_content,
-    checksum_of,
 )
 
 CUSTOMER_PAGE = 100
@@ -45,10 +44,13 @@ BY_NAME_EVERY = 10
 GENEROUS = Guards(
     max_change_percent=100,
     min_objects=10,
-    max_issue_per_run=Decimal("100000000.00"),
-    max_issue_per_reseller=Decimal("10000000.00"),
-    max_reclaims_per_run=100_000,
+    limits={
+        "maxIssuePerRun": Decimal("100000000.00"),
+        "maxIssuePerReseller": Decimal("10000000.00"),
+        "maxReclaimsPerRun": 100_000,
+    },
 )
+AM, AR, RQ = "account-manager", "auto-renew", "reseller-quota"
 
 API_CUSTOMERS = "list_sub_customers"
 API_RESELLERS = "list_indirect_partners"
@@ -123,20 +125,14 @@ def desired_state(
         plan_ttl=timedelta(hours=24),
         source=_at("manifests/settings.yaml", 1),
     )
-    content = canonical_content(managers, rules, quotas, settings)
-    return DesiredState(
-        managers=tuple(managers),
-        auto_renew=tuple(rules),
-        quotas=tuple(quotas),
-        settings=settings,
-        files=(
-            "manifests/account-managers.yaml",
-            "manifests/auto-renew.yaml",
-            "manifests/reseller-quotas.yaml",
-            "manifests/settings.yaml",
-        ),
-        checksum=checksum_of(content),
+    files = (
+        "manifests/account-managers.yaml",
+        "manifests/auto-renew.yaml",
+        "manifests/reseller-quotas.yaml",
+        "manifests/settings.yaml",
     )
+    entries = {AM: tuple(managers), AR: tuple(rules), RQ: tuple(quotas)}
+    return assembled(entries, settings, files)
 
 
 def small_desired_state(
@@ -200,15 +196,17 @@ def minimum_calls(
     issued = gen.issued_counts()
     customer = _customer_ids(gen)
     reseller = _reseller_ids(gen)
-    refs = [r.customer for r in desired.auto_renew] + [m.customer for m in desired.managers]
+    refs = [r.customer for r in desired.entries_of(AR)] + [
+        m.customer for m in desired.entries_of(AM)
+    ]
     customer_ids = {customer(ref.customer_id, ref.account_name) for ref in refs}
     renew_ids = {
-        customer(r.customer.customer_id, r.customer.account_name) for r in desired.auto_renew
+        customer(r.customer.customer_id, r.customer.account_name) for r in desired.entries_of(AR)
     }
     reseller_ids = {
-        reseller(t.reseller.reseller_id, t.reseller.account_name) for t in desired.quotas
+        reseller(t.reseller.reseller_id, t.reseller.account_name) for t in desired.entries_of(RQ)
     }
-    parents = {t.distributor_quota_id for t in desired.quotas}
+    parents = {t.distributor_quota_id for t in desired.entries_of(RQ)}
     calls = {
         API_CUSTOMERS: min(len(customer_ids), math.ceil(len(state.customers) / CUSTOMER_PAGE)),
         API_RESOURCES: sum(max(1, math.ceil(counts[c] / RESOURCE_PAGE)) for c in renew_ids),
@@ -225,7 +223,7 @@ def agency_customers(gen: GeneratedPartner, desired: DesiredState) -> int:
     customer = _customer_ids(gen)
     wanted = {
         customer(r.customer.customer_id, r.customer.account_name): bool(r.default)
-        for r in desired.auto_renew
+        for r in desired.entries_of(AR)
     }
     needing: set[str] = set()
     for res in gen.state.resources.values():

@@ -42,7 +42,7 @@ from reconciler.kinds import registry
 if TYPE_CHECKING:
     from reconciler.emulator.clock import Clock
     from reconciler.manifests.desired import DesiredState
-    from reconciler.manifests.loader import Document
+    from reconciler.manifests.document import Document
     from reconciler.plan.progress import Progress
 
 

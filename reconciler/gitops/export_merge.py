@@ -27,7 +27,7 @@ from reconciler.errors import ConfigError
 from reconciler.gitops.export_yaml import SETTINGS_FILE, Only
 from reconciler.gitops.yamlout import modeline, scalar, unedited_export
 from reconciler.kinds import registry
-from reconciler.manifests.loader import Document
+from reconciler.manifests.document import Document
 
 if TYPE_CHECKING:
     from reconciler.manifests.desired import DesiredState

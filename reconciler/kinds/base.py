@@ -15,8 +15,6 @@ if TYPE_CHECKING:
         CouponQuota,
         Customer,
         IndirectPartner,
-        IssuedQuota,
-        Resource,
     )
     from reconciler.kinds.reads import Batched, EachCall, EachListing, Once
     from reconciler.manifests.desired import CustomerRef, ResellerRef
@@ -30,10 +28,6 @@ class LiveState:
 
     customers: dict[str, Customer] = field(default_factory=dict)
     resellers: dict[str, IndirectPartner] = field(default_factory=dict)
-    #: customer id -> its main yearly/monthly resources
-    resources: dict[str, list[Resource]] = field(default_factory=dict)
-    #: reseller id -> every quota issued to it (all parents, all statuses)
-    issued: dict[str, list[IssuedQuota]] = field(default_factory=dict)
     distributor_quotas: dict[str, CouponQuota] = field(default_factory=dict)
     #: customer id -> None when the agency is granted, else the reason it cannot be used
     agency: dict[str, str | None] = field(default_factory=dict)

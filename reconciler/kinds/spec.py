@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import KindResult, LiveState
     from reconciler.manifests.desired import CustomerRef, DesiredState, ResellerRef
-    from reconciler.manifests.loader import Document
+    from reconciler.manifests.document import Document
     from reconciler.plan.model import Change
     from reconciler.render.words import Escaper
 
@@ -88,7 +88,9 @@ class References:
     """What one desired entry names in the partner account.
 
     The reader resolves every customer and reseller named by any kind (by ID or account name,
-    with the fewest calls) and reads every quota named (by ID, many per call). Settings
+    with the fewest calls) and reads every quota named (by ID, many per call). An entry naming
+    both a customer and a reseller names a customer *of that reseller*: the reader resolves only
+    the reseller, and the kind finds the customer through its own reads. Settings
     ``spec.scope`` keeps an entry when its customer and its reseller (those it names) are in
     scope; ``--target customer/NAME`` and ``--target reseller/NAME`` select the entries naming
     that customer or reseller.
@@ -176,7 +178,7 @@ class Kind(ABC, Generic[E]):
     marks: ClassVar[Mapping[str, str]]
     #: Identifiers that are this kind's alone besides its id and manifest kind (its journal
     #: operations, its key in the checksum content, its entry classes): no code outside
-    #: ``reconciler/kinds/`` may contain them (tests/architecture/test_kinds.py). Its package
+    #: ``reconciler/kinds/`` may contain them (tests/architecture/test_kind_names.py). Its package
     #: is guarded by tests/architecture/test_imports.py (nothing imports it but the registry).
     owns: ClassVar[frozenset[str]] = frozenset()
 
@@ -202,7 +204,8 @@ class Kind(ABC, Generic[E]):
     @abstractmethod
     def build(self, doc: Document) -> Sequence[E]:
         """The typed entries of one document of this kind that passed its schema, each with the
-        source position of what it asks for."""
+        source position of what it asks for (:mod:`reconciler.manifests.build` has the readers).
+        The desired state keeps every document's entries, in file order, under :attr:`id`."""
 
     @abstractmethod
     def canonical(self, entries: Sequence[E]) -> Iterator[Mapping[str, Any]]:
@@ -241,9 +244,11 @@ class Kind(ABC, Generic[E]):
     uses_agency: ClassVar[bool] = False
 
     def needs_agency(self, entries: Sequence[E], customer_id: str, live: LiveState) -> bool:
-        """Whether customer ``customer_id`` will need its agency, asked as soon as this kind's
-        reads of that customer are in (the agency check then runs alongside the remaining
-        reads); ``entries`` are this kind's entries naming that customer."""
+        """Whether customer ``customer_id`` will need its agency, asked as soon as every
+        per-object read (``EachListing``, ``EachCall``) of that customer is in (the agency check
+        then runs alongside the remaining reads); ``entries`` are this kind's entries naming
+        that customer. :meth:`agency_customers`, asked once every read is in, has the last
+        word."""
         return False
 
     def agency_customers(self, desired: DesiredState, live: LiveState) -> set[str]:

@@ -1,64 +1,44 @@
-"""Build :class:`~reconciler.manifests.desired.DesiredState` from documents that passed validation.
+"""Read validated documents: the Settings document, and the small readers every kind's
+builder uses (:meth:`Kind.build <reconciler.kinds.spec.Kind.build>`).
 
-The documents are trusted to match their schemas here; the small readers below still assert
-types, so a document that skipped validation fails loudly rather than producing a wrong
-desired state.
+The documents are trusted to match their schemas here; the readers below still assert types,
+so a document that skipped validation fails loudly rather than producing a wrong desired state.
+:mod:`reconciler.manifests.assemble` puts the desired state together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
 from reconciler.manifests.desired import (
     CENT,
-    AutoRenewRule,
     CustomerRef,
-    DesiredState,
     Guards,
-    ManagerAssignment,
-    Override,
-    QuotaTarget,
     ResellerRef,
     Scope,
     ScopeRef,
     Settings,
-    canonical_content,
-    checksum_of,
 )
-from reconciler.manifests.loader import Document
+from reconciler.manifests.document import Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue
 
-__all__ = ["build_desired", "parse_duration"]
+__all__ = [
+    "customer_ref",
+    "entries",
+    "flag",
+    "integer",
+    "mapping",
+    "money",
+    "parse_duration",
+    "reseller_ref",
+    "settings_of",
+    "text",
+]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def build_desired(documents: Sequence[Document]) -> DesiredState:
-    """The desired state of validated ``documents`` (in the order given)."""
-    managers: list[ManagerAssignment] = []
-    rules: list[AutoRenewRule] = []
-    quotas: list[QuotaTarget] = []
-    settings = Settings()
-    for doc in documents:
-        if doc.kind == "AccountManagers":
-            managers.extend(_assignments(doc))
-        elif doc.kind == "AutoRenew":
-            rules.extend(_rules(doc))
-        elif doc.kind == "ResellerQuota":
-            quotas.extend(_targets(doc))
-        elif doc.kind == "Settings":
-            settings = _settings(doc)
-    content = canonical_content(managers, rules, quotas, settings)
-    return DesiredState(
-        managers=tuple(managers),
-        auto_renew=tuple(rules),
-        quotas=tuple(quotas),
-        settings=settings,
-        files=tuple(dict.fromkeys(doc.file for doc in documents)),
-        checksum=checksum_of(content),
-    )
+#: The guards of ``spec.guards`` every kind shares; the other keys are the kinds' own limits.
+SHARED_GUARDS = ("maxChangePercent", "minObjects")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -66,111 +46,63 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=int(text[:-1]) * _UNITS[text[-1]])
 
 
-def _mapping(value: YamlValue) -> dict[str, YamlValue]:
+def mapping(value: YamlValue) -> dict[str, YamlValue]:
     assert value is None or isinstance(value, dict), value
     return value or {}
 
 
-def _text(entry: dict[str, YamlValue], key: str) -> str | None:
+def text(entry: dict[str, YamlValue], key: str) -> str | None:
     value = entry.get(key)
     assert value is None or isinstance(value, str), (key, value)
     return value
 
 
-def _integer(entry: dict[str, YamlValue], key: str) -> int | None:
+def integer(entry: dict[str, YamlValue], key: str) -> int | None:
     value = entry.get(key)
     assert value is None or (isinstance(value, int) and not isinstance(value, bool)), (key, value)
     return value
 
 
-def _flag(entry: dict[str, YamlValue], key: str) -> bool | None:
+def flag(entry: dict[str, YamlValue], key: str) -> bool | None:
     value = entry.get(key)
     assert value is None or isinstance(value, bool), (key, value)
     return value
 
 
-def _money(entry: dict[str, YamlValue], key: str) -> Decimal | None:
-    text = _text(entry, key)
-    return None if text is None else Decimal(text).quantize(CENT)
+def money(entry: dict[str, YamlValue], key: str) -> Decimal | None:
+    """An amount written as a string (the schemas' ``money``), to two places."""
+    found = text(entry, key)
+    return None if found is None else Decimal(found).quantize(CENT)
 
 
-def _entries(doc: Document, key: str) -> list[tuple[JsonPath, dict[str, YamlValue]]]:
-    items = _mapping(doc.content.get("spec")).get(key) or []
+def entries(doc: Document, key: str) -> list[tuple[JsonPath, dict[str, YamlValue]]]:
+    """The items of list ``spec.<key>`` with their paths."""
+    items = mapping(doc.content.get("spec")).get(key) or []
     assert isinstance(items, list), doc.start
-    return [(("spec", key, index), _mapping(entry)) for index, entry in enumerate(items)]
+    return [(("spec", key, index), mapping(entry)) for index, entry in enumerate(items)]
 
 
-def _customer(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> CustomerRef:
-    ident, name = _text(entry, "customerId"), _text(entry, "customer")
+def customer_ref(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> CustomerRef:
+    """The entry's ``customerId`` or ``customer``, positioned at the one written."""
+    ident, name = text(entry, "customerId"), text(entry, "customer")
     where = doc.pos((*path, "customerId" if ident is not None else "customer"))
     return CustomerRef(customer_id=ident, account_name=name, source=where)
 
 
-def _reseller(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> ResellerRef:
-    ident, name = _text(entry, "resellerId"), _text(entry, "reseller")
+def reseller_ref(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> ResellerRef:
+    """The entry's ``resellerId`` or ``reseller``, positioned at the one written."""
+    ident, name = text(entry, "resellerId"), text(entry, "reseller")
     where = doc.pos((*path, "resellerId" if ident is not None else "reseller"))
     return ResellerRef(reseller_id=ident, account_name=name, source=where)
 
 
-def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> dict[str, Override]:
-    flags: dict[str, Override] = {}
-    for key, enabled in _mapping(value).items():
-        assert isinstance(enabled, bool), doc.pos((*path, key))
-        flags[key] = Override(enabled=enabled, source=doc.key_pos((*path, key)))
-    return flags
-
-
-def _assignments(doc: Document) -> list[ManagerAssignment]:
-    return [
-        ManagerAssignment(
-            customer=_customer(doc, path, entry),
-            manager=_text(entry, "manager"),
-            source=doc.pos(path),
-        )
-        for path, entry in _entries(doc, "customers")
-    ]
-
-
-def _rules(doc: Document) -> list[AutoRenewRule]:
-    rules = []
-    for path, entry in _entries(doc, "customers"):
-        default = _flag(entry, "autoRenew")
-        rules.append(
-            AutoRenewRule(
-                customer=_customer(doc, path, entry),
-                default=default,
-                period_type=_text(entry, "periodType"),
-                renew_times=_integer(entry, "renewTimes"),
-                service_types=_toggles(doc, (*path, "serviceTypes"), entry.get("serviceTypes")),
-                resources=_toggles(doc, (*path, "resources"), entry.get("resources")),
-                source=doc.pos(path),
-                default_source=None if default is None else doc.pos((*path, "autoRenew")),
-            )
-        )
-    return rules
-
-
-def _targets(doc: Document) -> list[QuotaTarget]:
-    quota = _text(_mapping(doc.content.get("spec")), "distributorQuota")
-    assert quota is not None, doc.start
-    targets = []
-    for path, entry in _entries(doc, "resellers"):
-        balance = _money(entry, "balance")
-        assert balance is not None, doc.pos(path)
-        where = doc.pos((*path, "balance"))
-        quota_at = doc.pos(("spec", "distributorQuota"))
-        targets.append(
-            QuotaTarget(quota, _reseller(doc, path, entry), balance, where, quota_source=quota_at)
-        )
-    return targets
-
-
-def _settings(doc: Document) -> Settings:
-    spec = _mapping(doc.content.get("spec"))
-    ttl = _text(spec, "planTtl")
-    scope = _mapping(spec.get("scope"))
+def settings_of(doc: Document) -> Settings:
+    """The Settings document."""
+    spec = mapping(doc.content.get("spec"))
+    ttl = text(spec, "planTtl")
+    scope = mapping(spec.get("scope"))
     return Settings(
-        agency_name=_text(spec, "agencyName"),
+        agency_name=text(spec, "agencyName"),
         account_managers=tuple(_strings(spec.get("accountManagers"))),
         scope=Scope(
             customers=_scope(doc, scope.get("customers"), ("spec", "scope", "customers")),
@@ -178,8 +110,8 @@ def _settings(doc: Document) -> Settings:
         ),
         guards=_guards(doc, spec.get("guards")),
         plan_ttl=parse_duration(ttl) if ttl is not None else Settings.plan_ttl,
-        endpoint_profile=_text(_mapping(spec.get("endpoint")), "profile"),
-        operator=_text(spec, "operator"),
+        endpoint_profile=text(mapping(spec.get("endpoint")), "profile"),
+        operator=text(spec, "operator"),
         source=doc.start,
     )
 
@@ -198,22 +130,27 @@ def _scope(doc: Document, value: YamlValue, path: JsonPath) -> tuple[ScopeRef, .
 
 
 def _guards(doc: Document, value: YamlValue) -> Guards:
+    """``spec.guards``: the shared limits, and every other key as a kind's limit (the Settings
+    schema lists each kind's, :mod:`reconciler.manifests.schemas`): an amount is a quoted
+    string, a count a whole number."""
     if value is None:
         return Guards()
-    guards = _mapping(value)
+    guards = mapping(value)
     default = Guards()
-    percent = _integer(guards, "maxChangePercent")
-    minimum = _integer(guards, "minObjects")
-    per_run = _money(guards, "maxIssuePerRun")
-    per_reseller = _money(guards, "maxIssuePerReseller")
-    reclaims = _integer(guards, "maxReclaimsPerRun")
+    percent = integer(guards, "maxChangePercent")
+    minimum = integer(guards, "minObjects")
+    limits: dict[str, Decimal | int] = {}
+    for key, found in guards.items():
+        if key in SHARED_GUARDS:
+            continue
+        if isinstance(found, str):
+            limits[key] = Decimal(found).quantize(CENT)
+        else:
+            assert isinstance(found, int) and not isinstance(found, bool), (key, found)
+            limits[key] = found
     return Guards(
         max_change_percent=default.max_change_percent if percent is None else percent,
         min_objects=default.min_objects if minimum is None else minimum,
-        max_issue_per_run=default.max_issue_per_run if per_run is None else per_run,
-        max_issue_per_reseller=(
-            default.max_issue_per_reseller if per_reseller is None else per_reseller
-        ),
-        max_reclaims_per_run=default.max_reclaims_per_run if reclaims is None else reclaims,
+        limits=limits,
         source=doc.pos(("spec", "guards")),
     )

@@ -1,10 +1,9 @@
 """Checks that span documents and need no live state.
 
-* ``metadata.name`` is unique per kind; there is at most one Settings document;
-* a customer appears once across all AccountManagers documents, and once across all AutoRenew
-  documents (compared by the reference as written: ``customer: acme`` and ``customerId: 42``
-  may still be the same customer, which only live state can tell);
-* a reseller appears once per distributor quota, a resource ID once across AutoRenew.
+Here, for every kind alike: ``metadata.name`` is unique per kind, and there is at most one
+Settings document. Each kind adds its own (e.g. a customer declared twice), one document at a
+time (:meth:`Kind.crosschecks <reconciler.kinds.spec.Kind.crosschecks>`), with the helpers
+below; :mod:`reconciler.manifests.validation` runs them all.
 
 Each duplicate is reported at its later occurrence and names the first. The checks read
 documents defensively: an entry the schema rejected is skipped here, not reported twice.
@@ -15,25 +14,18 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Sequence
 
 from reconciler.errors import ManifestProblem, SourcePosition
-from reconciler.manifests.loader import Document
+from reconciler.manifests.document import SETTINGS, Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue, format_path
 
-__all__ = ["cross_document_problems"]
+__all__ = ["FirstSeen", "cross_document_problems", "list_entries", "reference", "spec_of"]
 
 
 def cross_document_problems(documents: Sequence[Document]) -> list[ManifestProblem]:
-    """Problems that no single document shows on its own."""
-    return [
-        *_duplicate_names(documents),
-        *_extra_settings(documents),
-        *_duplicate_customers(documents, "AccountManagers"),
-        *_duplicate_customers(documents, "AutoRenew"),
-        *_duplicate_resellers(documents),
-        *_duplicate_resources(documents),
-    ]
+    """Problems that no single document shows on its own, the same for every kind."""
+    return [*_duplicate_names(documents), *_extra_settings(documents)]
 
 
-class _FirstSeen:
+class FirstSeen:
     """Remembers where each key was first declared; reports later declarations."""
 
     def __init__(self) -> None:
@@ -49,23 +41,21 @@ class _FirstSeen:
             yield ManifestProblem(where, format_path(path), message)
 
 
-def _of_kind(documents: Sequence[Document], kind: str) -> list[Document]:
-    return [d for d in documents if d.kind == kind]
-
-
-def _spec(doc: Document) -> dict[str, YamlValue]:
+def spec_of(doc: Document) -> dict[str, YamlValue]:
+    """The document's ``spec``, or an empty one when it is not a mapping."""
     spec = doc.content.get("spec")
     return spec if isinstance(spec, dict) else {}
 
 
-def _entries(doc: Document, list_key: str) -> Iterator[tuple[JsonPath, dict[str, YamlValue]]]:
-    items = _spec(doc).get(list_key)
+def list_entries(doc: Document, list_key: str) -> Iterator[tuple[JsonPath, dict[str, YamlValue]]]:
+    """The mapping items of ``spec.<list_key>`` with their paths (others are skipped)."""
+    items = spec_of(doc).get(list_key)
     for index, entry in enumerate(items if isinstance(items, list) else []):
         if isinstance(entry, dict):
             yield ("spec", list_key, index), entry
 
 
-def _reference(entry: dict[str, YamlValue], name_key: str, id_key: str) -> tuple[str, str] | None:
+def reference(entry: dict[str, YamlValue], name_key: str, id_key: str) -> tuple[str, str] | None:
     """``(field, value)`` of an entry's customer or reseller, if exactly one is given."""
     name, ident = entry.get(name_key), entry.get(id_key)
     if isinstance(ident, str) and name_key not in entry:
@@ -76,7 +66,7 @@ def _reference(entry: dict[str, YamlValue], name_key: str, id_key: str) -> tuple
 
 
 def _duplicate_names(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    seen = _FirstSeen()
+    seen = FirstSeen()
     for doc in documents:
         if doc.kind and doc.name:
             label = f"{doc.kind} '{doc.name}'"
@@ -84,41 +74,7 @@ def _duplicate_names(documents: Sequence[Document]) -> Iterator[ManifestProblem]
 
 
 def _extra_settings(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    settings = _of_kind(documents, "Settings")
+    settings = [d for d in documents if d.kind == SETTINGS]
     for doc in settings[1:]:
         message = f"only one Settings document is allowed (the first is at {settings[0].start})"
         yield doc.problem(("kind",), message)
-
-
-def _duplicate_customers(documents: Sequence[Document], kind: str) -> Iterator[ManifestProblem]:
-    seen = _FirstSeen()
-    for doc in _of_kind(documents, kind):
-        for path, entry in _entries(doc, "customers"):
-            ref = _reference(entry, "customer", "customerId")
-            if ref is not None:
-                label = f"{ref[0]} '{ref[1]}' in {kind}"
-                yield from seen.check(ref, doc, (*path, ref[0]), label)
-
-
-def _duplicate_resellers(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    seen = _FirstSeen()
-    for doc in _of_kind(documents, "ResellerQuota"):
-        quota = _spec(doc).get("distributorQuota")
-        if not isinstance(quota, str):
-            continue
-        for path, entry in _entries(doc, "resellers"):
-            ref = _reference(entry, "reseller", "resellerId")
-            if ref is not None:
-                label = f"{ref[0]} '{ref[1]}' for distributor quota '{quota}'"
-                yield from seen.check((quota, *ref), doc, (*path, ref[0]), label)
-
-
-def _duplicate_resources(documents: Sequence[Document]) -> Iterator[ManifestProblem]:
-    seen = _FirstSeen()
-    for doc in _of_kind(documents, "AutoRenew"):
-        for path, entry in _entries(doc, "customers"):
-            resources = entry.get("resources")
-            for resource_id in resources if isinstance(resources, dict) else {}:
-                key_path = (*path, "resources", resource_id)
-                label = f"resource '{resource_id}'"
-                yield from seen.check(resource_id, doc, key_path, label, at_key=True)

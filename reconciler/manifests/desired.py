@@ -5,7 +5,9 @@
 
 Customers and resellers stay *references* here (an account name or an ID, as written); the plan
 engine resolves them against live state. ``DesiredState.checksum`` is ``sha256:`` + the hex
-SHA-256 of :meth:`DesiredState.canonical` serialised as compact JSON with sorted keys. It covers
+SHA-256 of the canonical content (:func:`reconciler.manifests.assemble.canonical`: each kind's
+entries, :meth:`Kind.canonical <reconciler.kinds.spec.Kind.canonical>`, and the settings)
+serialised as compact JSON with sorted keys. It covers
 what the manifests ask for and nothing else: it does not change when files are renamed, split or
 reordered, entries reordered, comments, whitespace, quoting style or ``metadata`` edited, but it
 changes with any customer, manager, flag, balance or setting.
@@ -15,23 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from reconciler.errors import SourcePosition
-from reconciler.manifests.loader import API_VERSION
 
 __all__ = [
-    "AutoRenewRule",
     "CustomerRef",
     "DesiredState",
     "Guards",
-    "ManagerAssignment",
-    "Override",
-    "QuotaTarget",
     "ResellerRef",
     "Scope",
     "ScopeRef",
@@ -56,6 +53,10 @@ class CustomerRef:
             return f"customerId '{self.customer_id}'"
         return f"customer '{self.account_name}'"
 
+    def names(self) -> set[str]:
+        """The ID or account name written (what ``--target`` matches)."""
+        return {v for v in (self.customer_id, self.account_name) if v}
+
     def canonical(self) -> dict[str, str]:
         if self.customer_id is not None:
             return {"customerId": self.customer_id}
@@ -76,6 +77,10 @@ class ResellerRef:
             return f"resellerId '{self.reseller_id}'"
         return f"reseller '{self.account_name}'"
 
+    def names(self) -> set[str]:
+        """The ID or account name written (what ``--target`` matches)."""
+        return {v for v in (self.reseller_id, self.account_name) if v}
+
     def canonical(self) -> dict[str, str]:
         if self.reseller_id is not None:
             return {"resellerId": self.reseller_id}
@@ -83,83 +88,22 @@ class ResellerRef:
 
 
 @dataclass(frozen=True)
-class ManagerAssignment:
-    """``customer`` should have account manager ``manager`` (``None``: no manager)."""
-
-    customer: CustomerRef
-    manager: str | None
-    source: SourcePosition
-
-
-@dataclass(frozen=True)
-class Override:
-    """An explicit auto-renew flag for one service type or one resource."""
-
-    enabled: bool
-    source: SourcePosition
-
-
-@dataclass(frozen=True)
-class AutoRenewRule:
-    """Auto-renew for one customer's yearly/monthly resources.
-
-    Precedence: ``resources`` > ``service_types`` > ``default``; a resource none of them covers
-    is unmanaged. ``period_type`` and ``renew_times`` are sent when enabling.
-    """
-
-    customer: CustomerRef
-    default: bool | None
-    period_type: str | None
-    renew_times: int | None
-    service_types: Mapping[str, Override]
-    resources: Mapping[str, Override]
-    source: SourcePosition
-    default_source: SourcePosition | None = None
-
-    def desired_for(
-        self, resource_id: str, service_type_code: str
-    ) -> tuple[bool, SourcePosition] | None:
-        """The wanted flag for one resource and the manifest position that asks for it."""
-        override = self.resources.get(resource_id) or self.service_types.get(service_type_code)
-        if override is not None:
-            return override.enabled, override.source
-        if self.default is not None:
-            return self.default, self.default_source or self.source
-        return None
-
-
-@dataclass(frozen=True)
-class QuotaTarget:
-    """``reseller`` should hold ``balance`` of coupon quota issued from ``distributor_quota_id``."""
-
-    distributor_quota_id: str
-    reseller: ResellerRef
-    balance: Decimal
-    source: SourcePosition
-    #: where ``spec.distributorQuota`` is written (problems about the quota point there)
-    quota_source: SourcePosition | None = None
-
-
-@dataclass(frozen=True)
 class Guards:
-    """Limits that block a plan unless overridden. ``source``: the manifest's ``guards``."""
+    """Limits that block a plan unless overridden. ``source``: the manifest's ``guards``.
+
+    ``max_change_percent`` and ``min_objects`` hold for every kind; ``limits`` are the kinds' own
+    limits (:class:`~reconciler.plan.guards.GuardSpec`) the Settings document sets, by their key
+    in ``spec.guards``: an amount (``Decimal``, two places) or a whole number.
+    """
 
     max_change_percent: int = 30
     min_objects: int = 10
-    max_issue_per_run: Decimal = Decimal("200000.00")
-    max_issue_per_reseller: Decimal = Decimal("50000.00")
-    max_reclaims_per_run: int = 10
+    limits: Mapping[str, Decimal | int] = field(default_factory=dict)
     source: SourcePosition | None = None
 
     def limit(self, setting: str, default: Decimal | int) -> Decimal | int:
         """The limit Settings ``spec.guards.<setting>`` sets, else ``default``."""
-        attribute = {
-            "maxIssuePerRun": "max_issue_per_run",
-            "maxIssuePerReseller": "max_issue_per_reseller",
-            "maxReclaimsPerRun": "max_reclaims_per_run",
-        }.get(setting)
-        found: Decimal | int = getattr(self, attribute) if attribute else default
-        return found
+        return self.limits.get(setting, default)
 
 
 @dataclass(frozen=True)
@@ -210,79 +154,66 @@ class Settings:
 
 @dataclass(frozen=True)
 class DesiredState:
-    """Everything the manifests ask for, in file order, with a content checksum."""
+    """Everything the manifests ask for, with a content checksum.
 
-    managers: tuple[ManagerAssignment, ...]
-    auto_renew: tuple[AutoRenewRule, ...]
-    quotas: tuple[QuotaTarget, ...]
+    ``entries``: each kind's typed entries (built by the kind, :meth:`Kind.build
+    <reconciler.kinds.spec.Kind.build>`) in file order, by plan kind id; a kind without
+    entries may be absent. :mod:`reconciler.manifests.assemble` builds it and its checksum.
+    """
+
+    entries: Mapping[str, tuple[Any, ...]]
     settings: Settings
     files: tuple[str, ...]
     checksum: str
 
-    def canonical(self) -> dict[str, Any]:
-        """The content the checksum covers, as plain JSON-ready data in a stable order."""
-        return canonical_content(self.managers, self.auto_renew, self.quotas, self.settings)
-
     def entries_of(self, kind_id: str) -> tuple[Any, ...]:
         """The entries of one kind (its plan kind id), in file order."""
-        return {
-            "account-manager": self.managers,
-            "auto-renew": self.auto_renew,
-            "reseller-quota": self.quotas,
-        }[kind_id]
+        return self.entries.get(kind_id, ())
+
+    def count(self) -> int:
+        """How many entries the manifests declare, every kind together."""
+        return sum(len(items) for items in self.entries.values())
 
 
-def canonical_content(
-    managers: Sequence[ManagerAssignment],
-    auto_renew: Sequence[AutoRenewRule],
-    quotas: Sequence[QuotaTarget],
-    settings: Settings,
-) -> dict[str, Any]:
-    """Desired state without positions or document names, each list sorted by its key."""
-    by_customer = sorted(managers, key=lambda m: _ref_key(m.customer.canonical()))
-    rules = sorted(auto_renew, key=lambda r: _ref_key(r.customer.canonical()))
-    targets = sorted(
-        quotas, key=lambda q: (q.distributor_quota_id, *_ref_key(q.reseller.canonical()))
-    )
-    return {
-        "apiVersion": API_VERSION,
-        "accountManagers": [{**m.customer.canonical(), "manager": m.manager} for m in by_customer],
-        "autoRenew": [_canonical_rule(rule) for rule in rules],
-        "resellerQuotas": [
-            {
-                "distributorQuota": q.distributor_quota_id,
-                **q.reseller.canonical(),
-                "balance": format(q.balance.quantize(CENT), "f"),
-            }
-            for q in targets
-        ],
-        "settings": _canonical_settings(settings),
-    }
+def checksum_of(content: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of ``content`` as compact JSON with sorted keys. A value may be an
+    iterator of JSON-ready items: it is hashed as a list, one item at a time (the same hash as
+    the list's), so 100,000 entries are never held as JSON text at once."""
+    digest = hashlib.sha256()
+    digest.update(b"{")
+    for n, key in enumerate(sorted(content)):
+        digest.update(b"," if n else b"")
+        digest.update(_json(key).encode("utf-8") + b":")
+        value = content[key]
+        if isinstance(value, Iterator):
+            digest.update(b"[")
+            for m, item in enumerate(value):
+                digest.update((b"," if m else b"") + _json(item).encode("utf-8"))
+            digest.update(b"]")
+        else:
+            digest.update(_json(value).encode("utf-8"))
+    digest.update(b"}")
+    return "sha256:" + digest.hexdigest()
 
 
-def _ref_key(ref: Mapping[str, str]) -> tuple[str, str]:
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def ref_key(ref: Mapping[str, str]) -> tuple[str, str]:
+    """A reference's canonical form as a sort key: ``("customerId", "42")``."""
     ((field_name, value),) = ref.items()
     return field_name, value
 
 
-def checksum_of(content: Mapping[str, Any]) -> str:
-    """``sha256:<hex>`` of ``content`` as compact JSON with sorted keys."""
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+def money_text(amount: Decimal) -> str:
+    """An amount as the checksum content holds it: two places, no exponent."""
+    return format(amount.quantize(CENT), "f")
 
 
-def _canonical_rule(rule: AutoRenewRule) -> dict[str, Any]:
-    return {
-        **rule.customer.canonical(),
-        "autoRenew": rule.default,
-        "periodType": rule.period_type,
-        "renewTimes": rule.renew_times,
-        "serviceTypes": {k: o.enabled for k, o in sorted(rule.service_types.items())},
-        "resources": {k: o.enabled for k, o in sorted(rule.resources.items())},
-    }
-
-
-def _canonical_settings(settings: Settings) -> dict[str, Any]:
+def canonical_settings(settings: Settings, limits: Mapping[str, Decimal | int]) -> dict[str, Any]:
+    """The checksum content of ``settings``; ``limits``: every kind's guard limit in effect
+    (set or default), by Settings key."""
     guards, scope = settings.guards, settings.scope
     return {
         "agencyName": settings.agency_name,
@@ -294,9 +225,10 @@ def _canonical_settings(settings: Settings) -> dict[str, Any]:
         "guards": {
             "maxChangePercent": guards.max_change_percent,
             "minObjects": guards.min_objects,
-            "maxIssuePerRun": format(guards.max_issue_per_run.quantize(CENT), "f"),
-            "maxIssuePerReseller": format(guards.max_issue_per_reseller.quantize(CENT), "f"),
-            "maxReclaimsPerRun": guards.max_reclaims_per_run,
+            **{
+                key: money_text(value) if isinstance(value, Decimal) else value
+                for key, value in limits.items()
+            },
         },
         "planTtlSeconds": int(settings.plan_ttl.total_seconds()),
         "endpointProfile": settings.endpoint_profile,

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reconciler.errors import ManifestError
-from reconciler.manifests.build import build_desired
+from reconciler.manifests.assemble import build_desired
 from reconciler.manifests.desired import DesiredState
 from reconciler.manifests.loader import Limits, load_documents
 from reconciler.manifests.validation import validate_documents

@@ -23,18 +23,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import ManifestError, ManifestProblem, SourcePosition
+from reconciler.kinds import registry
+from reconciler.manifests.document import API_GROUP, API_VERSION, SETTINGS, Document
 from reconciler.manifests.yamlstrict import (
-    JsonPath,
     Limits,
-    LineCol,
     ParsedDocument,
     ParseResult,
     YamlValue,
-    format_path,
     parse_yaml,
 )
 
@@ -42,6 +41,7 @@ __all__ = [
     "API_GROUP",
     "API_VERSION",
     "KINDS",
+    "SETTINGS",
     "Document",
     "Limits",
     "LoadResult",
@@ -51,57 +51,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-API_GROUP = "partner-reconciler/"
-API_VERSION = "partner-reconciler/v1"
-KINDS = ("AccountManagers", "AutoRenew", "ResellerQuota", "Settings")
+#: The manifest kinds: every registered kind's, and Settings.
+KINDS = (*sorted(k.manifest_kind for k in registry.KINDS), SETTINGS)
 _SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass(frozen=True)
-class Document:
-    """One manifest document: its plain content and the position of every node in it.
-
-    ``index`` counts documents in the file from 0. ``kind`` and ``name`` are ``""`` when the
-    document lacks them (validation reports that).
-    """
-
-    file: str
-    index: int
-    kind: str
-    name: str
-    content: Mapping[str, YamlValue]
-    values: Mapping[JsonPath, LineCol] = field(repr=False, compare=False)
-    keys: Mapping[JsonPath, LineCol] = field(repr=False, compare=False)
-
-    def pos(self, path: JsonPath = ()) -> SourcePosition:
-        """Where the value at ``path`` starts, or its nearest ancestor's start."""
-        found = self.values.get(path)
-        while found is None and path:
-            path = path[:-1]
-            found = self.values.get(path)
-        line, col = found or (1, 1)
-        return SourcePosition(self.file, line, col)
-
-    def key_pos(self, path: JsonPath) -> SourcePosition:
-        """Where the key of ``path`` starts (the value's position for list items)."""
-        if path in self.keys:
-            line, col = self.keys[path]
-            return SourcePosition(self.file, line, col)
-        return self.pos(path)
-
-    def problem(self, path: JsonPath, message: str, *, at_key: bool = False) -> ManifestProblem:
-        """A problem located at ``path`` in this document."""
-        where = self.key_pos(path) if at_key else self.pos(path)
-        return ManifestProblem(where, format_path(path), message)
-
-    @property
-    def label(self) -> str:
-        """``ResellerQuota 'q4'``, for messages."""
-        return f"{self.kind or 'document'} '{self.name}'" if self.name else self.kind
-
-    @property
-    def start(self) -> SourcePosition:
-        return self.pos(())
 
 
 @dataclass(frozen=True)

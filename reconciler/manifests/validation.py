@@ -17,8 +17,9 @@ from typing import Any
 from jsonschema import ValidationError
 
 from reconciler.errors import ManifestError, ManifestProblem
+from reconciler.kinds import registry
 from reconciler.manifests.crosschecks import cross_document_problems
-from reconciler.manifests.loader import Document
+from reconciler.manifests.document import Document
 from reconciler.manifests.schemas import (
     DISPATCHER_SCHEMA,
     SCHEMA_FILES,
@@ -68,7 +69,22 @@ def validate_documents(documents: Sequence[Document]) -> list[ManifestProblem]:
     for doc in documents:
         problems.update(schema_problems(doc))
     problems.update(cross_document_problems(documents))
+    problems.update(kind_problems(documents))
     return sorted(problems)
+
+
+def kind_problems(documents: Sequence[Document]) -> list[ManifestProblem]:
+    """Each kind's own cross-document checks, given its documents in file order."""
+    checks: dict[str, Callable[[Document], Iterable[ManifestProblem]]] = {}
+    found: list[ManifestProblem] = []
+    for doc in documents:
+        kind = registry.by_manifest(doc.kind)
+        if kind is not None:
+            check = checks.get(kind.id)
+            if check is None:
+                check = checks[kind.id] = kind.crosschecks()
+            found.extend(check(doc))
+    return found
 
 
 def schema_problems(doc: Document) -> list[ManifestProblem]:

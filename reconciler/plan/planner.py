@@ -1,9 +1,10 @@
 """From desired state and the live account to a :class:`~reconciler.plan.model.Plan`.
 
 The pipeline (octoDNS's, with money guards): read only what the manifests mention
-(:mod:`reconciler.plan.reader`), check which customers' agencies can be used for the auto-renew
-changes found, diff each kind (:mod:`reconciler.kinds`), report every semantic problem at once,
-evaluate the guards, and return the plan in canonical order. Nothing here writes.
+(:mod:`reconciler.plan.reader`), check which customers' agencies can be used for the changes
+found that act as the customer (kinds with ``uses_agency``), diff each kind
+(:mod:`reconciler.kinds`), report every semantic problem at once, evaluate the guards, and
+return the plan in canonical order. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
 from reconciler.errors import (
@@ -23,9 +24,9 @@ from reconciler.errors import (
     ManifestProblem,
 )
 from reconciler.kinds import registry
-from reconciler.kinds.auto_renew import diff as auto_renew
 from reconciler.kinds.base import KindResult, LiveState
 from reconciler.manifests.load import cyclic_gc_paused
+from reconciler.plan.declared import Key, managers_named
 from reconciler.plan.guards import evaluate
 from reconciler.plan.model import Plan, make_plan
 from reconciler.plan.pools import pool_map, workers_for
@@ -36,7 +37,8 @@ from reconciler.plan.scope import Narrowing, Target, narrow
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.emulator.clock import Clock
-    from reconciler.manifests.desired import AutoRenewRule, DesiredState
+    from reconciler.kinds.spec import Kind
+    from reconciler.manifests.desired import DesiredState
 
 IAM_RATE_OPERATION = "iam.create_temporary_access_key_by_agency"
 
@@ -46,8 +48,8 @@ class PlanContext:
     endpoint: str
     partner_id: str
     allow: Collection[str] = ()
-    #: False: plan auto-renew changes without asking IAM whether each customer's agency can be
-    #: used (for credentials that may not assume agencies, e.g. read-only ones in CI)
+    #: False: plan changes made as the customer without asking IAM whether each customer's
+    #: agency can be used (for credentials that may not assume agencies, e.g. read-only ones)
     verify_agencies: bool = True
     #: ``--target KIND/NAME``: only the declared entries they select are read and planned
     targets: tuple[Target, ...] = ()
@@ -67,7 +69,7 @@ async def build_plan(
 ) -> Plan:
     """Read, diff and guard. Raises :class:`ManifestError` listing every semantic problem.
 
-    The agency of a customer whose auto-renew must change is checked (one IAM call) as soon as
+    The agency of a customer with a change made as the customer is checked (one IAM call) as soon as
     its resources are read, alongside the remaining reads, not after them.
     """
     desired, narrowing = narrow(desired, ctx.targets)
@@ -87,7 +89,7 @@ async def read_live(
     clock: Clock | None = None,
 ) -> tuple[LiveState, list[ManifestProblem]]:
     """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
-    and the agency of every customer with an auto-renew change; plus the reader's problems.
+    and the agency of every customer with a change made as the customer; plus the reader's problems.
 
     ``check_managers``: a manager neither in the roster nor on a customer read is looked for
     on every customer before the diff calls it unknown (drift, which accepts any manager,
@@ -100,13 +102,12 @@ async def read_live(
         problems = [*reader.problems, *([no_agency] if no_agency else [])]
     else:
         agencies = _AgencyChecks(client, desired, reader)
-        live = await reader.read(desired, on_resources=agencies.consider)
-        found, _ = auto_renew.candidates(desired, live)
-        missing = auto_renew.customers_needing_agency(found) - live.agency.keys()
-        await check_agencies(client, missing, live, desired)
+        live = await reader.read(desired, on_customer=agencies.consider)
+        needed = {cid for k in _agency_kinds(desired) for cid in k.agency_customers(desired, live)}
+        await check_agencies(client, needed - live.agency.keys(), live, desired)
         problems = reader.problems
     if check_managers:
-        wanted = {m.manager for m in desired.managers if m.manager}
+        wanted = managers_named(desired)
         await reader.check_managers(wanted - set(desired.settings.account_managers))
     return live, problems
 
@@ -169,36 +170,42 @@ def _assemble(
     )
 
 
+def _agency_kinds(desired: DesiredState) -> list[Kind[Any]]:
+    """The kinds with entries whose changes call the API as the customer (``uses_agency``)."""
+    return [k for k in registry.KINDS if k.uses_agency and k.entries(desired)]
+
+
 class _AgencyChecks:
-    """Checks a customer's agency as soon as its resources show an auto-renew change."""
+    """Checks a customer's agency as soon as its reads show a change that needs it."""
 
     def __init__(self, client: BssClient, desired: DesiredState, reader: Reader) -> None:
         self.client = client
         self.desired = desired
         self.reader = reader
         self.live = reader.live
-        self._rules: dict[tuple[str | None, str | None], list[AutoRenewRule]] | None = None
+        self._entries: dict[str, dict[Key, list[Any]]] | None = None
         self.started: set[str] = set()
 
     @property
-    def rules(self) -> dict[tuple[str | None, str | None], list[AutoRenewRule]]:
-        """AutoRenew rules by customer reference (built on first use, not before the read)."""
-        if self._rules is None:
-            self._rules = {}
-            for rule in self.desired.auto_renew:
-                key = (rule.customer.customer_id, rule.customer.account_name)
-                self._rules.setdefault(key, []).append(rule)
-        return self._rules
+    def entries(self) -> dict[str, dict[Key, list[Any]]]:
+        """Kind id -> customer reference -> the kind's entries naming it (built on first use,
+        not before the read)."""
+        if self._entries is None:
+            self._entries = {}
+            for kind in _agency_kinds(self.desired):
+                by_ref = self._entries.setdefault(kind.id, {})
+                for entry in kind.entries(self.desired):
+                    ref = kind.references(entry).customer
+                    if ref is not None:
+                        by_ref.setdefault((ref.customer_id, ref.account_name), []).append(entry)
+        return self._entries
 
     def consider(self, customer_id: str) -> None:
         agency = self.client.agency_name
         if not agency or customer_id in self.started:
             return  # without an agency name, check_agencies explains why, with no call
-        customer = self.live.customers[customer_id]
-        rules = [
-            rule for key in self.reader.references(customer_id) for rule in self.rules.get(key, ())
-        ]
-        if not auto_renew.needs_agency(rules, customer, self.live.resources[customer_id]):
+        keys = self.reader.references(customer_id)
+        if not any(self._needs(kind, keys, customer_id) for kind in _agency_kinds(self.desired)):
             return
         self.started.add(customer_id)
 
@@ -207,21 +214,31 @@ class _AgencyChecks:
 
         self.reader.pool(IAM_RATE_OPERATION).submit(job)
 
+    def _needs(self, kind: Kind[Any], keys: list[Key], customer_id: str) -> bool:
+        by_ref = self.entries.get(kind.id, {})
+        entries = [entry for key in keys for entry in by_ref.get(key, ())]
+        return bool(entries) and kind.needs_agency(entries, customer_id, self.live)
+
 
 def missing_agency_name(desired: DesiredState, agency: str | None) -> ManifestProblem | None:
-    """AutoRenew needs the agency customers granted: a problem when its name is not configured.
+    """A kind acting as the customer needs the agency customers granted: a problem when its
+    name is not configured.
 
     Never guessed, never filled in (not even by the embedded emulator): a plan that cannot
     obtain customer credentials would otherwise end in "No changes" while nothing can be done.
     """
-    if agency or not desired.auto_renew:
+    kinds = _agency_kinds(desired)
+    if agency or not kinds:
         return None
-    first = desired.auto_renew[0]
+    kind = kinds[0]
+    first = kind.entries(desired)[0]
+    ref = kind.references(first).customer
+    named = f" of {ref.text}" if ref is not None else ""
     where = f" (the Settings document is at {desired.settings.source})"
     return ManifestProblem(
         first.source,
         "",
-        f"AutoRenew of {first.customer.text} needs the IAM agency your customers granted you, "
+        f"{kind.manifest_kind}{named} needs the IAM agency your customers granted you, "
         "and no agency name is configured: set Settings spec.agencyName"
         f"{where if desired.settings.source else ''} or the environment variable "
         "RECONCILER_AGENCY_NAME",
@@ -254,6 +271,11 @@ async def check_agencies(
         live.agency[cid] = why
 
 
+def _agency_manifests() -> str:
+    """The manifest kinds whose changes act as the customer, in words: ``AutoRenew``."""
+    return " or ".join(k.manifest_kind for k in registry.KINDS if k.uses_agency)
+
+
 async def agency_problem(client: BssClient, customer_id: str, agency: str) -> str | None:
     """Why the customer's temporary credentials cannot be had, or ``None`` when they can."""
     try:
@@ -263,8 +285,8 @@ async def agency_problem(client: BssClient, customer_id: str, agency: str) -> st
             f"IAM refused the customer's temporary credentials through the agency {agency!r} "
             f"({err.status} {err.error_code}: {err.iam_message}). Either the customer has not "
             "granted this agency to the partner (ask them to authorise it, or leave them out of "
-            "the AutoRenew manifests), or the credentials running the plan may not assume "
-            "agencies (plan with credentials that may)"
+            f"the {_agency_manifests()} manifests), or the credentials running the plan may not "
+            "assume agencies (plan with credentials that may)"
         )
     except AuthError as err:
         return f"customer credentials could not be obtained: {err}"

@@ -9,13 +9,14 @@ budget is used. The reader therefore:
   ``indirect_partner_id`` exact filters; ``account_name`` fuzzy filter, then an exact match) or
   by listing every page, whichever costs fewer calls. With a handful of references the targeted
   queries are made straight away; otherwise the first page of the listing tells the total, so
-  the choice is made with numbers, not guessed. Resources are read for the customers that have
-  AutoRenew rules (``only_main_resource=1``, 100 per page: the safe maximum, §7.3), issued
-  quotas per reseller in scope (100 per page), distributor quotas by id (50 per call).
+  the choice is made with numbers, not guessed. Then what each kind declares
+  (:mod:`reconciler.plan.declared`): its per-object reads for the customers and resellers its
+  own entries reference (e.g. a customer's resources, a reseller's issued quotas), its batched
+  and its one-off reads; and the coupon quotas any entry names, by id (50 per call).
 * **Pipelines.** Each customer found on a listing page (or by a targeted query) queues its
-  resource listing at once; nothing waits for the whole customer list. Likewise reseller ->
-  issued quotas, and (through :meth:`Reader.read`'s ``on_resources`` hook) customer resources
-  -> the planner's agency check.
+  per-object reads at once; nothing waits for the whole customer list. Likewise for resellers,
+  and (through :meth:`Reader.read`'s ``on_customer`` hook) a customer's reads -> the planner's
+  agency check.
 * **Keeps every API's pacer busy.** Each API has an :class:`ApiPool` of workers. By Little's law
   ``rate x latency`` calls are in flight when an API is used at its rate, so the pool holds that
   many workers plus one waiting at the pacer for the next slot. The latency is the slowest recent
@@ -42,51 +43,45 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reconciler.bss import queries as q
 from reconciler.bss.redact import get_logger
 from reconciler.emulator.clock import SystemClock
 from reconciler.errors import ManifestProblem
 from reconciler.kinds.base import LiveState
+from reconciler.kinds.reads import EachListing
 from reconciler.plan.census import Census
+from reconciler.plan.declared import PerObject, Wanted, quota_ids, wanted
 from reconciler.plan.eta import RateMeter, estimate_eta
-from reconciler.plan.pools import ApiPool, Job
+from reconciler.plan.listings import Listings
+from reconciler.plan.pools import ApiPool
 from reconciler.plan.progress import Progress, ReadCounters
 from reconciler.plan.references import (
     LIST_CUSTOMERS,
     Directory,
-    Fetch,
     Key,
-    Listing,
     Ref,
     customer_directory,
     customer_refs,
     reseller_directory,
     reseller_refs,
-    unique,
-    whole,
 )
-from reconciler.plan.resolve import REREADS, Resolution
+from reconciler.plan.resolve import Resolution
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
-    from reconciler.bss.models import Customer, IndirectPartner, IssuedQuota, Page, Resource
+    from reconciler.bss.models import Customer, IndirectPartner
     from reconciler.emulator.clock import Clock
+    from reconciler.kinds.reads import Subject
     from reconciler.manifests.desired import DesiredState
 
 log = get_logger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-RESOURCE_PAGE = q.MAX_RESOURCE_PAGE
-ISSUED_PAGE = 100
 QUOTA_IDS_PER_CALL = 50
-
-LIST_RESOURCES = "list_pay_per_use_customer_resources"
-LIST_ISSUED = "list_issued_coupon_quotas"
 LIST_QUOTAS = "list_quota_coupons"
 
 
-class Reader(Resolution):
+class Reader(Listings, Resolution):
     """Scoped, pipelined, rate-saturating reads of the live partner account."""
 
     def __init__(
@@ -104,10 +99,14 @@ class Reader(Resolution):
         self.counters = ReadCounters()
         self._pools: dict[str, ApiPool] = {}
         self._failure: BaseException | None = None
-        self._renew: set[Key] = set()
-        self._resources_started: set[str] = set()
-        self._issued_started: set[str] = set()
-        self._on_resources: Callable[[str], None] | None = None
+        self._wants: list[Wanted] = []
+        #: (subject, object id) -> per-object reads not yet in; absent: none started
+        self._open: dict[tuple[str, str], int] = {}
+        #: (read name, object id) of every per-object read queued
+        self._started: set[tuple[str, str]] = set()
+        #: api -> [per-object reads expected, done] (the ETA)
+        self._calls: dict[str, list[int]] = {}
+        self._on_customer: Callable[[str], None] | None = None
         self._keys: dict[str, list[Key]] = {}
 
     # -- the pools -------------------------------------------------------------------------
@@ -146,29 +145,29 @@ class Reader(Resolution):
     # -- entry point -----------------------------------------------------------------------
 
     async def read(
-        self, desired: DesiredState, *, on_resources: Callable[[str], None] | None = None
+        self, desired: DesiredState, *, on_customer: Callable[[str], None] | None = None
     ) -> LiveState:
-        """Everything ``desired`` mentions. ``on_resources(customer_id)`` runs as soon as a
-        customer's resources are in ``live.resources`` (it may queue jobs on :meth:`pool`)."""
+        """Everything ``desired`` mentions. ``on_customer(customer_id)`` runs as soon as every
+        per-object read of that customer is in (it may queue jobs on :meth:`pool`)."""
         # Say what is about to happen first: the rest can take hours against the real API.
-        self._renew = {
-            (r.customer.customer_id, r.customer.account_name) for r in desired.auto_renew
-        }
-        managed = {(m.customer.customer_id, m.customer.account_name) for m in desired.managers}
-        resellers = {(t.reseller.reseller_id, t.reseller.account_name) for t in desired.quotas}
+        self._wants = wanted(desired)
+        customer_list = customer_refs(desired)
+        reseller_list = reseller_refs(desired)
         c = self.counters
-        c.customers, c.resellers = len(self._renew | managed), len(resellers)
-        c.resource_lists = len(self._renew)
+        c.customers, c.resellers = len(customer_list), len(reseller_list)
+        c.resource_lists = len(self._expect("customer"))
+        self._expect("reseller")
         self.progress.line(
             f"Reading live state for {c.customers:,} customers, {c.resellers:,} resellers..."
         )
-        customer_list = customer_refs(desired)
-        reseller_list = reseller_refs(desired)
-        self._on_resources = on_resources
+        self._on_customer = on_customer
+        for want in self._wants:
+            for read in want.once():
+                self._once(read)
         branches = (
-            self._customers_then_resources(customer_list),
-            self._resellers_then_quotas(reseller_list),
-            self._distributor_quotas(sorted({t.distributor_quota_id for t in desired.quotas})),
+            self._subject("customer", customer_list, customer_directory(self.client)),
+            self._subject("reseller", reseller_list, reseller_directory(self.client)),
+            self._distributor_quotas(quota_ids(desired)),
         )
         try:
             results = await asyncio.gather(*branches, return_exceptions=True)
@@ -184,6 +183,15 @@ class Reader(Resolution):
             self.progress.finish()
         return self.live
 
+    def _expect(self, subject: Subject) -> set[Key]:
+        """The keys of ``subject`` with per-object reads; counts each read's calls (ETA)."""
+        keys: set[Key] = set()
+        for want in self._wants:
+            for read in want.per_object(subject):
+                self._calls.setdefault(read.api, [0, 0])[0] += len(want.keys[subject])
+                keys |= want.keys[subject]
+        return keys
+
     def _tick(self, api: str) -> None:
         c = self.counters
         c.calls += 1
@@ -194,32 +202,67 @@ class Reader(Resolution):
     def _eta(self) -> float | None:
         """Seconds left for the calls still known to be needed, at each API's measured rate
         (:func:`reconciler.plan.eta.estimate_eta`)."""
-        c = self.counters
-        left = {
-            LIST_RESOURCES: c.resource_lists - c.resource_lists_done + self._pages_pending(),
-            LIST_ISSUED: c.resellers - c.quota_lists_done,
-        }
+        left = {api: expected - done for api, (expected, done) in self._calls.items()}
+        for api in left:
+            pool = self._pools.get(api)
+            left[api] += 0 if pool is None else len(pool._urgent)  # further pages
         customer_pool = self._pools.get(LIST_CUSTOMERS)
         if customer_pool is not None:
             left[LIST_CUSTOMERS] = customer_pool.queued
         nominal = {api: self.client.rate_for(api) for api in left}
         return estimate_eta(left, self.meter.samples(), nominal)
 
-    def _pages_pending(self) -> int:
-        pool = self._pools.get(LIST_RESOURCES)
-        return 0 if pool is None else len(pool._urgent)
+    # -- customers and resellers, and the reads of each ------------------------------------
 
-    # -- customers and their resources -----------------------------------------------------
+    async def _subject(self, subject: Subject, refs: list[Ref], d: Directory[Any]) -> None:
+        """Resolve ``refs`` (queuing each object's reads as it is found), then the batched
+        reads of the objects found; until every read of the subject is in."""
+        await self._resolve(refs, d, functools.partial(self._found, subject))
+        apis = {read.api for w in self._wants for read in w.per_object(subject)}
+        for want in self._wants:
+            ids = self._ids(subject, want.keys[subject])
+            for read in want.batched(subject):
+                self._batched(read, sorted(ids))
+                apis.add(read.api)
+        await self._join(*sorted(apis))
 
-    async def _customers_then_resources(self, refs: list[Ref]) -> None:
-        await self._resolve(refs, customer_directory(self.client), self._customer_found)
-        await self._join(LIST_RESOURCES)
+    def _ids(self, subject: Subject, keys: set[Key]) -> set[str]:
+        refs = self.live.customer_refs if subject == "customer" else self.live.reseller_refs
+        return {refs[k] for k in keys if k in refs}
 
     def references(self, customer_id: str) -> list[Key]:
         """The manifest references (``(customer_id, account_name)``) resolved to a customer."""
         return self._keys.get(customer_id, [])
 
-    def _customer_found(self, ref: Ref, customer: Customer) -> None:
+    def _found(self, subject: Subject, ref: Ref, obj: Any) -> None:
+        if subject == "customer":
+            oid = self._customer_found(ref, obj)
+        else:
+            oid = self._reseller_found(ref, obj)
+        reads = [
+            read
+            for w in self._wants
+            if ref.key in w.keys[subject]
+            for read in w.per_object(subject)
+        ]
+        # a second reference to an object: the reads already made for it are not made again
+        new = [read for read in reads if (read.name, oid) not in self._started]
+        for read in reads:
+            if (read.name, oid) in self._started:
+                self._calls[read.api][0] -= 1
+        again = (subject, oid) in self._open
+        if subject == "customer" and reads and not new:
+            self.counters.resource_lists -= 1
+        if subject == "reseller" and again:
+            self.counters.resellers -= 1
+        self._open[(subject, oid)] = self._open.get((subject, oid), 0) + len(new)
+        for read in new:
+            self._started.add((read.name, oid))
+            self._per_object(subject, oid, read)
+        if not again and not new:
+            self._ready(subject, oid)
+
+    def _customer_found(self, ref: Ref, customer: Customer) -> str:
         cid = customer.customer_id
         self.live.customer_refs[ref.key] = cid
         self._keys.setdefault(cid, []).append(ref.key)
@@ -228,52 +271,71 @@ class Reader(Resolution):
             self.live.customers[cid] = customer
             if customer.account_manager:
                 self.live.managers_seen.add(customer.account_manager)
-        if ref.key in self._renew and cid not in self._resources_started:
-            self._resources_started.add(cid)
-            self._list_all(
-                self.pool(LIST_RESOURCES),
-                _resource_fetch(self.client, cid),
-                RESOURCE_PAGE,
-                lambda r: r.resource_id,
-                functools.partial(self._resources_read, cid),
-            )
-        elif ref.key in self._renew:
-            self.counters.resource_lists -= 1  # a second reference to a customer already read
+        return cid
 
-    def _resources_read(self, cid: str, items: list[Resource]) -> None:
-        self.live.resources[cid] = [r for r in items if r.is_main_resource]
-        self.counters.resource_lists_done += 1
-        if self._on_resources is not None:
-            self._on_resources(cid)
-
-    # -- resellers and their quotas --------------------------------------------------------
-
-    async def _resellers_then_quotas(self, refs: list[Ref]) -> None:
-        await self._resolve(refs, reseller_directory(self.client), self._reseller_found)
-        await self._join(LIST_ISSUED)
-
-    def _reseller_found(self, ref: Ref, reseller: IndirectPartner) -> None:
+    def _reseller_found(self, ref: Ref, reseller: IndirectPartner) -> str:
         rid = reseller.indirect_partner_id
         self.live.reseller_refs[ref.key] = rid
         self.counters.resellers_found += 1
         self.live.resellers.setdefault(rid, reseller)
         if reseller.account_manager_id:
             self.live.managers_seen.add(reseller.account_manager_id)
-        if rid in self._issued_started:
-            self.counters.resellers -= 1
-            return
-        self._issued_started.add(rid)
-        self._list_all(
-            self.pool(LIST_ISSUED),
-            _issued_fetch(self.client, rid),
-            ISSUED_PAGE,
-            lambda x: x.quota_id,
-            functools.partial(self._issued_read, rid),
-        )
+        return rid
 
-    def _issued_read(self, rid: str, items: list[IssuedQuota]) -> None:
-        self.live.issued[rid] = items
-        self.counters.quota_lists_done += 1
+    def _per_object(self, subject: Subject, oid: str, read: PerObject) -> None:
+        pool = self.pool(read.api)
+
+        def done(found: Any) -> None:
+            self.live.reads.setdefault(read.name, {})[oid] = found
+            self._calls[read.api][1] += 1
+            self._open[(subject, oid)] -= 1
+            if not self._open[(subject, oid)]:
+                self._ready(subject, oid, counted=True)
+
+        if isinstance(read, EachListing):
+            keep = read.keep
+            self._list_all(
+                pool,
+                functools.partial(read.fetch, self.client, oid),
+                read.page,
+                read.key,
+                lambda items: done([i for i in items if keep(i)]),
+            )
+            return
+
+        async def job() -> None:
+            done(await read.fetch(self.client, oid))
+            self._tick(read.api)
+
+        pool.submit(job)
+
+    def _ready(self, subject: Subject, oid: str, *, counted: bool = False) -> None:
+        """Every per-object read of one customer or reseller is in (``counted``: it had some)."""
+        if subject == "reseller":
+            self.counters.quota_lists_done += 1
+            return
+        self.counters.resource_lists_done += int(counted)
+        if self._on_customer is not None:
+            self._on_customer(oid)
+
+    def _batched(self, read: Any, ids: list[str]) -> None:
+        pool = self.pool(read.api)
+        found: dict[str, Any] = self.live.reads.setdefault(read.name, {})
+        for start in range(0, len(ids), read.batch):
+
+            async def job(batch: list[str] = ids[start : start + read.batch]) -> None:
+                for item in await read.fetch(self.client, batch):
+                    found[read.key(item)] = item
+                self._tick(read.api)
+
+            pool.submit(job)
+
+    def _once(self, read: Any) -> None:
+        async def job() -> None:
+            self.live.reads[read.name] = await read.fetch(self.client)
+            self._tick(read.api)
+
+        self.pool(read.api).submit(job)
 
     async def _distributor_quotas(self, quota_ids: Sequence[str]) -> None:
         pool = self.pool(LIST_QUOTAS)
@@ -290,95 +352,3 @@ class Reader(Resolution):
         if set(quota_ids) - self.live.distributor_quotas.keys():  # for a "did you mean"
             async for quota in self.client.iter_quota_coupons():
                 self.live.known_quota_ids.add(quota.quota_id)
-
-    # -- listings of several pages ---------------------------------------------------------
-
-    def _list_all(
-        self,
-        pool: ApiPool,
-        fetch: Fetch[T],
-        limit: int,
-        key: Callable[[T], str],
-        done: Callable[[list[T]], None],
-        attempt: int = 0,
-    ) -> None:
-        """Queue a whole listing: the first page, then (urgently) the others it announces."""
-
-        async def first() -> None:
-            page = await fetch(0, limit)
-            if len(page.items) < limit or 0 <= page.total <= limit:
-                done(whole(pool.api, limit, [page], key))
-            elif page.total < 0:  # no total: one page after another until a short one
-                items = list(page.items)
-                while len(page.items) == limit:
-                    self._tick(pool.api)
-                    page = await fetch(len(items), limit)
-                    items += page.items
-                done(unique(items, key))
-            else:
-                listing: Listing[T] = Listing(page, limit, attempt)
-                for n in range(1, len(listing.pages)):
-                    pool.submit(self._page_job(pool, listing, n, fetch, key, done), urgent=True)
-            self._tick(pool.api)
-
-        pool.submit(first)
-
-    def _page_job(
-        self,
-        pool: ApiPool,
-        listing: Listing[T],
-        n: int,
-        fetch: Fetch[T],
-        key: Callable[[T], str],
-        done: Callable[[list[T]], None],
-    ) -> Job:
-        async def job() -> None:
-            page = await fetch(n * listing.limit, listing.limit)
-            listing.pages[n] = page
-            listing.totals.add(page.total)
-            listing.remaining -= 1
-            if not listing.remaining:
-                self._complete(pool, listing, fetch, key, done)
-            self._tick(pool.api)
-
-        return job
-
-    def _complete(
-        self,
-        pool: ApiPool,
-        listing: Listing[T],
-        fetch: Fetch[T],
-        key: Callable[[T], str],
-        done: Callable[[list[T]], None],
-    ) -> None:
-        """Every page is in: hand the items over, or read again if the total moved meanwhile."""
-        consistent = listing.consistent()
-        if not consistent and listing.attempt < REREADS:
-            log.info("total moved while paging %s; reading again", sorted(listing.totals))
-            self._list_all(pool, fetch, listing.limit, key, done, listing.attempt + 1)
-            return
-        if not consistent:
-            log.warning(
-                "a listing kept changing while it was read (totals %s); keeping what was read, "
-                "de-duplicated, if it holds as many items as its totals say",
-                sorted(listing.totals),
-            )
-        done(whole(pool.api, listing.limit, listing.pages, key))
-
-
-def _resource_fetch(client: BssClient, cid: str) -> Fetch[Resource]:
-    async def fetch(offset: int, limit: int) -> Page[Resource]:
-        return await client.list_customer_resources(
-            cid, offset=offset, limit=limit, only_main_resource=1
-        )
-
-    return fetch
-
-
-def _issued_fetch(client: BssClient, rid: str) -> Fetch[IssuedQuota]:
-    async def fetch(offset: int, limit: int) -> Page[IssuedQuota]:
-        return await client.list_issued_coupon_quotas(
-            offset=offset, limit=limit, indirect_partner_id=rid
-        )
-
-    return fetch

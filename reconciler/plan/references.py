@@ -9,18 +9,21 @@ concurrently, with the check that its pages add up (offset paging over a set tha
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from reconciler.bss import operations as ops
 from reconciler.bss.paging import short_listing
 from reconciler.errors import SourcePosition
+from reconciler.kinds import registry
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner, Page
-    from reconciler.manifests.desired import CustomerRef, DesiredState, ResellerRef
+    from reconciler.kinds.reads import Subject
+    from reconciler.kinds.spec import References
+    from reconciler.manifests.desired import DesiredState
 
 T = TypeVar("T")
 
@@ -179,7 +182,7 @@ def customer_directory(client: BssClient) -> Directory[Customer]:
         by_id=lambda v: c.list_sub_customers(customer_id=v, limit=PAGE),
         by_name=lambda v: c.list_sub_customers(account_name=v, limit=PAGE),
         page=lambda offset: c.list_sub_customers(offset=offset, limit=PAGE),
-        hint="`reconciler export --kind account-manager` lists your customers",
+        hint=_export_hint("customer", "customers"),
         manager_of=lambda x: x.account_manager,
     )
 
@@ -194,27 +197,49 @@ def reseller_directory(client: BssClient) -> Directory[IndirectPartner]:
         by_id=lambda v: c.list_indirect_partners(indirect_partner_id=v, limit=PAGE),
         by_name=lambda v: c.list_indirect_partners(account_name=v, limit=PAGE),
         page=lambda offset: c.list_indirect_partners(offset=offset, limit=PAGE),
-        hint="`reconciler export --kind reseller-quota` lists your resellers",
+        hint=_export_hint("reseller", "resellers"),
         manager_of=lambda x: x.account_manager_id,
     )
 
 
 def customer_refs(desired: DesiredState) -> list[Ref]:
+    """The partner's customers the entries of every kind name, each once, in file order (a
+    customer named with its reseller is that reseller's, found by the kind's own reads)."""
     seen: dict[Key, Ref] = {}
-    refs: list[CustomerRef] = [a.customer for a in desired.managers]
-    refs += [r.customer for r in desired.auto_renew]
-    for ref in refs:
-        key = (ref.customer_id, ref.account_name)
-        if key not in seen:
-            seen[key] = Ref(ref.customer_id, ref.account_name, ref.source)
+    for refs in _references(desired):
+        ref = refs.customer
+        if ref is not None and refs.reseller is None:
+            seen.setdefault(
+                (ref.customer_id, ref.account_name),
+                Ref(ref.customer_id, ref.account_name, ref.source),
+            )
     return list(seen.values())
 
 
 def reseller_refs(desired: DesiredState) -> list[Ref]:
+    """The resellers the entries of every kind name, each once, in file order."""
     seen: dict[Key, Ref] = {}
-    refs: list[ResellerRef] = [t.reseller for t in desired.quotas]
-    for ref in refs:
-        key = (ref.reseller_id, ref.account_name)
-        if key not in seen:
-            seen[key] = Ref(ref.reseller_id, ref.account_name, ref.source)
+    for refs in _references(desired):
+        ref = refs.reseller
+        if ref is not None:
+            seen.setdefault(
+                (ref.reseller_id, ref.account_name),
+                Ref(ref.reseller_id, ref.account_name, ref.source),
+            )
     return list(seen.values())
+
+
+def _references(desired: DesiredState) -> Iterator[References]:
+    for kind in registry.KINDS:
+        for entry in kind.entries(desired):
+            yield kind.references(entry)
+
+
+def _export_hint(subject: Subject, plural: str) -> str:
+    """``reconciler export --kind ID`` of the kind whose export lists ``subject`` at least cost
+    (no reads of its own first)."""
+    kinds = [k for k in registry.with_exports() if k.export_subjects == {subject}]
+    if not kinds:
+        return f"`reconciler export` lists your {plural}"
+    best = min(kinds, key=lambda k: (len(k.reads), k.order))
+    return f"`reconciler export --kind {best.id}` lists your {plural}"

@@ -8,13 +8,16 @@ output format therefore starts with :meth:`Narrowing.describe` when :attr:`Narro
 matches it. ``NAME`` is an account name or an ID as written in the manifests:
 
 ==========================  ==================================================================
-``customer/NAME``           the customer's AccountManagers and AutoRenew entries
-``reseller/NAME``           the reseller's ResellerQuota entries (every distributor quota)
-``account-manager/NAME``    the customer's AccountManagers entry
-``auto-renew/NAME``         the customer's AutoRenew entry
-``reseller-quota/NAME``     the reseller's ResellerQuota entries, or every entry of the
-                            distributor quota with that ID
+``customer/NAME``           every entry, of any kind, naming that customer
+``reseller/NAME``           every entry, of any kind, naming that reseller
+``<kind id>/NAME``          the entries of that kind whose :meth:`Kind.target_names
+                            <reconciler.kinds.spec.Kind.target_names>` include ``NAME`` (by
+                            default every name of what the entry references: its customer,
+                            its reseller, the quotas it draws on)
 ==========================  ==================================================================
+
+Settings ``spec.scope`` keeps an entry when the customer and the reseller it names (those of
+:meth:`Kind.references <reconciler.kinds.spec.Kind.references>`) are in scope.
 
 A target that matches no declared entry is an error (with a "did you mean"): it would
 otherwise plan nothing and say "No changes".
@@ -28,25 +31,16 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ConfigError
+from reconciler.kinds import registry
 
 if TYPE_CHECKING:
-    from reconciler.manifests.desired import (
-        AutoRenewRule,
-        CustomerRef,
-        DesiredState,
-        ManagerAssignment,
-        QuotaTarget,
-        ResellerRef,
-    )
+    from reconciler.kinds.spec import Kind
+    from reconciler.manifests.desired import DesiredState
 
-#: Target kinds and which declared entries each may select.
-TARGET_KINDS: dict[str, frozenset[str]] = {
-    "customer": frozenset({"managers", "auto_renew"}),
-    "reseller": frozenset({"quotas"}),
-    "account-manager": frozenset({"managers"}),
-    "auto-renew": frozenset({"auto_renew"}),
-    "reseller-quota": frozenset({"quotas"}),
-}
+#: The target kinds that select by a shared object, across every kind of entry.
+SUBJECTS = ("customer", "reseller")
+#: Every target kind: the shared objects, then each kind's id.
+TARGET_KINDS: tuple[str, ...] = (*SUBJECTS, *registry.IDS)
 
 
 @dataclass(frozen=True)
@@ -59,8 +53,16 @@ class Target:
     def __str__(self) -> str:
         return f"{self.kind}/{self.name}"
 
-    def selects(self, part: str) -> bool:
-        return part in TARGET_KINDS[self.kind]
+    def names(self, kind: Kind[Any], entry: Any) -> set[str]:
+        """What this target's NAME is matched against on ``entry`` (empty: not selectable)."""
+        if self.kind not in SUBJECTS:
+            return kind.target_names(entry) if self.kind == kind.id else set()
+        refs = kind.references(entry)
+        ref = refs.customer if self.kind == "customer" else refs.reseller
+        return ref.names() if ref is not None else set()
+
+    def hits(self, kind: Kind[Any], entry: Any) -> bool:
+        return self.name in self.names(kind, entry)
 
 
 def parse_target(text: str) -> Target:
@@ -188,7 +190,13 @@ def _values(refs: Iterable[Any] | None) -> tuple[str, ...] | None:
 
 
 def _count(desired: DesiredState) -> int:
-    return len(desired.managers) + len(desired.auto_renew) + len(desired.quotas)
+    return desired.count()
+
+
+def _keep(desired: DesiredState, keep: Callable[[Kind[Any], Any], bool]) -> DesiredState:
+    """``desired`` with only the entries ``keep`` accepts."""
+    entries = {k.id: tuple(e for e in k.entries(desired) if keep(k, e)) for k in registry.KINDS}
+    return replace(desired, entries=entries)
 
 
 def _scoped(desired: DesiredState) -> DesiredState:
@@ -197,67 +205,27 @@ def _scoped(desired: DesiredState) -> DesiredState:
     if scope.customers is None and scope.resellers is None:
         return desired
 
-    def customer(ref: CustomerRef) -> bool:
-        return scope.includes_customer(ref.customer_id, ref.account_name)
+    def in_scope(kind: Kind[Any], entry: Any) -> bool:
+        refs = kind.references(entry)
+        customer, reseller = refs.customer, refs.reseller
+        return (
+            customer is None or scope.includes_customer(customer.customer_id, customer.account_name)
+        ) and (
+            reseller is None or scope.includes_reseller(reseller.reseller_id, reseller.account_name)
+        )
 
-    return replace(
-        desired,
-        managers=tuple(m for m in desired.managers if customer(m.customer)),
-        auto_renew=tuple(r for r in desired.auto_renew if customer(r.customer)),
-        quotas=tuple(
-            q
-            for q in desired.quotas
-            if scope.includes_reseller(q.reseller.reseller_id, q.reseller.account_name)
-        ),
-    )
-
-
-def _customer_names(ref: CustomerRef) -> set[str]:
-    return {v for v in (ref.customer_id, ref.account_name) if v}
-
-
-def _reseller_names(ref: ResellerRef) -> set[str]:
-    return {v for v in (ref.reseller_id, ref.account_name) if v}
-
-
-def _manager_hit(target: Target, entry: ManagerAssignment) -> bool:
-    return target.selects("managers") and target.name in _customer_names(entry.customer)
-
-
-def _renew_hit(target: Target, entry: AutoRenewRule) -> bool:
-    return target.selects("auto_renew") and target.name in _customer_names(entry.customer)
-
-
-def _quota_hit(target: Target, entry: QuotaTarget) -> bool:
-    if not target.selects("quotas"):
-        return False
-    names = _reseller_names(entry.reseller)
-    if target.kind == "reseller-quota":
-        names.add(entry.distributor_quota_id)
-    return target.name in names
+    return _keep(desired, in_scope)
 
 
 def _targeted(desired: DesiredState, targets: Sequence[Target]) -> DesiredState:
-    def keep(entries: Sequence[Any], hit: Callable[[Target, Any], bool]) -> tuple[Any, ...]:
-        return tuple(e for e in entries if any(hit(t, e) for t in targets))
-
-    return replace(
-        desired,
-        managers=keep(desired.managers, _manager_hit),
-        auto_renew=keep(desired.auto_renew, _renew_hit),
-        quotas=keep(desired.quotas, _quota_hit),
-    )
+    return _keep(desired, lambda kind, entry: any(t.hits(kind, entry) for t in targets))
 
 
 def _check_targets(desired: DesiredState, targets: Sequence[Target]) -> None:
     """Every target must select something in scope; otherwise say what it could have meant."""
     problems = []
     for target in targets:
-        hits = (
-            any(_manager_hit(target, e) for e in desired.managers)
-            or any(_renew_hit(target, e) for e in desired.auto_renew)
-            or any(_quota_hit(target, e) for e in desired.quotas)
-        )
+        hits = any(target.hits(k, e) for k in registry.KINDS for e in k.entries(desired))
         if not hits:
             problems.append(_unmatched(desired, target))
     if problems:
@@ -266,14 +234,9 @@ def _check_targets(desired: DesiredState, targets: Sequence[Target]) -> None:
 
 def _unmatched(desired: DesiredState, target: Target) -> str:
     names: set[str] = set()
-    if target.selects("managers"):
-        names.update(*(_customer_names(e.customer) for e in desired.managers))
-    if target.selects("auto_renew"):
-        names.update(*(_customer_names(e.customer) for e in desired.auto_renew))
-    if target.selects("quotas"):
-        names.update(*(_reseller_names(e.reseller) for e in desired.quotas))
-        if target.kind == "reseller-quota":
-            names.update(e.distributor_quota_id for e in desired.quotas)
+    for kind in registry.KINDS:
+        for entry in kind.entries(desired):
+            names |= target.names(kind, entry)
     close = difflib.get_close_matches(target.name, sorted(names), n=1, cutoff=0.6)
     hint = f" (did you mean '{target.kind}/{close[0]}'?)" if close else ""
     scope = desired.settings.scope

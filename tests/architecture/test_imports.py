@@ -60,9 +60,6 @@ LAYERS: dict[str, set[str]] = {
 
 #: Single modules allowed across a layer, each with the reason. Keep this list short.
 EXCEPTIONS = {
-    # the planner's agency checks go through the kinds' hooks once the reader reads what the
-    # kinds declare (with the memory work on the reader, which lands first)
-    ("reconciler.plan.planner", "reconciler.kinds.auto_renew.diff"),
     # the terminal status line is drawn by the render layer; the display class still lives with
     # the counters it draws (to be moved into render/ once the concurrent work on it has landed)
     ("reconciler.plan.progress", "reconciler.render.terminal"),
@@ -71,7 +68,7 @@ EXCEPTIONS = {
 #: What kinds plug into, outside ``reconciler/kinds/``: none of these may reach a kind.
 KIND_MACHINERY = {
     "reconciler.manifests.desired",
-    "reconciler.manifests.loader",
+    "reconciler.manifests.document",
     "reconciler.manifests.yamlstrict",
     "reconciler.manifests.build",
     "reconciler.manifests.crosschecks",

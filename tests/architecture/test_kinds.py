@@ -1,4 +1,5 @@
-"""Every registered kind is complete, and the rest of the package never names one.
+"""Every registered kind is complete (the rest of the package never naming one is
+tests/architecture/test_kind_names.py).
 
 Walking the registry, each kind must have: its JSON Schema (in its package, published in
 ``schemas/`` and reachable from the union schema), an example under ``examples/`` using it, the

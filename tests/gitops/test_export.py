@@ -49,8 +49,8 @@ def test_export_of_the_demo_account_plans_no_changes(env: Env) -> None:
     assert "account-managers.yaml  written    25 customers (18 with a manager)" in result.stdout
     assert "Next: reconciler plan adopted" in result.stdout
     desired = load_desired([directory])
-    assert len(desired.managers) == 25
-    assert len(desired.quotas) == 3
+    assert len(desired.entries_of("account-manager")) == 25
+    assert len(desired.entries_of("reseller-quota")) == 3
     assert_no_changes(env, directory)
     assert env.writes() == [], "export only reads"
 
@@ -123,7 +123,7 @@ def test_kind_and_customer_filters(env: Env) -> None:
     )
     assert sorted(p.name for p in directory.iterdir()) == ["auto-renew.yaml", "settings.yaml"]
     desired = load_desired([directory])
-    names = sorted(r.customer.account_name or "" for r in desired.auto_renew)
+    names = sorted(r.customer.account_name or "" for r in desired.entries_of("auto-renew"))
     assert names == ["haina-data", "xinghe-net"]
     assert "accountManagers: [chen.jie, zhang.wei]" in (directory / "settings.yaml").read_text()
     assert_no_changes(env, directory)
@@ -132,8 +132,10 @@ def test_kind_and_customer_filters(env: Env) -> None:
 def test_reseller_filter(env: Env) -> None:
     directory = exported(env, "--kind", "reseller-quota", "--reseller", "tianfu-cloud")
     desired = load_desired([directory])
-    assert {q.reseller.account_name for q in desired.quotas} == {"tianfu-cloud"}
-    assert [q.balance for q in desired.quotas] == [Decimal("30000.00")]
+    assert {q.reseller.account_name for q in desired.entries_of("reseller-quota")} == {
+        "tianfu-cloud"
+    }
+    assert [q.balance for q in desired.entries_of("reseller-quota")] == [Decimal("30000.00")]
     assert_no_changes(env, directory)
 
 
@@ -168,7 +170,7 @@ def test_names_read_back_exactly_or_become_ids(
     files = render_files(account, ExportScope(kinds=frozenset({"account-manager"})), schema_dir=".")
     for file_name, (text, _) in files.items():
         (tmp_path / file_name).write_text(text, encoding="utf-8")
-    (assignment,) = load_desired([tmp_path]).managers
+    (assignment,) = load_desired([tmp_path]).entries_of("account-manager")
     if by_name:
         assert (assignment.customer.account_name, assignment.customer.customer_id) == (name, None)
     else:
@@ -184,7 +186,10 @@ def test_duplicate_names_become_ids(tmp_path: Path) -> None:
     for file_name, (text, _) in files.items():
         (tmp_path / file_name).write_text(text, encoding="utf-8")
     desired = load_desired([tmp_path])
-    assert sorted(m.customer.customer_id or "" for m in desired.managers) == ["id-1", "id-2"]
+    assert sorted(m.customer.customer_id or "" for m in desired.entries_of("account-manager")) == [
+        "id-1",
+        "id-2",
+    ]
     assert desired.settings.agency_name is None
 
 

@@ -108,7 +108,7 @@ def test_hand_written_entries_stay_and_new_ones_are_appended(env: Env) -> None:
     assert "mingyuan-design" in appended, "live, undeclared: appended"
     assert "--force replaces only export's own" in out
     desired = load_desired([directory])
-    assert len(desired.managers) == 25
+    assert len(desired.entries_of("account-manager")) == 25
     # what was declared by hand still differs from live; what was appended does not
     plan = env.run("plan", str(directory))
     assert "Plan: 11 changes" in plan.stdout, plan.output

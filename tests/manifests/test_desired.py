@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import SourcePosition
+from reconciler.kinds.account_managers.desired import ManagerAssignment
+from reconciler.kinds.auto_renew.desired import AutoRenewRule, Override
+from reconciler.kinds.reseller_quota.desired import QuotaTarget
+from reconciler.manifests.assemble import canonical
 from reconciler.manifests.build import parse_duration
 from reconciler.manifests.desired import (
-    AutoRenewRule,
     CustomerRef,
     DesiredState,
     Guards,
-    ManagerAssignment,
-    Override,
-    QuotaTarget,
     ResellerRef,
     ScopeRef,
     Settings,
@@ -101,17 +101,17 @@ def test_managers(state: DesiredState) -> None:
     xinghe = CustomerRef(None, "xinghe-net", at(am, 10, 17))
     huaxia = CustomerRef(CUSTOMER_ID, None, at(am, 12, 19))
     jinqiao = CustomerRef(None, "jinqiao-logistics", at(am, 14, 17))
-    assert state.managers == (
+    assert state.entries_of("account-manager") == (
         ManagerAssignment(xinghe, "zhang.wei", at(am, 10, 7)),
         ManagerAssignment(huaxia, "wang.fang", at(am, 12, 7)),
         ManagerAssignment(jinqiao, None, at(am, 14, 7)),
     )
-    assert state.managers[1].customer.text == f"customerId '{CUSTOMER_ID}'"
+    assert state.entries_of("account-manager")[1].customer.text == f"customerId '{CUSTOMER_ID}'"
 
 
 def test_auto_renew_rules(state: DesiredState) -> None:
     ar = "auto-renew.yaml"
-    first, second = state.auto_renew
+    first, second = state.entries_of("auto-renew")
     assert first == AutoRenewRule(
         customer=CustomerRef(None, "xinghe-net", at(ar, 9, 17)),
         default=True,
@@ -128,7 +128,7 @@ def test_auto_renew_rules(state: DesiredState) -> None:
 
 def test_quota_targets(state: DesiredState) -> None:
     rq = "reseller-quota.yaml"
-    assert state.quotas == (
+    assert state.entries_of("reseller-quota") == (
         QuotaTarget(
             "2025063010300118",
             ResellerRef(None, "tianfu-cloud", at(rq, 11, 17)),
@@ -151,7 +151,7 @@ def test_quota_targets(state: DesiredState) -> None:
             quota_source=at(rq, 9, 21),
         ),
     )
-    assert all(q.balance.as_tuple().exponent == -2 for q in state.quotas)
+    assert all(q.balance.as_tuple().exponent == -2 for q in state.entries_of("reseller-quota"))
 
 
 def test_settings(state: DesiredState) -> None:
@@ -160,8 +160,10 @@ def test_settings(state: DesiredState) -> None:
     assert settings.agency_name == "demo_distributor_platform"
     assert settings.account_managers == ("zhang.wei", "li.na", "wang.fang", "chen.jie")
     assert settings.guards == Guards(
-        max_change_percent=25, max_issue_per_run=Decimal("100000.00"), source=at(st, 16, 5)
+        max_change_percent=25, limits={"maxIssuePerRun": Decimal("100000.00")}, source=at(st, 16, 5)
     )
+    assert settings.guards.limit("maxIssuePerRun", Decimal("1.00")) == Decimal("100000.00")
+    assert settings.guards.limit("maxReclaimsPerRun", 10) == 10
     assert settings.plan_ttl == timedelta(hours=2)
     assert settings.endpoint_profile == "default"
     assert settings.source == at(st, 2, 1)
@@ -191,7 +193,7 @@ def test_checksum_ignores_layout_names_order_quoting_and_comments(
     rewritten = tmp_path / "all.yaml"
     rewritten.write_text(REWRITTEN, encoding="utf-8")
     other = load_desired([rewritten])
-    assert other.canonical() == state.canonical()
+    assert canonical(other) == canonical(state)
     assert other.checksum == state.checksum
 
 
@@ -221,16 +223,17 @@ def test_no_settings_document_means_defaults(tmp_path: Path) -> None:
     quota.write_text((GOOD / "reseller-quota.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     state = load_desired([quota])
     assert state.settings == Settings()
-    assert state.settings.guards == Guards(
-        max_change_percent=30,
-        min_objects=10,
-        max_issue_per_run=Decimal("200000.00"),
-        max_issue_per_reseller=Decimal("50000.00"),
-        max_reclaims_per_run=10,
-    )
+    assert state.settings.guards == Guards(max_change_percent=30, min_objects=10)
+    assert canonical(state)["settings"]["guards"] == {
+        "maxChangePercent": 30,
+        "minObjects": 10,
+        "maxIssuePerRun": "200000.00",
+        "maxIssuePerReseller": "50000.00",
+        "maxReclaimsPerRun": 10,
+    }
     assert state.settings.plan_ttl == timedelta(hours=1)
-    assert state.managers == ()
-    assert state.auto_renew == ()
+    assert state.entries_of("account-manager") == ()
+    assert state.entries_of("auto-renew") == ()
 
 
 HERE = SourcePosition("x.yaml", 1, 1)

@@ -22,6 +22,7 @@ from reconciler.emulator.generate import generate_partner
 from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse
 from reconciler.emulator.models import Customer
 from reconciler.errors import IncompleteListingError
+from reconciler.kinds.auto_renew.reads import RESOURCES
 from reconciler.plan.reader import Reader
 
 CUSTOMERS_PATH = "/v2/partners/sub-customers/query"
@@ -110,9 +111,9 @@ def test_customers_and_resources_moving_while_read() -> None:
     assert customer_pages > 20  # the listing, then lookups of what it missed
     assert removed and heavy_pages == 2 * len(range(0, counts[heavy], 100))  # read twice
     want = sorted(r for r, res in state.resources.items() if res.customer_id == heavy)
-    got = [r.resource_id for r in live.resources[heavy]]
+    got = [r.resource_id for r in live.lists(RESOURCES)[heavy]]
     assert sorted(got) == want and not set(removed) & set(got)
-    for cid, resources in live.resources.items():
+    for cid, resources in live.lists(RESOURCES).items():
         rids = [r.resource_id for r in resources]
         assert len(rids) == len(set(rids)), cid
     # Each customer's listing was started once (a repeated customer is not read twice), but for

@@ -17,7 +17,8 @@ from reconciler.plan.model import Change, fingerprint
 if TYPE_CHECKING:
     from reconciler.bss.models import Customer
     from reconciler.errors import SourcePosition
-    from reconciler.manifests.desired import DesiredState, ManagerAssignment
+    from reconciler.kinds.account_managers.desired import ManagerAssignment
+    from reconciler.manifests.desired import DesiredState
 
 KIND = "account-manager"
 
@@ -49,7 +50,7 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
     result = KindResult()
     known = live.managers_seen | set(desired.settings.account_managers)
     seen: dict[str, SourcePosition] = {}
-    for want in desired.managers:
+    for want in _assignments(desired):
         customer = live.customer(want.customer)
         if customer is None:
             continue  # the reader already reported the unknown customer
@@ -92,3 +93,8 @@ def _change(want: ManagerAssignment, customer: Customer) -> Change:
         manual=True,
         notes=notes,
     )
+
+
+def _assignments(desired: DesiredState) -> tuple[ManagerAssignment, ...]:
+    found: tuple[ManagerAssignment, ...] = desired.entries_of(KIND)
+    return found

@@ -14,7 +14,7 @@ from reconciler.gitops import yamlout as y
 if TYPE_CHECKING:
     from reconciler.bss.models import Customer
     from reconciler.gitops.account import ExportAccount
-    from reconciler.manifests.desired import ManagerAssignment
+    from reconciler.kinds.account_managers.desired import ManagerAssignment
 
 
 def render(

@@ -6,16 +6,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds.account_managers import diff, export
+from reconciler.kinds.account_managers import desired, diff, export
 from reconciler.kinds.spec import Kind, References
 
 if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem
     from reconciler.gitops.account import ExportAccount, ExportProgress
+    from reconciler.kinds.account_managers.desired import ManagerAssignment
     from reconciler.kinds.base import KindResult, LiveState
-    from reconciler.manifests.desired import DesiredState, ManagerAssignment
-    from reconciler.manifests.loader import Document
+    from reconciler.manifests.desired import DesiredState
+    from reconciler.manifests.document import Document
     from reconciler.plan.model import Change
     from reconciler.render.words import Escaper
 
@@ -49,33 +50,16 @@ class AccountManagers(Kind["ManagerAssignment"]):
         "below); they stay in the plan until done."
     )
 
-    # manifests: the entries are still built by reconciler.manifests (moved here with the
-    # desired state's new layout)
+    # manifests ---------------------------------------------------------------------------
 
     def build(self, doc: Document) -> Sequence[ManagerAssignment]:
-        from reconciler.manifests.build import _assignments
-
-        return _assignments(doc)
+        return desired.build(doc)
 
     def canonical(self, entries: Sequence[ManagerAssignment]) -> Iterator[Mapping[str, Any]]:
-        from reconciler.manifests.desired import Settings, canonical_content
-
-        listed: list[dict[str, Any]] = canonical_content(entries, [], [], Settings())[
-            self.canonical_key
-        ]
-        return iter(listed)
+        return desired.canonical(entries)
 
     def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
-        from reconciler.manifests.crosschecks import _duplicate_customers
-
-        seen: list[Document] = []
-
-        def check(doc: Document) -> list[ManifestProblem]:
-            before = set(_duplicate_customers(seen, self.manifest_kind))
-            seen.append(doc)
-            return [p for p in _duplicate_customers(seen, self.manifest_kind) if p not in before]
-
-        return check
+        return desired.checks(self.manifest_kind)
 
     def references(self, entry: ManagerAssignment) -> References:
         return References(customer=entry.customer)

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler.errors import did_you_mean
+from reconciler.kinds.auto_renew.reads import resources_of
 from reconciler.kinds.base import KindResult, LiveState, customer_label
 from reconciler.plan.model import Call, Change, Notice, fingerprint
 
 if TYPE_CHECKING:
     from reconciler.bss.models import Customer, Resource
     from reconciler.errors import SourcePosition
-    from reconciler.manifests.desired import AutoRenewRule, DesiredState
+    from reconciler.kinds.auto_renew.desired import AutoRenewRule
+    from reconciler.manifests.desired import DesiredState
 
 KIND = "auto-renew"
 STATUS_CLOSED = 3
@@ -47,14 +49,14 @@ def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate],
     result = KindResult()
     found: list[Candidate] = []
     seen: dict[str, SourcePosition] = {}
-    for rule in desired.auto_renew:
+    for rule in rules_of(desired):
         customer = live.customer(rule.customer)
         if customer is None:
             continue
         label = f"auto-renew of customer {customer_label(customer)}"
         if not result.first_declaration(seen, customer.customer_id, rule.source, label):
             continue
-        resources = live.resources.get(customer.customer_id, [])
+        resources = resources_of(live, customer.customer_id)
         _check_overrides(rule, customer, resources, result)
         found += _rule_candidates(rule, customer, resources, result)
     return found, result
@@ -225,3 +227,9 @@ def _change(cand: Candidate, agency_verified: bool = True) -> Change:
             *(() if agency_verified else (UNVERIFIED_NOTE,)),
         ),
     )
+
+
+def rules_of(desired: DesiredState) -> tuple[AutoRenewRule, ...]:
+    """The AutoRenew rules of ``desired``, in file order."""
+    found: tuple[AutoRenewRule, ...] = desired.entries_of(KIND)
+    return found

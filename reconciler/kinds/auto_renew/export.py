@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, Resource
     from reconciler.gitops.account import ExportAccount, ExportProgress
-    from reconciler.manifests.desired import AutoRenewRule
+    from reconciler.kinds.auto_renew.desired import AutoRenewRule
 
 LIST_RESOURCES = "list_pay_per_use_customer_resources"
 Resources = dict[str, list["Resource"]]

@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds.auto_renew import diff, executor, export
+from reconciler.kinds.auto_renew import desired, diff, executor, export
 from reconciler.kinds.auto_renew.drift import RenewDrift
+from reconciler.kinds.auto_renew.reads import READS, resources_of
 from reconciler.kinds.auto_renew.settle import OPERATIONS
 from reconciler.kinds.spec import HEAL_APPLY, Group, Kind, References
 
@@ -15,10 +16,11 @@ if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem
     from reconciler.gitops.account import ExportAccount, ExportProgress
+    from reconciler.kinds.auto_renew.desired import AutoRenewRule
     from reconciler.kinds.base import KindResult, LiveState
     from reconciler.kinds.spec import DriftView
-    from reconciler.manifests.desired import AutoRenewRule, DesiredState
-    from reconciler.manifests.loader import Document
+    from reconciler.manifests.desired import DesiredState
+    from reconciler.manifests.document import Document
     from reconciler.plan.model import Change
     from reconciler.render.words import Escaper
 
@@ -37,44 +39,22 @@ class AutoRenew(Kind["AutoRenewRule"]):
     published_schema = "auto-renew.schema.json"
     canonical_key = "autoRenew"
     uses_agency = True
+    reads = READS
     operations = OPERATIONS
     export_file = "auto-renew.yaml"
     export_subjects = frozenset({"customer"})
     table_columns = ("Resource", "Auto-renew")
 
-    # manifests: the entries are still built by reconciler.manifests (moved here with the
-    # desired state's new layout)
+    # manifests ---------------------------------------------------------------------------
 
     def build(self, doc: Document) -> Sequence[AutoRenewRule]:
-        from reconciler.manifests.build import _rules
-
-        return _rules(doc)
+        return desired.build(doc)
 
     def canonical(self, entries: Sequence[AutoRenewRule]) -> Iterator[Mapping[str, Any]]:
-        from reconciler.manifests.desired import Settings, canonical_content
-
-        listed: list[dict[str, Any]] = canonical_content([], entries, [], Settings())[
-            self.canonical_key
-        ]
-        return iter(listed)
+        return desired.canonical(entries)
 
     def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
-        from reconciler.manifests.crosschecks import _duplicate_customers, _duplicate_resources
-
-        seen: list[Document] = []
-
-        def found() -> set[ManifestProblem]:
-            return {
-                *_duplicate_customers(seen, self.manifest_kind),
-                *_duplicate_resources(seen),
-            }
-
-        def check(doc: Document) -> list[ManifestProblem]:
-            before = found()
-            seen.append(doc)
-            return sorted(found() - before)
-
-        return check
+        return desired.checks(self.manifest_kind)
 
     def references(self, entry: AutoRenewRule) -> References:
         return References(customer=entry.customer)
@@ -85,7 +65,7 @@ class AutoRenew(Kind["AutoRenewRule"]):
         self, entries: Sequence[AutoRenewRule], customer_id: str, live: LiveState
     ) -> bool:
         customer = live.customers[customer_id]
-        return diff.needs_agency(list(entries), customer, live.resources.get(customer_id, []))
+        return diff.needs_agency(list(entries), customer, resources_of(live, customer_id))
 
     def agency_customers(self, desired: DesiredState, live: LiveState) -> set[str]:
         found, _ = diff.candidates(desired, live)

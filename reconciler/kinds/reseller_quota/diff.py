@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.errors import did_you_mean
 from reconciler.kinds.base import KindResult, LiveState, reseller_label
+from reconciler.kinds.reseller_quota.reads import issued_to
 from reconciler.plan.model import (
     ZERO,
     Call,
@@ -37,7 +38,8 @@ from reconciler.plan.model import (
 if TYPE_CHECKING:
     from reconciler.bss.models import CouponQuota, IndirectPartner, IssuedQuota
     from reconciler.errors import SourcePosition
-    from reconciler.manifests.desired import DesiredState, QuotaTarget
+    from reconciler.kinds.reseller_quota.desired import QuotaTarget
+    from reconciler.manifests.desired import DesiredState
 
 KIND = "reseller-quota"
 VALID = 0
@@ -125,7 +127,7 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
     result = KindResult()
     draws: dict[str, Decimal] = {}
     seen: dict[str, SourcePosition] = {}
-    for target in desired.quotas:
+    for target in _targets(desired):
         reseller = live.reseller(target.reseller)
         parent = live.distributor_quotas.get(target.distributor_quota_id)
         if reseller is None:
@@ -160,7 +162,7 @@ def _plan_target(
     draws: dict[str, Decimal],
 ) -> None:
     rid = reseller.indirect_partner_id
-    children = [q for q in live.issued.get(rid, []) if q.parent_quota_id == parent.quota_id]
+    children = [q for q in issued_to(live, rid) if q.parent_quota_id == parent.quota_id]
     key = f"{KIND}/{parent.quota_id}/{rid}"
     if any(q.quota_status == ADJUSTING for q in children):
         result.notices.append(
@@ -245,7 +247,7 @@ def _check_supply(
 ) -> None:
     """Targets whose net draw exceeds what a distributor quota holds fail before any write."""
     first: dict[str, SourcePosition] = {}
-    for t in desired.quotas:
+    for t in _targets(desired):
         first.setdefault(t.distributor_quota_id, t.quota_source or t.source)
     for quota_id, net in sorted(draws.items()):
         parent = live.distributor_quotas[quota_id]
@@ -265,3 +267,8 @@ def _check_supply(
                 f"than it holds ({fmt_money(balance)}, after reclaims); lower them by "
                 f"{fmt_money(net - balance)} or top up the quota",
             )
+
+
+def _targets(desired: DesiredState) -> tuple[QuotaTarget, ...]:
+    found: tuple[QuotaTarget, ...] = desired.entries_of(KIND)
+    return found

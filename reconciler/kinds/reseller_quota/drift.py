@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds.reseller_quota.diff import KIND, live_balance
+from reconciler.kinds.reseller_quota.reads import issued_to
 from reconciler.kinds.spec import DriftView
 from reconciler.plan.model import fmt_money
 
 if TYPE_CHECKING:
     from reconciler.kinds.base import LiveState
-    from reconciler.manifests.desired import QuotaTarget
+    from reconciler.kinds.reseller_quota.desired import QuotaTarget
     from reconciler.plan.model import Notice
 
 
@@ -33,9 +34,7 @@ class QuotaDrift(DriftView):
         if notice.key not in self.targets:
             return {}, {}
         _, parent_id, reseller_id = notice.key.split("/", 2)
-        children = [
-            q for q in self.live.issued.get(reseller_id, []) if q.parent_quota_id == parent_id
-        ]
+        children = [q for q in issued_to(self.live, reseller_id) if q.parent_quota_id == parent_id]
         live = {
             "balance": fmt_money(live_balance(children)),
             "quotas": sorted(q.quota_id for q in children if not q.reclaimed),

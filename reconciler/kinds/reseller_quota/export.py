@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import CouponQuota, IndirectPartner, IssuedQuota
     from reconciler.gitops.account import ExportAccount, ExportProgress
-    from reconciler.manifests.desired import QuotaTarget
+    from reconciler.kinds.reseller_quota.desired import QuotaTarget
 
 LIST_ISSUED = "list_issued_coupon_quotas"
 QUOTA_IDS_PER_CALL = 50

@@ -7,8 +7,9 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds.reseller_quota import diff, executor, export
+from reconciler.kinds.reseller_quota import desired, diff, executor, export
 from reconciler.kinds.reseller_quota.drift import QuotaDrift
+from reconciler.kinds.reseller_quota.reads import READS
 from reconciler.kinds.reseller_quota.settle import OPERATIONS
 from reconciler.kinds.spec import (
     Group,
@@ -27,9 +28,10 @@ if TYPE_CHECKING:
     from reconciler.errors import ManifestProblem
     from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import KindResult, LiveState
+    from reconciler.kinds.reseller_quota.desired import QuotaTarget
     from reconciler.kinds.spec import DriftView
-    from reconciler.manifests.desired import DesiredState, QuotaTarget
-    from reconciler.manifests.loader import Document
+    from reconciler.manifests.desired import DesiredState
+    from reconciler.manifests.document import Document
     from reconciler.plan.model import Change
     from reconciler.render.words import Escaper
 
@@ -81,38 +83,22 @@ class ResellerQuota(Kind["QuotaTarget"]):
     published_schema = "reseller-quota.schema.json"
     canonical_key = "resellerQuotas"
     guards = GUARDS
+    reads = READS
     operations = OPERATIONS
     export_file = "reseller-quotas.yaml"
     export_subjects = frozenset({"reseller"})
     table_columns = ("Reseller", "Balance", "Reclaim", "Issue")
 
-    # manifests: the entries are still built by reconciler.manifests (moved here with the
-    # desired state's new layout)
+    # manifests ---------------------------------------------------------------------------
 
     def build(self, doc: Document) -> Sequence[QuotaTarget]:
-        from reconciler.manifests.build import _targets
-
-        return _targets(doc)
+        return desired.build(doc)
 
     def canonical(self, entries: Sequence[QuotaTarget]) -> Iterator[Mapping[str, Any]]:
-        from reconciler.manifests.desired import Settings, canonical_content
-
-        listed: list[dict[str, Any]] = canonical_content([], [], entries, Settings())[
-            self.canonical_key
-        ]
-        return iter(listed)
+        return desired.canonical(entries)
 
     def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
-        from reconciler.manifests.crosschecks import _duplicate_resellers
-
-        seen: list[Document] = []
-
-        def check(doc: Document) -> list[ManifestProblem]:
-            before = set(_duplicate_resellers(seen))
-            seen.append(doc)
-            return [p for p in _duplicate_resellers(seen) if p not in before]
-
-        return check
+        return desired.checks()
 
     def references(self, entry: QuotaTarget) -> References:
         quota = QuotaRef(entry.distributor_quota_id, entry.quota_source or entry.source)

@@ -1,0 +1,100 @@
+"""The reader makes what the kinds declare, for the objects each kind's own entries reference.
+
+A customer named by two kinds (by ID in one, by account name in the other) is resolved once, and
+the reads of the kind that declares them are made for it whichever reference resolves first; a
+customer only a kind without reads names costs no read but its resolution.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from reconciler.bss.client import BssClient
+from reconciler.bss.credentials import Credentials, Secret
+from reconciler.emulator import Emulator, VirtualClock
+from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, DEFAULT_XACCOUNT_TYPE
+from reconciler.emulator.generate import generate_partner
+from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse
+from reconciler.errors import SourcePosition
+from reconciler.kinds.account_managers.desired import ManagerAssignment
+from reconciler.kinds.auto_renew.desired import AutoRenewRule
+from reconciler.kinds.auto_renew.reads import RESOURCES
+from reconciler.manifests.assemble import desired_state
+from reconciler.manifests.desired import CustomerRef, Settings
+from reconciler.plan.reader import Reader
+
+RESOURCES_PATH = "/v2/orders/suscriptions/resources/query"
+HERE = SourcePosition("m.yaml", 1, 1)
+
+
+class CountingEmulator(Emulator):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.listed: Counter[str] = Counter()
+
+    def handle(self, request: EmulatorRequest) -> EmulatorResponse:
+        if request.path == RESOURCES_PATH:
+            body = json.loads(request.body) if request.body else {}
+            self.listed[str(body.get("customer_id"))] += 1
+        return super().handle(request)
+
+
+def read(managers: list[ManagerAssignment], rules: list[AutoRenewRule]) -> tuple[Any, ...]:
+    gen = generate_partner(30, resellers=0, quotas=0, seed=3, heavy_share=0.0)
+    clock = VirtualClock()
+    emu = CountingEmulator(clock=clock, state_factory=lambda: gen.state, rng_seed=3)
+    creds = DEFAULT_CREDENTIALS
+    client = BssClient(
+        "https://bss.myhuaweicloud.com",
+        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
+        transport=emu.async_transport(),
+        clock=clock,
+        agency_name=DEFAULT_XACCOUNT_TYPE,
+    )
+    entries = {"account-manager": tuple(managers), "auto-renew": tuple(rules)}
+    desired = desired_state(entries, Settings())
+    reader = Reader(client, clock=clock)
+    ready: list[str] = []
+
+    async def main() -> None:
+        async with client:
+            await reader.read(desired, on_customer=ready.append)
+
+    clock.run(main())
+    return gen, reader, emu.listed, ready
+
+
+def rule(ref: CustomerRef) -> AutoRenewRule:
+    return AutoRenewRule(ref, True, None, None, {}, {}, HERE)
+
+
+def test_a_customer_named_by_two_kinds_is_read_for_the_kind_that_declares_reads() -> None:
+    gen = generate_partner(30, resellers=0, quotas=0, seed=3, heavy_share=0.0)
+    first, second = list(gen.state.customers.values())[:2]
+    managers = [
+        ManagerAssignment(CustomerRef(first.customer_id, None, HERE), None, HERE),
+        ManagerAssignment(CustomerRef(second.customer_id, None, HERE), None, HERE),
+    ]
+    rules = [rule(CustomerRef(None, first.account_name, HERE))]
+    _, reader, listed, ready = read(managers, rules)
+    assert reader.problems == []
+    assert set(reader.live.lists(RESOURCES)) == {first.customer_id}
+    assert listed == {first.customer_id: 1}  # one listing (one page), none for the other
+    assert set(ready) == {first.customer_id, second.customer_id}  # the agency hook, each
+    counters = reader.counters
+    assert (counters.customers, counters.resource_lists, counters.resource_lists_done) == (3, 1, 1)
+
+
+def test_the_same_customer_twice_in_one_kind_is_listed_once() -> None:
+    gen = generate_partner(30, resellers=0, quotas=0, seed=3, heavy_share=0.0)
+    customer = next(iter(gen.state.customers.values()))
+    rules = [
+        rule(CustomerRef(customer.customer_id, None, HERE)),
+        rule(CustomerRef(None, customer.account_name, HERE)),
+    ]
+    _, reader, listed, ready = read([], rules)
+    assert list(listed) == [customer.customer_id] and listed[customer.customer_id] == 1
+    assert ready == [customer.customer_id]
+    assert (reader.counters.resource_lists, reader.counters.resource_lists_done) == (1, 1)
