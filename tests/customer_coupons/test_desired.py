@@ -19,7 +19,9 @@ from .builders import from_yaml
 SCHEMA = json.loads(
     (Path(customer_coupons.__file__).parent / "schema.json").read_text(encoding="utf-8")
 )
-EXAMPLE = Path(customer_coupons.__file__).parent / "example.yaml"
+EXAMPLE = (
+    Path(customer_coupons.__file__).parents[3] / "examples" / "manifests" / "customer-coupons.yaml"
+)
 HEAD = "apiVersion: partner-reconciler/v1\nkind: CustomerCoupons\nmetadata:\n  name: c\nspec:\n"
 
 DOC = (

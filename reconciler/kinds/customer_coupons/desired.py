@@ -20,7 +20,7 @@ from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.manifests.desired import CENT, CustomerRef, ResellerRef
 
 if TYPE_CHECKING:
-    from reconciler.manifests.loader import Document
+    from reconciler.manifests.document import Document
     from reconciler.manifests.yamlstrict import JsonPath, YamlValue
 
 KIND = "CustomerCoupons"

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from reconciler.kinds.base import LiveState
     from reconciler.kinds.reads import Read
     from reconciler.manifests.desired import DesiredState
-    from reconciler.manifests.loader import Document
+    from reconciler.manifests.document import Document
     from reconciler.plan.model import Change
     from reconciler.render.words import Escaper
 
