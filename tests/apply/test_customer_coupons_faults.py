@@ -6,6 +6,7 @@ write proven by exactly one record, and the quota's balance moved by exactly tha
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,7 @@ from .coupons import (
 )
 
 
-def _converged(env: Env, manifests: object, extra: dict[str, str] | None = None) -> None:
+def _converged(env: Env, manifests: Path, extra: dict[str, str] | None = None) -> None:
     """A plan finds nothing, an apply writes nothing, the money adds up."""
     plan = env.process("plan", manifests, "--detailed-exitcode", extra_env=extra)
     assert plan.returncode == 0, plan.stdout + plan.stderr
