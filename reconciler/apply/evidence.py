@@ -3,8 +3,10 @@
 A record can prove only the call it belongs to. It is ours when it carries everything our call
 carries: the operator (the account name the API records our credentials' calls under), the
 operation type, the parent quota, the reseller, the amount, a successful result, and a time at or
-after our first send attempt (on the API's clock: :func:`window_begin`). A record another
-operator made never settles our call, however well the rest matches.
+after our first send attempt (on the API's clock: :func:`window_begin`, widened by the
+records-clock allowance). A record another operator made never settles our call, however well
+the rest matches; a record without an operator has an unknown owner and settles nothing, not
+even the absence of our call (:func:`unknown_owner`).
 
 Each verdict is ``committed`` (proven), ``not committed`` (proven: the quota was reclaimed by
 someone else), *absent* (no evidence that the call took effect: not committed once nothing can
@@ -18,6 +20,7 @@ asks :func:`delta_verdict` (a call that adds an amount to a recipient: an issue,
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +33,12 @@ from reconciler.plan.model import ZERO, fmt_money, money
 SKEW = 900.0
 #: Default in-flight horizon (seconds): see docs/apply.md, "The in-flight horizon".
 DEFAULT_HORIZON = 2100.0
+#: Default records-clock allowance (seconds): how far the clock that stamps the records may be
+#: from the clock in the answers' ``Date`` header, by which apply measures the API's clock.
+#: Every records window is widened by it on both sides (docs/apply.md, "The records clock").
+DEFAULT_RECORDS_SKEW = 30.0
+#: Operation states in which the call's answer came back (its records were stamped before it).
+ANSWERED = ("committed", "failed")
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,12 @@ class RecordFacts:
         """Whether the record's remark names operation ``op_id``."""
         return op_id in (self.remark or "")
 
+    @property
+    def unowned(self) -> bool:
+        """Whether the record lacks what tells whose it is (an operator): its owner is unknown,
+        so it proves neither our call nor someone else's."""
+        return not self.operator
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -88,31 +103,80 @@ class Evidence:
     operator: str | None = None
     offset: tuple[float, float] | None = None  # API clock - ours (low, high), if measured
     now: float = 0.0
+    skew: float = DEFAULT_RECORDS_SKEW  # the records clock's allowance around ``offset``
 
     def measured(self, offset: tuple[float, float] | None) -> Evidence:
         """With the API clock's offset, once an answer has measured it (the client's
         ``clock_offset()``), unless it was known already."""
         if offset is None or self.offset is not None:
             return self
-        return Evidence(self.horizon, self.operator, offset, self.now)
+        return Evidence(self.horizon, self.operator, offset, self.now, self.skew)
+
+    def begin(self, sent_at: float) -> float:
+        """:func:`window_begin` of a call sent at ``sent_at``, widened by the allowance."""
+        return window_begin(sent_at, self.offset, self.skew)
+
+    def records_from(self, sent_at: float) -> str:
+        """``operation_time_begin`` for the records of a call sent at ``sent_at`` (the API's
+        strict ``>``)."""
+        return iso(self.begin(sent_at) - 1.0)
+
+    def window(self, op: Operation) -> tuple[float, float]:
+        """The records-clock span in which a record of ``op``'s call can have been stamped:
+        from its first send attempt to its answer, or, while no answer came back, to its last
+        attempt plus the horizon (:func:`window_begin`, :func:`window_end`)."""
+        begin = self.begin(op.sent_at or op.intent_at)
+        if op.state in ANSWERED and op.finished_at is not None:
+            return begin, window_end(op.finished_at, self.offset, self.skew)
+        last = op.last_attempt or op.intent_at
+        return begin, window_end(last + self.horizon, self.offset, self.skew)
+
+    def foreign(self, record: RecordFacts) -> bool:
+        """Whether ``record`` cannot be this reconciler's: it names no operator (its owner is
+        unknown), or another operator than ours."""
+        if not record.operator:
+            return True
+        return self.operator is not None and record.operator != self.operator
 
 
-def window_begin(sent_at: float, offset: tuple[float, float] | None) -> float:
-    """The earliest API-clock time a record of a call sent at ``sent_at`` (our clock) can have."""
+def window_begin(sent_at: float, offset: tuple[float, float] | None, skew: float = 0.0) -> float:
+    """The earliest API-clock time a record of a call sent at ``sent_at`` (our clock) can have,
+    ``skew`` earlier (the records clock may run behind the ``Date`` header's)."""
     if offset is None:
-        return sent_at - SKEW
-    return math.floor(sent_at + offset[0]) - 1.0
+        return sent_at - SKEW - skew
+    return math.floor(sent_at + offset[0]) - 1.0 - skew
 
 
-def records_from(sent_at: float, offset: tuple[float, float] | None) -> str:
-    """``operation_time_begin`` for the records of a call sent at ``sent_at`` (strict ``>``)."""
-    return iso(window_begin(sent_at, offset) - 1.0)
+def window_end(answered_at: float, offset: tuple[float, float] | None, skew: float = 0.0) -> float:
+    """The latest API-clock time a record of a call answered at ``answered_at`` (our clock) can
+    have, ``skew`` later (the records clock may run ahead of the ``Date`` header's)."""
+    if offset is None:
+        return answered_at + SKEW + skew
+    return math.ceil(answered_at + offset[1]) + 1.0 + skew
 
 
-def in_window(record: RecordFacts, begin: float) -> bool:
-    """Whether ``record`` was made at or after ``begin`` (:func:`window_begin`): its time
-    (parsed, whole seconds) is at or after ``begin``'s second."""
-    return record.time.timestamp() >= math.floor(begin)
+def in_window(record: RecordFacts, begin: float, end: float = math.inf) -> bool:
+    """Whether ``record`` was made within ``begin`` and ``end`` (:func:`window_begin`,
+    :func:`window_end`): its time (parsed, whole seconds) is at or after ``begin``'s second and
+    not after ``end``."""
+    when = record.time.timestamp()
+    return math.floor(begin) <= when <= end
+
+
+def unknown_owner(
+    records: Sequence[RecordFacts], where: str, lacks: str = "an operator"
+) -> Verdict | None:
+    """Undecided when ``records`` (candidates for proof, each lacking what tells whose it is:
+    ``lacks``) are not empty: an unknown owner proves neither a commit nor its absence."""
+    if not records:
+        return None
+    ids = ", ".join(r.id for r in records)
+    what = "record" if len(records) == 1 else "records"
+    return Verdict(
+        None,
+        f"{records[0].noun} {what} {ids} {where} without {lacks}: the API does not say who made "
+        "it, so it can be neither this call's proof nor someone else's (unknown owner)",
+    )
 
 
 def conclude_absent(op: Operation, verdict: Verdict, ev: Evidence) -> Verdict:
@@ -174,7 +238,15 @@ def delta_verdict(facts: DeltaFacts, operator: str | None, op_id: str = "") -> V
     """
     amount, noun = facts.amount, facts.noun
     same = [r for r in facts.records if r.amount == amount and r.id not in facts.taken]
-    named = [r for r in same if op_id and r.names(op_id)]
+    unknown = unknown_owner(
+        [r for r in same if r.unowned], f"of {fmt_money(amount)} to this recipient"
+    )
+    if unknown is not None:
+        return unknown
+    # A remark can be copied: a record naming us is ours only with our operator (if known).
+    named = [
+        r for r in same if op_id and r.names(op_id) and (operator is None or r.operator == operator)
+    ]
     if operator is None and same and not named:
         who = ", ".join(sorted({r.operator or "(none)" for r in same}))
         return Verdict(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply.evidence import DEFAULT_HORIZON
+from reconciler.apply.evidence import DEFAULT_HORIZON, DEFAULT_RECORDS_SKEW
 from reconciler.apply.journal import Journal, Operation, iso, journal_location, new_id
 from reconciler.apply.lease import DEFAULT_TTL, Lease, identity
 from reconciler.apply.ops import ChangeResult, CrashHook, ExecContext
@@ -73,6 +73,7 @@ class ApplyRequest:
     journal: str | Path | None = None
     lock_ttl: float = DEFAULT_TTL
     horizon: float = DEFAULT_HORIZON
+    records_skew: float = DEFAULT_RECORDS_SKEW
     wait: bool = False
 
 
@@ -256,6 +257,7 @@ async def _locked(
         notice=hooks.notice,
         change_done=hooks.change_done,
         horizon=req.horizon,
+        records_skew=req.records_skew,
         settings_operator=desired.settings.operator,
         operator=learned[0] if learned else None,
     )

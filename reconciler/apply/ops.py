@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
-from reconciler.apply.evidence import DEFAULT_HORIZON, Evidence
+from reconciler.apply.evidence import DEFAULT_HORIZON, DEFAULT_RECORDS_SKEW, Evidence
 from reconciler.apply.journal import ItemOutcome, Journal, Operation, OpSpec, new_id
 from reconciler.bss.transport import capture_request_ids, guarded_attempts
 from reconciler.errors import (
@@ -117,7 +117,14 @@ class ExecContext:
     #: who the API records our calls as: Settings spec.operator, else learned by the journal
     settings_operator: str | None = None
     operator: str | None = None
+    #: a record that can only be ours named another operator than the one we know (Settings
+    #: or learned): until that is fixed no record proves anything (``evidence().operator``)
     operator_mismatch: bool = False
+    #: how far the records clock may be from the ``Date`` header's (see evidence.Evidence)
+    records_skew: float = DEFAULT_RECORDS_SKEW
+    #: set when one of our own records showed the records clock further off than that: the
+    #: check for other writers cannot be trusted, so no further money write in this run
+    records_clock_off: str | None = None
     #: change key -> why this run must not write to it (see settle.Frozen)
     frozen: dict[str, str] = field(default_factory=dict)
     #: settles one operation right after an unknown answer, accepting only proof of a commit,
@@ -126,8 +133,14 @@ class ExecContext:
 
     def evidence(self) -> Evidence:
         """What settlement needs right now: the horizon, our operator, the API's clock."""
-        operator = self.settings_operator or self.operator
-        return Evidence(self.horizon, operator, self.client.clock_offset(), self.journal.now())
+        operator = None if self.operator_mismatch else self.settings_operator or self.operator
+        return Evidence(
+            self.horizon,
+            operator,
+            self.client.clock_offset(),
+            self.journal.now(),
+            self.records_skew,
+        )
 
     def result(self, change: Change) -> ChangeResult:
         found = self.results.get(change.key)

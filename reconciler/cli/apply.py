@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.apply.evidence import DEFAULT_HORIZON
+from reconciler.apply.evidence import DEFAULT_HORIZON, DEFAULT_RECORDS_SKEW
 from reconciler.apply.lease import DEFAULT_TTL
 from reconciler.cli.options import (
     GUARD_NAMES,
@@ -60,6 +60,22 @@ def horizon_option(fn: F) -> F:
     )(fn)
 
 
+def records_skew_option(fn: F) -> F:
+    return click.option(
+        "--records-clock-skew",
+        "records_skew",
+        envvar="RECONCILER_RECORDS_CLOCK_SKEW",
+        type=Seconds(0),
+        metavar="SECONDS",
+        default=DEFAULT_RECORDS_SKEW,
+        show_default=True,
+        help="How far the clock that stamps the API's records may be from the clock in its "
+        "answers' Date header: every records window (the check for other writers before each "
+        "money write, settlement) is widened by it. Do not lower it against the real API "
+        "(docs/apply.md). Env: RECONCILER_RECORDS_CLOCK_SKEW.",
+    )(fn)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -100,6 +116,7 @@ def horizon_option(fn: F) -> F:
     help="Seconds the partner account's lease lasts without a heartbeat.",
 )
 @horizon_option
+@records_skew_option
 @click.option(
     "--wait",
     is_flag=True,
@@ -121,6 +138,7 @@ def apply(
     manual_file: Path | None,
     lock_ttl: float,
     horizon: float,
+    records_skew: float,
     wait: bool,
     journal_file: str | None,
     endpoint: str | None,
@@ -161,6 +179,7 @@ def apply(
         journal=journal_file,
         lock_ttl=lock_ttl,
         horizon=horizon,
+        records_skew=records_skew,
         wait=wait,
     )
     hooks = ApplyHooks(

@@ -214,14 +214,17 @@ def test_two_machines_on_one_postgresql_journal_make_one_writer(
     shared = {"RECONCILER_JOURNAL_URL": pg_url}
     runner = {**shared, "RECONCILER_STATE_DIR": str(env.root / "ci-runner")}
     laptop = {**shared, "RECONCILER_STATE_DIR": str(env.root / "laptop")}
-    env.emu.add_fault(ISSUE, "latency", seconds=4.0)  # the first run holds the lease meanwhile
+    # The first run's issue is held (it keeps the lease) until the second run has ended: no
+    # timing window, however slow the machine.
+    held = env.emu.add_fault(ISSUE, "hold", seconds=120)
     first = env.popen("apply", manifests, "--auto-approve", extra_env=runner)
     try:
-        wait_for(lambda: env.calls(ISSUE))
+        wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(ISSUE)))
         seq = env.last_seq()
         second = env.process("apply", manifests, "--auto-approve", extra_env=laptop)
         calls_meanwhile = [c for c in env.calls() if c["seq"] > seq]
     finally:
+        env.emu.release(held)
         _out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert second.returncode == 1

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.apply.evidence import RecordFacts, records_from
-from reconciler.apply.writers import learn_operator
+from reconciler.apply.evidence import RecordFacts
+from reconciler.apply.journal import iso
+from reconciler.apply.writers import learn_operator, link_deltas, unlinked_deltas
+from reconciler.kinds.reseller_quota.diff import ISSUE
 from reconciler.plan.model import fmt_money
 
 if TYPE_CHECKING:
@@ -55,13 +57,16 @@ async def attribute_reclaims(
     ctx: ExecContext, parent_id: str, done: Sequence[tuple[str, str]]
 ) -> dict[str, QuotaRecord]:
     """Quota id -> the successful reclaim record naming our operation, for each committed
-    ``(op id, quota id)``; the item gets the record's amount and id, and we learn our operator."""
+    ``(op id, quota id)``; the item gets the record's amount and id, and we learn our operator.
+    The quota can be reclaimed once and our answer says we did, so its one successful record
+    naming us is ours even without an operator; one of another operator is a conflict
+    (:func:`~reconciler.apply.writers.learn_operator`), and is not taken."""
     if not done:
         return {}
     records = await ctx.client.all_coupon_quotas_records(
         parent_quota_id=parent_id,
         operation_type=RECLAIMED,
-        operation_time_begin=records_from(ctx.started_at, ctx.client.clock_offset()),
+        operation_time_begin=ctx.evidence().records_from(ctx.started_at),
     )
     found: dict[str, QuotaRecord] = {}
     for op_id, qid in done:
@@ -75,44 +80,23 @@ async def attribute_reclaims(
         )
         if record is None or record.amount is None:
             continue
+        if not learn_operator(ctx, record.operator, f"reclaim record {record.id} naming {op_id}"):
+            continue
         found[qid] = record
         ctx.journal.update_item(op_id, qid, amount=fmt_money(record.amount), record_id=record.id)
-        learn_operator(ctx, record.operator, f"reclaim record {record.id} naming {op_id}")
     return found
 
 
 async def attribute_issues(ctx: ExecContext, parent_id: str, sent: Sequence[Operation]) -> None:
-    """Attribute each committed issue item of this run to its record (on the quota the answer
-    returned) and learn the operator from it."""
-    todo = [
-        (op, item)
-        for op in sent
-        for item in op.items
-        if item.state == "committed" and item.quota_id and not item.record_id
-    ]
+    """Link each committed issue item of this run to its record on the quota the answer
+    returned (:func:`~reconciler.apply.writers.link_deltas`), which also tells us our
+    operator."""
+    todo = [(op, i) for op, i in unlinked_deltas(sent, (ISSUE,)) if i.state == "committed"]
     if not todo:
         return
-    first = min(op.sent_at or op.intent_at for op, _ in todo)
+    ev = ctx.evidence()
+    since = min(ev.window(op)[0] for op, _ in todo)
     records = await ctx.client.all_coupon_quotas_records(
-        parent_quota_id=parent_id,
-        operation_type=ISSUED,
-        operation_time_begin=records_from(first, ctx.client.clock_offset()),
+        parent_quota_id=parent_id, operation_type=ISSUED, operation_time_begin=iso(since - 1.0)
     )
-    taken = ctx.journal.attributed_record_ids(ctx.partner_id)
-    for op, item in todo:
-        found = [
-            r
-            for r in records
-            if r.quota_id == item.quota_id
-            and r.indirect_partner_id == item.reseller_id
-            and r.result == "0"
-            and r.amount is not None
-            and fmt_money(r.amount) == item.amount
-            and r.id not in taken
-        ]
-        if len(found) != 1:
-            continue  # none yet, or a top-up quota with several: leave it unattributed
-        record = found[0]
-        taken.add(record.id)
-        ctx.journal.update_item(op.op_id, item.item_id, record_id=record.id)
-        learn_operator(ctx, record.operator, f"issue record {record.id} of {op.op_id}")
+    link_deltas(ctx, todo, [record_facts(r) for r in records], ev)

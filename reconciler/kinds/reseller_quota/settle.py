@@ -23,8 +23,7 @@ from reconciler.apply.evidence import (
     Verdict,
     delta_verdict,
     in_window,
-    records_from,
-    window_begin,
+    unknown_owner,
 )
 from reconciler.apply.journal import iso
 from reconciler.kinds.reseller_quota.diff import ISSUE, RECLAIM, VALID
@@ -104,10 +103,10 @@ async def issue_verdicts(
     records = await client.all_coupon_quotas_records(
         parent_quota_id=parent,
         operation_type=ISSUED,
-        operation_time_begin=records_from(_sent(op), ev.offset),
+        operation_time_begin=ev.records_from(_sent(op)),
     )
     ev = ev.measured(client.clock_offset())
-    begin = window_begin(_sent(op), ev.offset)
+    begin = ev.begin(_sent(op))
     taken = journal.attributed_record_ids(op.partner_id)
     earlier = journal.attributed_record_ids(op.partner_id, finished_before=op.intent_at)
     out: dict[str, Verdict] = {}
@@ -124,13 +123,22 @@ async def issue_verdicts(
 
 
 def reclaim_verdict(
-    op_id: str, quota: IssuedQuota | None, records: Sequence[QuotaRecord]
+    op_id: str, quota: IssuedQuota | None, records: Sequence[QuotaRecord], ev: Evidence
 ) -> Verdict:
+    """A reclaim record is this call's when it is of the quota, names the operation in its
+    remark and carries our operator; one without an operator or a remark has an unknown owner
+    and decides nothing (docs/apply.md, "Settlement rules")."""
     if quota is None:
         return Verdict(None, "the quota is no longer listed among the reseller's quotas")
-    done = [r for r in records if r.quota_id == quota.quota_id and r.result == "0"]
-    ours = [r for r in done if op_id in (r.remark or "")]
+    done = [record_facts(r) for r in records if r.quota_id == quota.quota_id and r.result == "0"]
+    ours = [r for r in done if r.names(op_id) and not ev.foreign(r)]
+    where = f"of quota {quota.quota_id}"
+    unknown = unknown_owner([r for r in done if r.unowned], where) or unknown_owner(
+        [r for r in done if r not in ours and not (r.remark or "").strip()], where, "a remark"
+    )
     status = quota.quota_status
+    if unknown is not None:
+        return unknown
     if status == QUOTA_RECLAIMED and ours:
         amount = fmt_money(ours[0].amount) if ours[0].amount is not None else None
         return Verdict(True, f"reclaim record {ours[0].id}", ours[0].id, quota.quota_id, amount)
@@ -152,15 +160,16 @@ async def reclaim_verdicts(
     records = await client.all_coupon_quotas_records(
         parent_quota_id=parent,
         operation_type=RECLAIMED,
-        operation_time_begin=records_from(_sent(op), ev.offset),
+        operation_time_begin=ev.records_from(_sent(op)),
     )
+    ev = ev.measured(client.clock_offset())
     quotas: dict[str, IssuedQuota] = {}
     for rid in sorted({i.reseller_id for i in items if i.reseller_id}):
         for q in await client.all_issued_coupon_quotas(
             indirect_partner_id=rid, parent_quota_id=parent
         ):
             quotas[q.quota_id] = q
-    return {i.item_id: reclaim_verdict(op.op_id, quotas.get(i.item_id), records) for i in items}
+    return {i.item_id: reclaim_verdict(op.op_id, quotas.get(i.item_id), records, ev) for i in items}
 
 
 def describe_issue(op: Operation, item: Item) -> str:
