@@ -1,7 +1,8 @@
 """CustomerCoupons under the fault tests of ResellerQuota: lost answers and dropped requests on
 issues and reclaims, failures inside HTTP 200, a process killed at every journal step, two
 applies at once, a request held in flight, and a second journal. Each ends with every committed
-write proven by exactly one record, and the quota's balance moved by exactly that."""
+write proven by exactly one record (or settled by a person: a coupon record names no operator,
+so it never settles a lost answer), and the quota's balance moved by exactly that."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from .coupons import (
     coupon_manifests,
     coupon_writes,
     new_records,
+    settle_by_hand,
     usable,
 )
 
@@ -47,15 +49,32 @@ def _one_lingyun_coupon(env: Env) -> None:
     assert len(new_records(env, "1", LINGYUN)) == 1
 
 
+def _frozen_by_an_unknown_owner(env: Env, manifests: Path, extra: dict[str, str]) -> None:
+    """The call landed but its answer was lost: its coupon's record names no operator, so it
+    proves nothing (neither ours nor someone else's): the customer stays frozen, nothing is
+    written, the operation stays open."""
+    seq = env.last_seq()
+    frozen = env.process("apply", manifests, "--auto-approve", extra_env=extra)
+    assert frozen.returncode == 5, frozen.stderr
+    assert "without an operator" in frozen.stderr and "unknown owner" in frozen.stderr
+    assert "not committed" not in frozen.stdout
+    assert coupon_writes(env, since=seq) == []
+    assert env.journal_rows("SELECT COUNT(*) FROM items WHERE state LIKE 'settled-not%'") == [(0,)]
+
+
 @pytest.mark.parametrize("operation", [ISSUE, RECLAIM])
-def test_commit_then_drop_is_settled_from_the_records_and_never_sent_twice(
+def test_commit_then_drop_is_frozen_until_a_person_settles_it_and_never_sent_twice(
     env: Env, operation: str
 ) -> None:
     manifests = coupon_manifests(env, XINGHE_REPLACED)
     env.emu.add_fault(operation, "commit_then_drop")
     first = env.cli("apply", manifests, "--auto-approve")
-    # The answer was lost; the records prove the call took effect, at once.
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 5, first.output
+    assert len(env.calls(operation)) == 1
+    _frozen_by_an_unknown_owner(env, manifests, LONG)
+    settle_by_hand(env, LONG)
+    done = env.cli("apply", manifests, "--auto-approve")
+    assert done.exit_code == 0, done.output
     assert len(env.calls(operation)) == 1
     assert env.state()["coupons"][XINGHE_OLD]["status"] == 5
     assert sorted(c["face_value"] for c in usable(env, XINGHE).values()) == [
@@ -146,8 +165,13 @@ def test_a_process_killed_at_any_journal_step_converges_on_the_rerun(
     )
     assert crashed.returncode == 137, crashed.stderr
     rerun = env.cli("apply", manifests, "--auto-approve", "--wait")
-    assert rerun.exit_code == 0, rerun.output
     assert "its process is gone" in rerun.output
+    if crash_at.startswith("after-send"):  # it landed; its record names no operator
+        assert rerun.exit_code == 5, rerun.output
+        assert "unknown owner" in rerun.output
+        settle_by_hand(env)
+        rerun = env.cli("apply", manifests, "--auto-approve")
+    assert rerun.exit_code == 0, rerun.output
     assert len(env.calls(RECLAIM)) == 1
     assert len(new_records(env, "1", XINGHE)) == 1
     assert env.journal_rows("SELECT COUNT(*) FROM items WHERE state IN ('pending', 'unknown')") == [
@@ -198,10 +222,11 @@ def test_an_issue_held_in_flight_when_apply_is_killed_is_never_issued_twice(
 
     env.emu.release(held)  # the held request goes on and commits
     wait_for(lambda: usable(env, LINGYUN) != {})
+    _frozen_by_an_unknown_owner(env, manifests, LONG)
+    settle_by_hand(env, LONG)
     seq = env.last_seq()
     after = env.process("apply", manifests, "--auto-approve", extra_env=LONG)
     assert after.returncode == 0, after.stderr
-    assert "Settled 1 open operation(s)" in after.stderr
     assert coupon_writes(env, since=seq) == []
     _one_lingyun_coupon(env)
     _converged(env, manifests, LONG)

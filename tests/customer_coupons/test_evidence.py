@@ -1,5 +1,6 @@
 """What the coupon records prove about an issue or reclaim whose answer was lost: table-driven,
-one situation per row."""
+one situation per row. A coupon record names no operator: its owner is unknown, so it never
+settles a call, not even as "not committed" (docs/apply.md, "Settlement rules")."""
 
 from __future__ import annotations
 
@@ -18,11 +19,15 @@ from .builders import at as parsed
 D = Decimal
 SENT = "2026-06-01T10:00:00Z"
 BEFORE, AFTER = "2026-06-01T09:59:59Z", "2026-06-01T10:00:01Z"
+END, LATE = "2026-06-01T10:05:00Z", "2026-06-01T10:05:01Z"  # the call's window ends at END
 OLD = coupon("OLD", "100.00")
 NEW = coupon("NEW", "100.00", created=AFTER)
 spec = observed(NEW, Q)
 assert isinstance(spec, CouponSpec)
-FACTS = IssueFacts("c-1", spec, frozenset({"OLD"}), parsed(SENT))
+FACTS = IssueFacts(
+    "c-1", spec, frozenset({"OLD"}), parsed(SENT).timestamp(), parsed(END).timestamp()
+)
+UNKNOWN = "without an operator"
 
 
 def rec(
@@ -43,21 +48,24 @@ def rec(
 
 ISSUES = [
     # (records, live coupons, taken record ids, committed, absent, detail contains)
-    ([rec()], [OLD, NEW], (), True, False, "issue record r-1 of coupon NEW"),
+    ([rec()], [OLD, NEW], (), None, False, "coupon issue record r-1 of 100.00"),  # unknown owner
     ([], [OLD], (), False, True, "no issue record of this call"),
     ([rec(result="-1", coupon_id=None)], [OLD], (), False, True, "no issue record"),
-    ([rec(at=BEFORE)], [OLD, NEW], (), None, False, "0 issue record(s)"),
-    ([rec()], [OLD], (), None, False, "1 issue record(s)"),  # record without its coupon
-    ([], [OLD, NEW], (), None, False, "1 new coupon(s)"),  # coupon without its record
+    ([rec(at=BEFORE)], [OLD, NEW], (), None, False, "new coupon(s) NEW"),
+    ([rec(at=BEFORE)], [OLD], (), False, True, "no issue record"),  # before the first send
+    ([rec(at=LATE)], [OLD], (), False, True, "no issue record"),  # after the window
+    ([rec()], [OLD], (), None, False, UNKNOWN),  # record without its coupon
+    ([], [OLD, NEW], (), None, False, "new coupon(s) NEW"),  # coupon without its record
     ([rec(), rec("NEW2", rid="r-2")], [OLD, NEW, replace(NEW, coupon_id="NEW2")], (), None,
-     False, "2 issue record(s)"),  # another writer issued the very same coupon: frozen
-    ([rec(amount="100.01")], [OLD, NEW], (), None, False, "0 issue record(s)"),
-    ([rec(quota="Q-9")], [OLD, NEW], (), None, False, "0 issue record(s)"),
-    ([rec(customer="c-2")], [OLD, NEW], (), None, False, "0 issue record(s)"),
+     False, "records r-1, r-2"),  # another writer issued the very same coupon: frozen
+    ([rec(amount="100.01")], [OLD, NEW], (), None, False, "new coupon(s) NEW"),
+    ([rec(quota="Q-9")], [OLD, NEW], (), None, False, "new coupon(s) NEW"),
+    ([rec(customer="c-2")], [OLD, NEW], (), None, False, "new coupon(s) NEW"),
     ([rec("OLD")], [OLD], (), False, True, "no issue record"),  # a coupon it held before
-    ([rec()], [OLD, NEW], ("r-1",), None, False, "0 issue record(s)"),  # claimed elsewhere
-    ([rec()], [OLD, replace(NEW, face_value=D("90.00"))], (), None, False, "0 new coupon"),
-    ([rec()], [OLD, replace(NEW, status=3, balance=D("0.00"))], (), True, False, "record r-1"),
+    ([rec()], [OLD, NEW], ("r-1",), None, False, "new coupon(s) NEW"),  # claimed elsewhere
+    ([rec()], [OLD], ("r-1",), False, True, "no issue record"),
+    ([rec()], [OLD, replace(NEW, face_value=D("90.00"))], (), None, False, UNKNOWN),
+    ([rec()], [OLD, replace(NEW, status=3, balance=D("0.00"))], (), None, False, UNKNOWN),
 ]  # fmt: skip
 
 
@@ -73,8 +81,8 @@ def test_issue_verdicts(
     verdict = issue_verdict(FACTS, records, coupons, taken)  # type: ignore[arg-type]
     assert (verdict.committed, verdict.absent) == (committed, absent), verdict.detail
     assert says in verdict.detail
-    if committed:
-        assert (verdict.record_id, verdict.coupon_id, verdict.amount) == ("r-1", "NEW", D("100"))
+    if committed is None and says == UNKNOWN:
+        assert "unknown owner" in verdict.detail
 
 
 def test_a_coupon_another_item_of_ours_issued_is_not_this_items() -> None:
@@ -85,26 +93,31 @@ def test_a_coupon_another_item_of_ours_issued_is_not_this_items() -> None:
 LIVE = coupon("X", "100.00", balance="40.00")
 GONE = replace(LIVE, status=5, balance=D("0.00"))
 RECLAIMS = [
-    # (records of X, coupon now, committed, absent, detail contains)
-    ([rec("X", kind="2", amount="40.00")], GONE, True, False, "reclaim record r-1"),
-    ([], LIVE, False, True, "not reclaimed and no record"),
-    ([rec("X", kind="2", result="-1")], LIVE, False, True, "not reclaimed"),
-    ([rec("X", kind="2", at=BEFORE)], GONE, False, False, "not by this call"),
-    ([rec("X", kind="3")], GONE, False, False, "type 3"),  # unbinding reclaimed it
-    ([], GONE, None, False, "status 5 with 0"),  # reclaimed, nobody says by whom
-    ([rec("X", kind="2")], LIVE, None, False, "status 2 with 1"),  # record, not reclaimed
-    ([rec("X", kind="2"), rec("X", kind="2", rid="r-2")], GONE, None, False, "2 reclaim"),
-    ([rec("X", kind="2")], None, None, False, "no longer listed"),
-    ([rec("X", kind="4")], replace(LIVE, status=4, balance=D("0")), False, True, "no record"),
+    # (records of X, coupon now, taken record ids, committed, absent, detail contains)
+    ([rec("X", kind="2", amount="40.00")], GONE, (), None, False, UNKNOWN),  # ours or not?
+    ([], LIVE, (), False, True, "not reclaimed and no record"),
+    ([rec("X", kind="2", result="-1")], LIVE, (), False, True, "not reclaimed"),
+    ([rec("X", kind="2", at=BEFORE)], GONE, (), None, False, UNKNOWN),  # never "someone else"
+    ([rec("X", kind="3")], GONE, (), False, False, "type 3"),  # unbinding reclaimed it
+    ([rec("X", kind="3"), rec("X", kind="2", rid="r-2")], GONE, (), None, False, UNKNOWN),
+    ([rec("X", kind="2")], GONE, ("r-1",), False, False, "another operation of this journal"),
+    ([], GONE, (), None, False, "status 5 without a reclaim record"),  # nobody says by whom
+    ([rec("X", kind="2")], LIVE, (), None, False, UNKNOWN),  # record, not reclaimed
+    ([rec("X", kind="2"), rec("X", kind="2", rid="r-2")], GONE, (), None, False, "r-1, r-2"),
+    ([rec("X", kind="2")], None, (), None, False, "no longer listed"),
+    ([rec("X", kind="4")], replace(LIVE, status=4, balance=D("0")), (), False, True, "no record"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("records", "now", "committed", "absent", "says"), RECLAIMS)
+@pytest.mark.parametrize(("records", "now", "taken", "committed", "absent", "says"), RECLAIMS)
 def test_reclaim_verdicts(
-    records: list[CouponRecord], now: object, committed: bool | None, absent: bool, says: str
+    records: list[CouponRecord],
+    now: object,
+    taken: tuple[str, ...],
+    committed: bool | None,
+    absent: bool,
+    says: str,
 ) -> None:
-    verdict = reclaim_verdict("X", parsed(SENT), records, now)  # type: ignore[arg-type]
+    verdict = reclaim_verdict("X", records, now, taken)  # type: ignore[arg-type]
     assert (verdict.committed, verdict.absent) == (committed, absent), verdict.detail
     assert says in verdict.detail
-    if committed:
-        assert verdict.amount == D("40.00")

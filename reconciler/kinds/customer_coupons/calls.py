@@ -3,48 +3,36 @@ journalled`: intent, fenced attempts, outcome), each preceded by the check for o
 the quota's records, each followed by attributing its record (so the next check knows it is
 ours).
 
-A coupon record names no operator; it is ours when its id is attributed to one of our items,
-or (for issues whose answer was lost) when one of our items of the same customer, face value and
-result accounts for it (:class:`reconciler.apply.writers.OurRecords`). Records of the system
+A coupon record names no operator, so it is ours only when an answer proves it (docs/apply.md,
+"Other writers"): it is the record of the coupon our answer returned (an issue) or of the coupon
+we reclaimed, of the item's customer (and, for an issue, its face value), of the type and result
+the answer said, stamped within that call's window, and no other item's. Every other record of a
+customer on the quota is another writer's (:class:`reconciler.apply.writers.OurRecords`: a
+record without an operator is never ours by amount and time alone). Records of the system
 (expiry, unbinding: types 3-9) are not writers and are not checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from reconciler.apply.evidence import SKEW, RecordFacts, records_from, window_begin
+from reconciler.apply.evidence import RecordFacts, in_window
 from reconciler.apply.journal import ItemOutcome, ItemSpec, OpSpec
 from reconciler.apply.ops import journalled
-from reconciler.apply.writers import outside_writes
+from reconciler.apply.writers import clock_off, outside_writes
 from reconciler.kinds.customer_coupons.change import ISSUE, RECLAIM
-from reconciler.kinds.customer_coupons.evidence import WRITER_TYPES
+from reconciler.kinds.customer_coupons.evidence import WRITER_TYPES, record_facts
 from reconciler.kinds.customer_coupons.settle import records_of
 from reconciler.plan.model import fmt_money, money
 
 if TYPE_CHECKING:
+    from reconciler.apply.journal import Item, Operation
     from reconciler.apply.ops import ExecContext, Sent
     from reconciler.bss.coupons import CouponIssueResult, CouponReclaimResult, CouponRecord
     from reconciler.kinds.customer_coupons.batch import IssueBatch
     from reconciler.kinds.customer_coupons.work import Reclaim, Work
-
-
-def record_facts(record: CouponRecord) -> RecordFacts:
-    issue = record.operation_type == "1"
-    return RecordFacts(
-        id=record.id,
-        recipient=record.customer_id,
-        amount=record.operation_amount,
-        result=record.result,
-        time=record.operation_time,
-        operator=None,  # coupon records name no operator
-        remark=record.remark,
-        subject=record.coupon_id,
-        delta=issue,
-        noun="coupon issue" if issue else "coupon reclaim",
-    )
 
 
 async def others_on(
@@ -61,42 +49,74 @@ async def others_on(
 
 
 def _attribute_known(ctx: ExecContext, quota_id: str, records: Sequence[CouponRecord]) -> None:
-    """Records of coupons our items made or reclaimed, still unattributed (a run that stopped
-    between its answer and the attribution, a reclaim refused inside HTTP 200): theirs, before
-    anyone asks whose they are. A coupon is issued once and reclaimed once, so its record of the
-    matching type and result is the item's."""
-    since = window_begin(ctx.started_at, ctx.client.clock_offset()) - ctx.horizon - SKEW
-    known: dict[tuple[str, str, str], tuple[str, str]] = {}
+    """Link the records of coupons our answers named, still unlinked (a run that stopped between
+    its answer and the link, a reclaim refused inside HTTP 200), before anyone asks whose they
+    are (:func:`_proof`)."""
+    ev = ctx.evidence()
+    since = ev.begin(ctx.started_at) - ctx.horizon
+    taken = ctx.journal.attributed_record_ids(ctx.partner_id)
     for op in ctx.journal.operations(partner_id=ctx.partner_id, target=quota_id, sent_since=since):
         for item in op.items:
-            result = _result(op.operation, op.state, item.state)
             coupon = item.item_id if op.operation == RECLAIM.name else item.quota_id
-            if result and coupon and not item.record_id:
-                known[(op.operation, coupon, result)] = (op.op_id, item.item_id)
-    if not known:
-        return
-    taken = ctx.journal.attributed_record_ids(ctx.partner_id)
-    for record in records:
-        operation = ISSUE.name if record.operation_type == "1" else RECLAIM.name
-        key = (operation, record.coupon_id or "", record.result)
-        if key not in known or record.id in taken:
-            continue
-        hit = known.pop(key)
-        if operation == RECLAIM.name and record.result == "0":
-            amount = fmt_money(money(record.operation_amount))
-            ctx.journal.update_item(*hit, record_id=record.id, amount=amount)
-        else:
-            ctx.journal.update_item(*hit, record_id=record.id)
+            result = _result(op.operation, op.state, item.state)
+            if result is None or item.record_id or (result == "0" and not coupon):
+                continue
+            record = _proof(ctx, op, item, coupon, result, records, taken)
+            if record is not None:
+                taken.add(record.id)
+                _link(ctx, op.op_id, item.item_id, record)
+
+
+def _proof(
+    ctx: ExecContext,
+    op: Operation,
+    item: Item,
+    coupon: str | None,
+    result: str,
+    records: Sequence[CouponRecord],
+    taken: Collection[str],
+) -> CouponRecord | None:
+    """The one record of ``coupon`` (named by our answer; None: a failed issue, which names
+    none) of ``op``'s type and ``result``, of the item's customer and (issue) face value,
+    stamped within the call's window and linked to no other item. Our coupon's record outside
+    the window means the records clock is further off than the allowance: reported
+    (:func:`reconciler.apply.writers.clock_off`), not linked."""
+    issue = op.operation == ISSUE.name
+    candidates = [
+        r
+        for r in records
+        if r.operation_type == ("1" if issue else "2")
+        and (r.coupon_id or None) == coupon
+        and r.result == result
+        and r.customer_id == item.reseller_id
+        and (not issue or fmt_money(money(r.operation_amount)) == item.amount)
+        and r.id not in taken
+    ]
+    ev = ctx.evidence()
+    window = ev.window(op)
+    inside = [r for r in candidates if in_window(record_facts(r), *window)]
+    if not inside and len(candidates) == 1 and coupon is not None:
+        clock_off(ctx, record_facts(candidates[0]), op, window, ev.skew)
+    return inside[0] if len(inside) == 1 else None  # none yet, or several: unlinked
+
+
+def _link(ctx: ExecContext, op_id: str, item_id: str, record: CouponRecord) -> None:
+    """A reclaim moves what the coupon held then, as its successful record says."""
+    if record.operation_type == "2" and record.result == "0":
+        amount = fmt_money(money(record.operation_amount))
+        ctx.journal.update_item(op_id, item_id, record_id=record.id, amount=amount)
+    else:
+        ctx.journal.update_item(op_id, item_id, record_id=record.id)
 
 
 def _result(operation: str, op_state: str, item_state: str) -> str | None:
-    """The record result an item of ours left: "0" committed; "-1" a reclaim refused inside
-    HTTP 200 (the API records it against the coupon); None: nothing to look for."""
+    """The record result an item of ours left: "0" committed; "-1" refused inside HTTP 200
+    (the API records the failure); None: nothing to look for."""
     if operation not in (ISSUE.name, RECLAIM.name):
         return None
     if item_state in ("committed", "settled-committed"):
         return "0"
-    if operation == RECLAIM.name and item_state == "failed" and op_state == "committed":
+    if item_state == "failed" and op_state == "committed":
         return "-1"
     return None
 
@@ -184,24 +204,23 @@ async def issue(ctx: ExecContext, batch: IssueBatch, works: dict[str, Work]) -> 
 async def attribute(
     ctx: ExecContext, sent: Sent, owner: str | None, by_coupon: dict[str, str], kind: str
 ) -> dict[str, CouponRecord]:
-    """Give each committed item (item id -> its coupon id) the record of its coupon (type
-    ``kind``, successful, in this run): its id, and for a reclaim the amount that came back."""
-    if not by_coupon:
+    """Link each committed item (item id -> the coupon id its answer named) to the record of
+    its coupon (type ``kind``, successful, in the call's window: :func:`_proof`): its id, and
+    for a reclaim the amount that came back."""
+    op = ctx.journal.operation(sent.op_id)
+    if not by_coupon or op is None:
         return {}
-    found: dict[str, CouponRecord] = {}
-    since = records_from(ctx.started_at, ctx.client.clock_offset())
     records = await records_of(
         ctx.client, owner, coupon_ids=sorted(by_coupon.values()), operation_types=[kind],
-        operation_time_begin=since,
+        operation_time_begin=ctx.evidence().records_from(op.sent_at or op.intent_at),
     )  # fmt: skip
+    taken = ctx.journal.attributed_record_ids(ctx.partner_id)
+    items = {i.item_id: i for i in op.items}
+    found: dict[str, CouponRecord] = {}
     for item_id, coupon_id in by_coupon.items():
-        mine = [r for r in records if r.coupon_id == coupon_id and r.result == "0"]
-        if len(mine) != 1:
-            continue  # none yet, or more than one: leave it unattributed
-        found[item_id] = mine[0]
-        if kind == "2":  # a reclaim moves what the coupon held then, as its record says
-            amount = fmt_money(money(mine[0].operation_amount))
-            ctx.journal.update_item(sent.op_id, item_id, record_id=mine[0].id, amount=amount)
-        else:
-            ctx.journal.update_item(sent.op_id, item_id, record_id=mine[0].id)
+        record = _proof(ctx, op, items[item_id], coupon_id, "0", records, taken)
+        if record is not None:
+            taken.add(record.id)
+            found[item_id] = record
+            _link(ctx, op.op_id, item_id, record)
     return found

@@ -1,44 +1,37 @@
 """What the coupon records and the coupon list prove about one of our writes (pure functions).
 
 ``create_partner_coupons`` and ``reclaim_partner_coupons`` have no idempotency key, and the coupon
-records (§7.16) name **no operator**: unlike a quota record, a coupon record cannot say *who*
-made it. What can prove a record is ours is therefore what only our call could have produced:
+records (§7.16) name **no operator**: a coupon record cannot say *who* made it, so it has an
+**unknown owner** (docs/apply.md, "Settlement rules"): it is neither the proof of our call nor
+someone else's, and settles nothing, not even "not committed". Only an answer proves a coupon
+ours (the coupon id it returned, :mod:`.calls`); a lost answer is settled from the records only
+when they show that the call cannot have taken effect.
 
-**Issue** of face value F from quota Q to customer C, first send attempt at T (on the API's
-clock, :func:`reconciler.apply.evidence.window_begin`). A record is a *candidate* when it is a
-successful issue (type "1", result "0") for C, from Q, of exactly F, dated at or after T, no
-other item of this journal has claimed it, and it names a coupon C did not hold when our intent
-was recorded. The call is **committed** when there is exactly one candidate, its coupon is
-listed for C now, and that coupon has exactly the spec we asked for (face value, validity,
-restrictions), and it is the only new coupon of C with that spec. It is **absent** (not
-committed, once nothing can still land) when there is no candidate and C holds no new coupon of
-that spec. Anything else (two candidates, a record without its coupon, a new coupon without its
-record) does not decide it: the customer is **frozen** until the evidence decides or a person
-settles it. Failed records ("-1") prove nothing either way.
+**Issue** of face value F from quota Q to customer C, in the call's window (on the API's clock,
+widened by the records-clock allowance: :meth:`reconciler.apply.evidence.Evidence.window`). A
+record is a *candidate* when it is a successful issue (type "1", result "0") for C, from Q, of
+exactly F, stamped within the window, claimed by no other item of this journal, and it names a
+coupon C did not hold when our intent was recorded and no other item of ours issued. Any
+candidate leaves the call **undecided** (unknown owner): the customer is frozen until a person
+settles it. It is **absent** (not committed, once nothing can still land) when there is no
+candidate and C holds no new coupon of that spec; a new coupon without its record is undecided.
+Failed records ("-1") prove nothing either way.
 
-**Reclaim** of coupon X. A coupon is reclaimed once: the call is **committed** when X is now
-reclaimed (status 5) and exactly one successful manual-reclaim record (type "2") of X is dated at
-or after T and claimed by no other item; **not committed** when X was reclaimed by a record
-dated before T, or by the system (unbinding, association changes: types 3, 7, 8); **absent**
-when X is not reclaimed and no such record exists. A record without the status, or the status
-without a record, does not decide it.
-
-The limit that follows from the missing operator: a second writer that issues *exactly* the
-same coupon to the same customer within the window, while our call never landed, leaves the
-same single candidate ours would have. The check for other writers before every write (a
-record on the customer this journal did not make stops it) and a shared journal narrow that
-window; see docs/apply.md.
+**Reclaim** of coupon X. A successful manual-reclaim record (type "2") of X, at any time and not
+linked to another item of ours, leaves the call **undecided** (unknown owner). Otherwise the call
+is **not committed** when the system reclaimed X (unbinding, association changes: types 3, 7, 8;
+the type names the API as its author, and a coupon is reclaimed once), and **absent** when X is
+not reclaimed. It is not committed either when X's manual-reclaim record is linked to another of
+our reclaims (its answer named X). A reclaimed X without any record is undecided.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from reconciler.apply.evidence import RecordFacts, in_window, unknown_owner
 from reconciler.kinds.customer_coupons.match import RECLAIMED
 from reconciler.kinds.customer_coupons.spec import observed
 from reconciler.plan.model import fmt_money
@@ -62,9 +55,6 @@ class CouponVerdict:
 
     committed: bool | None
     detail: str
-    record_id: str | None = None
-    coupon_id: str | None = None
-    amount: Decimal | None = None
     absent: bool = False
 
 
@@ -75,13 +65,30 @@ class IssueFacts:
     customer_id: str
     spec: CouponSpec  # quota, face value, validity, restrictions we asked for
     held_before: frozenset[str]  # the customer's coupon ids when the intent was recorded
-    begin: datetime  # earliest API time a record of our call can carry (see :func:`api_second`)
+    begin: float  # the call's window on the API's clock (Evidence.window), seconds
+    end: float
 
 
-def api_second(when: float) -> datetime:
-    """``when`` (seconds, e.g. :func:`reconciler.apply.evidence.window_begin`) as the whole UTC
-    second a record dated then carries: records are compared with it as parsed times."""
-    return datetime.fromtimestamp(math.floor(when), tz=timezone.utc)
+def record_facts(record: CouponRecord) -> RecordFacts:
+    """A coupon record as settlement and the records check read it (it names no operator)."""
+    issue = record.operation_type == ISSUE
+    return RecordFacts(
+        id=record.id,
+        recipient=record.customer_id,
+        amount=record.operation_amount,
+        result=record.result,
+        time=record.operation_time,
+        operator=None,  # coupon records name no operator
+        remark=record.remark,
+        subject=record.coupon_id,
+        delta=issue,
+        noun="coupon issue" if issue else "coupon reclaim",
+    )
+
+
+def _unknown(records: list[CouponRecord], where: str) -> CouponVerdict | None:
+    found = unknown_owner([record_facts(r) for r in records], where)
+    return None if found is None else CouponVerdict(None, found.detail)
 
 
 def issue_verdict(
@@ -102,34 +109,31 @@ def issue_verdict(
         and r.customer_id == cid
         and r.quota_id == spec.quota_id
         and r.operation_amount == spec.face_value
-        and r.operation_time >= facts.begin
+        and in_window(record_facts(r), facts.begin, facts.end)
         and r.id not in taken
         and r.coupon_id
         and r.coupon_id not in facts.held_before
         and r.coupon_id not in claimed_coupons
     ]
-    new = {
-        c.coupon_id: c
+    new = [
+        c.coupon_id
         for c in coupons
         if c.customer_id == cid
         and c.coupon_id not in facts.held_before
         and c.coupon_id not in claimed_coupons
         and _same(spec, observed(c, spec.quota_id))
-    }
-    seen = (
-        f"{len(candidates)} issue record(s) of {fmt_money(spec.face_value)} from quota "
-        f"{spec.quota_id} since {facts.begin:{TIME_FORMAT}}, {len(new)} new coupon(s) of that "
-        "spec"
-    )
-    if len(candidates) == 1 and len(new) == 1 and candidates[0].coupon_id in new:
-        rec = candidates[0]
+    ]
+    where = f"of {fmt_money(spec.face_value)} from quota {spec.quota_id} to this customer"
+    unknown = _unknown(candidates, where)
+    if unknown is not None:
+        return unknown
+    if not new:
         return CouponVerdict(
-            True, f"issue record {rec.id} of coupon {rec.coupon_id}", rec.id, rec.coupon_id,
-            spec.face_value,
-        )  # fmt: skip
-    if not candidates and not new:
-        return CouponVerdict(False, f"no issue record of this call ({seen})", absent=True)
-    return CouponVerdict(None, seen)
+            False, f"no issue record of this call and no new coupon ({where})", True
+        )
+    return CouponVerdict(
+        None, f"new coupon(s) {', '.join(sorted(new))} of that spec without an issue record"
+    )
 
 
 def _same(spec: CouponSpec, live: CouponSpec | str) -> bool:
@@ -138,35 +142,31 @@ def _same(spec: CouponSpec, live: CouponSpec | str) -> bool:
 
 def reclaim_verdict(
     coupon_id: str,
-    begin: datetime,
     records: Iterable[CouponRecord],
     coupon: PartnerCoupon | None,
     taken: Collection[str] = (),
 ) -> CouponVerdict:
     """``records``: every record of ``coupon_id``, any type."""
-    mine = [r for r in records if r.coupon_id == coupon_id and r.result == "0"]
-    manual = [r for r in mine if r.operation_type == MANUAL_RECLAIM]
-    earlier = [r for r in manual if r.operation_time < begin]
-    ours = [r for r in manual if r.operation_time >= begin and r.id not in taken]
-    system = [r for r in mine if r.operation_type in SYSTEM_RECLAIMS]
+    done = [r for r in records if r.coupon_id == coupon_id and r.result == "0"]
+    manual = [r for r in done if r.operation_type == MANUAL_RECLAIM and r.id not in taken]
+    system = [r for r in done if r.operation_type in SYSTEM_RECLAIMS]
     if coupon is None:
         return CouponVerdict(None, f"coupon {coupon_id} is no longer listed")
-    if earlier or (system and not ours):
-        rec = (earlier or system)[0]
-        when = f"{rec.operation_time:{TIME_FORMAT}}"
+    unknown = _unknown(manual, f"of coupon {coupon_id}")
+    if unknown is not None:
+        return unknown
+    linked = [r for r in done if r.operation_type == MANUAL_RECLAIM and r.id in taken]
+    if system or linked:
+        rec = (system or linked)[0]
+        who = "the system" if system else "another operation of this journal"
         return CouponVerdict(
-            False, f"reclaimed by record {rec.id} (type {rec.operation_type} at {when}), not by "
-            "this call",
+            False, f"reclaimed by {who} (record {rec.id}, type {rec.operation_type} at "
+            f"{rec.operation_time:{TIME_FORMAT}}), not by this call",
         )  # fmt: skip
-    if coupon.status == RECLAIMED and len(ours) == 1:
-        rec = ours[0]
-        return CouponVerdict(
-            True, f"reclaim record {rec.id}", rec.id, coupon_id, rec.operation_amount
-        )
-    if coupon.status != RECLAIMED and not ours:
+    if coupon.status != RECLAIMED:
         return CouponVerdict(
             False, f"coupon {coupon_id} is not reclaimed and no record says so", absent=True
         )
     return CouponVerdict(
-        None, f"coupon {coupon_id} has status {coupon.status} with {len(ours)} reclaim record(s)"
+        None, f"coupon {coupon_id} has status {coupon.status} without a reclaim record"
     )

@@ -188,16 +188,18 @@ def _conclude(ctx: ExecContext, work: Work) -> None:
     left = len(to_issue) + len(to_reclaim)
     if work.stopped:
         ctx.conclude(work.change, "frozen", work.stopped, *work.problems, *work.log)
-    elif left == 0 and work.unreadable is None:
-        ctx.conclude(work.change, "applied", *work.log)
-    elif work.unknown:
+    elif work.unknown:  # even when live state looks done: the journal holds an open call
         ctx.conclude(
             work.change,
             "unknown",
             *work.problems,
             *work.log,
-            "outcome unknown: the next apply settles it from the coupon records before writing",
+            "outcome unknown: the next apply tries to settle it before writing; a coupon record "
+            "names no operator, so a call that took effect stays frozen until a person settles "
+            "it (reconciler journal settle)",
         )
+    elif left == 0 and work.unreadable is None:
+        ctx.conclude(work.change, "applied", *work.log)
     else:
         state = work.unreadable or f"{len(to_issue)} to issue, {len(to_reclaim)} to reclaim"
         ctx.conclude(work.change, "failed", *work.problems, f"still {state}", *work.log)

@@ -15,19 +15,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.evidence import Verdict, records_from, window_begin
+from reconciler.apply.evidence import Verdict
 from reconciler.apply.journal import iso
 from reconciler.kinds.customer_coupons.change import ISSUE, RECLAIM
 from reconciler.kinds.customer_coupons.evidence import (
     CouponVerdict,
     IssueFacts,
-    api_second,
     issue_verdict,
     reclaim_verdict,
 )
 from reconciler.kinds.customer_coupons.spec import CouponSpec
 from reconciler.kinds.spec import OperationSpec
-from reconciler.plan.model import fmt_money
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -70,18 +68,11 @@ async def records_of(
 
 
 def verdict(found: CouponVerdict) -> Verdict:
-    amount = fmt_money(found.amount) if found.amount is not None else None
-    return Verdict(
-        found.committed, found.detail, found.record_id, found.coupon_id, amount, found.absent
-    )
+    return Verdict(found.committed, found.detail, absent=found.absent)
 
 
 def _sent(op: Operation) -> float:
     return op.sent_at if op.sent_at is not None else op.intent_at
-
-
-def _offset(client: BssClient, ev: Evidence) -> tuple[float, float] | None:
-    return ev.offset if ev.offset is not None else client.clock_offset()
 
 
 def claimed_coupons(journal: Journal, op: Operation) -> set[str]:
@@ -99,7 +90,7 @@ async def settle_issue(
     client: BssClient, journal: Journal, op: Operation, items: Sequence[Item], ev: Evidence
 ) -> dict[str, Verdict]:
     owner = owner_of(op.request)
-    offset = _offset(client, ev)
+    ev = ev.measured(client.clock_offset())
     spec = CouponSpec.from_dict(op.pre_state["spec"])
     held: Mapping[str, Sequence[str]] = op.pre_state.get("customers") or {}
     records = await records_of(
@@ -107,19 +98,17 @@ async def settle_issue(
         owner,
         quota_id=op.target,
         operation_types=["1"],
-        operation_time_begin=records_from(_sent(op), offset),
+        operation_time_begin=ev.records_from(_sent(op)),
     )
-    begin = api_second(window_begin(_sent(op), offset))
+    begin, end = ev.measured(client.clock_offset()).window(op)
     taken = journal.attributed_record_ids(op.partner_id)
     claimed = claimed_coupons(journal, op)
     out: dict[str, Verdict] = {}
     for item in items:
         coupons = await coupons_of(client, owner, customer_id=item.item_id)
-        facts = IssueFacts(item.item_id, spec, frozenset(held.get(item.item_id, ())), begin)
-        found = issue_verdict(facts, records, coupons, taken, claimed)
-        if found.record_id:
-            taken.add(found.record_id)
-        out[item.item_id] = verdict(found)
+        before = frozenset(held.get(item.item_id, ()))
+        facts = IssueFacts(item.item_id, spec, before, begin, end)
+        out[item.item_id] = verdict(issue_verdict(facts, records, coupons, taken, claimed))
     return out
 
 
@@ -127,14 +116,13 @@ async def settle_reclaim(
     client: BssClient, journal: Journal, op: Operation, items: Sequence[Item], ev: Evidence
 ) -> dict[str, Verdict]:
     owner = owner_of(op.request)
-    begin = api_second(window_begin(_sent(op), _offset(client, ev)))
     taken = journal.attributed_record_ids(op.partner_id)
     out: dict[str, Verdict] = {}
     for item in items:
         records = await records_of(client, owner, coupon_ids=[item.item_id])
         listed = await coupons_of(client, owner, coupon_id=item.item_id)
         coupon = next((c for c in listed if c.coupon_id == item.item_id), None)
-        out[item.item_id] = verdict(reclaim_verdict(item.item_id, begin, records, coupon, taken))
+        out[item.item_id] = verdict(reclaim_verdict(item.item_id, records, coupon, taken))
     return out
 
 
