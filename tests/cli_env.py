@@ -15,16 +15,13 @@ from click.testing import CliRunner, Result
 from reconciler.cli import main
 from reconciler.connect import default_seed
 from reconciler.emulator import Emulator
+from reconciler.kinds import registry
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "manifests"
 IN_SYNC = REPO / "examples" / "in-sync"
-WRITES = {
-    "update_coupon_quotas",
-    "reclaim_coupon_quotas",
-    "auto_renewal_resources",
-    "cancel_auto_renewal_resources",
-}
+#: Every write a registered kind journals (its operations).
+WRITES = {op.name for kind in registry.KINDS for op in kind.operations}
 
 
 @dataclass

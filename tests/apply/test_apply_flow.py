@@ -20,6 +20,7 @@ from .conftest import (
     Env,
     assert_money_invariant,
 )
+from .coupons import assert_coupon_money
 
 HUAXIA = "8b465a3f89f3c847bf335bcbb874b004"  # li.na, wants wang.fang
 YUNTU = "9e52d0fb25418c4642ffe89f2e73dbaf"  # zhang.wei, wants nobody
@@ -33,15 +34,15 @@ def test_apply_converges_and_a_second_apply_makes_no_write_call(env: Env) -> Non
     )
     assert first.exit_code == 0, first.output
     assert (
-        "Apply: 8 applied, 0 failed, 3 manual, 0 unknown; "
-        "issued 55,000.00 CNY, reclaimed 18,500.00 CNY." in first.output
+        "Apply: 10 applied, 0 failed, 3 manual, 0 unknown; "
+        "issued 59,500.00 CNY, reclaimed 21,700.00 CNY." in first.output
     )
     report = json.loads(report_file.read_text())
     assert report["status"] == "applied"
     assert report["totals"]["money"] == {
         "currency": "CNY",
-        "issued": "55000.00",
-        "reclaimed": "18500.00",
+        "issued": "59500.00",
+        "reclaimed": "21700.00",
     }
     by_key = {c["key"]: c for c in report["changes"]}
     qinling = by_key[f"reseller-quota/{MAIN}/{QINLING}"]
@@ -74,6 +75,7 @@ def test_apply_converges_and_a_second_apply_makes_no_write_call(env: Env) -> Non
     assert env.balance(QINLING, MAIN) == Decimal("12000.00")
     assert env.balance(TIANFU, SECOND) == Decimal("8000.00")
     assert_money_invariant(env)
+    assert_coupon_money(env)
 
 
 def test_reclaims_come_before_the_issues_of_a_parent_quota(env: Env) -> None:

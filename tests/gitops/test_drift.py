@@ -135,6 +135,7 @@ def test_drift_is_the_plan_seen_from_the_other_side(env: Env) -> None:
         "reseller-quota": {"apply"},
         "auto-renew": {"apply", "manual"},
         "account-manager": {"manual"},
+        "customer-coupons": {"apply"},
     }
 
 
@@ -195,9 +196,9 @@ def test_invalid_manifests_are_an_error(env: Env) -> None:
 def test_markdown_is_the_drift_issue_body(env: Env) -> None:
     out = env.run("drift", str(EXAMPLES), "--format", "markdown").stdout
     assert out.startswith(DRIFT_MARKER + "\n")
-    assert "## partner-reconciler drift: 13 found" in out
+    assert "## partner-reconciler drift: 15 found" in out
     assert "| Healable by apply | Manual | Apply cannot reach | Broken references |" in out
-    assert "| 8 | 3 | 2 | 0 |" in out
+    assert "| 10 | 3 | 2 | 0 |" in out
     assert "| `x` | huaxia-old-lms" in out and "off (expired)" in out
     assert "<details><summary>Partner Center steps</summary>" in out
     assert "### What to do" in out
@@ -208,10 +209,10 @@ def test_markdown_is_the_drift_issue_body(env: Env) -> None:
 def test_github_annotations_point_at_the_manifest_lines(env: Env) -> None:
     out = env.run("drift", str(EXAMPLES), "--format", "github").stdout
     lines = out.splitlines()
-    assert sum(1 for line in lines if line.startswith("::warning file=")) == 13
+    assert sum(1 for line in lines if line.startswith("::warning file=")) == 15
     assert f"::warning file={EXAMPLES}/reseller-quotas.yaml,line=14,col=16," in out
     assert lines[-1].startswith(
-        "Drift: 13 objects differ (8 healable by apply, 3 manual, 2 apply cannot reach)"
+        "Drift: 15 objects differ (10 healable by apply, 3 manual, 2 apply cannot reach)"
     )
 
 
