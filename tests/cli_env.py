@@ -20,7 +20,7 @@ from reconciler.kinds import registry
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "manifests"
 IN_SYNC = REPO / "examples" / "in-sync"
-#: every write apply makes: the journal operations of every kind
+#: Every write a registered kind journals (its operations).
 WRITES = {op.name for kind in registry.KINDS for op in kind.operations}
 
 

@@ -185,7 +185,7 @@ def link_deltas(
         ]
         found = [r for r in candidates if in_window(r, begin, end)]
         if not found and len(candidates) == 1:
-            _clock_off(ctx, candidates[0], op, (begin, end), ev.skew)
+            clock_off(ctx, candidates[0], op, (begin, end), ev.skew)
         if len(found) != 1 or not found[0].operator:
             continue
         record = found[0]
@@ -196,7 +196,7 @@ def link_deltas(
         ctx.journal.update_item(op.op_id, item.item_id, record_id=record.id)
 
 
-def _clock_off(
+def clock_off(
     ctx: ExecContext, record: RecordFacts, op: Operation, window: tuple[float, float], skew: float
 ) -> None:
     """Our own record (the one on the subject our answer returned) lies outside our call's

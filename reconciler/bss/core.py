@@ -180,6 +180,13 @@ class ClientCore:
         (``None`` until an answer carried one); see :mod:`reconciler.bss.clockoffset`."""
         return self._executor.clock_offset.bounds()
 
+    def api_time(self) -> float:
+        """The API's clock now (epoch seconds), as far as its answers' ``Date`` headers tell;
+        our own clock until one has."""
+        offset = self.clock_offset()
+        now = self._clock.time()
+        return now if offset is None else now + (offset[0] + offset[1]) / 2
+
     def recent_latency(self, api: str) -> float | None:
         """The slowest of the API's recent answers in seconds (pacing excluded), if any yet."""
         return self._limiter.recent_latency(api)

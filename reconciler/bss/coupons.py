@@ -19,19 +19,23 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from reconciler.errors import ApiError
 
 from . import operations as ops
 from .core import ClientCore, _by, _required
-from .models import ItemError, Page, int_field, item_errors, money_field, str_field, unaccounted_ids
+from .fields import FieldError, need_int, need_money, need_text, need_time, opt_int, opt_text
+from .models import ItemError, Page, item_errors, unaccounted_ids
 from .paging import DEFAULT_PREFETCH
 from .queries import DEFAULT_PAGE, ListSpec, id_batch, money_amount
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+T = TypeVar("T", str, "str | None")
 
 #: Coupon ``status``: 1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed (REFERENCE §6).
 COUPON_USABLE = 2
@@ -40,37 +44,63 @@ NOT_RECLAIMABLE = "CBC.99000048"
 #: Not documented; the client (like the emulator) sends at most 100 customers per issue.
 MAX_ISSUE_CUSTOMERS = 100
 MAX_RESTRICTIONS = 10
+#: A coupon id the API accepts in a reclaim or a listing filter (§7.14, §7.15).
+MAX_COUPON_ID = 64
 MAX_MEMO = 256
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
 @dataclass(frozen=True, slots=True)
 class CouponLimit:
-    """One usage restriction of a coupon (``ICouponUseLimitInfoV2``)."""
+    """One usage restriction of a coupon (``ICouponUseLimitInfoV2``): which coupon matches a
+    declared one rests on ``limit_key`` and ``value1``; ``value2`` is only shown."""
 
-    limit_key: str | None
-    value1: str | None
+    limit_key: str
+    value1: str
     value2: str | None
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CouponLimit:
         return cls(
-            str_field(data, "limit_key"), str_field(data, "value1"), str_field(data, "value2")
+            need_text(data, "limit_key"), need_text(data, "value1"), opt_text(data, "value2")
         )
+
+
+def _limits(data: Mapping[str, Any]) -> tuple[CouponLimit, ...]:
+    """``use_limits``: a list of objects (empty when the coupon is unrestricted), never absent:
+    which coupon matches a declared one rests on it."""
+    raw = data.get("use_limits")
+    if raw is None:
+        raise FieldError("use_limits", "is missing")
+    if not isinstance(raw, list) or not all(isinstance(x, Mapping) for x in raw):
+        raise FieldError("use_limits", "is not a list of objects")
+    found = []
+    for n, item in enumerate(raw):
+        try:
+            found.append(CouponLimit.from_api(item))
+        except FieldError as err:
+            raise FieldError(f"use_limits[{n}].{err.field}", err.problem) from None
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
 class PartnerCoupon:
-    """A coupon held by a customer (``IQueryUserPartnerCouponsResultV2``)."""
+    """A coupon held by a customer (``IQueryUserPartnerCouponsResultV2``).
+
+    Read strictly: the id, holder, status, face value, balance, validity and restrictions are
+    what plans match declared coupons against and what reclaims move, so each must be there
+    (:mod:`reconciler.bss.fields`). The list does not name the coupon's quota: its issue record
+    does (:class:`CouponRecord`).
+    """
 
     coupon_id: str
-    customer_id: str | None
-    status: int | None  # 1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed
+    customer_id: str
+    status: int  # 1 not activated, 2 usable, 3 used, 4 expired, 5 reclaimed
     coupon_type: int | None  # 1 cash voucher, 4 cash coupon
-    face_value: Decimal | None
-    balance: Decimal | None
-    effective_time: str | None
-    expire_time: str | None
+    face_value: Decimal
+    balance: Decimal
+    effective_time: str
+    expire_time: str
     create_time: str | None
     last_used_time: str | None
     measure_id: int | None  # 1 = yuan
@@ -83,52 +113,67 @@ class PartnerCoupon:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> PartnerCoupon:
-        limits = data.get("use_limits") or ()
         return cls(
-            coupon_id=str(data.get("coupon_id") or ""),
-            customer_id=str_field(data, "customer_id"),
-            status=int_field(data, "status"),
-            coupon_type=int_field(data, "coupon_type"),
-            face_value=money_field(data, "face_value"),
-            balance=money_field(data, "balance"),
-            effective_time=str_field(data, "effective_time"),
-            expire_time=str_field(data, "expire_time"),
-            create_time=str_field(data, "create_time"),
-            last_used_time=str_field(data, "last_used_time"),
-            measure_id=int_field(data, "measure_id"),
-            use_limits=tuple(CouponLimit.from_api(x) for x in limits if isinstance(x, Mapping)),
+            coupon_id=_coupon_id(need_text(data, "coupon_id")),
+            customer_id=need_text(data, "customer_id"),
+            status=need_int(data, "status"),
+            coupon_type=opt_int(data, "coupon_type"),
+            face_value=need_money(data, "face_value", non_negative=True),
+            balance=need_money(data, "balance", non_negative=True),
+            effective_time=need_text(data, "effective_time"),
+            expire_time=need_text(data, "expire_time"),
+            create_time=opt_text(data, "create_time"),
+            last_used_time=opt_text(data, "last_used_time"),
+            measure_id=opt_int(data, "measure_id"),
+            use_limits=_limits(data),
         )
+
+
+def _coupon_id(value: T) -> T:
+    """A coupon id the API accepts back (1..64 characters, §7.14/§7.15): one it could not be
+    asked about or reclaimed by cannot be settled or reclaimed, so it is refused when read."""
+    if value is not None and len(value) > MAX_COUPON_ID:
+        limit = f"more than the {MAX_COUPON_ID} the API accepts for a coupon id"
+        raise FieldError("coupon_id", f"has {len(value)} characters, {limit}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
 class CouponRecord:
     """One line of the coupon audit log (``CouponRecordV2``): "1" issue, "2" manual reclaim,
-    "4" reclaim on expiry, ... (§7.16); ``result`` "0" success, "-1" failure."""
+    "4" reclaim on expiry, ... (§7.16); ``result`` "0" success, "-1" failure.
+
+    Read strictly: settlement and the quota a coupon came from rest on the id, operation type,
+    quota, customer, amount, time and result: the amount must not be negative, the time must be
+    the REFERENCE's ``yyyy-MM-ddTHH:mm:ssZ`` exactly (parsed to an aware UTC ``datetime``, never
+    compared as text). ``coupon_id`` may be absent (a failed issue created no coupon); the record
+    names no operator.
+    """
 
     id: str
-    operation_type: str | None
-    quota_id: str | None
+    operation_type: str
+    quota_id: str
     quota_type: int | None
     coupon_id: str | None
-    customer_id: str | None
-    operation_amount: Decimal | None
-    operation_time: str | None
-    result: str | None
+    customer_id: str
+    operation_amount: Decimal
+    operation_time: datetime  # UTC, to the second: compared, never as text
+    result: str
     remark: str | None
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CouponRecord:
         return cls(
-            id=str(data.get("id") or ""),
-            operation_type=str_field(data, "operation_type"),
-            quota_id=str_field(data, "quota_id"),
-            quota_type=int_field(data, "quota_type"),
-            coupon_id=str_field(data, "coupon_id"),
-            customer_id=str_field(data, "customer_id"),
-            operation_amount=money_field(data, "operation_amount"),
-            operation_time=str_field(data, "operation_time"),
-            result=str_field(data, "result"),
-            remark=str_field(data, "remark"),
+            id=need_text(data, "id"),
+            operation_type=need_text(data, "operation_type"),
+            quota_id=need_text(data, "quota_id"),
+            quota_type=opt_int(data, "quota_type"),
+            coupon_id=_coupon_id(opt_text(data, "coupon_id") or None),
+            customer_id=need_text(data, "customer_id"),
+            operation_amount=need_money(data, "operation_amount", non_negative=True),
+            operation_time=need_time(data, "operation_time"),
+            result=need_text(data, "result"),
+            remark=opt_text(data, "remark"),
         )
 
 
@@ -137,21 +182,38 @@ class CouponIssueResult:
     """``create_partner_coupons``: customer id -> its new coupon id, and per-customer failures.
 
     ``unaccounted`` lists requested customers the answer mentions in neither list: their outcome
-    is unknown and must be settled from the coupon records.
+    is unknown and must be settled from the coupon records. A success entry without both the
+    customer id and the coupon id proves nothing: that customer stays unaccounted (those named
+    without a coupon id are also in ``no_coupon_id``, for the words).
     """
 
     successes: dict[str, str]
     failures: tuple[ItemError, ...]
     unaccounted: tuple[str, ...] = ()
+    no_coupon_id: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, data: object, requested: Sequence[str] = ()) -> CouponIssueResult:
         infos = data.get("coupon_infos") if isinstance(data, Mapping) else None
-        successes = {
-            str(i.get("id")): str(i.get("coupon_id")) for i in infos or () if isinstance(i, Mapping)
-        }
+        named = [
+            i for i in (infos if isinstance(infos, list) else ()) if isinstance(i, Mapping)
+            and _named(i, "id")
+        ]  # fmt: skip
+        successes = {i["id"]: i["coupon_id"] for i in named if _named(i, "coupon_id")}
+        lacking = tuple(i["id"] for i in named if i["id"] not in successes)
         failures = item_errors(data)
-        return cls(successes, failures, unaccounted_ids(requested, successes, failures))
+        return cls(successes, failures, unaccounted_ids(requested, successes, failures), lacking)
+
+    def unknown_detail(self, customer_id: str) -> str:
+        """Why a requested customer's outcome is unknown."""
+        if customer_id in self.no_coupon_id:
+            return "the answer lists it as issued, but without the coupon_id it was issued"
+        return "not mentioned in the answer"
+
+
+def _named(item: Mapping[str, Any], key: str) -> bool:
+    value = item.get(key)
+    return isinstance(value, str) and bool(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +354,7 @@ class CouponsApi(ClientCore):
         ``CBC.99000048`` (already expired or reclaimed), answered inside HTTP 200, comes back as
         the result's ``failure``; every other refusal raises.
         """
-        if not coupon_id or len(coupon_id) > 64:
+        if not coupon_id or len(coupon_id) > MAX_COUPON_ID:
             raise ValueError("reclaim_partner_coupons: coupon_id must be 1..64 characters")
         body = {"coupon_id": coupon_id, "indirect_partner_id": indirect_partner_id or None}
         try:

@@ -158,6 +158,33 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class QuotaLimit:
+    """One restriction of a coupon quota (``QuotaLimitInfo``): its key and each value's
+    ``value1``."""
+
+    limit_key: str
+    values: tuple[str, ...]
+
+
+def _quota_limits(data: Mapping[str, Any]) -> tuple[QuotaLimit, ...] | None:
+    """``limit_infos``, or ``None`` when absent or not well formed: unknown, never "none".
+    Customer coupons inherit these restrictions, so that kind refuses to plan without them."""
+    raw = data.get("limit_infos")
+    if not isinstance(raw, list):
+        return None
+    found = []
+    for item in raw:
+        values = item.get("limit_values") if isinstance(item, Mapping) else None
+        key = item.get("limit_key") if isinstance(item, Mapping) else None
+        if not isinstance(key, str) or not key or not isinstance(values, list):
+            return None
+        if not all(isinstance(v, Mapping) and isinstance(v.get("value1"), str) for v in values):
+            return None
+        found.append(QuotaLimit(key, tuple(str(v["value1"]) for v in values)))
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
 class CouponQuota:
     """A coupon quota held by the partner (or, with ``indirect_partner_id``, a reseller)."""
 
@@ -169,6 +196,7 @@ class CouponQuota:
     currency: str | None
     effective_time: str | None
     expire_time: str | None
+    limit_infos: tuple[QuotaLimit, ...] | None = None  # None: not in the answer (unknown)
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> CouponQuota:
@@ -181,6 +209,7 @@ class CouponQuota:
             currency=_str(data, "currency"),
             effective_time=_str(data, "effective_time"),
             expire_time=_str(data, "expire_time"),
+            limit_infos=_quota_limits(data),
         )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.kinds.account_funds.kind import AccountFunds
 from reconciler.kinds.account_managers.kind import AccountManagers
 from reconciler.kinds.auto_renew.kind import AutoRenew
+from reconciler.kinds.customer_coupons.kind import CustomerCouponsKind
 from reconciler.kinds.reseller_quota.kind import ResellerQuota
 from reconciler.kinds.spec import GuardSpec, Kind, OperationSpec
 from reconciler.plan.guards import CHANGE_PERCENT
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
 
 #: Every kind, in the order plans show and apply them.
 KINDS: tuple[Kind[Any], ...] = tuple(
-    sorted((ResellerQuota(), AutoRenew(), AccountManagers(), AccountFunds()), key=lambda k: k.order)
+    sorted(
+        (ResellerQuota(), AutoRenew(), AccountManagers(), AccountFunds(), CustomerCouponsKind()),
+        key=lambda k: k.order,
+    )
 )
 
 _BY_ID = {k.id: k for k in KINDS}

@@ -20,6 +20,7 @@ from .conftest import (
     Env,
     assert_money_invariant,
 )
+from .coupons import assert_coupon_money
 
 HUAXIA = "8b465a3f89f3c847bf335bcbb874b004"  # li.na, wants wang.fang
 YUNTU = "9e52d0fb25418c4642ffe89f2e73dbaf"  # zhang.wei, wants nobody
@@ -33,15 +34,15 @@ def test_apply_converges_and_a_second_apply_makes_no_write_call(env: Env) -> Non
     )
     assert first.exit_code == 0, first.output
     assert (
-        "Apply: 14 applied, 0 failed, 3 manual, 0 unknown; "
-        "issued 67,350.00 CNY, reclaimed 27,300.00 CNY." in first.output
+        "Apply: 16 applied, 0 failed, 3 manual, 0 unknown; "
+        "issued 71,850.00 CNY, reclaimed 30,500.00 CNY." in first.output
     )
     report = json.loads(report_file.read_text())
     assert report["status"] == "applied"
     assert report["totals"]["money"] == {
         "currency": "CNY",
-        "issued": "67350.00",
-        "reclaimed": "27300.00",
+        "issued": "71850.00",
+        "reclaimed": "30500.00",
     }
     by_key = {c["key"]: c for c in report["changes"]}
     qinling = by_key[f"reseller-quota/{MAIN}/{QINLING}"]
@@ -74,6 +75,7 @@ def test_apply_converges_and_a_second_apply_makes_no_write_call(env: Env) -> Non
     assert env.balance(QINLING, MAIN) == Decimal("12000.00")
     assert env.balance(TIANFU, SECOND) == Decimal("8000.00")
     assert_money_invariant(env)
+    assert_coupon_money(env)
 
 
 def test_reclaims_come_before_the_issues_of_a_parent_quota(env: Env) -> None:

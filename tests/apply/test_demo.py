@@ -27,8 +27,9 @@ def test_the_demo_script_ends_with_no_changes(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "Apply: 14 applied, 0 failed, 3 manual, 0 unknown" in done.stdout
-    assert "Plan: 17 changes" in done.stdout
+    assert "Apply: 16 applied, 0 failed, 3 manual, 0 unknown" in done.stdout
+    assert "Plan: 19 changes" in done.stdout
+    assert "Customer coupons (2)" in done.stdout
     assert "2 declared states cannot be reached" in done.stdout
     assert "customer 1e7b4d0f27f893eeb9e53607e347368e: agency granted" in done.stdout
     assert "Apply: 2 applied, 0 failed, 0 manual, 0 unknown" in done.stdout

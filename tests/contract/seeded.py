@@ -14,6 +14,7 @@ from reconciler.bss import (
     Customer,
     IndirectPartner,
     IssuedQuota,
+    QuotaLimit,
     QuotaRecord,
     Resource,
 )
@@ -155,6 +156,7 @@ MAIN_QUOTA = CouponQuota(
     currency="CNY",
     effective_time="2025-07-01T00:00:00Z",
     expire_time="2030-06-30T15:59:59Z",
+    limit_infos=(),
 )
 SECOND_QUOTA = CouponQuota(
     quota_id=QUOTA_SECOND,
@@ -165,6 +167,9 @@ SECOND_QUOTA = CouponQuota(
     currency="CNY",
     effective_time="2025-10-01T00:00:00Z",
     expire_time="2030-09-30T15:59:59Z",
+    limit_infos=(
+        QuotaLimit("cloud_service_types", ("hws.service.type.ec2", "hws.service.type.ebs")),
+    ),
 )
 COUPONS_QUOTA = CouponQuota(
     quota_id=QUOTA_COUPONS,
@@ -175,6 +180,7 @@ COUPONS_QUOTA = CouponQuota(
     currency="CNY",
     effective_time="2025-06-01T00:00:00Z",
     expire_time="2030-05-31T15:59:59Z",
+    limit_infos=(),
 )
 
 QINLING_CHILD = IssuedQuota(  # 6500.00 of 25000.00 already spent by the reseller

@@ -104,7 +104,7 @@ def test_what_export_writes_validates_in_the_editor(
     result = env.run("export", str(root / "adopted"))
     assert result.exit_code == 0, result.output
     files = sorted((root / "adopted").glob("*.yaml"))
-    assert len(files) == 1 + len(list(registry.with_exports()))  # and settings.yaml
+    assert len(files) == len(list(registry.with_exports())) + 1  # every kind's, and Settings
     for path in files:
         first = MODELINE.match(path.read_text(encoding="utf-8").splitlines()[0])
         assert first and first.group(1) == "../schemas/manifest.schema.json", path

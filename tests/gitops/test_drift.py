@@ -136,6 +136,7 @@ def test_drift_is_the_plan_seen_from_the_other_side(env: Env) -> None:
         "auto-renew": {"apply", "manual"},
         "account-manager": {"manual"},
         "account-funds": {"apply"},
+        "customer-coupons": {"apply"},
     }
 
 
@@ -196,9 +197,9 @@ def test_invalid_manifests_are_an_error(env: Env) -> None:
 def test_markdown_is_the_drift_issue_body(env: Env) -> None:
     out = env.run("drift", str(EXAMPLES), "--format", "markdown").stdout
     assert out.startswith(DRIFT_MARKER + "\n")
-    assert "## partner-reconciler drift: 19 found" in out
+    assert "## partner-reconciler drift: 21 found" in out
     assert "| Healable by apply | Manual | Apply cannot reach | Broken references |" in out
-    assert "| 14 | 3 | 2 | 0 |" in out
+    assert "| 16 | 3 | 2 | 0 |" in out
     assert "| `x` | huaxia-old-lms" in out and "off (expired)" in out
     assert "<details><summary>Partner Center steps</summary>" in out
     assert "### What to do" in out
@@ -209,10 +210,10 @@ def test_markdown_is_the_drift_issue_body(env: Env) -> None:
 def test_github_annotations_point_at_the_manifest_lines(env: Env) -> None:
     out = env.run("drift", str(EXAMPLES), "--format", "github").stdout
     lines = out.splitlines()
-    assert sum(1 for line in lines if line.startswith("::warning file=")) == 19
+    assert sum(1 for line in lines if line.startswith("::warning file=")) == 21
     assert f"::warning file={EXAMPLES}/reseller-quotas.yaml,line=14,col=16," in out
     assert lines[-1].startswith(
-        "Drift: 19 objects differ (14 healable by apply, 3 manual, 2 apply cannot reach)"
+        "Drift: 21 objects differ (16 healable by apply, 3 manual, 2 apply cannot reach)"
     )
 
 

@@ -226,9 +226,9 @@ def test_export_shows_progress(env: Env) -> None:
     run_export(env.root / "adopted", ExportScope(), progress=progress)
     assert progress.lines == ["Reading the partner account (export)..."]
     last = progress.updates[-1]
-    assert (last.customers_found, last.resource_lists, last.resource_lists_done) == (25, 25, 25)
+    assert (last.customers_found, last.resource_lists, last.resource_lists_done) == (25, 42, 42)
     assert (last.resellers, last.quota_lists_done) == (3, 3)
-    assert "reading: 25/25 customers, 25/25 resource lists, 3/3 resellers" in status_text(last)
+    assert "reading: 25/25 customers, 42/42 resource lists, 3/3 resellers" in status_text(last)
     assert progress.finished
     mid = progress.updates[len(progress.updates) // 2]
     assert 0 < mid.resource_lists_done + mid.quota_lists_done < 28

@@ -111,7 +111,7 @@ def test_hand_written_entries_stay_and_new_ones_are_appended(env: Env) -> None:
     assert len(desired.entries_of("account-manager")) == 25
     # what was declared by hand still differs from live; what was appended does not
     plan = env.run("plan", str(directory))
-    assert "Plan: 17 changes" in plan.stdout, plan.output
+    assert "Plan: 19 changes" in plan.stdout, plan.output
 
 
 def test_force_replaces_only_files_export_wrote_and_nobody_edited(env: Env) -> None:

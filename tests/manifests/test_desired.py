@@ -13,6 +13,7 @@ from hypothesis import settings as settings_
 from hypothesis import strategies as st
 
 from reconciler.errors import SourcePosition
+from reconciler.kinds import registry
 from reconciler.kinds.account_managers.desired import ManagerAssignment
 from reconciler.kinds.auto_renew.desired import AutoRenewRule, Override
 from reconciler.kinds.reseller_quota.desired import QuotaTarget
@@ -229,15 +230,14 @@ def test_no_settings_document_means_defaults(tmp_path: Path) -> None:
     state = load_desired([quota])
     assert state.settings == Settings()
     assert state.settings.guards == Guards(max_change_percent=30, min_objects=10)
-    assert canonical(state)["settings"]["guards"] == {
+    guards = canonical(state)["settings"]["guards"]
+    assert {k: guards[k] for k in ("maxChangePercent", "minObjects")} == {
         "maxChangePercent": 30,
         "minObjects": 10,
-        "maxIssuePerRun": "200000.00",
-        "maxIssuePerReseller": "50000.00",
-        "maxReclaimsPerRun": 10,
-        "maxCashPerRun": "100000.00",
-        "maxCashPerRecipient": "20000.00",
-        "maxCashReclaimPerRun": "50000.00",
+    }
+    # every kind's limit in effect: its default
+    assert {k: v for k, v in guards.items() if k not in ("maxChangePercent", "minObjects")} == {
+        g.setting: f"{g.default:.2f}" if g.money else g.default for _, g in registry.GUARDS
     }
     assert state.settings.plan_ttl == timedelta(hours=1)
     assert state.entries_of("account-manager") == ()

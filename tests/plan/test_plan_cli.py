@@ -22,6 +22,8 @@ def test_examples_plan_shows_every_kind(env: Env) -> None:
     assert "Reseller quota (4)" in out
     assert "Auto-renew (4)" in out
     assert "Account managers (3)" in out
+    assert "Customer coupons (2)" in out
+    assert "~ reclaim-reissue xinghe-net" in out
     assert "+ issue           tianfu-cloud" in out
     assert "balance 30000.00 -> 45000.00" in out
     assert "~ reclaim-reissue qinling-digital" in out
@@ -37,9 +39,9 @@ def test_examples_plan_shows_every_kind(env: Env) -> None:
     )
     assert "the resource is expired" in out
     assert out.rstrip().endswith(
-        "Plan: 17 changes (1 disable, 3 enable, 4 fund, 3 issue, 2 reclaim, 1 reclaim-reissue, "
-        "3 manual); issue 67,350.00 CNY, reclaim 27,300.00 CNY, 6,500.00 CNY already spent; "
-        "26 managed objects unchanged; 2 declared states cannot be reached."
+        "Plan: 19 changes (1 disable, 3 enable, 4 fund, 4 issue, 2 reclaim, 2 reclaim-reissue, "
+        "3 manual); issue 71,850.00 CNY, reclaim 30,500.00 CNY, 8,300.00 CNY already spent; "
+        "28 managed objects unchanged; 2 declared states cannot be reached."
     )
     assert not ANSI.search(out), "no colour when stdout is not a terminal"
 
@@ -107,12 +109,16 @@ def test_json_amounts_are_strings(env: Env) -> None:
     data = json.loads(env.run("plan", str(EXAMPLES), "--format", "json").stdout)
     assert data["summary"]["money"] == {
         "currency": "CNY",
-        "issue": "67350.00",
-        "reclaim": "27300.00",
-        "delta": "40050.00",
-        "unrecoverable": "6500.00",
+        "issue": "71850.00",
+        "reclaim": "30500.00",
+        "delta": "41350.00",
+        "unrecoverable": "8300.00",
     }
-    issue = next(c for c in data["changes"] if c["action"] == "reclaim-reissue")
+    issue = next(
+        c
+        for c in data["changes"]
+        if c["action"] == "reclaim-reissue" and c["kind"] != "customer-coupons"
+    )
     assert [c["operation"] for c in issue["calls"]] == [
         "reclaim_coupon_quotas",
         "update_coupon_quotas",

@@ -31,7 +31,7 @@ def test_show_renders_the_saved_plan_as_plan_printed_it(env: Env, fmt: str) -> N
     shown = env.run("show", str(path), "--format", fmt)
     assert shown.exit_code == 0, shown.output
     assert shown.stdout == printed.stdout
-    assert "Plan: 17 changes" in shown.stdout or fmt == "json"
+    assert "Plan: 19 changes" in shown.stdout or fmt == "json"
 
 
 def test_show_refuses_a_modified_plan(env: Env, saved: Path) -> None:
@@ -71,7 +71,7 @@ def test_validate_json_when_valid(env: Env) -> None:
     data = json.loads(result.stdout)
     jsonschema.Draft202012Validator(VALIDATE_SCHEMA).validate(data)
     assert data["valid"] is True and data["problems"] == []
-    assert data["entries"] == 34 and len(data["files"]) == 5
+    assert data["entries"] == 38 and len(data["files"]) == 6
     assert data["manifest_checksum"].startswith("sha256:")
 
 

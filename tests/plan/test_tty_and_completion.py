@@ -64,7 +64,7 @@ def test_colour_on_a_terminal_unless_asked_not_to(
     tmp_path: Path, args: list[str], extra: dict[str, str], coloured: bool
 ) -> None:
     out = on_a_terminal(args, environment(tmp_path, **extra))
-    assert "Plan: 17 changes" in out or "Drift: 19 objects differ" in out, out[-500:]
+    assert "Plan: 19 changes" in out or "Drift: 21 objects differ" in out, out[-500:]
     assert (ANSI in out) is coloured
 
 

@@ -1,0 +1,1 @@
+"""CustomerCoupons: desired entries, matching, the pure diff, guards, batching and evidence."""
