@@ -16,6 +16,7 @@ from reconciler.kinds.reseller_quota.reads import ISSUED
 from reconciler.plan.progress import Progress, ReadCounters, duration, status_text
 from reconciler.plan.reader import Reader
 from reconciler.render.progress import TtyProgress, tty_progress
+from tests.plan.test_terminal import big_read
 
 RESOURCES = "list_pay_per_use_customer_resources"
 
@@ -31,19 +32,12 @@ def test_only_on_a_terminal() -> None:
 
 
 def test_status_line() -> None:
-    counters = ReadCounters(
-        customers=100_000, customers_found=12_300, resellers=500, resellers_found=480
-    )
-    counters.expect(ISSUED.name, ISSUED.label, "reseller", 500)
-    counters.expect(RESOURCE_READ.name, RESOURCE_READ.label, "customer", 100_000)
-    counters.done(RESOURCE_READ.name, 9_800)
-    counters.done(ISSUED.name, 45)
-    counters.eta_seconds = 17 * 60
+    counters = big_read()  # the customers and their reads, then the resellers and theirs
     assert status_text(counters) == (
-        "reading: 12,300/100,000 customers, 9,800/100,000 resource lists, 480/500 resellers, "
-        "45/500 issued quota lists (ETA 17m)"
+        "reading: 12,300/100,000 customers, 9,800/100,000 resource lists, 500/500 resellers, "
+        "45/500 issued quota lists (ETA 2h00m)"
     )
-    assert counters.fraction() == (12_300 + 9_800 + 480 + 45, 100_000 + 100_000 + 500 + 500)
+    assert counters.fraction() == (12_300 + 9_800 + 500 + 45, 100_000 + 100_000 + 500 + 500)
     assert [duration(s) for s in (4, 170, 10_020)] == ["4s", "3m", "2h47m"]
 
 
