@@ -29,8 +29,10 @@ from rich.console import Console
 from rich.progress import Progress as RichProgress
 
 from bench.replaced import progress_plain
-from reconciler.plan.progress import ReadCounters, TtyProgress
+from reconciler.kinds.auto_renew.reads import RESOURCES
+from reconciler.plan.progress import ReadCounters
 from reconciler.render import formats as render
+from reconciler.render.progress import TtyProgress
 from tests.plan.test_render import plan_of
 from tests.plan.test_terminal import big_read
 
@@ -78,7 +80,7 @@ def _rich_progress_us(counters: ReadCounters) -> float:
 
         def redraw() -> None:
             progress.update(tasks[0], completed=counters.customers_found)
-            progress.update(tasks[1], completed=counters.resource_lists_done)
+            progress.update(tasks[1], completed=counters.reads[RESOURCES.name].done)
             progress.refresh()
 
         return _per_call_us(redraw, 500)

@@ -1,4 +1,4 @@
-"""Our former terminal status line (reconciler/plan/progress.py before rich drew it), kept so that
+"""Our former terminal status line (reconciler/render/progress.py before rich drew it), kept so that
 bench/libraries.py can still measure it side by side. Not used by the reconciler.
 
 The whole status text, rewritten in place with carriage return and erase-to-end-of-line, at its
@@ -7,8 +7,8 @@ full length whatever the terminal's width; everything else is today's :class:`Tt
 
 from __future__ import annotations
 
-from reconciler.plan import progress
 from reconciler.plan.progress import ReadCounters, status_text
+from reconciler.render import progress
 
 
 class TtyProgress(progress.TtyProgress):

@@ -27,7 +27,7 @@ from . import operations as ops
 from . import queries as q
 from .cash import CashApi
 from .core import _by, _required
-from .coupons import CouponsApi
+from .coupons_api import CouponsApi
 from .models import (
     CouponQuota,
     Customer,
@@ -56,7 +56,7 @@ ALREADY_CANCELLED = "CBC.99003605"
 class BssClient(CouponsApi, CashApi):
     """The BSS partner API, for a distributor's account.
 
-    Customer coupons (§7.13-§7.16) come from :class:`~reconciler.bss.coupons.CouponsApi`, cash
+    Customer coupons (§7.13-§7.16) come from :class:`~reconciler.bss.coupons_api.CouponsApi`, cash
     (§7.17-§7.23) from :class:`~reconciler.bss.cash.CashApi`.
     """
 

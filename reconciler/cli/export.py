@@ -77,8 +77,8 @@ def export(
     """
     from reconciler.gitops.export import run_export
     from reconciler.gitops.export_read import ExportScope
-    from reconciler.plan.progress import tty_progress
     from reconciler.render.escape import terminal_field
+    from reconciler.render.progress import tty_progress
 
     scope = ExportScope(
         kinds=frozenset(kinds or KINDS), customers=tuple(customers), resellers=tuple(resellers)

@@ -79,9 +79,10 @@ def main(debug: bool) -> None:
 
 def _mount_commands() -> None:
     """Each command lives in its own module under reconciler/cli/."""
-    from reconciler.cli.apply import apply, journal, unlock
+    from reconciler.cli.apply import apply
     from reconciler.cli.drift import drift
     from reconciler.cli.export import export
+    from reconciler.cli.journal import journal, unlock
     from reconciler.cli.plan import plan, validate
     from reconciler.cli.show import show
     from reconciler.emulator.cli import emulator

@@ -159,7 +159,7 @@ def plan(
       reconciler plan manifests/ --skip-agency-check     # read-only credentials
     """
     from reconciler.cli.workflow import compute_plan, write_plan
-    from reconciler.plan.progress import tty_progress
+    from reconciler.render.progress import tty_progress
 
     try:
         result = compute_plan(

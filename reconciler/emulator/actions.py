@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.emulator import control, faults
+from reconciler.emulator import faults, sandbox
 from reconciler.emulator.clock import Clock
 from reconciler.emulator.credentials import EmulatorCredentials
 from reconciler.emulator.hold import Holds
@@ -28,7 +28,7 @@ class ControlMethods:
         raise NotImplementedError
 
     def call_log(self, operation: str | None = None) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._mutate(lambda state: control.calls(state, operation))
+        result: list[dict[str, Any]] = self._mutate(lambda state: sandbox.calls(state, operation))
         return result
 
     def clear_call_log(self) -> None:
@@ -36,15 +36,15 @@ class ControlMethods:
 
     def set_account_manager(self, customer_id: str, account_name: str | None) -> None:
         """Assign (or with ``None`` remove) a customer's account manager, as in the console."""
-        self._mutate(lambda state: control.set_account_manager(state, customer_id, account_name))
+        self._mutate(lambda state: sandbox.set_account_manager(state, customer_id, account_name))
 
     def set_agency(self, customer_id: str, granted: bool) -> None:
         """Grant or revoke the customer's agency to the partner."""
-        self._mutate(lambda state: control.set_agency(state, customer_id, granted))
+        self._mutate(lambda state: sandbox.set_agency(state, customer_id, granted))
 
     def spend_quota(self, quota_id: str, amount: str | int | Any) -> None:
         """A reseller spends ``amount`` of its quota ``quota_id`` (never reclaimable)."""
-        self._mutate(lambda state: control.spend_quota(state, quota_id, amount, self.clock.time()))
+        self._mutate(lambda state: sandbox.spend_quota(state, quota_id, amount, self.clock.time()))
 
     def set_resource(
         self,
@@ -56,7 +56,7 @@ class ControlMethods:
     ) -> None:
         """The customer changing a resource in the console (drift)."""
         self._mutate(
-            lambda state: control.set_resource(
+            lambda state: sandbox.set_resource(
                 state,
                 resource_id,
                 expire_policy=expire_policy,
@@ -68,19 +68,19 @@ class ControlMethods:
     def spend_coupon(self, coupon_id: str, amount: str | int | Any) -> None:
         """The customer spends ``amount`` of a usable coupon (never reclaimable)."""
         self._mutate(
-            lambda state: control.spend_coupon(state, coupon_id, amount, self.clock.time())
+            lambda state: sandbox.spend_coupon(state, coupon_id, amount, self.clock.time())
         )
 
     def spend_cash(self, customer_id: str, amount: str | int | Any) -> None:
         """A resale customer pays ``amount`` from its cash balance; the rest becomes debt."""
-        self._mutate(lambda state: control.spend_cash(state, customer_id, amount))
+        self._mutate(lambda state: sandbox.spend_cash(state, customer_id, amount))
 
     def set_account(
         self, account_id: str, *, amount: str | None = None, designated_amount: str | None = None
     ) -> None:
         """Huawei funding an account or ring-fencing part of it."""
         self._mutate(
-            lambda state: control.set_account(
+            lambda state: sandbox.set_account(
                 state, account_id, amount=amount, designated_amount=designated_amount
             )
         )
@@ -95,7 +95,7 @@ class ControlMethods:
     ) -> None:
         """Change a quota's status or dates, as Huawei operations would."""
         self._mutate(
-            lambda state: control.set_quota(
+            lambda state: sandbox.set_quota(
                 state,
                 quota_id,
                 quota_status=quota_status,
@@ -142,7 +142,7 @@ class ControlMethods:
 
     def release(self, fault_id: str) -> None:
         """End the wait of every request the ``hold`` fault ``fault_id`` holds (now and later)."""
-        self._mutate(lambda state: control.release_fault(self.holds, state, fault_id))
+        self._mutate(lambda state: sandbox.release_fault(self.holds, state, fault_id))
 
     def add_credentials(self, credentials: EmulatorCredentials) -> None:
         """Accept another permanent AK/SK for the partner account (persisted with the state, and
@@ -153,4 +153,4 @@ class ControlMethods:
 
     def advance_clock(self, seconds: float) -> None:
         """Move a :class:`VirtualClock` forward; refused for the system clock."""
-        control.advance_clock(self.clock, seconds)
+        sandbox.advance_clock(self.clock, seconds)

@@ -7,7 +7,7 @@ Shared by the export driver (:mod:`reconciler.gitops.export_read`) and each kind
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.emulator.clock import SystemClock
 from reconciler.plan.eta import RateMeter, estimate_eta
@@ -33,10 +33,24 @@ class ExportAccount:
     warnings: list[str] = field(default_factory=list)
 
 
+class Declared(Protocol):
+    """A read a kind declares (:mod:`reconciler.kinds.reads`), as export counts it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def api(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+
+
 class ExportProgress:
     """Export's progress on a terminal: the plan's status line, with an ETA from the rate each
-    API is measured to answer at. A kind's export says how many calls of an API it will make
-    per customer or reseller (:meth:`expect`) and reports each one done (:meth:`done`)."""
+    API is measured to answer at. A kind's export says which of its declared reads it makes for
+    how many customers or resellers (:meth:`expect`) and reports each one done (:meth:`done`);
+    the line counts each read under its own label, as the plan's does."""
 
     def __init__(self, client: BssClient, progress: Progress | None, clock: Clock | None) -> None:
         self.client = client
@@ -45,26 +59,20 @@ class ExportProgress:
         self.counters = ReadCounters()
         self.meter = RateMeter()
         self._left: dict[str, int] = {}
-        self._subject: dict[str, str] = {}
 
-    def expect(self, api: str, subject: str, count: int) -> None:
-        """``count`` calls of ``api`` are coming, one per ``subject`` (``"customer"`` or
-        ``"reseller"``)."""
-        self._left[api] = self._left.get(api, 0) + count
-        self._subject[api] = subject
-        if subject == "customer":
-            self.counters.resource_lists += count
+    def expect(self, read: Declared, count: int) -> None:
+        """``read`` is coming for ``count`` objects, one call of its API each (at least)."""
+        self._left[read.api] = self._left.get(read.api, 0) + count
+        self.counters.expect(read.name, read.label, read.subject, count)
         self.progress.update(self.counters)
 
-    def done(self, api: str) -> None:
+    def done(self, read: Declared, count: int = 1) -> None:
+        """``read`` is in for ``count`` objects."""
         c = self.counters
         c.calls += 1
-        self._left[api] = self._left.get(api, 0) - 1
-        if self._subject.get(api) == "customer":
-            c.resource_lists_done += 1
-        else:
-            c.quota_lists_done += 1
-        self.meter.record(api, self.clock.time())
+        self._left[read.api] = self._left.get(read.api, 0) - count
+        c.done(read.name, count)
+        self.meter.record(read.api, self.clock.time())
         nominal = {a: self.client.rate_for(a) for a in self._left}
         c.eta_seconds = estimate_eta(self._left, self.meter.samples(), nominal)
         self.progress.update(c)

@@ -11,9 +11,10 @@ aliases. Here:
 * the only explicit tag allowed is ``!!str``; anchors and aliases are refused (no billion
   laughs), duplicate keys and keys that are not strings are refused;
 * every node's start is recorded, and every mapping key's start: mappings and lists are
-  :class:`YamlMap` and :class:`YamlList` (a ``dict`` and a ``list``) that keep the positions of
-  their children packed in bytes (8 per position), and ``ParsedDocument.values`` / ``.keys``
-  look positions up by JSON path (a tuple of keys and indices). Strings are shared: a value
+  :class:`~reconciler.manifests.yamlnodes.YamlMap` and ``YamlList`` (a ``dict`` and a ``list``)
+  that keep the positions of their children packed in bytes (8 per position), and
+  ``ParsedDocument.values`` / ``.keys`` look positions up by JSON path (a tuple of keys and
+  indices); the node types are :mod:`reconciler.manifests.yamlnodes`. Strings are shared: a value
   written many times (a manager, or a customer ID in two files) is one object
   (``strings``). A manifest of 100,000 customers parses into about 300 bytes a customer;
 * size caps (nesting depth, documents per file, nodes per file) stop the file at the first hit.
@@ -25,15 +26,43 @@ file (``ParseResult.failed``).
 from __future__ import annotations
 
 import re
-import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Protocol, TypeAlias
+from typing import Protocol
 
 import yaml
 
 from reconciler.errors import ManifestProblem, SourcePosition
+from reconciler.manifests.yamlnodes import (
+    JsonPath,
+    LineCol,
+    ParsedDocument,
+    PathKey,
+    PlainNumber,
+    YamlList,
+    YamlMap,
+    YamlValue,
+    format_path,
+    pack,
+    pack_all,
+    unpack,
+)
+
+__all__ = [
+    "JsonPath",
+    "Limits",
+    "LineCol",
+    "ParseResult",
+    "ParsedDocument",
+    "PathKey",
+    "PlainNumber",
+    "YamlList",
+    "YamlMap",
+    "YamlValue",
+    "format_path",
+    "parse_yaml",
+    "resolve_plain",
+]
 
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -56,120 +85,6 @@ class _Mark(Protocol):
     column: int
 
 
-class PlainNumber(Decimal):
-    """An unquoted decimal fraction such as ``12.5``. Validation always reports it.
-
-    It is a number (so JSON Schema type checks treat it as one) that remembers its text, so the
-    message can say ``write it as a quoted string, e.g. "12.50"``.
-    """
-
-    text: str
-
-    def __new__(cls, text: str) -> PlainNumber:
-        self = super().__new__(cls, text)
-        self.text = text
-        return self
-
-
-PathKey: TypeAlias = "str | int"
-JsonPath: TypeAlias = "tuple[PathKey, ...]"
-YamlValue: TypeAlias = (
-    "dict[str, YamlValue] | list[YamlValue] | str | int | bool | PlainNumber | None"
-)
-LineCol: TypeAlias = tuple[int, int]
-_PACK = struct.Struct("<Q")
-_HALF = 1 << 32
-
-
-def _pack(line_col: LineCol) -> int:
-    return line_col[0] * _HALF + line_col[1]
-
-
-def _unpack(packed: bytes, index: int) -> LineCol:
-    value = _PACK.unpack_from(packed, 8 * index)[0]
-    return (value >> 32, value & (_HALF - 1))
-
-
-class YamlMap(dict[str, YamlValue]):
-    """A mapping node: a ``dict``, plus where each key and each value starts."""
-
-    __slots__ = ("_at", "_order")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._at = b""  # key, value, key, value... in key order
-        self._order: dict[str, int] | None = None
-
-    def index(self, key: str) -> int:
-        if len(self) <= 16:
-            return list(self).index(key)
-        if self._order is None or len(self._order) != len(self):
-            self._order = {k: n for n, k in enumerate(self)}
-        return self._order[key]
-
-    def value_at(self, key: str) -> LineCol:
-        return _unpack(self._at, 2 * self.index(key) + 1)
-
-    def key_at(self, key: str) -> LineCol:
-        return _unpack(self._at, 2 * self.index(key))
-
-
-class YamlList(list[YamlValue]):
-    """A list node: a ``list``, plus where each item starts."""
-
-    __slots__ = ("_at",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._at = b""
-
-    def value_at(self, index: int) -> LineCol:
-        return _unpack(self._at, index)
-
-
-def _child(node: object, key: PathKey) -> bool:
-    if isinstance(node, YamlMap):
-        return isinstance(key, str) and key in node
-    return isinstance(node, YamlList) and isinstance(key, int) and 0 <= key < len(node)
-
-
-class Positions(Mapping[JsonPath, LineCol]):
-    """Where each node (``keys=False``) or each mapping key (``keys=True``) of a document
-    starts, by JSON path: a view over the positions its mappings and lists keep."""
-
-    def __init__(self, root: YamlValue, root_at: LineCol, *, keys: bool) -> None:
-        self._root = root
-        self._root_at = root_at
-        self._keys = keys
-
-    def __getitem__(self, path: JsonPath) -> LineCol:
-        if not path:
-            if self._keys:
-                raise KeyError(path)
-            return self._root_at
-        node: object = self._root
-        for key in path[:-1]:
-            if not _child(node, key):
-                raise KeyError(path)
-            node = node[key]  # type: ignore[index]
-        last = path[-1]
-        if not _child(node, last):
-            raise KeyError(path)
-        if isinstance(node, YamlMap):
-            assert isinstance(last, str)
-            return node.key_at(last) if self._keys else node.value_at(last)
-        if self._keys:
-            raise KeyError(path)
-        assert isinstance(node, YamlList) and isinstance(last, int)
-        return node.value_at(last)
-
-    def __iter__(self) -> Iterator[JsonPath]:
-        raise TypeError("positions are looked up by path, not listed")
-
-    def __len__(self) -> int:
-        raise TypeError("positions are looked up by path, not counted")
-
-
 @dataclass(frozen=True)
 class Limits:
     """Caps that keep a hostile or runaway file from exhausting time or memory."""
@@ -182,42 +97,10 @@ class Limits:
 
 
 @dataclass
-class ParsedDocument:
-    """One YAML document: its value and the 1-based (line, col) of every node and key."""
-
-    index: int
-    value: YamlValue
-    root_at: LineCol = (1, 1)
-
-    @property
-    def values(self) -> Positions:
-        return Positions(self.value, self.root_at, keys=False)
-
-    @property
-    def keys(self) -> Positions:
-        return Positions(self.value, self.root_at, keys=True)
-
-
-@dataclass
 class ParseResult:
     documents: list[ParsedDocument]
     problems: list[ManifestProblem]
     failed: bool
-
-
-def format_path(path: JsonPath) -> str:
-    """``("spec", "resellers", 0, "balance")`` -> ``spec.resellers[0].balance``."""
-    out = ""
-    for key in path:
-        if isinstance(key, str) and key.startswith("\0"):
-            continue  # the value of a refused key: no addressable path
-        if isinstance(key, int):
-            out += f"[{key}]"
-        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            out += f".{key}" if out else key
-        else:
-            out += f'["{key}"]'
-    return out
 
 
 def resolve_plain(text: str) -> YamlValue:
@@ -311,24 +194,24 @@ class _Builder:
             value_event = next(events)
             if key is None or key in result:
                 if key is not None:
-                    first = _unpack(_pack_all(at), 2 * list(result).index(key))
+                    first = unpack(pack_all(at), 2 * list(result).index(key))
                     self._duplicate(event, path, key, first[0])
                 # Read the value for its own problems, and keep it nowhere.
                 hidden = (*path, f"\0{_linecol(event.start_mark)}")
                 self._node(value_event, events, hidden, depth + 1)
                 continue
-            at += (_pack(_linecol(event.start_mark)), _pack(_linecol(value_event.start_mark)))
+            at += (pack(_linecol(event.start_mark)), pack(_linecol(value_event.start_mark)))
             result[key] = self._node(value_event, events, (*path, key), depth + 1)
-        result._at = _pack_all(at)
+        result.place(at)
         return result
 
     def _sequence(self, events: Iterator[yaml.Event], path: JsonPath, depth: int) -> YamlValue:
         items = YamlList()
         at: list[int] = []
         while not isinstance(event := next(events), yaml.SequenceEndEvent):
-            at.append(_pack(_linecol(event.start_mark)))
+            at.append(pack(_linecol(event.start_mark)))
             items.append(self._node(event, events, (*path, len(items)), depth + 1))
-        items._at = _pack_all(at)
+        items.place(at)
         return items
 
     def _key(
@@ -430,10 +313,6 @@ class _Builder:
         shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
         message = f"character {shown} is not allowed in YAML (control characters are refused)"
         self.problems.append(ManifestProblem(SourcePosition(self.file, line, col), "", message))
-
-
-def _pack_all(packed: list[int]) -> bytes:
-    return struct.pack(f"<{len(packed)}Q", *packed)
 
 
 def _linecol(mark: _Mark | None) -> LineCol:

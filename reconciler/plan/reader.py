@@ -155,7 +155,7 @@ class Reader(Listings, Resolution):
         reseller_list = reseller_refs(desired)
         c = self.counters
         c.customers, c.resellers = len(customer_list), len(reseller_list)
-        c.resource_lists = len(self._expect("customer"))
+        self._expect("customer")
         self._expect("reseller")
         self.progress.line(
             f"Reading live state for {c.customers:,} customers, {c.resellers:,} resellers..."
@@ -193,6 +193,8 @@ class Reader(Listings, Resolution):
             for read in want.per_object(subject):
                 self._calls.setdefault(read.api, [0, 0])[0] += len(want.keys[subject])
                 keys |= want.keys[subject]
+            for counted in (*want.per_object(subject), *want.batched(subject)):
+                self.counters.expect(counted.name, counted.label, subject, len(want.keys[subject]))
         return keys
 
     def _tick(self, api: str) -> None:
@@ -267,11 +269,8 @@ class Reader(Listings, Resolution):
         for read in reads:
             if (read.name, oid) in self._started:
                 self._calls[read.api][0] -= 1
+                self.counters.drop(read.name)
         again = (subject, oid) in self._open
-        if subject == "customer" and reads and not new:
-            self.counters.resource_lists -= 1
-        if subject == "reseller" and again:
-            self.counters.resellers -= 1
         self._open[(subject, oid)] = self._open.get((subject, oid), 0) + len(new)
         for read in new:
             self._started.add((read.name, oid))
@@ -305,9 +304,10 @@ class Reader(Listings, Resolution):
         def done(found: Any) -> None:
             self.live.reads.setdefault(read.name, {})[oid] = found
             self._calls[read.api][1] += 1
+            self.counters.done(read.name)
             self._open[(subject, oid)] -= 1
             if not self._open[(subject, oid)]:
-                self._ready(subject, oid, counted=True)
+                self._ready(subject, oid)
 
         if isinstance(read, EachListing):
             keep = read.keep
@@ -326,23 +326,22 @@ class Reader(Listings, Resolution):
 
         pool.submit(job)
 
-    def _ready(self, subject: Subject, oid: str, *, counted: bool = False) -> None:
-        """Every per-object read of one customer or reseller is in (``counted``: it had some)."""
-        if subject == "reseller":
-            self.counters.quota_lists_done += 1
-            return
-        self.counters.resource_lists_done += int(counted)
-        if self._on_customer is not None:
+    def _ready(self, subject: Subject, oid: str) -> None:
+        """Every per-object read of one customer or reseller is in."""
+        if subject == "customer" and self._on_customer is not None:
             self._on_customer(oid)
 
     def _batched(self, read: Any, ids: list[str]) -> None:
         pool = self.pool(read.api)
         found: dict[str, Any] = self.live.reads.setdefault(read.name, {})
+        tally = self.counters.reads[read.name]
+        tally.total = len(ids)  # the objects resolved, each once
         for start in range(0, len(ids), read.batch):
 
             async def job(batch: list[str] = ids[start : start + read.batch]) -> None:
                 for item in await read.fetch(self.client, batch):
                     found[read.key(item)] = item
+                tally.done += len(batch)
                 self._tick(read.api)
 
             pool.submit(job)

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.ops import CRASH_STEPS
-
 from .conftest import Env, wait_for
 from .coupons import (
     ISSUE,
@@ -30,6 +28,13 @@ from .coupons import (
     new_records,
     settle_by_hand,
     usable,
+)
+from .scenarios import (
+    concurrent_applies,
+    crash_points,
+    killed_at,
+    killed_in_flight,
+    second_writer,
 )
 
 
@@ -151,7 +156,7 @@ def test_a_failure_inside_http_200_is_reported_and_the_next_apply_makes_it(
 
 
 # Writes, in order: reclaim xinghe's old coupon, issue its 4,000.00 one (":2": the issue).
-CASES = [f"{step}:1" for step in CRASH_STEPS] + ["before-send:2", "after-send:2"]
+CASES = crash_points("before-send:2", "after-send:2")
 
 
 @pytest.mark.slow
@@ -160,12 +165,7 @@ def test_a_process_killed_at_any_journal_step_converges_on_the_rerun(
     env: Env, crash_at: str
 ) -> None:
     manifests = coupon_manifests(env, XINGHE_REPLACED)
-    crashed = env.process(
-        "apply", manifests, "--auto-approve", extra_env={"RECONCILER_CRASH_AT": crash_at}
-    )
-    assert crashed.returncode == 137, crashed.stderr
-    rerun = env.cli("apply", manifests, "--auto-approve", "--wait")
-    assert "its process is gone" in rerun.output
+    rerun = killed_at(env, manifests, crash_at)
     if crash_at.startswith("after-send"):  # it landed; its record names no operator
         assert rerun.exit_code == 5, rerun.output
         assert "unknown owner" in rerun.output
@@ -184,19 +184,11 @@ def test_a_process_killed_at_any_journal_step_converges_on_the_rerun(
 @pytest.mark.slow
 def test_two_concurrent_applies_one_writes_the_other_makes_no_call(env: Env) -> None:
     manifests = coupon_manifests(env, LINGYUN_500)
-    env.emu.add_fault(ISSUE, "latency", seconds=6.0)  # the first run holds the lease meanwhile
-    first = env.popen("apply", manifests, "--auto-approve")
-    try:
-        wait_for(lambda: env.calls(ISSUE))
-        seq = env.last_seq()
-        second = env.process("apply", manifests, "--auto-approve")
-        calls_meanwhile = [c for c in env.calls() if c["seq"] > seq]
-    finally:
-        _out, err = first.communicate(timeout=60)
-    assert first.returncode == 0, err
-    assert second.returncode == 1
-    assert "is locked by another apply" in second.stderr
-    assert calls_meanwhile == []
+    both = concurrent_applies(env, ISSUE, manifests)
+    assert both.first.returncode == 0, both.first.stderr
+    assert both.second.returncode == 1
+    assert "is locked by another apply" in both.second.stderr
+    assert both.calls_meanwhile == []
     _one_lingyun_coupon(env)
     assert_coupon_money(env)
 
@@ -207,11 +199,7 @@ def test_an_issue_held_in_flight_when_apply_is_killed_is_never_issued_twice(
 ) -> None:
     env = served_env
     manifests = coupon_manifests(env, LINGYUN_500)
-    held = env.emu.add_fault(ISSUE, "hold", seconds=120)
-    killed = env.popen("apply", manifests, "--auto-approve", extra_env=LONG)
-    wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(ISSUE)))
-    killed.kill()
-    killed.wait(timeout=30)
+    held = killed_in_flight(env, ISSUE, manifests, extra_env=LONG)
 
     seq = env.last_seq()
     rerun = env.process("apply", manifests, "--auto-approve", extra_env=LONG)
@@ -237,24 +225,14 @@ def test_an_issue_held_in_flight_when_apply_is_killed_is_never_issued_twice(
 def test_a_second_journal_stops_at_the_records_check(served_env: Env) -> None:
     env = served_env
     manifests = coupon_manifests(env, LINGYUN_500)
-    laptop = {"RECONCILER_JOURNAL": str(env.root / "laptop.sqlite")}
     # The laptop's records check right before its issue is held while the CI runner (the
     # default journal) plans, checks and issues the same coupon. Before that check the laptop
     # reads lingyun's issue records three times: planning, and apply's two re-reads.
-    held = env.emu.add_fault(RECORDS, "hold", skip=3, seconds=120)
-    second = env.popen("apply", manifests, "--auto-approve", extra_env=laptop)
-    try:
-        wait_for(lambda: any(c["held"] for c in env.calls(RECORDS)))
-        first = env.process("apply", manifests, "--auto-approve")
-        assert first.returncode == 0, first.stderr
-        env.emu.release(held)
-        out, err = second.communicate(timeout=60)
-    finally:
-        if second.poll() is None:
-            second.kill()
-    assert second.returncode == 5, (out, err)
-    assert "another writer is active" in out
-    assert "was not made by this journal" in out
+    second, first = second_writer(env, RECORDS, manifests, skip=3)
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 5, (second.stdout, second.stderr)
+    assert "another writer is active" in second.stdout
+    assert "was not made by this journal" in second.stdout
     _one_lingyun_coupon(env)
     assert Decimal(env.state()["quotas"]["2025053009301544"]["balance"]) == Decimal("89550.00")
     assert_coupon_money(env)

@@ -24,15 +24,8 @@ import pytest
 from reconciler.apply.journal import Journal
 from reconciler.apply.store import PG_LOCK_KEY
 
-from .conftest import (
-    MAIN,
-    PENGCHENG,
-    SECOND,
-    TIANFU,
-    Env,
-    assert_money_invariant,
-    wait_for,
-)
+from .conftest import MAIN, PENGCHENG, SECOND, TIANFU, Env, assert_money_invariant, wait_for
+from .scenarios import contested_lease, killed_in_flight, laptop, second_writer
 
 ISSUE = "update_coupon_quotas"
 RECORDS = "list_coupon_quotas_records"
@@ -148,11 +141,7 @@ def test_an_issue_held_in_flight_when_apply_is_killed_is_never_issued_twice(
     manifests = env.manifests({MAIN: {TIANFU: "45000.00", PENGCHENG: "1000.00"}})
     # Issues go by amount: pengcheng's 1,000.00 first, then tianfu's 15,000.00, which a gateway
     # queue holds after it arrived.
-    held = env.emu.add_fault(ISSUE, "hold", skip=1, seconds=120)
-    killed = env.popen("apply", manifests, "--auto-approve", extra_env=extra)
-    wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(ISSUE)))
-    killed.kill()
-    killed.wait(timeout=30)
+    held = killed_in_flight(env, ISSUE, manifests, extra_env=extra, skip=1)
 
     seq = env.last_seq()
     rerun = env.process("apply", manifests, "--auto-approve", extra_env=extra)
@@ -180,27 +169,18 @@ def test_an_issue_held_in_flight_when_apply_is_killed_is_never_issued_twice(
 def test_two_applies_with_two_sqlite_journals_stop_the_second_writer(served_env: Env) -> None:
     env = served_env
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
-    laptop = {"RECONCILER_JOURNAL": str(env.root / "laptop.sqlite")}
     # The laptop's run checks the records right before its issue; that read is held while the
     # CI runner (the default journal) plans, checks and issues the same 15,000.00.
-    held = env.emu.add_fault(RECORDS, "hold", seconds=120)
-    second = env.popen("apply", manifests, "--auto-approve", extra_env=laptop)
-    try:
-        wait_for(lambda: any(c["held"] for c in env.calls(RECORDS)))
-        first = env.process("apply", manifests, "--auto-approve")
-        assert first.returncode == 0, first.stderr
-        env.emu.release(held)
-        out, err = second.communicate(timeout=60)
-    finally:
-        if second.poll() is None:
-            second.kill()
-    assert second.returncode == 5, (out, err, env.calls())
+    second, first = second_writer(env, RECORDS, manifests)
+    assert first.returncode == 0, first.stderr
+    out = second.stdout
+    assert second.returncode == 5, (out, second.stderr, env.calls())
     assert "another writer is active on this pair" in out
     assert "was not made by this journal" in out
     assert "1 frozen" in out
     assert len(env.issue_records(TIANFU)) == 1
     assert env.balance(TIANFU, MAIN) == Decimal("45000.00")
-    _no_write_on_rerun(env, manifests, laptop)
+    _no_write_on_rerun(env, manifests, laptop(env))
     _no_write_on_rerun(env, manifests, {})
     assert_money_invariant(env)
 
@@ -213,28 +193,22 @@ def test_two_machines_on_one_postgresql_journal_make_one_writer(
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
     shared = {"RECONCILER_JOURNAL_URL": pg_url}
     runner = {**shared, "RECONCILER_STATE_DIR": str(env.root / "ci-runner")}
-    laptop = {**shared, "RECONCILER_STATE_DIR": str(env.root / "laptop")}
+    other = {**shared, "RECONCILER_STATE_DIR": str(env.root / "laptop")}
     # The first run's issue is held at the gateway until the second run is over: the first holds
     # the lease all that time, however long the second takes to start (no race with a timer).
-    held = env.emu.add_fault(ISSUE, "hold", seconds=120)
-    first = env.popen("apply", manifests, "--auto-approve", extra_env=runner)
-    try:
-        wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(ISSUE)))
-        seq = env.last_seq()
-        second = env.process("apply", manifests, "--auto-approve", extra_env=laptop)
-        calls_meanwhile = [c for c in env.calls() if c["seq"] > seq]
-        assert first.poll() is None  # the holder is alive all along
-        env.emu.release(held)
-        _out, err = first.communicate(timeout=90)
-    finally:
-        if first.poll() is None:
-            first.kill()
-    assert first.returncode == 0, err
+    first, second, calls_meanwhile = contested_lease(
+        env,
+        ISSUE,
+        manifests,
+        lambda: env.process("apply", manifests, "--auto-approve", extra_env=other),
+        extra_env=runner,
+    )
+    assert first.returncode == 0, first.stderr
     assert second.returncode == 1
     assert "is locked by another apply" in second.stderr
     assert f"pid {first.pid}" in second.stderr
     assert calls_meanwhile == []
     assert not (env.root / "laptop" / "journal.sqlite").exists()
     assert len(env.issue_records(TIANFU)) == 1
-    _no_write_on_rerun(env, manifests, laptop)
+    _no_write_on_rerun(env, manifests, other)
     assert_money_invariant(env, journal=pg_url)

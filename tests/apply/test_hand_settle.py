@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from .conftest import MAIN, TIANFU, Env, assert_money_invariant, wait_for
+from .scenarios import killed_in_flight
 
 ISSUE = "update_coupon_quotas"
 LONG = {"RECONCILER_IN_FLIGHT_HORIZON": "600"}
@@ -27,11 +28,7 @@ def _sent_op(env: Env) -> str:
 def test_a_call_held_in_flight_cannot_be_settled_by_hand(served_env: Env) -> None:
     env = served_env
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
-    held = env.emu.add_fault(ISSUE, "hold", seconds=120)
-    killed = env.popen("apply", manifests, "--auto-approve", extra_env=LONG)
-    wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(ISSUE)))
-    killed.kill()
-    killed.wait(timeout=30)
+    held = killed_in_flight(env, ISSUE, manifests, extra_env=LONG)
     rerun = env.process("apply", manifests, "--auto-approve", extra_env=LONG)
     assert rerun.returncode == 5, rerun.stderr
     op_id = _sent_op(env)

@@ -33,8 +33,8 @@ from .conftest import (
     TIANFU,
     Env,
     assert_money_invariant,
-    wait_for,
 )
+from .scenarios import contested_lease
 
 ISSUE = "update_coupon_quotas"
 RECLAIM = "reclaim_coupon_quotas"
@@ -58,24 +58,17 @@ def test_a_clock_400_s_ahead_does_not_take_a_live_lease_on_postgresql(
     env = served_env
     shared = {"RECONCILER_JOURNAL_URL": pg_url}
     manifests = env.manifests({MAIN: {QINLING: "10000.00"}})  # a reclaim, then an issue
-    held = env.emu.add_fault(RECLAIM, "hold", seconds=120)
-    holder = env.popen("apply", manifests, "--auto-approve", extra_env=shared)
-    try:
-        wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(RECLAIM)))
-        seq = env.last_seq()
-        skewed = _run(env, [sys.executable, "-c", SKEWED], "apply", manifests, "--auto-approve",
-                      extra=shared)  # fmt: skip
-        calls_meanwhile = [c for c in env.calls() if c["seq"] > seq]
-        env.emu.release(held)
-        out, err = holder.communicate(timeout=90)
-    finally:
-        if holder.poll() is None:
-            holder.kill()
+    holder, skewed, calls_meanwhile = contested_lease(
+        env, RECLAIM, manifests,
+        lambda: _run(env, [sys.executable, "-c", SKEWED], "apply", manifests, "--auto-approve",
+                     extra=shared),
+        extra_env=shared,
+    )  # fmt: skip
     assert skewed.returncode == 1, skewed.stderr
     assert "is locked by another apply" in skewed.stderr
     assert "Took over" not in skewed.stderr
     assert calls_meanwhile == []
-    assert holder.returncode == 0, (out, err)
+    assert holder.returncode == 0, (holder.stdout, holder.stderr)
     assert env.balance(QINLING, MAIN) == Decimal("10000.00")
     assert_money_invariant(env, journal=pg_url)
 
@@ -101,25 +94,17 @@ def test_a_process_in_another_pid_namespace_does_not_take_a_live_lease(served_en
         )
     env = served_env
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
-    held = env.emu.add_fault(ISSUE, "hold", seconds=120)
-    holder = env.popen("apply", manifests, "--auto-approve")  # this host's PID namespace
-    try:
-        wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(ISSUE)))
-        seq = env.last_seq()
-        other = _run(env, [*prefix, sys.executable, "-c", ENTRY], "apply", manifests,
-                     "--auto-approve", extra={})  # fmt: skip
-        calls_meanwhile = [c for c in env.calls() if c["seq"] > seq]
-        assert holder.poll() is None  # the holder is alive all along
-        env.emu.release(held)
-        out, err = holder.communicate(timeout=90)
-    finally:
-        if holder.poll() is None:
-            holder.kill()
+    # the holder runs in this host's PID namespace, the other apply in a new one
+    holder, other, calls_meanwhile = contested_lease(
+        env, ISSUE, manifests,
+        lambda: _run(env, [*prefix, sys.executable, "-c", ENTRY], "apply", manifests,
+                     "--auto-approve", extra={}),
+    )  # fmt: skip
     assert other.returncode == 1, other.stderr
     assert "is locked by another apply" in other.stderr
     assert "its process is gone" not in other.stderr
     assert calls_meanwhile == []
-    assert holder.returncode == 0, (out, err)
+    assert holder.returncode == 0, (holder.stdout, holder.stderr)
     assert env.balance(TIANFU, MAIN) == Decimal("45000.00")
     assert_money_invariant(env)
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 
 from .conftest import MAIN, TIANFU, Env, assert_money_invariant, wait_for
+from .scenarios import killed_in_flight
 
 ISSUE = "update_coupon_quotas"
 
@@ -78,13 +79,9 @@ def test_a_nan_horizon_never_settles_a_call_in_flight(served_env: Env) -> None:
     """The review's attack: an issue held in flight, apply killed, a rerun with a nan horizon."""
     env = served_env
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
-    held = env.emu.add_fault(ISSUE, "hold", seconds=120)
-    killed = env.popen(
-        "apply", manifests, "--auto-approve", extra_env={"RECONCILER_IN_FLIGHT_HORIZON": "600"}
+    held = killed_in_flight(
+        env, ISSUE, manifests, extra_env={"RECONCILER_IN_FLIGHT_HORIZON": "600"}
     )
-    wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(ISSUE)))
-    killed.kill()
-    killed.wait(timeout=30)
     seq = env.last_seq()
     rerun = env.process(
         "apply", manifests, "--auto-approve", extra_env={"RECONCILER_IN_FLIGHT_HORIZON": "nan"}

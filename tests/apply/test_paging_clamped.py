@@ -13,7 +13,8 @@ from decimal import Decimal
 
 import pytest
 
-from .conftest import MAIN, QINLING, TIANFU, Env, assert_money_invariant, wait_for
+from .conftest import MAIN, QINLING, TIANFU, Env, assert_money_invariant
+from .scenarios import laptop, while_held
 
 ISSUED = "list_issued_coupon_quotas"
 RECORDS = "list_coupon_quotas_records"
@@ -46,20 +47,15 @@ def test_a_clamped_records_listing_never_hides_another_writer(served_env: Env) -
     record a page: the laptop's check for tianfu would see only qinling's record."""
     env = served_env
     manifests = env.manifests({MAIN: {TIANFU: "45000.00", QINLING: "20000.00"}})
-    laptop = {"RECONCILER_JOURNAL": str(env.root / "laptop.sqlite")}
-    held = env.emu.add_fault(RECORDS, "hold", seconds=120)
-    second = env.popen("apply", manifests, "--auto-approve", extra_env=laptop)
-    try:
-        wait_for(lambda: any(c["held"] for c in env.calls(RECORDS)))
+
+    def runner_then_clamp() -> None:
         first = env.process("apply", manifests, "--auto-approve")
         assert first.returncode == 0, first.stderr  # qinling's 1,500.00, then tianfu's 15,000.00
         env.emu.add_fault(RECORDS, "page_limit", count=1000, value=1)
-        env.emu.release(held)
-        out, err = second.communicate(timeout=60)
-    finally:
-        if second.poll() is None:
-            second.kill()
-    assert second.returncode == 5, (out, err)
+
+    second, _ = while_held(env, RECORDS, manifests, runner_then_clamp, extra_env=laptop(env))
+    out = second.stdout
+    assert second.returncode == 5, (out, second.stderr)
     # tianfu's check (after qinling's pair was stopped) got one record of two: the group stops,
     # nothing more is written.
     assert "(list_coupon_quotas_records) returned 1 of the 2 items" in out

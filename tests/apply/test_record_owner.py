@@ -23,15 +23,8 @@ from typing import Any
 from reconciler.apply.journal import Journal
 from reconciler.emulator import quotas
 
-from .conftest import (
-    MAIN,
-    QINLING,
-    QINLING_CHILD,
-    TIANFU,
-    Env,
-    assert_money_invariant,
-    wait_for,
-)
+from .conftest import MAIN, QINLING, QINLING_CHILD, TIANFU, Env, assert_money_invariant, wait_for
+from .scenarios import killed_in_flight, laptop_while_held, while_held
 
 ISSUE = "update_coupon_quotas"
 RECLAIM = "reclaim_coupon_quotas"
@@ -64,29 +57,11 @@ def test_an_issue_committed_but_not_linked_never_explains_another_journals_recor
     time.sleep(2.5)  # the next run starts after this one's answer, on any clock
 
     more = env.manifests({MAIN: {TIANFU: "60000.00"}}, name="more")
-    held = env.emu.add_fault(RECORDS, "hold", seconds=120)
-    runner = env.popen("apply", more, "--auto-approve", extra_env=LONG)
-    try:
-        wait_for(lambda: any(c["held"] for c in env.calls(RECORDS)))
-        # The laptop looks for other writers only since its own start (no records-clock
-        # allowance), so it does not see run 1's issue of 2.5 s ago and issues: the other
-        # writer that run 2 must see.
-        laptop = env.process(
-            "apply", more, "--auto-approve",
-            extra_env={
-                **LONG,
-                "RECONCILER_JOURNAL": str(env.root / "laptop.sqlite"),
-                "RECONCILER_RECORDS_CLOCK_SKEW": "0",
-            },
-        )  # fmt: skip
-        assert laptop.returncode == 0, laptop.stderr
-        env.emu.release(held)
-        out, err = runner.communicate(timeout=60)
-    finally:
-        if runner.poll() is None:
-            runner.kill()
-    assert runner.returncode == 5, (out, err)
-    assert "another writer is active on this pair" in out
+    # The laptop looks for other writers only since its own start, so it does not see run 1's
+    # issue of 2.5 s ago and issues: the other writer that run 2 must see.
+    runner = laptop_while_held(env, RECORDS, more, extra_env=LONG)
+    assert runner.returncode == 5, (runner.stdout, runner.stderr)
+    assert "another writer is active on this pair" in runner.stdout
     assert len(env.issue_records(TIANFU)) == 2  # run 1's and the laptop's, not a third
     assert env.balance(TIANFU, MAIN) == Decimal("60000.00")
     # Run 2 linked run 1's issue to its own record (on the quota run 1's answer returned).
@@ -99,11 +74,7 @@ def test_an_issue_record_without_operator_never_settles_a_commit_as_not_committe
     env = served_env
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
     short = {"RECONCILER_IN_FLIGHT_HORIZON": "3"}
-    held = env.emu.add_fault(ISSUE, "hold", seconds=120)
-    killed = env.popen("apply", manifests, "--auto-approve", extra_env=short)
-    wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(ISSUE)))
-    killed.kill()
-    killed.wait(timeout=30)
+    held = killed_in_flight(env, ISSUE, manifests, extra_env=short)
     env.emu.release(held)  # the held issue lands: committed
     wait_for(lambda: env.balance(TIANFU, MAIN) == Decimal("45000.00"))
     env.emu.add_fault(RECORDS, "field", count=1000, field="operator")
@@ -186,19 +157,15 @@ def test_a_copied_remark_never_makes_another_writers_record_ours(served_env: Env
     ]
 
     more = env.manifests({MAIN: {QINLING: "12000.00"}}, name="more")
-    held = env.emu.add_fault(RECORDS, "hold", seconds=120)
-    runner = env.popen("apply", more, "--auto-approve")
-    try:
-        wait_for(lambda: any(c["held"] for c in env.calls(RECORDS)))
+
+    def copied() -> int:
         seq = env.last_seq()
         _reclaim_as(env, "ops.li", child, ours)  # someone copies our remark
-        env.emu.release(held)
-        out, err = runner.communicate(timeout=60)
-    finally:
-        if runner.poll() is None:
-            runner.kill()
-    assert runner.returncode == 5, (out, err)
-    assert "another writer is active on this pair" in out
+        return seq
+
+    runner, seq = while_held(env, RECORDS, more, copied)
+    assert runner.returncode == 5, (runner.stdout, runner.stderr)
+    assert "another writer is active on this pair" in runner.stdout
     assert env.writes(since=seq) == []
 
 

@@ -14,8 +14,9 @@ from decimal import Decimal
 
 import pytest
 
-from .conftest import MAIN, QINLING, TIANFU, Env, assert_money_invariant, wait_for
+from .conftest import MAIN, QINLING, TIANFU, Env, assert_money_invariant
 from .dateproxy import date_shifting_proxy
+from .scenarios import laptop, second_writer
 
 RECORDS = "list_coupon_quotas_records"
 
@@ -25,22 +26,10 @@ def _two_journals(env: Env, shift: float) -> tuple[int, str, str]:
     the records right before its issue; that read is held while the CI runner issues."""
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
     with date_shifting_proxy(env.extra["RECONCILER_ENDPOINT"], shift) as gateway:
-        laptop = {
-            "RECONCILER_JOURNAL": str(env.root / "laptop.sqlite"),
-            "RECONCILER_ENDPOINT": gateway,
-        }
-        held = env.emu.add_fault(RECORDS, "hold", seconds=120)
-        second = env.popen("apply", manifests, "--auto-approve", extra_env=laptop)
-        try:
-            wait_for(lambda: any(c["held"] for c in env.calls(RECORDS)))
-            first = env.process("apply", manifests, "--auto-approve")
-            assert first.returncode == 0, first.stderr
-            env.emu.release(held)
-            out, err = second.communicate(timeout=60)
-        finally:
-            if second.poll() is None:
-                second.kill()
-    return second.returncode, out, err
+        through = laptop(env, RECONCILER_ENDPOINT=gateway)
+        second, first = second_writer(env, RECORDS, manifests, laptop_env=through)
+    assert first.returncode == 0, first.stderr
+    return second.returncode, second.stdout, second.stderr
 
 
 @pytest.mark.slow

@@ -17,15 +17,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import (
-    MAIN,
-    PENGCHENG,
-    SECOND,
-    TIANFU,
-    Env,
-    assert_money_invariant,
-    wait_for,
-)
+from .conftest import MAIN, PENGCHENG, SECOND, TIANFU, Env, assert_money_invariant
+from .scenarios import laptop_while_held, second_writer
 
 ISSUE = "update_coupon_quotas"
 ISSUED = "list_issued_coupon_quotas"
@@ -78,22 +71,12 @@ def test_a_record_time_in_another_form_never_hides_another_writer(
     """Two journals (as in test_exactly_once), the records' operation_time in another form."""
     env = served_env
     manifests = env.manifests({MAIN: {TIANFU: "45000.00"}})
-    laptop = {"RECONCILER_JOURNAL": str(env.root / "laptop.sqlite")}
     value = _time_formats()[form]
     env.emu.add_fault(RECORDS, "field", count=1000, field="operation_time", value=value)
-    held = env.emu.add_fault(RECORDS, "hold", seconds=120)
-    second = env.popen("apply", manifests, "--auto-approve", extra_env=laptop)
-    try:
-        wait_for(lambda: any(c["held"] for c in env.calls(RECORDS)))
-        first = env.process("apply", manifests, "--auto-approve")
-        env.emu.release(held)
-        out, err = second.communicate(timeout=60)
-    finally:
-        if second.poll() is None:
-            second.kill()
+    second, first = second_writer(env, RECORDS, manifests)
     says = f"operation_time is {value!r}, not a time in the form yyyy-MM-ddTHH:mm:ssZ"
-    assert second.returncode == 5, (out, err)
-    assert says in out and "stopped before any write" in out
+    assert second.returncode == 5, (second.stdout, second.stderr)
+    assert says in second.stdout and "stopped before any write" in second.stdout
     # The first run issued (its check saw no record yet), then could not read its own record:
     # it says what it wrote, exit 5.
     assert first.returncode == 5, first.stderr
@@ -150,26 +133,10 @@ def test_an_issue_answer_without_its_quota_id_is_never_an_unattributed_commit(
     # must be older than that however fast the machine is.
     time.sleep(3.0)
     more = env.manifests({MAIN: {TIANFU: "60000.00"}}, name="more")
-    held = env.emu.add_fault(RECORDS, "hold", seconds=120)
-    runner = env.popen("apply", more, "--auto-approve")
-    try:
-        wait_for(lambda: any(c["held"] for c in env.calls(RECORDS)))
-        # The laptop looks for other writers only since its own start (no records-clock
-        # allowance), so it does not see run 1's issue seconds ago and issues.
-        laptop = env.process(
-            "apply", more, "--auto-approve",
-            extra_env={
-                "RECONCILER_JOURNAL": str(env.root / "laptop.sqlite"),
-                "RECONCILER_RECORDS_CLOCK_SKEW": "0",
-            },
-        )  # fmt: skip
-        assert laptop.returncode == 0, laptop.stderr
-        env.emu.release(held)
-        out, err = runner.communicate(timeout=60)
-    finally:
-        if runner.poll() is None:
-            runner.kill()
-    assert runner.returncode == 5, (out, err)
-    assert "another writer is active on this pair" in out
+    # The laptop looks for other writers only since its own start, so it does not see run 1's
+    # issue seconds ago and issues.
+    runner = laptop_while_held(env, RECORDS, more)
+    assert runner.returncode == 5, (runner.stdout, runner.stderr)
+    assert "another writer is active on this pair" in runner.stdout
     assert len(env.issue_records(TIANFU)) == 2  # run 1's and the laptop's, not a third
     assert env.balance(TIANFU, MAIN) == Decimal("60000.00")

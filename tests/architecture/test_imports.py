@@ -59,11 +59,7 @@ LAYERS: dict[str, set[str]] = {
 
 
 #: Single modules allowed across a layer, each with the reason. Keep this list short.
-EXCEPTIONS = {
-    # the terminal status line is drawn by the render layer; the display class still lives with
-    # the counters it draws (to be moved into render/ once the concurrent work on it has landed)
-    ("reconciler.plan.progress", "reconciler.render.terminal"),
-}
+EXCEPTIONS: set[tuple[str, str]] = set()
 
 #: What kinds plug into, outside ``reconciler/kinds/``: none of these may reach a kind.
 KIND_MACHINERY = {

@@ -219,12 +219,12 @@ def test_amounts_are_bare_numbers_with_two_decimals(api: Api) -> None:
 
 
 def test_a_handler_bug_is_a_500_not_a_crash(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler.emulator import core
+    from reconciler.emulator import pipeline
 
     def broken(call: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(core.HANDLERS, "list_sub_customers", broken)
+    monkeypatch.setitem(pipeline.HANDLERS, "list_sub_customers", broken)
     reply = api.post(SUB, {})
     assert (reply.status, reply.code) == (500, "CBC.0999")
 

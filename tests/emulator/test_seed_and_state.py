@@ -204,9 +204,9 @@ def test_corrupt_state_file(tmp_path: Path) -> None:
 
 
 def test_call_log_is_capped(monkeypatch: pytest.MonkeyPatch, api: Api) -> None:
-    from reconciler.emulator import core
+    from reconciler.emulator import pipeline
 
-    monkeypatch.setattr(core, "CALL_LOG_CAP", 3)
+    monkeypatch.setattr(pipeline, "CALL_LOG_CAP", 3)
     for _ in range(5):
         api.get("/nope")
     assert [c["seq"] for c in api.emu.call_log()] == [3, 4, 5]

@@ -15,7 +15,7 @@ from reconciler.kinds import registry
 from reconciler.manifests.load import load_desired
 from reconciler.plan.progress import Progress, ReadCounters, status_text
 
-from .conftest import HAINA, KAIYUAN_01, MAIN_QUOTA, TIANFU_QUOTA, XINGHE, XINGHE_WEB, Env
+from .conftest import EXAMPLES, HAINA, KAIYUAN_01, MAIN_QUOTA, TIANFU_QUOTA, XINGHE, XINGHE_WEB, Env
 
 #: every kind's file, and the Settings
 ALL_FILES = sorted([*(str(k.export_file) for k in registry.with_exports()), "settings.yaml"])
@@ -215,7 +215,7 @@ class Recorder(Progress):
         self.lines.append(text)
 
     def update(self, counters: ReadCounters) -> None:
-        self.updates.append(ReadCounters(**vars(counters)))
+        self.updates.append(counters.snapshot())
 
     def finish(self, text: str | None = None) -> None:
         self.finished = True
@@ -226,9 +226,36 @@ def test_export_shows_progress(env: Env) -> None:
     run_export(env.root / "adopted", ExportScope(), progress=progress)
     assert progress.lines == ["Reading the partner account (export)..."]
     last = progress.updates[-1]
-    assert (last.customers_found, last.resource_lists, last.resource_lists_done) == (25, 42, 42)
-    assert (last.resellers, last.quota_lists_done) == (3, 3)
-    assert "reading: 25/25 customers, 42/42 resource lists, 3/3 resellers" in status_text(last)
+    found = (last.customers_found, last.customers, last.resellers_found, last.resellers)
+    assert found == (25, 25, 3, 3)
+    # each declared read under its own label: a kind with two reads per customer (coupons and
+    # their issue records) or per reseller (accounts and customer lists) counts both
+    assert status_text(last) == (
+        "reading: 25/25 customers, 17/17 customer balances, 17/17 coupon lists, "
+        "17/17 coupon record lists, 25/25 resource lists, 3/3 resellers, 3/3 issued quota lists, "
+        "3/3 reseller accounts, 3/3 reseller customer lists, 3/3 resellers' customer coupons"
+    )
+    assert last.left() == 0
     assert progress.finished
-    mid = progress.updates[len(progress.updates) // 2]
-    assert 0 < mid.resource_lists_done + mid.quota_lists_done < 28
+    mid = progress.updates[len(progress.updates) // 2].reads.values()
+    assert 0 < sum(t.done for t in mid) < sum(t.total for t in mid) == 17 * 3 + 25 + 3 * 4
+
+
+def test_plan_counts_each_declared_read_under_its_label(env: Env) -> None:
+    """The plan's status line counts every declared read of the kinds in the run, each under
+    the label its kind gives it, so two reads per customer (coupons and their issue records)
+    or per reseller (accounts and customer lists) are two counters, each reaching its total."""
+    from reconciler.cli.workflow import compute_plan
+
+    progress = Recorder()
+    compute_plan([EXAMPLES], progress=progress)
+    last = progress.updates[-1]
+    labels = {t.label: (t.done, t.total) for t in last.reads.values()}
+    for label in ("coupon lists", "coupon record lists", "reseller accounts", "resource lists"):
+        assert labels[label][1] > 0, labels
+    assert all(done == total for done, total in labels.values()), labels
+    assert last.left() == 0 and progress.finished
+    text = status_text(last)
+    assert text.startswith(f"reading: {last.customers_found}/{last.customers} customers, ")
+    shown = [f"{done}/{total} {label}" for label, (done, total) in labels.items() if total]
+    assert all(part in text for part in shown), text

@@ -84,7 +84,8 @@ def test_a_customer_named_by_two_kinds_is_read_for_the_kind_that_declares_reads(
     assert listed == {first.customer_id: 1}  # one listing (one page), none for the other
     assert set(ready) == {first.customer_id, second.customer_id}  # the agency hook, each
     counters = reader.counters
-    assert (counters.customers, counters.resource_lists, counters.resource_lists_done) == (3, 1, 1)
+    tally = counters.reads[RESOURCES.name]
+    assert (counters.customers, tally.label, tally.total, tally.done) == (3, "resource lists", 1, 1)
 
 
 def test_the_same_customer_twice_in_one_kind_is_listed_once() -> None:
@@ -97,4 +98,5 @@ def test_the_same_customer_twice_in_one_kind_is_listed_once() -> None:
     _, reader, listed, ready = read([], rules)
     assert list(listed) == [customer.customer_id] and listed[customer.customer_id] == 1
     assert ready == [customer.customer_id]
-    assert (reader.counters.resource_lists, reader.counters.resource_lists_done) == (1, 1)
+    tally = reader.counters.reads[RESOURCES.name]
+    assert (tally.total, tally.done) == (1, 1)

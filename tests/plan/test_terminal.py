@@ -16,8 +16,11 @@ import pytest
 import yaml
 
 from reconciler.emulator.seed import DEMO_SEED_PATH, load_document
-from reconciler.plan.progress import ReadCounters, TtyProgress
+from reconciler.kinds.auto_renew.reads import RESOURCES
+from reconciler.kinds.reseller_quota.reads import ISSUED
+from reconciler.plan.progress import ReadCounters
 from reconciler.render.escape import visible as spelled
+from reconciler.render.progress import TtyProgress
 from reconciler.render.terminal import paint, visible
 
 from .conftest import EXAMPLES
@@ -126,15 +129,15 @@ class FakeTty(io.StringIO):
 
 
 def big_read() -> ReadCounters:
-    return ReadCounters(
-        customers=100_000,
-        customers_found=12_300,
-        resource_lists=100_000,
-        resource_lists_done=9_800,
-        resellers=500,
-        quota_lists_done=45,
-        eta_seconds=2 * 3600,
+    counters = ReadCounters(
+        customers=100_000, customers_found=12_300, resellers=500, resellers_found=500
     )
+    counters.expect(RESOURCES.name, RESOURCES.label, "customer", 100_000)
+    counters.expect(ISSUED.name, ISSUED.label, "reseller", 500)
+    counters.done(RESOURCES.name, 9_800)
+    counters.done(ISSUED.name, 45)
+    counters.eta_seconds = 2 * 3600
+    return counters
 
 
 @pytest.mark.parametrize("columns", [40, 80, 200])

@@ -79,7 +79,7 @@ class Recorder(Progress):
         self.seen: list[tuple[float, float | None, int]] = []
 
     def update(self, counters: ReadCounters) -> None:
-        left = counters.resource_lists - counters.resource_lists_done
+        left = counters.left("customer")
         self.seen.append((self.clock.time(), counters.eta_seconds, left))
 
 

@@ -11,15 +11,12 @@ from reconciler.bss.credentials import Credentials, Secret
 from reconciler.emulator import Emulator, LatencyModel, VirtualClock
 from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
 from reconciler.emulator.generate import generate_partner
-from reconciler.plan.progress import (
-    Progress,
-    ReadCounters,
-    TtyProgress,
-    duration,
-    status_text,
-    tty_progress,
-)
+from reconciler.kinds.auto_renew.reads import RESOURCES as RESOURCE_READ
+from reconciler.kinds.reseller_quota.reads import ISSUED
+from reconciler.plan.progress import Progress, ReadCounters, duration, status_text
 from reconciler.plan.reader import Reader
+from reconciler.render.progress import TtyProgress, tty_progress
+from tests.plan.test_terminal import big_read
 
 RESOURCES = "list_pay_per_use_customer_resources"
 
@@ -35,19 +32,12 @@ def test_only_on_a_terminal() -> None:
 
 
 def test_status_line() -> None:
-    counters = ReadCounters(
-        customers=100_000,
-        customers_found=12_300,
-        resource_lists=100_000,
-        resource_lists_done=9_800,
-        resellers=500,
-        quota_lists_done=45,
-        eta_seconds=17 * 60,
-    )
+    counters = big_read()  # the customers and their reads, then the resellers and theirs
     assert status_text(counters) == (
-        "reading: 12,300/100,000 customers, 9,800/100,000 resource lists, 45/500 resellers "
-        "(ETA 17m)"
+        "reading: 12,300/100,000 customers, 9,800/100,000 resource lists, 500/500 resellers, "
+        "45/500 issued quota lists (ETA 2h00m)"
     )
+    assert counters.fraction() == (12_300 + 9_800 + 500 + 45, 100_000 + 100_000 + 500 + 500)
     assert [duration(s) for s in (4, 170, 10_020)] == ["4s", "3m", "2h47m"]
 
 
@@ -78,7 +68,7 @@ class Recorder(Progress):
         self.lines.append((text, len(self.emu.call_log())))
 
     def update(self, counters: ReadCounters) -> None:
-        self.updates.append(ReadCounters(**vars(counters)))
+        self.updates.append(counters.snapshot())
 
 
 def test_first_line_before_any_call_and_counters_reach_the_totals() -> None:
@@ -103,7 +93,9 @@ def test_first_line_before_any_call_and_counters_reach_the_totals() -> None:
     clock.run(main())
     assert progress.lines == [("Reading live state for 250 customers, 12 resellers...", 0)]
     last = progress.updates[-1]
-    assert (last.customers_found, last.resource_lists_done, last.quota_lists_done) == (250, 250, 12)
+    assert (last.customers_found, last.resellers_found) == (250, 12)
+    resources, issued = last.reads[RESOURCE_READ.name], last.reads[ISSUED.name]
+    assert (resources.done, resources.total, issued.done, issued.total) == (250, 250, 12, 12)
     assert last.calls == sum(s.calls for s in client.stats().values())
     etas = [u.eta_seconds for u in progress.updates if u.eta_seconds is not None]
     assert etas[0] > etas[len(etas) // 2] > 0  # counts down

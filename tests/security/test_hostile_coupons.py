@@ -9,16 +9,13 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from .hostile import SAMPLES, assert_markdown_safe
-from .test_hostile_live_data import DEMO, FORMATS, Account, check, check_text
+from .harness import DEMO, by_slots, check_text, hostile_account, line_count, plan_and_drift, slots
+from .hostile import assert_markdown_safe
 
 XINGHE, LINGYUN = "ed0e5914c5e5fc0a8a8d3bcc812f2330", "1e7b4d0f27f893eeb9e53607e347368e"
 SHU, TIANFU = "bf71f3f9e4cc1dcc8dc09121aa1be99c", "481e93b261dc952c7eebe1950ebb9fa6"
@@ -78,54 +75,28 @@ def plant(names: Sequence[str]) -> dict[str, Any]:
     return doc
 
 
-@contextmanager
-def hostile_account(names: Sequence[str]) -> Iterator[Account]:
-    from click.testing import CliRunner
-
-    from reconciler.emulator import Emulator
-
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        Emulator(state_file=root / "state" / "emulator-state.json", seed=plant(names))
-        (root / "manifests").mkdir()
-        for name, text in MANIFESTS.items():
-            (root / "manifests" / name).write_text(text, encoding="utf-8")
-        yield Account(root, CliRunner())
-
-
 def every_command(names: Sequence[str]) -> dict[str, int]:
     lines: dict[str, int] = {}
-    with hostile_account(names) as acct:
-        for fmt in FORMATS:
-            plan = acct.run("plan", acct.manifests, "--format", fmt, "--detailed-exitcode")
-            assert plan.exit_code == 2, plan.output
-            check(plan, fmt, acct, details=1)
-            drift = acct.run("drift", acct.manifests, "--format", fmt)
-            assert drift.exit_code == 2, drift.output
-            check(drift, fmt, acct, details=0)
-            lines[f"plan {fmt}"], lines[f"drift {fmt}"] = _lines(plan.stdout), _lines(drift.stdout)
+    with hostile_account(plant(names), MANIFESTS) as acct:
+        plan_and_drift(acct, lines, drift_details=0)
         report = acct.root / "report.json"
         applied = acct.run("apply", acct.manifests, "--auto-approve", "--report", str(report))
         assert applied.exit_code == 0, applied.output
         check_text(applied, acct)
         json.loads(report.read_text(encoding="utf-8"))
-        lines["apply"] = _lines(applied.stdout)
+        lines["apply"] = line_count(applied.stdout)
         journal = acct.run("journal", "list")
         check_text(journal, acct)
-        lines["journal"] = _lines(journal.stdout)
+        lines["journal"] = line_count(journal.stdout)
         exported = acct.run("export", str(acct.root / "adopted"), "--kind", "customer-coupons")
         assert exported.exit_code == 0, exported.output
         check_text(exported, acct)
         again = acct.run("plan", str(acct.root / "adopted"), "--detailed-exitcode")
         assert again.exit_code == 0, again.output
-        lines["export"] = _lines(exported.stdout)
+        lines["export"] = line_count(exported.stdout)
         steps = acct.run("plan", acct.manifests, "--format", "markdown")
         assert_markdown_safe(steps.stdout)
     return lines
-
-
-def _lines(text: str) -> int:
-    return text.count("\n")
 
 
 @functools.cache
@@ -134,10 +105,6 @@ def benign_lines() -> dict[str, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "offset", range(0, len(SAMPLES), SLOTS), ids=lambda o: f"samples-{o}-{o + SLOTS - 1}"
-)
+@by_slots(SLOTS)
 def test_every_sample_in_what_customer_coupons_print(offset: int) -> None:
-    values = list(SAMPLES.values())
-    names = [values[(offset + n) % len(values)] for n in range(SLOTS)]
-    assert every_command(names) == benign_lines()
+    assert every_command(slots(offset, SLOTS)) == benign_lines()

@@ -16,36 +16,28 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.cli import main
-from reconciler.emulator import DEMO_SEED_PATH, Emulator
-from reconciler.emulator.seed import load_document
-
-from .hostile import (
-    SAMPLES,
-    assert_ci_safe,
-    assert_markdown_safe,
-    assert_terminal_safe,
-    hostile_names,
+from .harness import (
+    DEMO,
+    Account,
+    by_slots,
+    check_text,
+    hostile_account,
+    line_count,
+    plan_and_drift,
+    slots,
 )
+from .hostile import assert_ci_safe, assert_markdown_safe, hostile_names
 
-DEMO: dict[str, Any] = load_document(DEMO_SEED_PATH)
 XINGHE, XINGHE_WEB = "ed0e5914c5e5fc0a8a8d3bcc812f2330", "8802e8c9-b42b-5e38-9852-d1b85b3b5dd4"
 LINGYUN, LINGYUN_SRV = "1e7b4d0f27f893eeb9e53607e347368e", "3c3b3cc7-15af-52d4-85a4-0d80476b425a"
 TIANFU, MAIN = "481e93b261dc952c7eebe1950ebb9fa6", "2025063010300118"
 SLOTS = 10  # the live fields a name is planted in, see plant()
-FORMATS = ("text", "json", "markdown", "github")
 
 MANIFESTS = {
     "settings.yaml": """\
@@ -124,82 +116,11 @@ def _resource(customer: dict[str, Any], resource_id: str) -> dict[str, Any]:
     return found
 
 
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-@dataclass
-class Account:
-    root: Path
-    runner: CliRunner
-
-    @property
-    def manifests(self) -> str:
-        return str(self.root / "manifests")
-
-    def run(self, *args: str) -> Run:
-        env = {
-            "RECONCILER_STATE_DIR": str(self.root / "state"),
-            "RECONCILER_RATE": "100000",
-            # configuration an adopter sets (export writes it into the Settings)
-            "RECONCILER_AGENCY_NAME": "demo_distributor_platform",
-        }
-        result = self.runner.invoke(main, list(args), env=env, catch_exceptions=False)
-        return Run(result.exit_code, result.stdout, result.stderr)
-
-
-@contextmanager
-def hostile_account(names: Sequence[str]) -> Iterator[Account]:
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        Emulator(state_file=root / "state" / "emulator-state.json", seed=plant(names))
-        (root / "manifests").mkdir()
-        for name, text in MANIFESTS.items():
-            (root / "manifests" / name).write_text(text, encoding="utf-8")
-        yield Account(root, CliRunner())
-
-
-def check_text(run: Run, account: Account) -> None:
-    assert_terminal_safe(run.output)
-    assert_ci_safe(run.output, account.manifests)
-
-
-def check(run: Run, fmt: str, account: Account, details: int) -> None:
-    """``run``'s output is safe in ``fmt``'s medium (stderr is always text)."""
-    assert_terminal_safe(run.stderr)
-    assert_ci_safe(run.stderr, account.manifests)
-    if fmt == "json":
-        assert_ci_safe(run.stdout, account.manifests)
-        json.loads(run.stdout)
-    elif fmt == "markdown":
-        assert_markdown_safe(run.stdout, details=details)
-        assert_ci_safe(run.stdout, account.manifests)
-    elif fmt == "github":
-        assert_terminal_safe(run.stdout)
-        assert_ci_safe(run.stdout, account.manifests, annotations=True)
-    else:
-        check_text(run, account)
-
-
 def every_command(names: Sequence[str]) -> dict[str, int]:
     """Run everything on an account with ``names`` planted; the line count of each stdout."""
     lines: dict[str, int] = {}
-    with hostile_account(names) as acct:
-        for fmt in FORMATS:
-            plan = acct.run("plan", acct.manifests, "--format", fmt, "--detailed-exitcode")
-            assert plan.exit_code == 2, plan.output
-            check(plan, fmt, acct, details=1)
-            drift = acct.run("drift", acct.manifests, "--format", fmt)
-            assert drift.exit_code == 2, drift.output
-            check(drift, fmt, acct, details=1)
-            lines[f"plan {fmt}"], lines[f"drift {fmt}"] = _lines(plan.stdout), _lines(drift.stdout)
+    with hostile_account(plant(names), MANIFESTS) as acct:
+        plan_and_drift(acct, lines, drift_details=1)
         report, steps = acct.root / "report.json", acct.root / "manual.md"
         applied = acct.run("apply", acct.manifests, "--auto-approve", "--report", str(report),
                            "--manual-steps", str(steps))  # fmt: skip
@@ -208,18 +129,17 @@ def every_command(names: Sequence[str]) -> dict[str, int]:
         assert_ci_safe(report.read_text(encoding="utf-8"), acct.manifests)
         json.loads(report.read_text(encoding="utf-8"))
         assert_markdown_safe(steps.read_text(encoding="utf-8"))
-        lines["apply"], lines["manual steps"] = _lines(applied.stdout), _lines(steps.read_text())
+        lines["apply"], lines["manual steps"] = (
+            line_count(applied.stdout),
+            line_count(steps.read_text()),
+        )
         journal = acct.run("journal", "list")
         check_text(journal, acct)
         as_json = acct.run("journal", "list", "--json")
         assert_ci_safe(as_json.output, acct.manifests)
-        lines["journal"] = _lines(journal.stdout)
+        lines["journal"] = line_count(journal.stdout)
         lines["export"] = export_then_plan(acct)
     return lines
-
-
-def _lines(text: str) -> int:
-    return text.count("\n")
 
 
 def export_then_plan(acct: Account) -> int:
@@ -229,7 +149,7 @@ def export_then_plan(acct: Account) -> int:
     again = acct.run("plan", str(acct.root / "adopted"), "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert "No changes." in again.stdout
-    return _lines(exported.stdout)
+    return line_count(exported.stdout)
 
 
 @functools.cache
@@ -245,16 +165,9 @@ def assert_same_shape(names: Sequence[str]) -> None:
     assert every_command(names) == benign_lines()
 
 
-def _slots(offset: int) -> list[str]:
-    values = list(SAMPLES.values())
-    return [values[(offset + n) % len(values)] for n in range(SLOTS)]
-
-
-@pytest.mark.parametrize(
-    "offset", range(0, len(SAMPLES), SLOTS), ids=lambda o: f"samples-{o}-{o + SLOTS - 1}"
-)
+@by_slots(SLOTS)
 def test_every_sample_in_every_command_and_format(offset: int) -> None:
-    assert_same_shape(_slots(offset))
+    assert_same_shape(slots(offset, SLOTS))
 
 
 @settings(

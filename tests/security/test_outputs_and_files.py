@@ -248,7 +248,7 @@ def test_annotations_are_the_only_commands_and_point_at_the_manifest(
 def test_progress_lines_are_escaped() -> None:
     import io
 
-    from reconciler.plan.progress import TtyProgress
+    from reconciler.render.progress import TtyProgress
 
     stream = io.StringIO()
     progress = TtyProgress(stream)

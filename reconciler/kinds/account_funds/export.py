@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from reconciler.bss.cash import allocatable
 from reconciler.gitops import yamlout as y
 from reconciler.kinds.account_funds.desired import KIND_NAME
-from reconciler.kinds.account_funds.reads import RESALE, ResellerBook
+from reconciler.kinds.account_funds.reads import (
+    CUSTOMER_BALANCES,
+    RESALE,
+    RESELLER_ACCOUNTS,
+    RESELLER_CUSTOMERS,
+    ResellerBook,
+)
 from reconciler.plan.model import ZERO, fmt_money
 from reconciler.plan.pools import pool_map, workers_for
 
@@ -24,7 +30,7 @@ if TYPE_CHECKING:
     from reconciler.bss.cash import AccountBalance, CustomerBalance
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner
-    from reconciler.gitops.account import ExportAccount
+    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.account_funds.desired import FundsEntry
 
 BALANCES = "list_customers_balances_detail"
@@ -45,20 +51,26 @@ def of(account: ExportAccount, kind_id: str) -> FundsExport:
     return found if isinstance(found, FundsExport) else FundsExport()
 
 
-async def read(client: BssClient, account: ExportAccount, kind_id: str) -> None:
+async def read(
+    client: BssClient, account: ExportAccount, shown: ExportProgress, kind_id: str
+) -> None:
     data = account.data[kind_id] = FundsExport()
     resale = [c.customer_id for c in account.customers if c.association_type == RESALE]
+    rids = sorted(r.indirect_partner_id for r in account.resellers)
+    shown.expect(CUSTOMER_BALANCES, len(resale))
+    for per_reseller in (RESELLER_ACCOUNTS, RESELLER_CUSTOMERS):
+        shown.expect(per_reseller, len(rids))
     if resale:
         data.balances = await client.all_customers_balances_detail(resale)
-    rids = sorted(r.indirect_partner_id for r in account.resellers)
-    # Not counted on the status line: its reseller counter is one list per reseller, the
-    # reseller quota export's (these reads would count each reseller twice).
+        shown.done(CUSTOMER_BALANCES, len(resale))
 
     async def reseller(rid: str) -> tuple[AccountBalance | None, ResellerBook]:
         found = allocatable(await client.list_partner_balances(indirect_partner_id=rid))
+        shown.done(RESELLER_ACCOUNTS)
         customers = await client.all_sub_customers(indirect_partner_id=rid, association_type=RESALE)
         ids = [c.customer_id for c in customers]
         balances = await client.all_customers_balances_detail(ids, indirect_partner_id=rid)
+        shown.done(RESELLER_CUSTOMERS)
         return found, ResellerBook(tuple(customers), balances)
 
     read_all = await pool_map(rids, reseller, workers_for(client.rate_for(ACCOUNTS)))

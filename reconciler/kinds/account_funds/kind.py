@@ -107,7 +107,7 @@ class AccountFunds(Kind[FundsEntry]):
     async def export_read(
         self, client: BssClient, account: ExportAccount, shown: ExportProgress
     ) -> None:
-        await export.read(client, account, self.id)
+        await export.read(client, account, shown, self.id)
 
     def export_render(
         self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]

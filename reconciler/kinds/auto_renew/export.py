@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.gitops import yamlout as y
 from reconciler.kinds.auto_renew.diff import NOT_RENEWABLE, STATUS_CLOSED
+from reconciler.kinds.auto_renew.reads import RESOURCES
 from reconciler.plan.pools import pool_map, workers_for
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.auto_renew.desired import AutoRenewRule
 
-LIST_RESOURCES = "list_pay_per_use_customer_resources"
 Resources = dict[str, list["Resource"]]
 
 
@@ -34,7 +34,7 @@ async def read(
     client: BssClient, account: ExportAccount, shown: ExportProgress, kind_id: str
 ) -> None:
     ids = sorted(c.customer_id for c in account.customers)
-    shown.expect(LIST_RESOURCES, "customer", len(ids))
+    shown.expect(RESOURCES, len(ids))
 
     async def main_resources(cid: str) -> list[Resource]:
         found = [
@@ -42,10 +42,10 @@ async def read(
             async for r in client.iter_customer_resources(cid, only_main_resource=1)
             if r.is_main_resource
         ]
-        shown.done(LIST_RESOURCES)
+        shown.done(RESOURCES)
         return found
 
-    rate = client.rate_for(LIST_RESOURCES)
+    rate = client.rate_for(RESOURCES.api)
     lists = await pool_map(ids, main_resources, workers_for(rate))
     account.data[kind_id] = dict(zip(ids, lists, strict=True))
 

@@ -24,7 +24,14 @@ from reconciler.kinds.customer_coupons.change import spent
 from reconciler.kinds.customer_coupons.desired import PRODUCTS, SERVICE_TYPES
 from reconciler.kinds.customer_coupons.live import CouponsLive
 from reconciler.kinds.customer_coupons.match import NOT_ACTIVATED, USABLE
-from reconciler.kinds.customer_coupons.reads import PAGE, ResellerCoupons, _reseller
+from reconciler.kinds.customer_coupons.reads import (
+    COUPONS,
+    ISSUE_RECORDS,
+    PAGE,
+    RESELLERS,
+    ResellerCoupons,
+    _reseller,
+)
 from reconciler.kinds.customer_coupons.settle import coupons_of, records_of
 from reconciler.kinds.customer_coupons.spec import quota_limits
 from reconciler.plan.model import fmt_money
@@ -37,8 +44,6 @@ if TYPE_CHECKING:
     from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.customer_coupons.desired import CustomerCoupons
 
-COUPONS_API = "list_issued_partner_coupons"
-RESELLERS_API = "list_sub_customers"
 RESALE = "2"
 KEYS = {SERVICE_TYPES: "cloudServiceTypes", PRODUCTS: "productIds"}
 Keep = Callable[[Any], bool]
@@ -69,27 +74,30 @@ async def read(
 ) -> None:
     data = account.data[kind_id] = CouponExport()
     resale = [c for c in account.customers if c.association_type == RESALE]
-    # Shown: each resale customer's coupon list. A reseller's coupons are read with its
-    # quotas, which the progress line already counts per reseller.
-    shown.expect(COUPONS_API, "customer", len(resale))
+    for per_customer in (COUPONS, ISSUE_RECORDS):
+        shown.expect(per_customer, len(resale))
+    shown.expect(RESELLERS, len(account.resellers))
     data.quotas[None] = {q.quota_id: q async for q in client.iter_quota_coupons(page_size=PAGE)}
 
     async def own(customer: Customer) -> Holding:
         cid = customer.customer_id
         live = CouponsLive(now=0)
         live.coupons[cid] = await coupons_of(client, None, customer_id=cid)
+        shown.done(COUPONS)
         for r in await records_of(client, None, customer_id=cid, operation_types=["1"]):
             if r.coupon_id:
                 live.issue_records.setdefault(r.coupon_id, []).append(r)
-        shown.done(COUPONS_API)
+        shown.done(ISSUE_RECORDS)
         return Holding(customer, None, live)
 
     async def theirs(reseller: IndirectPartner) -> tuple[IndirectPartner, ResellerCoupons]:
-        return reseller, await _reseller(client, reseller.indirect_partner_id)
+        bundle = await _reseller(client, reseller.indirect_partner_id)
+        shown.done(RESELLERS)
+        return reseller, bundle
 
-    data.holdings = await pool_map(resale, own, workers_for(client.rate_for(COUPONS_API)))
+    data.holdings = await pool_map(resale, own, workers_for(client.rate_for(COUPONS.api)))
     for reseller, bundle in await pool_map(
-        account.resellers, theirs, workers_for(client.rate_for(RESELLERS_API))
+        account.resellers, theirs, workers_for(client.rate_for(RESELLERS.api))
     ):
         rid = reseller.indirect_partner_id
         data.quotas[rid] = {q.quota_id: q for q in bundle.quotas}

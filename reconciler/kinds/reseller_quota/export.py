@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.gitops import yamlout as y
 from reconciler.kinds.reseller_quota.diff import STATUS_NAMES, VALID, live_balance
+from reconciler.kinds.reseller_quota.reads import ISSUED
 from reconciler.plan.model import ZERO, fmt_money, money
 from reconciler.plan.pools import pool_map, workers_for
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.reseller_quota.desired import QuotaTarget
 
-LIST_ISSUED = "list_issued_coupon_quotas"
 QUOTA_IDS_PER_CALL = 50
 #: Which (distributor quota id, reseller) pairs to write.
 Keep = Callable[[tuple[str, "IndirectPartner"]], bool]
@@ -47,14 +47,14 @@ async def read(
 ) -> None:
     data = account.data[kind_id] = QuotaExport()
     ids = sorted(r.indirect_partner_id for r in account.resellers)
-    shown.expect(LIST_ISSUED, "reseller", len(ids))
+    shown.expect(ISSUED, len(ids))
 
     async def issued(rid: str) -> list[IssuedQuota]:
         found = await client.all_issued_coupon_quotas(indirect_partner_id=rid)
-        shown.done(LIST_ISSUED)
+        shown.done(ISSUED)
         return found
 
-    lists = await pool_map(ids, issued, workers_for(client.rate_for(LIST_ISSUED)))
+    lists = await pool_map(ids, issued, workers_for(client.rate_for(ISSUED.api)))
     data.issued = dict(zip(ids, lists, strict=True))
     parents = sorted({q.parent_quota_id for qs in lists for q in qs if q.parent_quota_id})
     for start in range(0, len(parents), QUOTA_IDS_PER_CALL):

@@ -15,7 +15,8 @@ from typing import Any
 from reconciler.apply.journal import Journal
 from reconciler.bss.cash import ADJUST, RETRIEVE
 from reconciler.emulator import cash as emulator_cash
-from tests.apply.conftest import Env, wait_for
+from tests.apply.conftest import Env
+from tests.apply.scenarios import second_writer
 
 __all__ = ["Env"]
 
@@ -223,18 +224,10 @@ def second_writer_stopped(env: Env, folder: Path, laptop: Mapping[str, str]) -> 
     gateway) reads the recipient's ledger right before its transfer; that read is held while the
     CI runner (the default journal) plans, checks and makes the same transfer. The laptop must
     stop as the second writer and move nothing; its output is returned."""
-    held = env.emu.add_fault(LEDGER, "hold", seconds=120)
-    second = env.popen("apply", folder, "--auto-approve", extra_env=laptop)
-    try:
-        wait_for(lambda: any(c["held"] for c in env.calls(LEDGER)))
-        first = env.process("apply", folder, "--auto-approve")
-        assert first.returncode == 0, first.stderr
-        env.emu.release(held)
-        out, err = second.communicate(timeout=60)
-    finally:
-        if second.poll() is None:
-            second.kill()
-    assert second.returncode == 5, (out, err)
+    second, first = second_writer(env, LEDGER, folder, laptop_env=laptop)
+    assert first.returncode == 0, first.stderr
+    out = second.stdout
+    assert second.returncode == 5, (out, second.stderr)
     assert "another writer is moving cash for this recipient" in out
     assert "1 frozen" in out
     assert len(env.calls(FUND_CUSTOMER)) == 1

@@ -12,8 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.ops import CRASH_STEPS
 from tests.apply.conftest import wait_for
+from tests.apply.scenarios import (
+    concurrent_applies,
+    crash_points,
+    killed_at,
+    killed_in_flight,
+    laptop,
+)
 
 from .funds_env import (
     FUND_CUSTOMER,
@@ -38,7 +44,7 @@ CUSTOMERS = [Want(HAINA, cap="15000.00"), Want(RUIXIN, floor="5000.00"),
 RESELLERS = [Want(TIANFU, floor="60000.00")]
 TARGETS = {HAINA: "15000.00", RUIXIN: "5000.00", SHU: "5000.00", TIANFU: "60000.00"}
 # Writes, in order: 1. reclaim from haina, 2. fund tianfu, 3./4. fund ruixin and shu-brocade.
-CASES = [f"{step}:1" for step in CRASH_STEPS] + ["before-send:2", "after-send:2", "after-send:4"]
+CASES = crash_points("before-send:2", "after-send:2", "after-send:4")
 
 
 def _converged(env: Env, folder: Path, extra: dict[str, str] | None = None) -> None:
@@ -66,11 +72,7 @@ def test_a_process_killed_at_any_journal_step_converges_on_the_rerun(
     env: Env, crash_at: str
 ) -> None:
     folder = manifests(env, CUSTOMERS, RESELLERS)
-    crashed = env.process("apply", folder, "--auto-approve",
-                          extra_env={"RECONCILER_CRASH_AT": crash_at})  # fmt: skip
-    assert crashed.returncode == 137, crashed.stderr
-    rerun = env.cli("apply", folder, "--auto-approve", "--wait")
-    assert "its process is gone" in rerun.output
+    rerun = killed_at(env, folder, crash_at)
     if crash_at.startswith("after-send"):  # sent and answered, the answer lost with the process
         assert rerun.exit_code == 5, rerun.output
         assert "(unknown owner)" in rerun.output and "may or may not have taken effect" in (
@@ -90,19 +92,11 @@ def test_a_process_killed_at_any_journal_step_converges_on_the_rerun(
 @pytest.mark.slow
 def test_two_concurrent_applies_one_writes_the_other_makes_no_call(env: Env) -> None:
     folder = manifests(env, [Want(RUIXIN, floor="5000.00")])
-    env.emu.add_fault(FUND_CUSTOMER, "latency", seconds=6.0)
-    first = env.popen("apply", folder, "--auto-approve")
-    try:
-        wait_for(lambda: env.calls(FUND_CUSTOMER))
-        seq = env.last_seq()
-        second = env.process("apply", folder, "--auto-approve")
-        meanwhile = [c for c in env.calls() if c["seq"] > seq]
-    finally:
-        _out, err = first.communicate(timeout=60)
-    assert first.returncode == 0, err
-    assert second.returncode == 1
-    assert "is locked by another apply" in second.stderr
-    assert meanwhile == []
+    both = concurrent_applies(env, FUND_CUSTOMER, folder)
+    assert both.first.returncode == 0, both.first.stderr
+    assert both.second.returncode == 1
+    assert "is locked by another apply" in both.second.stderr
+    assert both.calls_meanwhile == []
     assert len(env.calls(FUND_CUSTOMER)) == 1
     assert_cash_invariant(env)
 
@@ -113,11 +107,7 @@ def test_a_transfer_held_in_flight_when_apply_is_killed_is_never_made_twice(
 ) -> None:
     env = served_env
     folder = manifests(env, CUSTOMERS, RESELLERS)
-    held = env.emu.add_fault(FUND_RESELLER, "hold", seconds=120)  # tianfu's top-up
-    killed = env.popen("apply", folder, "--auto-approve", extra_env=LONG)
-    wait_for(lambda: any(c["held"] and c["status"] is None for c in env.calls(FUND_RESELLER)))
-    killed.kill()
-    killed.wait(timeout=30)
+    held = killed_in_flight(env, FUND_RESELLER, folder, extra_env=LONG)  # tianfu's top-up
 
     seq = env.last_seq()
     rerun = env.process("apply", folder, "--auto-approve", extra_env=LONG)
@@ -145,5 +135,5 @@ def test_a_transfer_held_in_flight_when_apply_is_killed_is_never_made_twice(
 def test_two_applies_with_two_journals_stop_the_second_writer(served_env: Env) -> None:
     env = served_env
     folder = manifests(env, [Want(RUIXIN, floor="5000.00")])
-    second_writer_stopped(env, folder, {"RECONCILER_JOURNAL": str(env.root / "laptop.sqlite")})
+    second_writer_stopped(env, folder, laptop(env))
     assert cash(env.state())[RUIXIN] == D("5000.00")

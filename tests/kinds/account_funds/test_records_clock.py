@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.apply.dateproxy import date_shifting_proxy
+from tests.apply.scenarios import laptop
 
 from .funds_env import (
     FUND_RESELLER,
@@ -33,9 +34,7 @@ def test_a_gateway_date_ahead_of_the_ledger_clock_never_hides_another_writer(
     env = served_env
     folder = manifests(env, [Want(RUIXIN, floor="5000.00")])
     with date_shifting_proxy(env.extra["RECONCILER_ENDPOINT"], 8.0) as gateway:
-        laptop = {"RECONCILER_JOURNAL": str(env.root / "laptop.sqlite"),
-                  "RECONCILER_ENDPOINT": gateway}  # fmt: skip
-        second_writer_stopped(env, folder, laptop)
+        second_writer_stopped(env, folder, laptop(env, RECONCILER_ENDPOINT=gateway))
     assert cash(env.state())[RUIXIN] == cash(env.initial)[RUIXIN] + 4200
 
 
