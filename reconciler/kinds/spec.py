@@ -20,6 +20,8 @@ kind, title, order, marks)   ``export --kind``, the union schema that dispatches
 ``reads``                    scheduling and pacing each declared read at each API's floor
 ``diff``                     problems, guards, the plan (frozen data, canonical order)
 ``guards``                   ``--allow NAME``, Settings ``spec.guards.<key>``
+``draws`` / ``balance``      one check of what every kind takes from a shared pool (a coupon
+                             quota) against its balance; apply runs kinds sharing one in turn
 ``groups``                   the journal, the lease, fencing of every attempt, concurrency
 ``operations``               settlement of unknown outcomes, the in-flight horizon, freezing
 ``heal`` / ``drift_view``    the drift report
@@ -38,6 +40,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
@@ -109,6 +112,35 @@ class References:
             found.update(v for v in (self.reseller.reseller_id, self.reseller.account_name) if v)
         found.update(q.quota_id for q in self.quotas)
         return found
+
+
+# -- shared pools ----------------------------------------------------------------------------
+
+#: A pool of money more than one kind may draw on, e.g. ``("coupon-quota", quota_id)``: its
+#: first part says what it is in words (``coupon quota``), the second which one.
+PoolKey = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """What one change takes from and gives back to a pool (both ``Decimal``, two places).
+
+    ``whole``: the change takes the pool's whole balance, whatever it is by then (a reclaim of
+    the quota itself): no other kind may take from or give back to it in the same run. A draw
+    of nothing (no ``takes``, ``returns`` or ``whole``) says the change depends on the pool's
+    balance (its fingerprint covers it): apply never runs it beside another kind's draw on the
+    pool. Within one of its groups a kind gives back before it takes (its reclaims before its
+    issues), which the combined check relies on.
+    """
+
+    pool: PoolKey
+    takes: Decimal = Decimal("0.00")
+    returns: Decimal = Decimal("0.00")
+    whole: bool = False
+
+    @property
+    def net(self) -> Decimal:
+        return self.takes - self.returns
 
 
 # -- apply -----------------------------------------------------------------------------------
@@ -271,6 +303,17 @@ class Kind(ABC, Generic[E]):
     #: Limits on its changes (money per run and per recipient, counts), see :class:`GuardSpec`.
     guards: ClassVar[tuple[GuardSpec, ...]] = ()
 
+    def draws(self, change: Change) -> Sequence[Draw]:
+        """What one of its changes takes from and gives back to pools another kind may draw on
+        too (from the change alone: apply asks it of the plan's changes). When two kinds draw
+        on one pool in a run, the planner checks their draws together against the pool's
+        :meth:`balance` and apply runs them one after the other. Default: none."""
+        return ()
+
+    def balance(self, pool: PoolKey, live: LiveState) -> Decimal | None:
+        """The balance of a pool it draws on, as live state shows it (``None``: not read)."""
+        return None
+
     # apply ---------------------------------------------------------------------------------
 
     def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
@@ -358,6 +401,7 @@ __all__ = [
     "HEAL_MANUAL",
     "HEAL_NONE",
     "Batched",
+    "Draw",
     "DriftView",
     "EachCall",
     "EachListing",
@@ -367,6 +411,7 @@ __all__ = [
     "Observation",
     "Once",
     "OperationSpec",
+    "PoolKey",
     "QuotaRef",
     "Read",
     "References",

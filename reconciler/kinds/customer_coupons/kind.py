@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.kinds.base import KindResult
+from reconciler.kinds.base import COUPON_QUOTA, KindResult, quota_balance
 from reconciler.kinds.customer_coupons import desired as entries_module
 from reconciler.kinds.customer_coupons import export, text
 from reconciler.kinds.customer_coupons.change import KIND
+from reconciler.kinds.customer_coupons.change import draws as change_draws
 from reconciler.kinds.customer_coupons.desired import CustomerCoupons
 from reconciler.kinds.customer_coupons.executor import groups as executor_groups
 from reconciler.kinds.customer_coupons.guards import GUARDS
 from reconciler.kinds.customer_coupons.plan import diff as plan_diff
-from reconciler.kinds.customer_coupons.reads import READS
+from reconciler.kinds.customer_coupons.reads import READS, RESELLERS
 from reconciler.kinds.customer_coupons.resolve import coupons_live
 from reconciler.kinds.customer_coupons.settle import OPERATIONS
 from reconciler.kinds.spec import (
+    Draw,
     Group,
     GuardSpec,
     Kind,
     OperationSpec,
+    PoolKey,
     QuotaRef,
     References,
     Subject,
@@ -110,6 +113,19 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
 
     def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
         return executor_groups(changes)
+
+    def draws(self, change: Change) -> Sequence[Draw]:
+        return change_draws(change)
+
+    def balance(self, pool: PoolKey, live: LiveState) -> Decimal | None:
+        """A quota of the partner (read by ID) or of a reseller (its coupon read)."""
+        if pool[0] != COUPON_QUOTA:
+            return None
+        own = quota_balance(live, pool[1])
+        if own is not None:
+            return own
+        held = (q for bundle in live.each(RESELLERS).values() for q in bundle.quotas)
+        return next((q.balance for q in held if q.quota_id == pool[1]), None)
 
     # export --------------------------------------------------------------------------------
 

@@ -7,11 +7,13 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from reconciler.kinds.base import COUPON_QUOTA, quota_balance
 from reconciler.kinds.reseller_quota import desired, diff, executor, export
 from reconciler.kinds.reseller_quota.drift import QuotaDrift
-from reconciler.kinds.reseller_quota.reads import READS
+from reconciler.kinds.reseller_quota.reads import ISSUED, READS
 from reconciler.kinds.reseller_quota.settle import OPERATIONS
 from reconciler.kinds.spec import (
+    Draw,
     Group,
     Kind,
     QuotaRef,
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import KindResult, LiveState
     from reconciler.kinds.reseller_quota.desired import QuotaTarget
-    from reconciler.kinds.spec import DriftView
+    from reconciler.kinds.spec import DriftView, PoolKey
     from reconciler.manifests.desired import DesiredState
     from reconciler.manifests.document import Document
     from reconciler.plan.model import Change
@@ -111,6 +113,34 @@ class ResellerQuota(Kind["QuotaTarget"]):
 
     def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
         return executor.groups(changes)
+
+    def draws(self, change: Change) -> Sequence[Draw]:
+        """Its distributor quota: the issue taken, the reclaims given back. The reseller's
+        quotas it reclaims: their whole balance. Its other valid ones: the fingerprint covers
+        their balances (a coupon cut from one meanwhile would make the change stale)."""
+        parent, m = change.key.split("/")[1], change.money
+        assert m is not None, change.key
+        reclaimed = [
+            str(q)
+            for call in change.calls
+            if call.operation == diff.RECLAIM and call.body is not None
+            for q in call.body["quota_ids"]
+        ]
+        kept = [str(q) for q in change.before.get("quotas", ()) if q not in reclaimed]
+        return (
+            Draw((COUPON_QUOTA, parent), takes=m.issue, returns=m.reclaim),
+            *(Draw((COUPON_QUOTA, q), whole=True) for q in reclaimed),
+            *(Draw((COUPON_QUOTA, q)) for q in kept),
+        )
+
+    def balance(self, pool: PoolKey, live: LiveState) -> Decimal | None:
+        if pool[0] != COUPON_QUOTA:
+            return None
+        own = quota_balance(live, pool[1])
+        if own is not None:
+            return own
+        issued = (q for found in live.lists(ISSUED).values() for q in found)
+        return next((q.balance for q in issued if q.quota_id == pool[1]), None)
 
     def drift_view(self, desired: DesiredState, live: LiveState) -> DriftView:
         return QuotaDrift(self.entries(desired), live)
