@@ -9,7 +9,8 @@
     fresh plan   -> equal to the saved plan?                     (else exit 4, no write)
     show, guards (exit 3), confirmation (a TTY, or --auto-approve / --plan)
     execute      -> each kind's groups of changes, concurrently (its executor: calls,
-                    batching, order); frozen keys untouched; manual changes listed; every
+                    batching, order), but kinds drawing on one pool in turn (plan/shared.py);
+                    frozen keys untouched; manual changes listed; every
                     write journalled (each attempt fenced), checked for other writers, verified
     report       -> applied / failed / manual / unknown / skipped / frozen, money moved
 
@@ -328,7 +329,8 @@ def _approve(plan: Plan, saved: SavedPlan | None, req: ApplyRequest, hooks: Appl
 
 
 async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
-    """Run every change; each kind's groups concurrently. Returns a run-stopping error."""
+    """Run every change; each kind's groups concurrently, those of kinds drawing on one pool in
+    turn (:func:`reconciler.plan.shared.sequences`). Returns a run-stopping error."""
     by_kind: dict[str, list[Change]] = {}
     for change in plan.changes:
         if change.key in ctx.frozen:
