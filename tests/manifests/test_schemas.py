@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from reconciler.kinds import registry
 from reconciler.manifests.fastschema import compile_schema, ecma_regex
 from reconciler.manifests.loader import KINDS, load_documents
 from reconciler.manifests.published import published, union_schema
@@ -61,6 +62,25 @@ def test_the_package_loads_what_it_publishes() -> None:
     for name in SCHEMA_FILES.values():
         assert load_schema(name) == schema(name)
     assert union_schema() == schema("manifest.schema.json")
+
+
+@pytest.mark.parametrize("name", ["plan.schema.json", "drift.schema.json"])
+def test_the_plan_and_drift_schemas_list_the_registrys_kinds_actions_and_guards(name: str) -> None:
+    """The lists come from the registry: a kind, an action or a guard added, renamed or removed
+    changes the published schema (and the package file names none of them)."""
+    published_defs = schema(name)["$defs"]
+    assert published_defs["kind"]["enum"] == list(registry.IDS)
+    actions = [a for k in registry.KINDS for a in k.actions]
+    assert sorted(published_defs["action"]["enum"]) == sorted(set(actions))
+    assert published_defs["guard"]["properties"]["name"]["enum"] == list(registry.GUARD_NAMES)
+    text = (REPO / "reconciler" / "schemas" / name).read_text(encoding="utf-8")
+    package = json.loads(text)["$defs"]
+    assert "enum" not in package["kind"] and "enum" not in package["action"]
+    assert "enum" not in package["guard"]["properties"]["name"]
+    assert not any(guard.name in text for _, guard in registry.GUARDS)
+    described = json.dumps(schema(name)["properties"])
+    titles = ", ".join(k.title.lower() for k in registry.KINDS)
+    assert f"y kind ({titles}), then key" in described
 
 
 @pytest.mark.parametrize("name", OURS)
