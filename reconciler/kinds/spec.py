@@ -25,7 +25,7 @@ kind, title, order, marks)   ``export --kind``, the union schema that dispatches
 ``groups``                   the journal, the lease, fencing of every attempt, concurrency
 ``operations``               settlement of unknown outcomes, the in-flight horizon, freezing
 ``heal`` / ``drift_view``    the drift report
-``export_*``                 staging, validation and merging of exported files
+``export``                   staging, validation and merging of exported files
 ``change_text``, ...         escaping for every medium (terminal, Markdown, CI, JSON)
 ==========================  ===================================================================
 
@@ -42,7 +42,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar, cast
 
 from reconciler.kinds.base import (
     HEAL_APPLY,
@@ -181,6 +181,30 @@ class OperationSpec:
     where_to_look: Callable[[Operation], str]
     money: Literal["out", "in"] | None = None
     delta: bool = False
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+class ExportModule(Protocol):
+    """What a kind's ``export`` module provides (``Kind.export``); the kind's id is passed in,
+    so the module names no kind."""
+
+    async def read(
+        self, client: BssClient, account: ExportAccount, shown: ExportProgress, kind_id: str, /
+    ) -> None:
+        """Read the kind's live data for ``account`` into ``account.data[kind_id]``."""
+
+    def of(self, account: ExportAccount, kind_id: str, /) -> Any:
+        """What :meth:`read` put into ``account`` (empty when it read nothing)."""
+
+    def render(
+        self, account: ExportAccount, data: Any, schema_dir: str, keep: Callable[[Any], bool], /
+    ) -> tuple[str, str]:
+        """The file's text and a few words on what it holds (``Kind.export_render``)."""
+
+    def undeclared(self, entries: Sequence[Any], /) -> Callable[[Any], bool]:
+        """Accepts the live objects ``entries`` do not declare (``Kind.export_undeclared``)."""
 
 
 # -- the kind --------------------------------------------------------------------------------
@@ -349,11 +373,17 @@ class Kind(ABC, Generic[E]):
     #: The shared listings its export needs (``--customer`` / ``--reseller`` filter them).
     export_subjects: ClassVar[frozenset[Subject]] = frozenset()
 
+    #: Its ``export`` module (:class:`ExportModule`): the default ``export_*`` members below
+    #: delegate to it. ``None``: the kind is not exported.
+    export: ClassVar[ExportModule | None] = None
+
     async def export_read(
         self, client: BssClient, account: ExportAccount, shown: ExportProgress
     ) -> None:
         """Read this kind's live data for the customers and resellers in ``account``, into
         ``account.data[self.id]`` (and warnings into ``account.warnings``)."""
+        if self.export is not None:
+            await self.export.read(client, account, shown, self.id)
 
     def export_render(
         self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
@@ -361,11 +391,15 @@ class Kind(ABC, Generic[E]):
         """The file's text (documents starting with the modeline, see
         :mod:`reconciler.gitops.yamlout`) and a few words on what it holds. ``keep`` filters
         the live objects written (see :meth:`export_undeclared`)."""
-        raise NotImplementedError(f"kind {self.id} has an export file but no export_render")
+        if self.export is None:
+            raise NotImplementedError(f"kind {self.id} has an export file but no export module")
+        return self.export.render(account, self.export.of(account, self.id), schema_dir, keep)
 
     def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
         """For merging into a directory: accepts the live objects ``desired`` does not declare."""
-        return lambda _obj: True
+        if self.export is None:
+            return lambda _obj: True
+        return self.export.undeclared(self.entries(desired))
 
     # render --------------------------------------------------------------------------------
 
@@ -405,6 +439,7 @@ __all__ = [
     "DriftView",
     "EachCall",
     "EachListing",
+    "ExportModule",
     "Group",
     "GuardSpec",
     "Kind",

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from reconciler.bss.cash import AccountBalance, CustomerBalance
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner
-    from reconciler.gitops.account import ExportAccount
+    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.account_funds.desired import FundsEntry
 
 BALANCES = "list_customers_balances_detail"
@@ -45,7 +45,9 @@ def of(account: ExportAccount, kind_id: str) -> FundsExport:
     return found if isinstance(found, FundsExport) else FundsExport()
 
 
-async def read(client: BssClient, account: ExportAccount, kind_id: str) -> None:
+async def read(
+    client: BssClient, account: ExportAccount, shown: ExportProgress, kind_id: str
+) -> None:
     data = account.data[kind_id] = FundsExport()
     resale = [c.customer_id for c in account.customers if c.association_type == RESALE]
     if resale:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.kinds.base import COUPON_QUOTA, KindResult, quota_balance
 from reconciler.kinds.customer_coupons import desired as entries_module
-from reconciler.kinds.customer_coupons import export, text
+from reconciler.kinds.customer_coupons import export as export_module
+from reconciler.kinds.customer_coupons import text
 from reconciler.kinds.customer_coupons.change import KIND
 from reconciler.kinds.customer_coupons.change import draws as change_draws
 from reconciler.kinds.customer_coupons.desired import CustomerCoupons
@@ -20,6 +21,7 @@ from reconciler.kinds.customer_coupons.resolve import coupons_live
 from reconciler.kinds.customer_coupons.settle import OPERATIONS
 from reconciler.kinds.spec import (
     Draw,
+    ExportModule,
     Group,
     GuardSpec,
     Kind,
@@ -31,9 +33,7 @@ from reconciler.kinds.spec import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem, SourcePosition
-    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import LiveState
     from reconciler.kinds.reads import Read
     from reconciler.manifests.desired import DesiredState
@@ -60,6 +60,7 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     table_columns: ClassVar[tuple[str, ...]] = ("Customer", "Coupons", "Money")
     export_file: ClassVar[str | None] = "customer-coupons.yaml"
     export_subjects: ClassVar[frozenset[Subject]] = frozenset({"customer", "reseller"})
+    export: ClassVar[ExportModule | None] = export_module
 
     # manifests -----------------------------------------------------------------------------
 
@@ -126,21 +127,6 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
             return own
         held = (q for bundle in live.each(RESELLERS).values() for q in bundle.quotas)
         return next((q.balance for q in held if q.quota_id == pool[1]), None)
-
-    # export --------------------------------------------------------------------------------
-
-    async def export_read(
-        self, client: BssClient, account: ExportAccount, shown: ExportProgress
-    ) -> None:
-        await export.read(client, account, shown, self.id)
-
-    def export_render(
-        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
-    ) -> tuple[str, str]:
-        return export.render(account, export.of(account, self.id), schema_dir, keep)
-
-    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
-        return export.undeclared(self.entries(desired))
 
     # render --------------------------------------------------------------------------------
 

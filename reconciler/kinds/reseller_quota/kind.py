@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.kinds.base import COUPON_QUOTA, quota_balance
-from reconciler.kinds.reseller_quota import desired, diff, executor, export
+from reconciler.kinds.reseller_quota import desired, diff, executor
+from reconciler.kinds.reseller_quota import export as export_module
 from reconciler.kinds.reseller_quota.drift import QuotaDrift
 from reconciler.kinds.reseller_quota.reads import ISSUED, READS
 from reconciler.kinds.reseller_quota.settle import OPERATIONS
 from reconciler.kinds.spec import (
     Draw,
+    ExportModule,
     Group,
     Kind,
     QuotaRef,
@@ -26,9 +28,7 @@ from reconciler.plan.model import ZERO, money
 from reconciler.render.words import amount, plural
 
 if TYPE_CHECKING:
-    from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem
-    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import KindResult, LiveState
     from reconciler.kinds.reseller_quota.desired import QuotaTarget
     from reconciler.kinds.spec import DriftView, PoolKey
@@ -89,6 +89,7 @@ class ResellerQuota(Kind["QuotaTarget"]):
     operations = OPERATIONS
     export_file = "reseller-quotas.yaml"
     export_subjects = frozenset({"reseller"})
+    export: ClassVar[ExportModule | None] = export_module
     table_columns = ("Reseller", "Balance", "Reclaim", "Issue")
 
     # manifests ---------------------------------------------------------------------------
@@ -144,21 +145,6 @@ class ResellerQuota(Kind["QuotaTarget"]):
 
     def drift_view(self, desired: DesiredState, live: LiveState) -> DriftView:
         return QuotaDrift(self.entries(desired), live)
-
-    # export --------------------------------------------------------------------------------
-
-    async def export_read(
-        self, client: BssClient, account: ExportAccount, shown: ExportProgress
-    ) -> None:
-        await export.read(client, account, shown, self.id)
-
-    def export_render(
-        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
-    ) -> tuple[str, str]:
-        return export.render(account, export.of(account, self.id), schema_dir, keep)
-
-    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
-        return export.undeclared(self.entries(desired))
 
     # render --------------------------------------------------------------------------------
 
