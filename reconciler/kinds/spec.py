@@ -243,6 +243,10 @@ class Kind(ABC, Generic[E]):
     #: Its JSON Schema, a file of its package; ``schemas/<published_schema>`` is a generated copy.
     schema_file: ClassVar[str] = "schema.json"
     published_schema: ClassVar[str]
+    #: What a value that fails one of its schema's own patterns is, in words, by pattern
+    #: (``"is not a UTC time written 2026-01-01T00:00:00Z"``): validation says that instead of
+    #: "does not match <regex>". The shared patterns (names, no spaces, money) have theirs.
+    pattern_hints: ClassVar[Mapping[str, str]] = {}
     #: Its list in the content the manifest checksum covers.
     canonical_key: ClassVar[str]
 

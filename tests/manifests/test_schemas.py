@@ -19,6 +19,7 @@ from reconciler.manifests.validation import (
     MONEY_PATTERN,
     PATTERN_HINTS,
     SCHEMA_FILES,
+    SHARED_PATTERN_HINTS,
     load_schema,
     validator_for,
 )
@@ -124,6 +125,15 @@ def test_money_and_patterns_are_the_ones_the_code_explains() -> None:
     assert patterns - {MONEY_PATTERN} == set(PATTERN_HINTS)
     money = schema("reseller-quota.schema.json")["$defs"]["money"]
     assert (money["type"], money["pattern"]) == ("string", r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$")
+
+
+@pytest.mark.parametrize("kind", registry.KINDS, ids=lambda k: k.id)
+def test_a_kind_explains_its_own_patterns(kind: Any) -> None:
+    """A kind's schema may use a shared pattern; any other, it explains itself (and only the
+    ones its schema uses), so a new kind's patterns need no edit outside its package."""
+    patterns = {node["pattern"] for _, node in subschemas(kind.schema()) if "pattern" in node}
+    own = patterns - {MONEY_PATTERN} - set(SHARED_PATTERN_HINTS)
+    assert set(kind.pattern_hints) == own
 
 
 def test_shared_definitions_are_identical() -> None:

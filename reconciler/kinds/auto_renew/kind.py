@@ -36,6 +36,11 @@ class AutoRenew(Kind["AutoRenewRule"]):
     marks = MappingProxyType({"enable": "+", "disable": "-"})
     owns = frozenset({diff.RENEW_ON, diff.RENEW_OFF, "autoRenew", "AutoRenewRule"})
     published_schema = "auto-renew.schema.json"
+    pattern_hints: ClassVar[Mapping[str, str]] = {
+        r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$": (
+            "is not a service type code (e.g. hws.service.type.ebs)"
+        ),
+    }
     canonical_key = "autoRenew"
     uses_agency = True
     reads = READS

@@ -53,6 +53,12 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     marks: ClassVar[Mapping[str, str]] = {"reclaim": "-", "reclaim-reissue": "~", "issue": "+"}
     owns: ClassVar[frozenset[str]] = frozenset({"customerCoupons", "DeclaredCoupon"})
     published_schema: ClassVar[str] = "customer-coupons.schema.json"
+    pattern_hints: ClassVar[Mapping[str, str]] = {
+        entries_module.FACE_VALUE_PATTERN: (
+            'is not an amount more than zero with two decimals, e.g. "500.00"'
+        ),
+        entries_module.TIME_PATTERN: "is not a UTC time written 2026-01-01T00:00:00Z",
+    }
     canonical_key: ClassVar[str] = "customerCoupons"
     reads: ClassVar[tuple[Read, ...]] = READS
     guards: ClassVar[tuple[GuardSpec, ...]] = GUARDS
