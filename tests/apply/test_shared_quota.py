@@ -154,6 +154,9 @@ def test_a_combined_draw_beyond_the_balance_stops_the_plan(env: Env) -> None:
     applied = env.cli("apply", manifests, "--auto-approve")
     assert applied.exit_code == 1, applied.output
     assert _writes(env, since=seq) == []
+    drift = env.cli("drift", manifests)  # lists it with what keeps apply from running
+    assert drift.exit_code == 2, drift.output
+    assert f"coupon quota {MAIN} is drawn on by 2 kinds" in " ".join(drift.output.split())
     # each on its own plans
     for doc in (_quota(MAIN, {TIANFU: "470000.00"}), _coupon(LINGYUN, "10000.00", MAIN)):
         alone = env.cli("plan", _manifests(env, doc), "--detailed-exitcode")
