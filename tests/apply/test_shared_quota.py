@@ -200,9 +200,10 @@ def test_a_resellers_quota_reclaimed_whole_cannot_also_fund_its_customers_coupon
     assert "Customer coupons: takes 300.00" in text, text
 
 
-def test_quotas_no_other_kind_draws_on_still_run_concurrently(env: Env) -> None:
-    """The second distributor quota is ResellerQuota's alone: its writes are not held back
-    behind the shared quota's (both are planned and applied as before)."""
+def test_a_quota_one_kind_draws_on_applies_as_before_beside_the_shared_one(env: Env) -> None:
+    """The second distributor quota is ResellerQuota's alone: its change is not part of the
+    sequence on the shared quota (tests/plan/test_shared_pools.py has which changes run beside
+    it) and applies as before."""
     manifests = _manifests(
         env,
         _quota(MAIN, {TIANFU: "35000.00"}),
