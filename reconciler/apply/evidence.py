@@ -66,7 +66,9 @@ class RecordFacts:
     ``partner-reconciler op-...``); ``subject`` the object the record made or
     touched (a quota, a coupon), for messages and the journal. ``delta`` marks a record of a
     call that adds an amount (an issue, a top-up), which nothing but its recipient, amount and
-    result ties to the call that made it; ``noun`` names it in messages (``issue``).
+    result ties to the call that made it; ``noun`` names it in messages (``issue``), ``did``
+    says what the call that made it did to its subject (``created`` a quota, ``reclaimed`` a
+    coupon), in the kind's words.
     """
 
     id: str
@@ -79,6 +81,7 @@ class RecordFacts:
     subject: str | None = None
     delta: bool = False
     noun: str = "record"
+    did: str = "made"
 
     @property
     def ok(self) -> bool:

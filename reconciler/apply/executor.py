@@ -9,7 +9,8 @@
     fresh plan   -> equal to the saved plan?                     (else exit 4, no write)
     show, guards (exit 3), confirmation (a TTY, or --auto-approve / --plan)
     execute      -> each kind's groups of changes, concurrently (its executor: calls,
-                    batching, order); frozen keys untouched; manual changes listed; every
+                    batching, order), but kinds drawing on one pool in turn (plan/shared.py);
+                    frozen keys untouched; manual changes listed; every
                     write journalled (each attempt fenced), checked for other writers, verified
     report       -> applied / failed / manual / unknown / skipped / frozen, money moved
 
@@ -52,6 +53,7 @@ from reconciler.kinds import registry
 from reconciler.kinds.spec import Group
 from reconciler.manifests.desired import DesiredState
 from reconciler.manifests.load import load_desired
+from reconciler.plan import shared
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.planfile import SavedPlan
 from reconciler.plan.planner import PlanContext, build_plan
@@ -327,7 +329,8 @@ def _approve(plan: Plan, saved: SavedPlan | None, req: ApplyRequest, hooks: Appl
 
 
 async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
-    """Run every change; each kind's groups concurrently. Returns a run-stopping error."""
+    """Run every change; each kind's groups concurrently, those of kinds drawing on one pool in
+    turn (:func:`reconciler.plan.shared.sequences`). Returns a run-stopping error."""
     by_kind: dict[str, list[Change]] = {}
     for change in plan.changes:
         if change.key in ctx.frozen:
@@ -336,9 +339,9 @@ async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
             ctx.conclude(change, "manual", *change.notes, crash=False)
         else:
             by_kind.setdefault(change.kind, []).append(change)
-    groups: list[Group] = [
-        group for k in registry.KINDS for group in k.groups(by_kind.get(k.id, []))
-    ]
+    free, chains = shared.sequences([c for k in registry.KINDS for c in by_kind.get(k.id, [])])
+    groups: list[Group] = [g for k in registry.KINDS for g in k.groups(_of(free, k.id))]
+    groups += [_in_turn(steps) for steps in chains]
     outcomes = await asyncio.gather(*(g.run(ctx) for g in groups), return_exceptions=True)
     stop: ReconcilerError | None = None
     for group, outcome in zip(groups, outcomes, strict=True):
@@ -349,6 +352,28 @@ async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
             if isinstance(outcome, LockHeldError):
                 stop = outcome
     return stop
+
+
+def _of(changes: Sequence[Change], kind_id: str) -> list[Change]:
+    return [c for c in changes if c.kind == kind_id]
+
+
+def _in_turn(steps: Sequence[shared.Step]) -> Group:
+    """Kinds that draw on one pool (:mod:`reconciler.plan.shared`): each step's groups one after
+    the other. A group stopped by an error leaves the next ones to run (each re-reads what it
+    writes), unless it lost the lease."""
+
+    async def run(ctx: ExecContext) -> None:
+        for step in steps:
+            for group in registry.kind(step.kind).groups(step.changes):
+                try:
+                    await group.run(ctx)
+                except LockHeldError:
+                    raise
+                except ReconcilerError as err:
+                    _abandon(ctx, group.changes, err)
+
+    return Group(tuple(c for step in steps for c in step.changes), run)
 
 
 def _abandon(ctx: ExecContext, changes: Sequence[Change], err: ReconcilerError) -> None:

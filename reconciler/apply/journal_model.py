@@ -149,8 +149,10 @@ class ItemOutcome:
     error_code: str | None = None
     detail: str | None = None
     retryable: bool = False  # a per-item failure inside HTTP 200
-    #: the API record the answer itself names (a cash transfer's ledger id), kept with the
-    #: outcome in one transaction so a crash cannot separate them
+    #: the API record the answer itself names, for any kind whose answer names one (e.g. a cash
+    #: transfer's ledger id): the item is linked to it with the outcome, in one transaction, so
+    #: a crash cannot separate them (a record linked to an item is ours: ``record_id`` of
+    #: :class:`Item`, :meth:`Journal.attributed_record_ids`)
     record_id: str | None = None
 
 

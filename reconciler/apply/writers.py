@@ -208,7 +208,7 @@ def clock_off(
     if off <= 0 or ctx.records_clock_off is not None:
         return
     ctx.records_clock_off = (
-        f"{record.noun} record {record.id} on {record.subject}, which {op.op_id} created, is "
+        f"{record.noun} record {record.id} on {record.subject}, which {op.op_id} {record.did}, is "
         f"stamped {record.time:%Y-%m-%dT%H:%M:%SZ}, {off:.0f} s outside that call's window on "
         f"the API's Date clock (already widened by the records-clock allowance of {skew:g} s): "
         "the clock that stamps the records is further off the Date header's than the "

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import __version__
 from reconciler.kinds import registry
 from reconciler.kinds.spec import HEAL_APPLY, HEAL_MANUAL, HEAL_NONE, DriftView
+from reconciler.plan import shared
 from reconciler.plan.guards import evaluate
 from reconciler.plan.model import (
     ZERO,
@@ -223,6 +224,7 @@ async def detect(
     for result in results.values():
         problems += result.problems
     changes = sorted((c for r in results.values() for c in r.changes), key=registry.ORDER.change)
+    problems += shared.check(changes, live)  # several kinds drawing on one pool, as plan does
     notices = [n for r in results.values() for n in r.notices if n.level == "not-applicable"]
     in_scope = {kind: r.in_scope for kind, r in results.items() if r.in_scope}
     views = {k.id: k.drift_view(desired, live) for k in registry.KINDS}

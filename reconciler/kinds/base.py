@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.errors import ManifestProblem, SourcePosition
@@ -65,6 +66,19 @@ class LiveState:
         """What a read made once found (``None``: not read)."""
         found: T | None = self.reads.get(read.name)
         return found
+
+
+# -- shared pools ----------------------------------------------------------------------------
+
+#: The pool of a coupon quota (:class:`reconciler.kinds.spec.Draw`): reseller quota is issued
+#: from it and customer coupons are cut from it, the partner's own or a reseller's alike.
+COUPON_QUOTA = "coupon-quota"
+
+
+def quota_balance(live: LiveState, quota_id: str) -> Decimal | None:
+    """The balance of one of the partner's own coupon quotas as read (``None``: not read)."""
+    quota = live.distributor_quotas.get(quota_id)
+    return None if quota is None else quota.balance
 
 
 # -- drift -----------------------------------------------------------------------------------

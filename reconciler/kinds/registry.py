@@ -41,6 +41,8 @@ ORDER = KindOrder(IDS, {k.id: k.actions for k in KINDS})
 #: Every guard as (kind id, guard), and the names ``--allow`` takes.
 GUARDS: tuple[tuple[str, GuardSpec], ...] = tuple((k.id, g) for k in KINDS for g in k.guards)
 GUARD_NAMES: tuple[str, ...] = (CHANGE_PERCENT, *(g.name for _, g in GUARDS))
+#: The validation message of each kind's own schema patterns (``Kind.pattern_hints``).
+PATTERN_HINTS: dict[str, str] = {p: m for k in KINDS for p, m in k.pattern_hints.items()}
 
 
 def kind(kind_id: str) -> Kind[Any]:
@@ -69,7 +71,8 @@ def with_exports() -> Iterator[Kind[Any]]:
 
 
 def _check() -> None:
-    """Two kinds must never share an id, a manifest kind, an operation, a read or a guard."""
+    """Two kinds must never share an id, a manifest kind, an operation, a read or a guard, nor
+    explain one schema pattern in two ways."""
     seen: dict[str, str] = {}
     for k in KINDS:
         names = [
@@ -87,6 +90,12 @@ def _check() -> None:
             if key in seen and seen[key] != k.id:
                 raise RuntimeError(f"kinds {seen[key]} and {k.id} both declare {key}")
             seen[key] = k.id
+    hints: dict[str, tuple[str, str]] = {}
+    for k in KINDS:
+        for pattern, message in k.pattern_hints.items():
+            first, said = hints.setdefault(pattern, (k.id, message))
+            if said != message:
+                raise RuntimeError(f"kinds {first} and {k.id} explain pattern {pattern} apart")
 
 
 _check()

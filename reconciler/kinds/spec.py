@@ -20,10 +20,12 @@ kind, title, order, marks)   ``export --kind``, the union schema that dispatches
 ``reads``                    scheduling and pacing each declared read at each API's floor
 ``diff``                     problems, guards, the plan (frozen data, canonical order)
 ``guards``                   ``--allow NAME``, Settings ``spec.guards.<key>``
+``draws`` / ``balance``      one check of what every kind takes from a shared pool (a coupon
+                             quota) against its balance; apply runs kinds sharing one in turn
 ``groups``                   the journal, the lease, fencing of every attempt, concurrency
 ``operations``               settlement of unknown outcomes, the in-flight horizon, freezing
 ``heal`` / ``drift_view``    the drift report
-``export_*``                 staging, validation and merging of exported files
+``export``                   staging, validation and merging of exported files
 ``change_text``, ...         escaping for every medium (terminal, Markdown, CI, JSON)
 ==========================  ===================================================================
 
@@ -38,8 +40,9 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar, cast
 
 from reconciler.kinds.base import (
     HEAL_APPLY,
@@ -111,6 +114,35 @@ class References:
         return found
 
 
+# -- shared pools ----------------------------------------------------------------------------
+
+#: A pool of money more than one kind may draw on, e.g. ``("coupon-quota", quota_id)``: its
+#: first part says what it is in words (``coupon quota``), the second which one.
+PoolKey = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """What one change takes from and gives back to a pool (both ``Decimal``, two places).
+
+    ``whole``: the change takes the pool's whole balance, whatever it is by then (a reclaim of
+    the quota itself): no other kind may take from or give back to it in the same run. A draw
+    of nothing (no ``takes``, ``returns`` or ``whole``) says the change depends on the pool's
+    balance (its fingerprint covers it): apply never runs it beside another kind's draw on the
+    pool. Within one of its groups a kind gives back before it takes (its reclaims before its
+    issues), which the combined check relies on.
+    """
+
+    pool: PoolKey
+    takes: Decimal = Decimal("0.00")
+    returns: Decimal = Decimal("0.00")
+    whole: bool = False
+
+    @property
+    def net(self) -> Decimal:
+        return self.takes - self.returns
+
+
 # -- apply -----------------------------------------------------------------------------------
 
 
@@ -151,6 +183,30 @@ class OperationSpec:
     delta: bool = False
 
 
+# -- export ----------------------------------------------------------------------------------
+
+
+class ExportModule(Protocol):
+    """What a kind's ``export`` module provides (``Kind.export``); the kind's id is passed in,
+    so the module names no kind."""
+
+    async def read(
+        self, client: BssClient, account: ExportAccount, shown: ExportProgress, kind_id: str, /
+    ) -> None:
+        """Read the kind's live data for ``account`` into ``account.data[kind_id]``."""
+
+    def of(self, account: ExportAccount, kind_id: str, /) -> Any:
+        """What :meth:`read` put into ``account`` (empty when it read nothing)."""
+
+    def render(
+        self, account: ExportAccount, data: Any, schema_dir: str, keep: Callable[[Any], bool], /
+    ) -> tuple[str, str]:
+        """The file's text and a few words on what it holds (``Kind.export_render``)."""
+
+    def undeclared(self, entries: Sequence[Any], /) -> Callable[[Any], bool]:
+        """Accepts the live objects ``entries`` do not declare (``Kind.export_undeclared``)."""
+
+
 # -- the kind --------------------------------------------------------------------------------
 
 
@@ -187,6 +243,10 @@ class Kind(ABC, Generic[E]):
     #: Its JSON Schema, a file of its package; ``schemas/<published_schema>`` is a generated copy.
     schema_file: ClassVar[str] = "schema.json"
     published_schema: ClassVar[str]
+    #: What a value that fails one of its schema's own patterns is, in words, by pattern
+    #: (``"is not a UTC time written 2026-01-01T00:00:00Z"``): validation says that instead of
+    #: "does not match <regex>". The shared patterns (names, no spaces, money) have theirs.
+    pattern_hints: ClassVar[Mapping[str, str]] = {}
     #: Its list in the content the manifest checksum covers.
     canonical_key: ClassVar[str]
 
@@ -271,6 +331,17 @@ class Kind(ABC, Generic[E]):
     #: Limits on its changes (money per run and per recipient, counts), see :class:`GuardSpec`.
     guards: ClassVar[tuple[GuardSpec, ...]] = ()
 
+    def draws(self, change: Change) -> Sequence[Draw]:
+        """What one of its changes takes from and gives back to pools another kind may draw on
+        too (from the change alone: apply asks it of the plan's changes). When two kinds draw
+        on one pool in a run, the planner checks their draws together against the pool's
+        :meth:`balance` and apply runs them one after the other. Default: none."""
+        return ()
+
+    def balance(self, pool: PoolKey, live: LiveState) -> Decimal | None:
+        """The balance of a pool it draws on, as live state shows it (``None``: not read)."""
+        return None
+
     # apply ---------------------------------------------------------------------------------
 
     def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
@@ -306,11 +377,17 @@ class Kind(ABC, Generic[E]):
     #: The shared listings its export needs (``--customer`` / ``--reseller`` filter them).
     export_subjects: ClassVar[frozenset[Subject]] = frozenset()
 
+    #: Its ``export`` module (:class:`ExportModule`): the default ``export_*`` members below
+    #: delegate to it. ``None``: the kind is not exported.
+    export: ClassVar[ExportModule | None] = None
+
     async def export_read(
         self, client: BssClient, account: ExportAccount, shown: ExportProgress
     ) -> None:
         """Read this kind's live data for the customers and resellers in ``account``, into
         ``account.data[self.id]`` (and warnings into ``account.warnings``)."""
+        if self.export is not None:
+            await self.export.read(client, account, shown, self.id)
 
     def export_render(
         self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
@@ -318,11 +395,15 @@ class Kind(ABC, Generic[E]):
         """The file's text (documents starting with the modeline, see
         :mod:`reconciler.gitops.yamlout`) and a few words on what it holds. ``keep`` filters
         the live objects written (see :meth:`export_undeclared`)."""
-        raise NotImplementedError(f"kind {self.id} has an export file but no export_render")
+        if self.export is None:
+            raise NotImplementedError(f"kind {self.id} has an export file but no export module")
+        return self.export.render(account, self.export.of(account, self.id), schema_dir, keep)
 
     def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
         """For merging into a directory: accepts the live objects ``desired`` does not declare."""
-        return lambda _obj: True
+        if self.export is None:
+            return lambda _obj: True
+        return self.export.undeclared(self.entries(desired))
 
     # render --------------------------------------------------------------------------------
 
@@ -358,15 +439,18 @@ __all__ = [
     "HEAL_MANUAL",
     "HEAL_NONE",
     "Batched",
+    "Draw",
     "DriftView",
     "EachCall",
     "EachListing",
+    "ExportModule",
     "Group",
     "GuardSpec",
     "Kind",
     "Observation",
     "Once",
     "OperationSpec",
+    "PoolKey",
     "QuotaRef",
     "Read",
     "References",

@@ -1,10 +1,11 @@
 """The schemas published in ``schemas/`` at the top of the repository, generated from the package.
 
 Editors and the YAML language server read ``schemas/`` (export writes modelines pointing at it),
-so it holds every schema: the shared ones kept in ``reconciler/schemas/`` (the plan, the drift
-report, ``validate --format json``, and Settings, whose ``spec.guards`` gains every kind's
-guards), each kind's own (kept in its package, see :mod:`reconciler.kinds.spec`) and the union
-``manifest.schema.json`` that dispatches on ``kind``, built from the registry. ``schemas/`` is
+so it holds every schema: the shared ones kept in ``reconciler/schemas/`` (the plan and the
+drift report, which gain the registry's kind ids, actions and guard names, ``validate --format
+json``, and Settings, whose ``spec.guards`` gains every kind's guards), each kind's own (kept in
+its package, see :mod:`reconciler.kinds.spec`) and the union ``manifest.schema.json`` that
+dispatches on ``kind``, built from the registry. ``schemas/`` is
 generated, never edited: ``make schemas`` writes it and ``tests/manifests/test_schemas.py``
 fails when it is out of date.
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.kinds import registry
-from reconciler.manifests.schemas import DISPATCHER_SCHEMA, SCHEMA_FILES, load_schema
+from reconciler.manifests.schemas import DISPATCHER_SCHEMA, KIND_LISTS, SCHEMA_FILES, load_schema
 
 BASE = "https://partner-reconciler.dev/schemas/"
 #: The schemas of the package that are not a kind's.
@@ -85,6 +86,8 @@ def published() -> dict[str, str]:
     }
     settings = SCHEMA_FILES["Settings"]
     files[settings] = _dump(load_schema(settings))  # with the kinds' guards
+    for name in KIND_LISTS:
+        files[name] = _dump(load_schema(name))  # with the kind ids, actions and guard names
     for kind in registry.KINDS:
         text = resources.files(kind.package).joinpath(kind.schema_file).read_text("utf-8")
         files[kind.published_schema] = text

@@ -2,13 +2,17 @@
 
 The Settings schema in ``reconciler/schemas/`` holds the guards every kind shares; its
 ``spec.guards`` gains each kind's own (:class:`~reconciler.plan.guards.GuardSpec`) here, so a
-kind's guard needs no edit outside its package. Validators use ECMA-262's ``$`` in patterns, as
-JSON Schema specifies (:func:`~reconciler.manifests.fastschema.ecma_regex`).
+kind's guard needs no edit outside its package. The same way, the plan and drift schemas gain
+the registry's kind ids, actions and guard names (and the kinds' order in words): the files in
+``reconciler/schemas/`` leave those lists out, and ``schemas/`` publishes them filled in.
+Validators use ECMA-262's ``$`` in patterns, as JSON Schema specifies
+(:func:`~reconciler.manifests.fastschema.ecma_regex`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -45,7 +49,31 @@ def _load_schema(name: str) -> Mapping[str, Any]:
     loaded: dict[str, Any] = json.loads(text)
     if name == SCHEMA_FILES["Settings"]:
         _add_guards(loaded)
+    if name in KIND_LISTS:
+        _add_kinds(loaded, KIND_LISTS[name])
     return loaded
+
+
+#: The schemas of outputs that name kinds -> the property listing objects in kind order.
+KIND_LISTS: Mapping[str, str] = {"plan.schema.json": "changes", "drift.schema.json": "items"}
+
+
+def _strings(values: Iterator[str] | tuple[str, ...], what: str) -> dict[str, Any]:
+    return {"type": "string", "description": f"{what} (from the registry of kinds).",
+            "enum": list(dict.fromkeys(values))}  # fmt: skip
+
+
+def _add_kinds(schema: dict[str, Any], ordered: str) -> None:
+    """The registry's kind ids, actions and guard names as the enums of ``$defs``, and the kinds'
+    order in the description of the list of changes (``ordered``)."""
+    defs = schema["$defs"]
+    defs["kind"] = _strings(registry.IDS, "A kind id")
+    defs["action"] = _strings((a for k in registry.KINDS for a in k.actions), "A change action")
+    defs["guard"]["properties"]["name"] = _strings(registry.GUARD_NAMES, "A guard's name")
+    listed = schema["properties"][ordered]
+    kinds = ", ".join(k.title.lower() for k in registry.KINDS)
+    text = listed["description"]
+    listed["description"] = re.sub(r"([Bb]y kind)", rf"\1 ({kinds})", text, count=1)
 
 
 def _add_guards(settings: dict[str, Any]) -> None:

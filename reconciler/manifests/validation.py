@@ -42,24 +42,18 @@ __all__ = [
 ]
 
 MONEY_PATTERN = r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$"
-PATTERN_HINTS: Mapping[str, str] = {
+#: What a value that fails one of the shared schemas' patterns is, in words (the envelope, the
+#: Settings). A kind adds the messages of its own schema's patterns (``Kind.pattern_hints``).
+SHARED_PATTERN_HINTS: Mapping[str, str] = {
     r"^\S+$": "must not contain spaces",
     r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$": (
         "is not a valid name: use letters, digits, '.', '_' and '-', "
         "starting and ending with a letter or digit"
     ),
-    r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$": (
-        "is not a service type code (e.g. hws.service.type.ebs)"
-    ),
     r"^[1-9][0-9]{0,3}[smhd]$": 'is not a duration: a number and a unit s, m, h or d, e.g. "1h"',
-    r"^(0\.(0[1-9]|[1-9][0-9])|[1-9][0-9]{0,11}\.[0-9]{2})$": (
-        'is not an amount more than zero with two decimals, e.g. "500.00"'
-    ),
-    (
-        r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-        r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
-    ): "is not a UTC time written 2026-01-01T00:00:00Z",
 }
+#: Every pattern's message: the shared ones and each kind's.
+PATTERN_HINTS: Mapping[str, str] = {**SHARED_PATTERN_HINTS, **registry.PATTERN_HINTS}
 _CENT = Decimal("0.01")
 _MONEY_MAX = Decimal("1000000000000")
 

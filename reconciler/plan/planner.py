@@ -26,6 +26,7 @@ from reconciler.errors import (
 from reconciler.kinds import registry
 from reconciler.kinds.base import KindResult, LiveState
 from reconciler.manifests.load import cyclic_gc_paused
+from reconciler.plan import shared
 from reconciler.plan.declared import Key, managers_named
 from reconciler.plan.guards import evaluate
 from reconciler.plan.model import Plan, make_plan
@@ -148,9 +149,10 @@ def _assemble(
     problems = list(read_problems)
     for result in results.values():
         problems += result.problems
+    changes = [c for r in results.values() for c in r.changes]
+    problems += shared.check(changes, live)  # what several kinds draw on one pool together
     if problems:
         raise ManifestError(sorted(set(problems)))
-    changes = [c for r in results.values() for c in r.changes]
     in_scope = {kind: r.in_scope for kind, r in results.items() if r.in_scope}
     guards = evaluate(changes, in_scope, desired.settings.guards, set(ctx.allow), registry.GUARDS)
     return make_plan(

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from .conftest import MAIN, QINLING, TIANFU, Env, assert_money_invariant
+from .coupons import XINGHE_EC2_ONLY, XINGHE_OLD, coupon_manifests
 from .dateproxy import date_shifting_proxy
 from .scenarios import laptop, second_writer
 
@@ -84,3 +85,20 @@ def test_a_records_clock_further_off_than_the_allowance_is_measured_and_stops_wr
     assert "frozen: issue record " in second.stdout
     assert env.writes(since=seq) == []
     assert env.balance(TIANFU, MAIN) == Decimal("45000.00")
+
+
+@pytest.mark.slow
+def test_our_coupon_reclaim_record_outside_its_window_is_worded_as_a_reclaim(
+    served_env: Env,
+) -> None:
+    """The same measure on a coupon reclaim: its record is the reclaim of the coupon our call
+    reclaimed (the message says so in the kind's words, never that the call created it)."""
+    env = served_env
+    manifests = coupon_manifests(env, XINGHE_EC2_ONLY)
+    with date_shifting_proxy(env.extra["RECONCILER_ENDPOINT"], -60.0) as gateway:
+        through = {"RECONCILER_ENDPOINT": gateway, "RECONCILER_IN_FLIGHT_HORIZON": "600"}
+        run = env.process("apply", manifests, "--auto-approve", extra_env=through)
+    text = " ".join(run.stderr.split())
+    assert "coupon reclaim record " in text, run.stderr
+    assert f"on {XINGHE_OLD}, which op-" in text and " reclaimed, is stamped " in text, text
+    assert "created" not in text, text

@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from reconciler.kinds import registry
 from reconciler.manifests.fastschema import compile_schema, ecma_regex
 from reconciler.manifests.loader import KINDS, load_documents
 from reconciler.manifests.published import published, union_schema
@@ -18,6 +19,7 @@ from reconciler.manifests.validation import (
     MONEY_PATTERN,
     PATTERN_HINTS,
     SCHEMA_FILES,
+    SHARED_PATTERN_HINTS,
     load_schema,
     validator_for,
 )
@@ -63,6 +65,25 @@ def test_the_package_loads_what_it_publishes() -> None:
     assert union_schema() == schema("manifest.schema.json")
 
 
+@pytest.mark.parametrize("name", ["plan.schema.json", "drift.schema.json"])
+def test_the_plan_and_drift_schemas_list_the_registrys_kinds_actions_and_guards(name: str) -> None:
+    """The lists come from the registry: a kind, an action or a guard added, renamed or removed
+    changes the published schema (and the package file names none of them)."""
+    published_defs = schema(name)["$defs"]
+    assert published_defs["kind"]["enum"] == list(registry.IDS)
+    actions = [a for k in registry.KINDS for a in k.actions]
+    assert sorted(published_defs["action"]["enum"]) == sorted(set(actions))
+    assert published_defs["guard"]["properties"]["name"]["enum"] == list(registry.GUARD_NAMES)
+    text = (REPO / "reconciler" / "schemas" / name).read_text(encoding="utf-8")
+    package = json.loads(text)["$defs"]
+    assert "enum" not in package["kind"] and "enum" not in package["action"]
+    assert "enum" not in package["guard"]["properties"]["name"]
+    assert not any(guard.name in text for _, guard in registry.GUARDS)
+    described = json.dumps(schema(name)["properties"])
+    titles = ", ".join(k.title.lower() for k in registry.KINDS)
+    assert f"y kind ({titles}), then key" in described
+
+
 @pytest.mark.parametrize("name", OURS)
 def test_schema_is_valid_draft_2020_12_with_id_title_description(name: str) -> None:
     doc = schema(name)
@@ -104,6 +125,15 @@ def test_money_and_patterns_are_the_ones_the_code_explains() -> None:
     assert patterns - {MONEY_PATTERN} == set(PATTERN_HINTS)
     money = schema("reseller-quota.schema.json")["$defs"]["money"]
     assert (money["type"], money["pattern"]) == ("string", r"^(0|[1-9][0-9]{0,11})\.[0-9]{2}$")
+
+
+@pytest.mark.parametrize("kind", registry.KINDS, ids=lambda k: k.id)
+def test_a_kind_explains_its_own_patterns(kind: Any) -> None:
+    """A kind's schema may use a shared pattern; any other, it explains itself (and only the
+    ones its schema uses), so a new kind's patterns need no edit outside its package."""
+    patterns = {node["pattern"] for _, node in subschemas(kind.schema()) if "pattern" in node}
+    own = patterns - {MONEY_PATTERN} - set(SHARED_PATTERN_HINTS)
+    assert set(kind.pattern_hints) == own
 
 
 def test_shared_definitions_are_identical() -> None:

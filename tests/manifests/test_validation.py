@@ -29,6 +29,7 @@ def problems(tmp_path: Path, kind: str, spec: str) -> list[str]:
 QUOTA = '  distributorQuota: "QT1"\n  resellers:\n    - {{reseller: north, balance: {}}}'
 RENEW = "  customers:\n    - customer: acme\n      {}"
 MANAGERS = "  customers:\n    - {}"
+COUPONS = '  quota: "Q1"\n  customers:\n    - customer: acme\n      coupons:\n        - {{{}}}'
 
 
 @pytest.mark.parametrize(
@@ -111,6 +112,21 @@ MANAGERS = "  customers:\n    - {}"
                 "spec.customers[0].serviceTypes.ebs: key 'ebs' is not a service type code "
                 "(e.g. hws.service.type.ebs)"
             ],
+        ),
+        (
+            "CustomerCoupons",
+            COUPONS.format('faceValue: "0.00", expireTime: "2026-01-01 00:00"'),
+            [
+                "spec.customers[0].coupons[0].faceValue: '0.00' is not an amount more than zero "
+                'with two decimals, e.g. "500.00"',
+                "spec.customers[0].coupons[0].expireTime: '2026-01-01 00:00' is not a UTC "
+                "time written 2026-01-01T00:00:00Z",
+            ],
+        ),
+        (
+            "CustomerCoupons",
+            COUPONS.format('faceValue: "1.00", validTime: "2026-02-30T00:00:00Z"'),
+            ["validTime: '2026-02-30T00:00:00Z' is not a date that exists"],
         ),
         (
             "AutoRenew",

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.kinds.account_funds import desired as funds_desired
 from reconciler.kinds.account_funds import diff as funds_diff
-from reconciler.kinds.account_funds import execute, export, records, render
+from reconciler.kinds.account_funds import execute, records, render
+from reconciler.kinds.account_funds import export as export_module
 from reconciler.kinds.account_funds.changes import FUND, KIND, OPERATIONS, RECLAIM
 from reconciler.kinds.account_funds.desired import FundsEntry
 from reconciler.kinds.account_funds.drift import FundsDrift
@@ -22,6 +23,7 @@ from reconciler.kinds.account_funds.reads import READS, funds_live
 from reconciler.kinds.base import KindResult
 from reconciler.kinds.spec import (
     HEAL_APPLY,
+    ExportModule,
     Group,
     GuardSpec,
     Kind,
@@ -30,9 +32,7 @@ from reconciler.kinds.spec import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem
-    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import LiveState
     from reconciler.kinds.reads import Subject
     from reconciler.kinds.spec import DriftView
@@ -73,6 +73,7 @@ class AccountFunds(Kind[FundsEntry]):
     table_columns: ClassVar[tuple[str, ...]] = ("Cash", "Moves")
     export_file: ClassVar[str | None] = "account-funds.yaml"
     export_subjects: ClassVar[frozenset[Subject]] = frozenset({"customer", "reseller"})
+    export: ClassVar[ExportModule | None] = export_module
 
     def build(self, doc: Document) -> Sequence[FundsEntry]:
         return funds_desired.entries(doc)
@@ -103,19 +104,6 @@ class AccountFunds(Kind[FundsEntry]):
 
     def drift_view(self, desired: DesiredState, live: LiveState) -> DriftView:
         return FundsDrift(self.entries(desired), live)
-
-    async def export_read(
-        self, client: BssClient, account: ExportAccount, shown: ExportProgress
-    ) -> None:
-        await export.read(client, account, shown, self.id)
-
-    def export_render(
-        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
-    ) -> tuple[str, str]:
-        return export.render(account, export.of(account, self.id), schema_dir, keep)
-
-    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
-        return export.undeclared(self.entries(desired))
 
     def heal(self, change: Change) -> tuple[str, str]:
         return HEAL_APPLY, render.heal_text(change)

@@ -12,13 +12,24 @@ from typing import TYPE_CHECKING
 from reconciler.gitops import yamlout as y
 
 if TYPE_CHECKING:
+    from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer
-    from reconciler.gitops.account import ExportAccount
+    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.account_managers.desired import ManagerAssignment
 
 
+async def read(
+    client: BssClient, account: ExportAccount, shown: ExportProgress, kind_id: str
+) -> None:
+    """Nothing to read: the customers and their managers are the shared listing's."""
+
+
+def of(account: ExportAccount, kind_id: str) -> None:
+    """No data of its own (see :func:`read`)."""
+
+
 def render(
-    account: ExportAccount, schema_dir: str, keep: Callable[[Customer], bool]
+    account: ExportAccount, _data: None, schema_dir: str, keep: Callable[[Customer], bool]
 ) -> tuple[str, str]:
     customers = y.sorted_customers(account)
     unique = y.unique_names(c.account_name for c in customers)

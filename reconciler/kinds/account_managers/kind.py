@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.kinds.account_managers import desired, diff, export
-from reconciler.kinds.spec import Kind, References
+from reconciler.kinds.account_managers import desired, diff
+from reconciler.kinds.account_managers import export as export_module
+from reconciler.kinds.spec import ExportModule, Kind, References
 
 if TYPE_CHECKING:
-    from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem
-    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.account_managers.desired import ManagerAssignment
     from reconciler.kinds.base import KindResult, LiveState
     from reconciler.manifests.desired import DesiredState
@@ -44,6 +43,7 @@ class AccountManagers(Kind["ManagerAssignment"]):
     )
     export_file = "account-managers.yaml"
     export_subjects = frozenset({"customer"})
+    export: ClassVar[ExportModule | None] = export_module
     table_columns = ("Customer", "Account manager")
     table_note = (
         "These have no API: a person makes them in Partner Center (steps in the details "
@@ -69,21 +69,6 @@ class AccountManagers(Kind["ManagerAssignment"]):
 
     def diff(self, desired: DesiredState, live: LiveState) -> KindResult:
         return diff.diff(desired, live)
-
-    # export: nothing to read besides the customers -----------------------------------------
-
-    async def export_read(
-        self, client: BssClient, account: ExportAccount, shown: ExportProgress
-    ) -> None:
-        return None
-
-    def export_render(
-        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
-    ) -> tuple[str, str]:
-        return export.render(account, schema_dir, keep)
-
-    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
-        return export.undeclared(self.entries(desired))
 
     # render --------------------------------------------------------------------------------
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.kinds.auto_renew import desired, diff, executor, export
+from reconciler.kinds.auto_renew import desired, diff, executor
+from reconciler.kinds.auto_renew import export as export_module
 from reconciler.kinds.auto_renew.drift import RenewDrift
 from reconciler.kinds.auto_renew.reads import READS, resources_of
 from reconciler.kinds.auto_renew.settle import OPERATIONS
-from reconciler.kinds.spec import HEAL_APPLY, Group, Kind, References
+from reconciler.kinds.spec import HEAL_APPLY, ExportModule, Group, Kind, References
 
 if TYPE_CHECKING:
-    from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem
-    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.auto_renew.desired import AutoRenewRule
     from reconciler.kinds.base import KindResult, LiveState
     from reconciler.kinds.spec import DriftView
@@ -37,12 +36,18 @@ class AutoRenew(Kind["AutoRenewRule"]):
     marks = MappingProxyType({"enable": "+", "disable": "-"})
     owns = frozenset({diff.RENEW_ON, diff.RENEW_OFF, "autoRenew", "AutoRenewRule"})
     published_schema = "auto-renew.schema.json"
+    pattern_hints: ClassVar[Mapping[str, str]] = {
+        r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$": (
+            "is not a service type code (e.g. hws.service.type.ebs)"
+        ),
+    }
     canonical_key = "autoRenew"
     uses_agency = True
     reads = READS
     operations = OPERATIONS
     export_file = "auto-renew.yaml"
     export_subjects = frozenset({"customer"})
+    export: ClassVar[ExportModule | None] = export_module
     table_columns = ("Resource", "Auto-renew")
 
     # manifests ---------------------------------------------------------------------------
@@ -90,21 +95,6 @@ class AutoRenew(Kind["AutoRenewRule"]):
 
     def drift_view(self, desired: DesiredState, live: LiveState) -> DriftView:
         return RenewDrift(desired, live)
-
-    # export --------------------------------------------------------------------------------
-
-    async def export_read(
-        self, client: BssClient, account: ExportAccount, shown: ExportProgress
-    ) -> None:
-        await export.read(client, account, shown, self.id)
-
-    def export_render(
-        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
-    ) -> tuple[str, str]:
-        return export.render(account, export.of(account, self.id), schema_dir, keep)
-
-    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
-        return export.undeclared(self.entries(desired))
 
     # render --------------------------------------------------------------------------------
 

@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reconciler.bss import operations as ops
-from reconciler.kinds.base import customer_label
+from reconciler.kinds.base import COUPON_QUOTA, customer_label
 from reconciler.kinds.customer_coupons.desired import TIME_FORMAT
 from reconciler.kinds.customer_coupons.match import Held, Matching, Wanted
+from reconciler.kinds.spec import Draw
 from reconciler.plan.model import ZERO, Call, Change, MoneyImpact, fingerprint, fmt_money, money
 
 if TYPE_CHECKING:
@@ -179,4 +180,25 @@ def build_change(
             currency=currency,
         ),
         notes=tuple(_notes(m)),
+    )
+
+
+def draws(change: Change) -> tuple[Draw, ...]:
+    """What one customer's change takes from each quota (the face values it issues) and gives
+    back to it (the balances of the coupons it reclaims, as the plan saw them)."""
+    takes: dict[str, Decimal] = {}
+    returns: dict[str, Decimal] = {}
+    rows = {row["coupon_id"]: row for row in change.before.get("coupons", ())}
+    for call in change.calls:
+        body = call.body or {}
+        if call.operation == ISSUE.name:
+            quota = str(body["quota_id"])
+            takes[quota] = takes.get(quota, ZERO) + Decimal(str(body["face_value"]))
+        elif call.operation == RECLAIM.name:
+            row = rows[body["coupon_id"]]
+            quota = str(row["quota_id"])
+            returns[quota] = returns.get(quota, ZERO) + Decimal(str(row["balance"]))
+    return tuple(
+        Draw((COUPON_QUOTA, q), money(takes.get(q, ZERO)), money(returns.get(q, ZERO)))
+        for q in sorted(takes.keys() | returns.keys())
     )

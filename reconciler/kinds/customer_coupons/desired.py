@@ -10,6 +10,7 @@ manifest checksum covers (positions, file layout and entry order left out).
 from __future__ import annotations
 
 import calendar
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,14 @@ KIND = "CustomerCoupons"
 #: The restriction keys a coupon may narrow, as the API's request names them (``limit_key``).
 SERVICE_TYPES, PRODUCTS = "cloud_service_types", "product_ids"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: A UTC time as the schema accepts it (``schema.json``: ``validTime``, ``expireTime``); whether
+#: the date exists (no 30 February) is a cross-document check's.
+TIME_PATTERN = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$"
+)
+#: A face value as the schema accepts it: more than zero, two decimals.
+FACE_VALUE_PATTERN = r"^(0\.(0[1-9]|[1-9][0-9])|[1-9][0-9]{0,11}\.[0-9]{2})$"
 
 
 @dataclass(frozen=True)
@@ -234,7 +243,8 @@ def _coupon_problems(coupon: DeclaredCoupon) -> list[ManifestProblem]:
             )
         )
     for name, text in (("validTime", coupon.valid_time), ("expireTime", coupon.expire_time)):
-        if text is not None and parse_time(text) is None:
+        # a time the schema rejected is the schema's error, not reported twice
+        if text is not None and re.match(TIME_PATTERN, text) and parse_time(text) is None:
             out.append(ManifestProblem(coupon.source, name, f"{text!r} is not a date that exists"))
     begin, end = parse_time(coupon.valid_time), parse_time(coupon.expire_time)
     if begin is not None and end is not None and begin >= end:

@@ -83,6 +83,7 @@ def record_facts(record: CouponRecord) -> RecordFacts:
         subject=record.coupon_id,
         delta=issue,
         noun="coupon issue" if issue else "coupon reclaim",
+        did="issued" if issue else "reclaimed",
     )
 
 

@@ -3,34 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.kinds.base import KindResult
+from reconciler.kinds.base import COUPON_QUOTA, KindResult, quota_balance
 from reconciler.kinds.customer_coupons import desired as entries_module
-from reconciler.kinds.customer_coupons import export, text
+from reconciler.kinds.customer_coupons import export as export_module
+from reconciler.kinds.customer_coupons import text
 from reconciler.kinds.customer_coupons.change import KIND
+from reconciler.kinds.customer_coupons.change import draws as change_draws
 from reconciler.kinds.customer_coupons.desired import CustomerCoupons
 from reconciler.kinds.customer_coupons.executor import groups as executor_groups
 from reconciler.kinds.customer_coupons.guards import GUARDS
 from reconciler.kinds.customer_coupons.plan import diff as plan_diff
-from reconciler.kinds.customer_coupons.reads import READS
+from reconciler.kinds.customer_coupons.reads import READS, RESELLERS
 from reconciler.kinds.customer_coupons.resolve import coupons_live
 from reconciler.kinds.customer_coupons.settle import OPERATIONS
 from reconciler.kinds.spec import (
+    Draw,
+    ExportModule,
     Group,
     GuardSpec,
     Kind,
     OperationSpec,
+    PoolKey,
     QuotaRef,
     References,
     Subject,
 )
 
 if TYPE_CHECKING:
-    from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem, SourcePosition
-    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import LiveState
     from reconciler.kinds.reads import Read
     from reconciler.manifests.desired import DesiredState
@@ -50,6 +53,12 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     marks: ClassVar[Mapping[str, str]] = {"reclaim": "-", "reclaim-reissue": "~", "issue": "+"}
     owns: ClassVar[frozenset[str]] = frozenset({"customerCoupons", "DeclaredCoupon"})
     published_schema: ClassVar[str] = "customer-coupons.schema.json"
+    pattern_hints: ClassVar[Mapping[str, str]] = {
+        entries_module.FACE_VALUE_PATTERN: (
+            'is not an amount more than zero with two decimals, e.g. "500.00"'
+        ),
+        entries_module.TIME_PATTERN: "is not a UTC time written 2026-01-01T00:00:00Z",
+    }
     canonical_key: ClassVar[str] = "customerCoupons"
     reads: ClassVar[tuple[Read, ...]] = READS
     guards: ClassVar[tuple[GuardSpec, ...]] = GUARDS
@@ -57,6 +66,7 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     table_columns: ClassVar[tuple[str, ...]] = ("Customer", "Coupons", "Money")
     export_file: ClassVar[str | None] = "customer-coupons.yaml"
     export_subjects: ClassVar[frozenset[Subject]] = frozenset({"customer", "reseller"})
+    export: ClassVar[ExportModule | None] = export_module
 
     # manifests -----------------------------------------------------------------------------
 
@@ -111,20 +121,18 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
         return executor_groups(changes)
 
-    # export --------------------------------------------------------------------------------
+    def draws(self, change: Change) -> Sequence[Draw]:
+        return change_draws(change)
 
-    async def export_read(
-        self, client: BssClient, account: ExportAccount, shown: ExportProgress
-    ) -> None:
-        await export.read(client, account, shown, self.id)
-
-    def export_render(
-        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
-    ) -> tuple[str, str]:
-        return export.render(account, export.of(account, self.id), schema_dir, keep)
-
-    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
-        return export.undeclared(self.entries(desired))
+    def balance(self, pool: PoolKey, live: LiveState) -> Decimal | None:
+        """A quota of the partner (read by ID) or of a reseller (its coupon read)."""
+        if pool[0] != COUPON_QUOTA:
+            return None
+        own = quota_balance(live, pool[1])
+        if own is not None:
+            return own
+        held = (q for bundle in live.each(RESELLERS).values() for q in bundle.quotas)
+        return next((q.balance for q in held if q.quota_id == pool[1]), None)
 
     # render --------------------------------------------------------------------------------
 

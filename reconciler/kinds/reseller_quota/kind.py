@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.kinds.reseller_quota import desired, diff, executor, export
+from reconciler.kinds.base import COUPON_QUOTA, quota_balance
+from reconciler.kinds.reseller_quota import desired, diff, executor
+from reconciler.kinds.reseller_quota import export as export_module
 from reconciler.kinds.reseller_quota.drift import QuotaDrift
-from reconciler.kinds.reseller_quota.reads import READS
+from reconciler.kinds.reseller_quota.reads import ISSUED, READS
 from reconciler.kinds.reseller_quota.settle import OPERATIONS
 from reconciler.kinds.spec import (
+    Draw,
+    ExportModule,
     Group,
     Kind,
     QuotaRef,
@@ -24,12 +28,10 @@ from reconciler.plan.model import ZERO, money
 from reconciler.render.words import amount, plural
 
 if TYPE_CHECKING:
-    from reconciler.bss.client import BssClient
     from reconciler.errors import ManifestProblem
-    from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import KindResult, LiveState
     from reconciler.kinds.reseller_quota.desired import QuotaTarget
-    from reconciler.kinds.spec import DriftView
+    from reconciler.kinds.spec import DriftView, PoolKey
     from reconciler.manifests.desired import DesiredState
     from reconciler.manifests.document import Document
     from reconciler.plan.model import Change
@@ -87,6 +89,7 @@ class ResellerQuota(Kind["QuotaTarget"]):
     operations = OPERATIONS
     export_file = "reseller-quotas.yaml"
     export_subjects = frozenset({"reseller"})
+    export: ClassVar[ExportModule | None] = export_module
     table_columns = ("Reseller", "Balance", "Reclaim", "Issue")
 
     # manifests ---------------------------------------------------------------------------
@@ -112,23 +115,36 @@ class ResellerQuota(Kind["QuotaTarget"]):
     def groups(self, changes: Sequence[Change]) -> Sequence[Group]:
         return executor.groups(changes)
 
+    def draws(self, change: Change) -> Sequence[Draw]:
+        """Its distributor quota: the issue taken, the reclaims given back. The reseller's
+        quotas it reclaims: their whole balance. Its other valid ones: the fingerprint covers
+        their balances (a coupon cut from one meanwhile would make the change stale)."""
+        parent, m = change.key.split("/")[1], change.money
+        assert m is not None, change.key
+        reclaimed = [
+            str(q)
+            for call in change.calls
+            if call.operation == diff.RECLAIM and call.body is not None
+            for q in call.body["quota_ids"]
+        ]
+        kept = [str(q) for q in change.before.get("quotas", ()) if q not in reclaimed]
+        return (
+            Draw((COUPON_QUOTA, parent), takes=m.issue, returns=m.reclaim),
+            *(Draw((COUPON_QUOTA, q), whole=True) for q in reclaimed),
+            *(Draw((COUPON_QUOTA, q)) for q in kept),
+        )
+
+    def balance(self, pool: PoolKey, live: LiveState) -> Decimal | None:
+        if pool[0] != COUPON_QUOTA:
+            return None
+        own = quota_balance(live, pool[1])
+        if own is not None:
+            return own
+        issued = (q for found in live.lists(ISSUED).values() for q in found)
+        return next((q.balance for q in issued if q.quota_id == pool[1]), None)
+
     def drift_view(self, desired: DesiredState, live: LiveState) -> DriftView:
         return QuotaDrift(self.entries(desired), live)
-
-    # export --------------------------------------------------------------------------------
-
-    async def export_read(
-        self, client: BssClient, account: ExportAccount, shown: ExportProgress
-    ) -> None:
-        await export.read(client, account, shown, self.id)
-
-    def export_render(
-        self, account: ExportAccount, schema_dir: str, keep: Callable[[Any], bool]
-    ) -> tuple[str, str]:
-        return export.render(account, export.of(account, self.id), schema_dir, keep)
-
-    def export_undeclared(self, desired: DesiredState) -> Callable[[Any], bool]:
-        return export.undeclared(self.entries(desired))
 
     # render --------------------------------------------------------------------------------
 

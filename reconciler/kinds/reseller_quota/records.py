@@ -42,6 +42,7 @@ def record_facts(record: QuotaRecord) -> RecordFacts:
         subject=record.quota_id,
         delta=issue,
         noun="issue" if issue else "reclaim",
+        did="created" if issue else "reclaimed",
     )
 
 
