@@ -5,9 +5,13 @@ do to the combined draw, end to end through the CLI against the emulator."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
-from .conftest import MAIN, QINLING, TIANFU, Env
-from .coupons import LINGYUN, LONG, quota_balance
+from reconciler.emulator import quotas
+
+from .conftest import MAIN, PENGCHENG, QINLING, TIANFU, Env
+from .coupons import HEAD, LINGYUN, LONG, QUOTA, XINGHE_EC2_ONLY, quota_balance
 from .test_shared_quota import _assert_money, _coupon, _manifests, _quota, _writes
 
 QINLING_QUOTA = "2025081506220412"  # 18,500.00 left of 25,000.00 from MAIN
@@ -68,3 +72,75 @@ def test_a_reclaim_unknown_then_frozen_holds_back_the_draws_until_it_is_settled(
         "450000.00"
     )
     _assert_money(env)
+
+
+def test_a_saved_plan_whose_quota_was_drawn_on_since_is_not_applied(env: Env) -> None:
+    """The plan was checked against 445,000.00 (431,500.00 drawn net); another operator then
+    issues 20,000.00 from MAIN in Partner Center (425,000.00 left). Applying the saved plan
+    re-reads and re-checks: nothing is written."""
+    manifests = _manifests(
+        env,
+        _quota(MAIN, {TIANFU: "470000.00", QINLING: "0.00"}),
+        _coupon(LINGYUN, "10000.00", MAIN),
+    )
+    out = env.root / "plan.json"
+    made = env.cli("plan", manifests, "--out", out)
+    assert made.exit_code == 0, made.output
+    emu = env.emu
+
+    def act(state: Any) -> None:
+        writer = quotas.Writer("ops.li", emu.clock.time(), 0.0, 0, {})
+        quotas.issue(state, MAIN, [PENGCHENG], Decimal("20000.00"), writer)
+
+    emu._mutate(act)
+    seq = env.last_seq()
+    applied = env.cli("apply", "--plan", out)
+    assert applied.exit_code in (1, 4), applied.output
+    assert _writes(env, since=seq) == []
+    text = " ".join(applied.output.split())
+    assert f"coupon quota {MAIN} is drawn on by 2 kinds" in text, text
+    assert "431,500.00 together" in text and "holds 425,000.00" in text, text
+
+
+def _lingyun(face_value: str) -> str:
+    return f"""\
+    - customerId: "{LINGYUN}"
+      coupons:
+        - {{faceValue: "{face_value}", expireTime: "2027-12-31T15:59:59Z"}}
+"""
+
+
+def _xinghe_back_and_lingyun(env: Env, issue: str, face_value: str) -> Path:
+    """90,000.00 to tianfu-cloud from the partner's coupon quota (90,050.00 held), and in the
+    same run xinghe-net's 5,000.00 coupon (1,800.00 spent) reclaimed and a coupon for
+    lingyun-games, both on that quota."""
+    coupons = HEAD.replace("metadata: {name: coupons}", "metadata: {name: coupons-quota}")
+    return _manifests(
+        env, _quota(QUOTA, {TIANFU: issue}), coupons + XINGHE_EC2_ONLY + _lingyun(face_value)
+    )
+
+
+def test_a_coupon_reclaim_frees_balance_for_the_other_kinds_issue(env: Env) -> None:
+    """3,200.00 (the coupon's balance) come back before 90,000.00 and 3,000.00 go out: 89,800.00
+    net fit the 90,050.00, only with the reclaim first."""
+    manifests = _xinghe_back_and_lingyun(env, "90000.00", "3000.00")
+    applied = env.cli("apply", manifests, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert [c["operation"] for c in _writes(env)] == [
+        "reclaim_partner_coupons",
+        "update_coupon_quotas",
+        "create_partner_coupons",
+    ]
+    assert quota_balance(env, QUOTA) == Decimal("50.00") + Decimal("200.00")
+    _assert_money(env)
+
+
+def test_a_partly_spent_coupon_gives_back_its_balance_not_its_face_value(env: Env) -> None:
+    """With a 3,300.00 coupon the run needs 90,100.00 net: the 3,200.00 balance does not cover
+    it (its 5,000.00 face value would)."""
+    manifests = _xinghe_back_and_lingyun(env, "90000.00", "3300.00")
+    plan = env.cli("plan", manifests, "--detailed-exitcode")
+    assert plan.exit_code == 1, plan.output
+    text = " ".join(plan.output.split())
+    assert "Customer coupons: takes 3,300.00, gives back 3,200.00" in text, text
+    assert "90,100.00 together" in text and "lower them by 50.00" in text, text
