@@ -11,7 +11,16 @@ from typing import Any
 from reconciler.emulator import quotas
 
 from .conftest import MAIN, PENGCHENG, QINLING, TIANFU, Env
-from .coupons import HEAD, LINGYUN, LONG, QUOTA, XINGHE_EC2_ONLY, quota_balance
+from .coupons import (
+    HEAD,
+    LINGYUN,
+    LONG,
+    QUOTA,
+    SHU,
+    TIANFU_QUOTA,
+    XINGHE_EC2_ONLY,
+    quota_balance,
+)
 from .test_shared_quota import _assert_money, _coupon, _manifests, _quota, _writes
 
 QINLING_QUOTA = "2025081506220412"  # 18,500.00 left of 25,000.00 from MAIN
@@ -144,3 +153,27 @@ def test_a_partly_spent_coupon_gives_back_its_balance_not_its_face_value(env: En
     text = " ".join(plan.output.split())
     assert "Customer coupons: takes 3,300.00, gives back 3,200.00" in text, text
     assert "90,100.00 together" in text and "lower them by 50.00" in text, text
+
+
+def _shu_then(env: Env, *, exclusive: bool) -> Path:
+    """shu-brocade (tianfu-cloud's customer) holds a 300.00 coupon from tianfu-cloud's quota;
+    the manifests then raise tianfu-cloud's balance from MAIN to 35,000.00 and give shu-brocade
+    a 200.00 coupon from that same quota (replacing the 300.00 one when ``exclusive``)."""
+    first = _manifests(env, _coupon(SHU, "300.00", TIANFU_QUOTA, reseller=TIANFU))
+    made = env.cli("apply", first, "--auto-approve")
+    assert made.exit_code == 0, made.output
+    coupon = _coupon(SHU, "200.00", TIANFU_QUOTA, reseller=TIANFU)
+    if exclusive:
+        coupon = coupon.replace("      coupons:", "      exclusive: true\n      coupons:")
+    return _manifests(env, _quota(MAIN, {TIANFU: "35000.00"}), coupon)
+
+
+def test_a_coupon_reclaimed_into_a_resellers_quota_first_does_not_stale_its_raise(
+    env: Env,
+) -> None:
+    """The coupon change gives 100.00 net back to tianfu-cloud's quota and runs first; the raise
+    depends on that quota's balance (its fingerprint): it must not be skipped as changed."""
+    manifests = _shu_then(env, exclusive=True)
+    applied = env.cli("apply", manifests, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "Apply: 2 applied, 0 failed" in applied.output, applied.output
