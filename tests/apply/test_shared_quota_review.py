@@ -177,3 +177,25 @@ def test_a_coupon_reclaimed_into_a_resellers_quota_first_does_not_stale_its_rais
     applied = env.cli("apply", manifests, "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert "Apply: 2 applied, 0 failed" in applied.output, applied.output
+
+
+def test_a_target_that_leaves_one_kind_out_checks_and_applies_only_the_other(env: Env) -> None:
+    """Together the two overdraw MAIN; ``--target`` keeps one of them: the check counts what
+    the run does (the coupon alone fits) and apply writes only that."""
+    manifests = _manifests(
+        env,
+        _quota(MAIN, {TIANFU: "470000.00"}),
+        _coupon(LINGYUN, "10000.00", MAIN),
+    )
+    target = ("--target", f"customer-coupons/{LINGYUN}")
+    plan = env.cli("plan", manifests, *target, "--detailed-exitcode")
+    assert plan.exit_code == 2, plan.output
+    both = env.cli("plan", manifests, "--detailed-exitcode")
+    assert both.exit_code == 1, both.output
+    applied = env.cli("apply", manifests, *target, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert [c["operation"] for c in _writes(env)] == ["create_partner_coupons"]
+    assert quota_balance(env, MAIN) == Decimal("435000.00")
+    rest = env.cli("plan", manifests, "--detailed-exitcode")  # 440,000.00 > 435,000.00 now
+    assert rest.exit_code == 1, rest.output
+    assert "lower them by 5000.00" in " ".join(rest.output.split()), rest.output
