@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply.evidence import DEFAULT_HORIZON, DEFAULT_RECORDS_SKEW
+from reconciler.apply.in_turn import abandon, in_turn
 from reconciler.apply.journal import Journal, Operation, iso, journal_location, new_id
 from reconciler.apply.lease import DEFAULT_TTL, Lease, identity
 from reconciler.apply.ops import ChangeResult, CrashHook, ExecContext
@@ -337,18 +338,19 @@ async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
             ctx.conclude(change, "frozen", ctx.frozen[change.key], crash=False)
         elif change.manual:
             ctx.conclude(change, "manual", *change.notes, crash=False)
-        else:
+        if not change.manual:  # a frozen change stays in its sequence: a premise of later steps
             by_kind.setdefault(change.kind, []).append(change)
     free, chains = shared.sequences([c for k in registry.KINDS for c in by_kind.get(k.id, [])])
+    free = [c for c in free if c.key not in ctx.frozen]
     groups: list[Group] = [g for k in registry.KINDS for g in k.groups(_of(free, k.id))]
-    groups += [_in_turn(steps) for steps in chains]
+    groups += [in_turn(steps) for steps in chains]
     outcomes = await asyncio.gather(*(g.run(ctx) for g in groups), return_exceptions=True)
     stop: ReconcilerError | None = None
     for group, outcome in zip(groups, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             if not isinstance(outcome, ReconcilerError):
                 raise outcome
-            _abandon(ctx, group.changes, outcome)
+            abandon(ctx, group.changes, outcome)
             if isinstance(outcome, LockHeldError):
                 stop = outcome
     return stop
@@ -356,51 +358,3 @@ async def execute(ctx: ExecContext, plan: Plan) -> ReconcilerError | None:
 
 def _of(changes: Sequence[Change], kind_id: str) -> list[Change]:
     return [c for c in changes if c.kind == kind_id]
-
-
-def _in_turn(steps: Sequence[shared.Step]) -> Group:
-    """Kinds that draw on one pool (:mod:`reconciler.plan.shared`): each step's groups one after
-    the other. A group stopped by an error leaves the next ones to run (each re-reads what it
-    writes), unless it lost the lease."""
-
-    async def run(ctx: ExecContext) -> None:
-        for step in steps:
-            for group in registry.kind(step.kind).groups(step.changes):
-                try:
-                    await group.run(ctx)
-                except LockHeldError:
-                    raise
-                except ReconcilerError as err:
-                    _abandon(ctx, group.changes, err)
-
-    return Group(tuple(c for step in steps for c in step.changes), run)
-
-
-def _abandon(ctx: ExecContext, changes: Sequence[Change], err: ReconcilerError) -> None:
-    """Changes of a group that stopped on an error: unknown if something was sent for them (the
-    detail says what, and how it ended), failed if nothing was."""
-    touched = ctx.journal.change_keys_written(ctx.run_id)
-    for change in changes:
-        if ctx.result(change).status != "pending":
-            continue
-        if change.key in touched:
-            written = _written(ctx, change.key)
-            ctx.conclude(change, "unknown", *written, f"then stopped: {err}", crash=False)
-        else:
-            ctx.conclude(change, "failed", f"stopped before any write: {err}", crash=False)
-
-
-def _written(ctx: ExecContext, key: str) -> list[str]:
-    """What this run sent for change ``key``, and how each call ended (from the journal)."""
-    words = {
-        "committed": "written (committed)",
-        "failed": "failed: nothing happened",
-        "pending": "sent, outcome unknown: the next apply settles it from the API's records",
-        "unknown": "sent, outcome unknown: the next apply settles it from the API's records",
-    }
-    return [
-        f"{describe_item(op, item)} [{op.op_id}]: {words.get(item.state, item.state)}"
-        for op in ctx.journal.operations(run_id=ctx.run_id)
-        for item in op.items
-        if item.change_key == key and op.state != "intent"
-    ]

@@ -7,8 +7,10 @@ pool's balance in its diff; what no single kind sees is the sum. When two or mor
 one pool in a run:
 
 * **apply** runs their changes one after the other, never concurrently (the API refuses a second
-  operation on a quota while one runs): first every change that only gives back (net 0 or less
-  on every pool it draws on), then the others; within each phase kinds in plan order, each
+  operation on a quota while one runs): first every change that depends on the balance of a
+  pool another kind moves in the run (its fingerprint covers that balance, so it must run before
+  the balance moves), then every change that only gives back (net 0 or less on every pool it
+  draws on), then the others; within each phase kinds in plan order, each
   kind's changes through its own groups. Pools linked by a change that draws on both form one
   such sequence; everything else runs concurrently as before. :func:`sequences` is that order.
 * **the plan** walks the same order and stops (a problem at the first change that draws on the
@@ -19,7 +21,7 @@ one pool in a run:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -52,7 +54,8 @@ class Drawn:
 
 @dataclass(frozen=True)
 class Step:
-    """One kind's changes of one phase of a sequence (0: they only give back, 1: the rest)."""
+    """One kind's changes of one phase of a sequence (-1: they depend on a pool's balance another
+    kind moves, 0: they only give back, 1: the rest)."""
 
     phase: int
     kind: str
@@ -119,12 +122,25 @@ def _sequences(drawn: Sequence[Drawn]) -> tuple[list[Drawn], list[list[Step]]]:
     return free, [_steps(found) for _, found in sorted(linked.items())]
 
 
-def _steps(drawn: Iterable[Drawn]) -> list[Step]:
+def _steps(drawn: Sequence[Drawn]) -> list[Step]:
     order = {kind_id: n for n, kind_id in enumerate(registry.IDS)}
+    moved: dict[PoolKey, set[str]] = {}  # pool -> the kinds that take from or give back to it
+    for d in drawn:
+        for draw in d.draws:
+            if draw.takes or draw.returns or draw.whole:
+                moved.setdefault(draw.pool, set()).add(d.change.kind)
     by_step: dict[tuple[int, int], list[Drawn]] = {}
     for d in drawn:
-        by_step.setdefault((d.phase, order[d.change.kind]), []).append(d)
+        by_step.setdefault((_phase(d, moved), order[d.change.kind]), []).append(d)
     return [Step(ph, registry.IDS[n], tuple(found)) for (ph, n), found in sorted(by_step.items())]
+
+
+def _phase(d: Drawn, moved: dict[PoolKey, set[str]]) -> int:
+    """-1 for a change that depends on the balance of a pool another kind moves in the run (its
+    fingerprint covers that balance: run after the move, it would look changed since the plan),
+    else :attr:`Drawn.phase`."""
+    depends = [draw.pool for draw in d.draws if not (draw.takes or draw.returns or draw.whole)]
+    return -1 if any(moved.get(pool, set()) - {d.change.kind} for pool in depends) else d.phase
 
 
 # -- the plan's check ------------------------------------------------------------------------

@@ -170,3 +170,19 @@ def test_the_check_passes_exactly_the_runs_apply_can_make(
             possible = possible and takes <= left[pool]
             left[pool] -= takes
     assert (problems == []) == possible
+
+
+def test_a_change_depending_on_a_pool_another_kind_moves_runs_before_the_move(
+    kinds: Any,
+) -> None:
+    """Its fingerprint covers the pool's balance: run after the give-back it would look changed
+    since the plan (skipped). It runs first, and the check walks the same order."""
+    gives = change(kinds, "second", "gives", Draw(POOL, returns=m(3)))
+    depends = change(kinds, "third", "depends", Draw(POOL), Draw(OTHER, takes=m(5)))
+    takes = change(kinds, "first", "takes", Draw(OTHER, takes=m(1)))
+    _, [chain] = shared.sequences([gives, depends, takes])
+    assert keys(chain) == [
+        (-1, "third", ["third/depends"]),
+        (0, "second", ["second/gives"]),
+        (1, "first", ["first/takes"]),
+    ]
