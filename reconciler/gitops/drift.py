@@ -12,8 +12,9 @@ value the manifests want, the value live state has, the money healing would move
   adjusted). A person must act first, or change the manifest.
 * ``none`` is no longer produced (format 1.0 used it for the unreachable states).
 
-Manifest references the live account no longer resolves (a customer or reseller that left, a
-distributor quota gone or too small to fund the targets) are reported as *problems*: also
+What the manifests ask for that apply would stop on (a customer or reseller that left, a
+distributor quota gone or too small to fund the targets, a quota several kinds draw on beyond
+its balance) is reported as *problems*: also
 drift, since the manifests on the main branch were planned cleanly once. A manager no customer
 has any more is not a problem here, as it is for plan: it is the drift of the customers that had
 it. Guards never hide drift; the report names a guard that would stop ``apply``. Nothing here

@@ -167,7 +167,7 @@ def _pool_problem(pool: PoolKey, steps: Sequence[Step], live: LiveState) -> Mani
     first = on[0][1].source
     what = pool[0].replace("-", " ")
     kinds = len({kind for kind, _, _ in on})
-    drawn = f"{what} {pool[1]} is drawn on by {kinds} kinds in this run ({_per_kind(on)})"
+    drawn = f"{what} {pool[1]} is drawn on by {kinds} kinds ({_per_kind(on)})"
     wholes = {kind for kind, _, draw in on if draw.whole}
     moving = {kind for kind, _, draw in on if draw.takes or draw.returns}
     if wholes and len(wholes | moving) > 1:

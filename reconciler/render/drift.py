@@ -80,9 +80,7 @@ def summary_line(report: DriftReport) -> str:
     text = f"Drift: {plural(n, 'object')} {verb} ({', '.join(parts)})"
     if report.problems:
         n = len(report.problems)
-        text += (
-            f"; {n} manifest reference{'s no longer resolve' if n > 1 else ' no longer resolves'}"
-        )
+        text += f"; {plural(n, 'manifest problem')} apply would stop on"
     totals = report.money_totals()
     if totals.issue > ZERO or totals.reclaim > ZERO:
         text += f"; healing would issue {amount(totals.issue)} and reclaim {amount(totals.reclaim)}"
@@ -115,7 +113,7 @@ def render_text(report: DriftReport, *, colour: bool = False) -> str:
             if item.source:
                 lines.append(f"      from {t(item.source)}")
     if report.problems:
-        lines += ["", f"Manifest references that no longer resolve ({len(report.problems)})"]
+        lines += ["", f"Manifest problems apply would stop on ({len(report.problems)})"]
         lines += [f"  x {t(p)}" for p in report.problems]
     if report.blocking_guards:
         lines += ["", "Guards apply would trip"]
@@ -201,7 +199,7 @@ def _table(kind: str, items: Sequence[DriftItem], max_rows: int) -> list[str]:
 def _problems(report: DriftReport, max_rows: int) -> list[str]:
     if not report.problems:
         return []
-    lines = [f"### Manifest references that no longer resolve ({len(report.problems)})", ""]
+    lines = [f"### Manifest problems apply would stop on ({len(report.problems)})", ""]
     lines += [f"- {markdown_code(p.position)} {markdown_value(p.path)}: "
               f"{markdown_text(p.message)}" for p in report.problems[:max_rows]]  # fmt: skip
     if len(report.problems) > max_rows:
@@ -212,7 +210,7 @@ def _problems(report: DriftReport, max_rows: int) -> list[str]:
 def _blocked(report: DriftReport) -> list[str]:
     reasons = []
     if report.problems:
-        reasons.append("the manifest references below must be fixed first")
+        reasons.append("the manifest problems below must be fixed first")
     reasons += [markdown_text(guard_message(g)) for g in report.blocking_guards]
     if not reasons:
         return []

@@ -8,8 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from reconciler.emulator import quotas
 
 from .conftest import MAIN, PENGCHENG, QINLING, TIANFU, Env
@@ -203,12 +201,6 @@ def test_a_target_that_leaves_one_kind_out_checks_and_applies_only_the_other(env
     assert "lower them by 5000.00" in " ".join(rest.output.split()), rest.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="drift files a shared quota the kinds overdraw together under 'Manifest references "
-    "that no longer resolve' and counts it as a broken reference in its summary; nothing is "
-    "unresolved, and the message says 'in this run' in a report of no run",
-)
 def test_drift_calls_a_shared_quotas_overdraw_what_it_is(env: Env) -> None:
     manifests = _manifests(
         env,
@@ -221,3 +213,5 @@ def test_drift_calls_a_shared_quotas_overdraw_what_it_is(env: Env) -> None:
     assert f"coupon quota {MAIN} is drawn on by 2 kinds" in text, text
     assert "no longer resolve" not in text, text
     assert "in this run" not in text, text
+    assert "Manifest problems apply would stop on (1)" in text, text
+    assert "1 manifest problem apply would stop on" in text, text

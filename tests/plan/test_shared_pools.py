@@ -101,7 +101,7 @@ def test_a_pool_drawn_beyond_its_balance_is_one_problem_naming_each_kind(kinds: 
     [problem] = shared.check(changes, LiveState())
     assert problem.position == SourcePosition("m.yaml", 3, 1)
     assert problem.message == (
-        "coupon quota Q1 is drawn on by 2 kinds in this run (FIRST: takes 60.00 (at m.yaml:3:1); "
+        "coupon quota Q1 is drawn on by 2 kinds (FIRST: takes 60.00 (at m.yaml:3:1); "
         "SECOND: takes 40.00, gives back 5.00 (at m.yaml:9:1)): 95.00 together (what is given "
         "back first counted), and it holds 90.00: lower them by 5.00 or top up the coupon quota"
     )
