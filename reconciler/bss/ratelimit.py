@@ -147,8 +147,11 @@ class Pacer:
             wait = planned - self._clock.monotonic()
             if wait > 0:
                 await self._clock.sleep(wait)
-            await self.admit()
             self._next = planned + self.interval
+        # The gate is passed outside the lock: a write held back (the write `burst` places
+        # before it was late) must not hold the callers after it, whose own gates may be open;
+        # under the lock every later slot would move back by the hold, for good.
+        await self.admit()
         end = planned + self.interval
         if end > self._busy_until:
             self.busy_seconds += end - max(asked, self._busy_until)

@@ -68,4 +68,4 @@ def test_the_report_marks_each_miss() -> None:
     text, misses = real_http.report(results)
     assert misses == 3  # 400/s < 500, 1.02 > 1.01, 11 > 10
     assert "ours / official SDK" in text and "0.50" in text
-    assert text.count("MISS") == 3
+    assert text.count("FAIL") == 3
