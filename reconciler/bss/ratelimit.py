@@ -4,7 +4,11 @@ BSS throttles per (account, source IP, API) at 10 requests per second by default
 Each API gets a :class:`Pacer` that hands out call *starts* on a schedule of planned slots
 ``(1 + PLAN_MARGIN) / rate`` seconds apart (burst 1). Slots follow the plan, not the moment a
 caller happened to wake: a caller that wakes late (a busy event loop) does not push every later
-slot back, so a long run keeps the rate.
+slot back, so a long run keeps the rate. A caller that was queued in time but got there late
+(the event loop stalled longer than an interval) keeps its planned slot too: the slots missed
+meanwhile are caught up at once, at most one window's worth, and the write gate below keeps
+those catch-up requests within the rate. Only when nobody was waiting for a slot (the pacer
+was idle) does the schedule start afresh from now.
 
 A late write followed by on-time ones could put ``rate + 1`` requests into some second, so the
 pacer also gates on what really happened: a request is *written* to its socket no sooner than
@@ -143,8 +147,10 @@ class Pacer:
         (queueing included). The caller then writes and calls :meth:`wrote`."""
         asked = self._clock.monotonic()
         async with self._lock:
-            planned = max(self._next, self._clock.monotonic())
-            wait = planned - self._clock.monotonic()
+            now = self._clock.monotonic()
+            # queued before its slot came: keep to the plan; the pacer was idle: start afresh
+            planned = max(self._next, now - self.window) if asked <= self._next else now
+            wait = planned - now
             if wait > 0:
                 await self._clock.sleep(wait)
             self._next = planned + self.interval

@@ -344,3 +344,37 @@ def test_held_writes_do_not_move_the_slots_after_them(seed):
     assert pacer.gated_seconds > 0
     assert max_in_window(writes, 1.0 + WINDOW_MARGIN - 1e-9) == 10
     assert max(writes) - 1499 * (1 + PLAN_MARGIN) / 10 <= 0.3  # at most about one stall
+
+
+def test_a_stalled_loop_catches_up_the_slots_it_missed_within_the_window():
+    # The event loop stalls 450 ms once (a busy machine) while callers are queued: the slots it
+    # missed are caught up at once, within the rate (the write gate), and the run ends on plan
+    # instead of 0.35 s late for good.
+    clock = LateClock(lambda n: 0.45 if n == 20 else 0.0)
+    starts = _starts(clock, 10.0, 300)
+    planned = [n * (1 + PLAN_MARGIN) / 10 for n in range(300)]
+    assert starts[-1] == pytest.approx(planned[-1], abs=1e-9)
+    assert max_in_window(starts, 1.0 + WINDOW_MARGIN - 1e-9) == 10
+    assert sum(1 for a, b in pairwise(starts) if b - a < 1e-9) >= 3  # the catch-up
+
+
+def test_an_idle_pacer_does_not_save_up_slots():
+    # Nobody waited for the slots of an idle second: the next caller starts afresh, and the
+    # one after it waits a full interval (no burst of saved-up slots).
+    clock = VirtualClock()
+    pacer = Pacer(10.0, clock)
+    starts: list[float] = []
+
+    async def main() -> None:
+        await pacer.acquire()
+        pacer.wrote()
+        await clock.sleep(5.0)
+        for _ in range(3):
+            await pacer.acquire()
+            pacer.wrote()
+            starts.append(clock.monotonic())
+
+    clock.run(main())
+    assert starts == pytest.approx(
+        [5.0, 5.0 + (1 + PLAN_MARGIN) / 10, 5.0 + 2 * (1 + PLAN_MARGIN) / 10]
+    )
