@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -190,7 +191,7 @@ def test_arrivals_are_stamped_when_the_bytes_reached_the_machine() -> None:
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        host, port = srv.server_address[:2]
+        host, port = "127.0.0.1", int(srv.server_address[1])
         request = f"GET /v2/partners/issued-coupon-quotas HTTP/1.1\r\nHost: {host}\r\n\r\n"
         with socket.create_connection((host, port)) as sock:
             sent = []
@@ -199,7 +200,7 @@ def test_arrivals_are_stamped_when_the_bytes_reached_the_machine() -> None:
                 sock.sendall(request.encode())
                 time.sleep(0.1)
             deadline = time.monotonic() + 10
-            calls: list[dict[str, object]] = []
+            calls: list[dict[str, Any]] = []
             while len(calls) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
                 calls = httpx.get(f"{srv.url}/_emulator/calls").json()["calls"]
