@@ -49,6 +49,7 @@ from . import workload
 from .diff_render import measure as measure_diff_render
 from .peer import peer_read
 from .sequential import sequential_read
+from .table import Table
 
 RATE = 10.0
 LATENCY = LatencyModel(median=0.12, p99=1.5)
@@ -218,37 +219,6 @@ def diff_render_task(customers: int, resources_per_customer: int, seed: int) -> 
 # -- the report --------------------------------------------------------------------------------
 
 
-def _verdict(ok: bool) -> str:
-    return "pass" if ok else "FAIL"
-
-
-class Table:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str]] = []
-        self.failures = 0
-
-    def row(self, name: str, value: str, target: str = "", ok: bool | None = None) -> None:
-        if ok is False:
-            self.failures += 1
-        self.rows.append((name, value, target, "" if ok is None else _verdict(ok)))
-
-    def note(self, text: str) -> None:
-        self.rows.append((text, "", "", ""))
-
-    def render(self) -> str:
-        figures = [r for r in self.rows if r[1] or r[2] or r[3]]
-        widths = [max(len(r[i]) for r in figures) for i in range(3)]
-        lines = []
-        for name, value, target, verdict in self.rows:
-            if not value and not target and not verdict:
-                lines.append(f"  {name}")
-                continue
-            lines.append(
-                f"  {name:<{widths[0]}}  {value:>{widths[1]}}  {target:<{widths[2]}}  {verdict}"
-            )
-        return "\n".join(line.rstrip() for line in lines)
-
-
 def _size_section(n: int, pipe: dict[str, Any], seq: dict[str, Any] | None, table: Table) -> None:
     info, minimum, run = pipe["partner"], pipe["minimum"], pipe["run"]
     lb = minimum["lower_bound"]
@@ -366,31 +336,37 @@ def _diff_section(dr: dict[str, Any], table: Table) -> None:
     )
 
 
+def table(sizes: Sequence[int], results: dict[tuple[str, int], dict[str, Any]]) -> Table:
+    """Every figure of the virtual-clock runs, with its target and verdict."""
+    rows = Table()
+    for n in sizes:
+        pipe = results[("pipelined", n)]
+        _size_section(n, pipe, results.get(("peer", n)), rows)
+        if "scoped" in pipe:
+            _scoped_section(n, pipe["scoped"], rows)
+    if ("diff", 0) in results:
+        _diff_section(results[("diff", 0)], rows)
+    return rows
+
+
 def report(
     sizes: Sequence[int],
     results: dict[tuple[str, int], dict[str, Any]],
     seed: int,
     wall: float,
 ) -> tuple[str, int]:
-    table = Table()
-    for n in sizes:
-        pipe = results[("pipelined", n)]
-        _size_section(n, pipe, results.get(("peer", n)), table)
-        if "scoped" in pipe:
-            _scoped_section(n, pipe["scoped"], table)
-    if ("diff", 0) in results:
-        _diff_section(results[("diff", 0)], table)
+    rows = table(sizes, results)
     head = (
         f"partner-reconciler plan benchmark (seed {seed}; emulator at {RATE:g} requests/s per "
         f"API, latency log-normal median {LATENCY.median * 1000:.0f} ms p99 {LATENCY.p99:g} s; "
         "virtual clock)"
     )
-    foot = f"finished in {wall:.0f} s real; {table.failures} figure(s) below target"
-    return f"{head}\n{table.render()}\n{foot}\n", table.failures
+    foot = f"finished in {wall:.0f} s real; {rows.failures} figure(s) below target"
+    return f"{head}\n{rows.render()}\n{foot}\n", rows.failures
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.plan_scale", description=__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the virtual-clock runs (also :mod:`bench.all`'s)."""
     parser.add_argument(
         "--sizes",
         default=",".join(str(n) for n in SIZES),
@@ -414,10 +390,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes"
     )
-    parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
-    args = parser.parse_args(argv)
-    sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
-    started = time.perf_counter()
+
+
+def sizes_of(args: argparse.Namespace) -> list[int]:
+    return sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
+
+
+def run(args: argparse.Namespace) -> dict[tuple[str, int], dict[str, Any]]:
+    """Every task of the virtual-clock runs, in ``args.jobs`` fresh worker processes."""
+    sizes = sizes_of(args)
     tasks: list[tuple[tuple[str, int], Callable[..., dict[str, Any]], tuple[Any, ...]]] = []
     largest = max(sizes)
     for n in sorted(sizes, reverse=True):  # longest first: better packing on the workers
@@ -437,11 +418,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, result in pending:
             results[key] = result.get()
             print(f"  done: {key[0]} {key[1] or ''}".rstrip(), file=sys.stderr)
-    text, failures = report(sizes, results, args.seed, time.perf_counter() - started)
+    return results
+
+
+def as_json(results: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any]:
+    return {f"{k[0]}:{k[1]}": v for k, v in results.items()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.plan_scale", description=__doc__)
+    add_arguments(parser)
+    parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    results = run(args)
+    text, failures = report(sizes_of(args), results, args.seed, time.perf_counter() - started)
     print(text, end="")
     if args.json:
-        payload = {f"{k[0]}:{k[1]}": v for k, v in results.items()}
-        text = json.dumps(payload, indent=2, sort_keys=True, default=str)
+        text = json.dumps(as_json(results), indent=2, sort_keys=True, default=str)
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     return 1 if failures else 0
 

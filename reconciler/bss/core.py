@@ -120,8 +120,9 @@ class ClientCore:
         self._credentials = credentials
         self._agency_name = agency_name
         self._clock: Clock = clock or SystemClock()
+        transport = transport or default_transport()
         self._http = httpx.AsyncClient(
-            transport=transport or default_transport(),
+            transport=transport,
             timeout=timeout,
             limits=httpx.Limits(
                 max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
@@ -136,6 +137,7 @@ class ClientCore:
             max_attempts=max_attempts,
             user_agent=USER_AGENT,
             read_patience=read_patience,
+            paces_writes=bool(getattr(transport, "paces_writes", False)),
         )
         self._customers = CustomerCredentials(
             executor=self._executor,

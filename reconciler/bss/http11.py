@@ -9,6 +9,12 @@ client needs and no more:
 
 * the request is framed by ``h11`` and written with **one** ``write``; the answer is parsed by
   ``h11`` as bytes arrive (``Content-Length``, chunked, close-delimited);
+* the API's pacer (:class:`~reconciler.bss.ratelimit.Pacer`, in the request's extensions under
+  :data:`~reconciler.bss.ratelimit.PACER`) is asked right before that ``write``, with nothing
+  awaited between the two, and told right after it: the rate window is kept on the times the
+  bytes really left, not on the times the slots were handed out (a connection opened meanwhile,
+  or the process descheduled, cannot slip a request past it). A connection the server closed
+  while the request waited at the gate is replaced; nothing had been sent on it;
 * connections are kept alive per origin, as many as are in use at once (the worker pools size
   that), up to ``max_connections``; an idle one the server has closed is known at once (the
   protocol sees the end of stream) and is never reused;
@@ -32,6 +38,8 @@ from typing import Any
 
 import h11
 import httpx
+
+from .ratelimit import PACER, Pacer
 
 DISCONNECTED = "Server disconnected without sending a response."
 #: Largest response head or chunk header h11 buffers before giving up.
@@ -103,10 +111,14 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    async def send(self, data: bytes, timeout: float | None) -> None:
+    def write(self, data: bytes) -> None:
+        """Hand the request to the socket (sent at once unless the kernel's buffer is full)."""
         assert self.transport is not None
         self.answered = False
         self.transport.write(data)
+
+    async def drain(self, timeout: float | None) -> None:
+        """Wait until what was written has gone to the kernel."""
         if not self._can_write.is_set():
             try:
                 await asyncio.wait_for(self._can_write.wait(), timeout)
@@ -141,6 +153,21 @@ class _Connection(asyncio.Protocol):
                     expiry.cancel()
 
 
+def _write(conn: _Connection, request: httpx.Request, body: bytes) -> None:
+    """Frame ``request`` with ``h11`` and write it with one ``write``."""
+    head = h11.Request(
+        method=request.method, target=request.url.raw_path, headers=request.headers.raw
+    )
+    try:
+        data = conn.h11.send(head) or b""
+        if body:
+            data += conn.h11.send(h11.Data(data=body)) or b""
+        data += conn.h11.send(h11.EndOfMessage()) or b""
+    except h11.LocalProtocolError as exc:
+        raise httpx.LocalProtocolError(str(exc)) from None
+    conn.write(data)
+
+
 def _expire(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_exception(httpx.ReadTimeout("timed out waiting for the answer"))
@@ -148,6 +175,9 @@ def _expire(waiter: asyncio.Future[None]) -> None:
 
 class Http11Transport(httpx.AsyncBaseTransport):
     """An ``httpx`` transport for HTTP/1.1 over keep-alive asyncio connections."""
+
+    #: passes the pacer's write gate itself (:mod:`reconciler.bss.transport`)
+    paces_writes = True
 
     def __init__(
         self,
@@ -178,7 +208,19 @@ class Http11Transport(httpx.AsyncBaseTransport):
         try:
             conn = await self._connection(origin, timeout.get("connect"))
             try:
-                return await self._exchange(conn, request, timeout)
+                body = await request.aread()
+                pacer: Pacer | None = request.extensions.get(PACER)
+                if pacer is not None:
+                    await pacer.admit()
+                    while not conn.reusable:  # closed at the gate: nothing was sent on it
+                        conn.close()
+                        conn = await self._connection(origin, timeout.get("connect"))
+                        await pacer.admit()
+                # From the gate to the write nothing is awaited: the window holds at the write.
+                _write(conn, request, body)
+                if pacer is not None:
+                    pacer.wrote()
+                return await self._answer(conn, request, timeout)
             finally:
                 self._release(origin, conn)
         finally:
@@ -229,20 +271,10 @@ class Http11Transport(httpx.AsyncBaseTransport):
             conn.close()
 
     # -- one request -----------------------------------------------------------------------------
-    async def _exchange(
+    async def _answer(
         self, conn: _Connection, request: httpx.Request, timeout: dict[str, float | None]
     ) -> httpx.Response:
-        body = await request.aread()
-        target = request.url.raw_path
-        head = h11.Request(method=request.method, target=target, headers=request.headers.raw)
-        try:
-            data = conn.h11.send(head) or b""
-            if body:
-                data += conn.h11.send(h11.Data(data=body)) or b""
-            data += conn.h11.send(h11.EndOfMessage()) or b""
-        except h11.LocalProtocolError as exc:
-            raise httpx.LocalProtocolError(str(exc)) from None
-        await conn.send(data, timeout.get("write"))
+        await conn.drain(timeout.get("write"))
         read = timeout.get("read")
         event = await conn.next_event(read)
         while isinstance(event, h11.InformationalResponse):

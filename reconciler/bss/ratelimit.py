@@ -4,14 +4,28 @@ BSS throttles per (account, source IP, API) at 10 requests per second by default
 Each API gets a :class:`Pacer` that hands out call *starts* on a schedule of planned slots
 ``(1 + PLAN_MARGIN) / rate`` seconds apart (burst 1). Slots follow the plan, not the moment a
 caller happened to wake: a caller that wakes late (a busy event loop) does not push every later
-slot back, so a long run keeps the rate. A late start followed by on-time ones could put
-``rate + 1`` starts into some second, so the pacer also checks what really happened: a start
-never comes sooner than ``1 + WINDOW_MARGIN`` seconds after the start ``rate`` places before it
-(for a whole-number rate). ``WINDOW_MARGIN`` is smaller than ``PLAN_MARGIN``, so lateness up to
-their difference costs nothing, and a longer delay is made up again by the following slots. The
-margins keep the network's and the server's jitter from letting the server count ``rate + 1``
-arrivals in one second; they cost 0.5% of the budget. Different APIs have different pacers and
-run concurrently. Every wait goes through the injected clock.
+slot back, so a long run keeps the rate. A caller that was queued in time but got there late
+(the event loop stalled longer than an interval) keeps its planned slot too: the slots missed
+meanwhile are caught up at once, at most one window's worth, and the write gate below keeps
+those catch-up requests within the rate. Only when nobody was waiting for a slot (the pacer
+was idle) does the schedule start afresh from now.
+
+A late write followed by on-time ones could put ``rate + 1`` requests into some second, so the
+pacer also gates on what really happened: a request is *written* to its socket no sooner than
+``1 + WINDOW_MARGIN`` seconds after the write ``rate`` places before it (for a whole-number
+rate). The gate is checked at the write itself: the client's HTTP/1.1 transport
+(:mod:`reconciler.bss.http11`) calls :meth:`Pacer.admit` right before the one ``write`` of a
+request, with no ``await`` between the two, and :meth:`Pacer.wrote` right after it, so the times
+it counts are the times the bytes left (a connection being opened, or a process descheduled
+between the slot and the write, cannot slip a request past it). A transport that does not call
+the gate (httpx's own, when a proxy is configured; the in-process emulator) is gated at the slot
+and its write recorded just before ``send``. ``WINDOW_MARGIN`` is smaller than ``PLAN_MARGIN``,
+so lateness up to their difference costs nothing, and a longer delay is made up again by the
+following slots. The margins keep the network's jitter from letting the server count
+``rate + 1`` arrivals in one second; they cost 0.5% of the budget (docs/scale.md: the window
+margin guarantees the server's count only while the one-way delay of requests ``rate`` apart
+varies by less than it, 3 ms; a real network can vary more). Different APIs have different
+pacers and run concurrently. Every wait goes through the injected clock.
 
 Callers of one API are served in arrival order (a FIFO lock), so they never race for a slot.
 
@@ -47,6 +61,8 @@ PLAN_MARGIN = 0.005
 #: a few milliseconds on a busy machine), still counts at most ``rate`` in any second. Smaller
 #: than ``PLAN_MARGIN``, so a late start is made up by the slots after it (2 ms a second).
 WINDOW_MARGIN = 0.003
+#: The request extension a transport that ``paces_writes`` finds the API's :class:`Pacer` under.
+PACER = "reconciler.pacer"
 #: How many recent answers :meth:`RateLimiter.recent_latency` looks at.
 LATENCY_WINDOW = 128
 #: An answer outstanding this long makes :meth:`RateLimiter.waiting` report its API.
@@ -81,6 +97,7 @@ class ApiStats:
     wait_seconds: float = 0.0  # time spent waiting for a pacer slot
     backoff_seconds: float = 0.0  # time spent in retry backoff
     busy_seconds: float = 0.0  # time with a caller queued or a slot interval running
+    gated_seconds: float = 0.0  # time writes were held back by the window gate
     answered: int = 0  # attempts that got an answer or a transport error back
     latency_seconds: float = 0.0  # total time from leaving the pacer to the answer
     latency_max: float = 0.0
@@ -100,7 +117,7 @@ class ApiStats:
 
 class Pacer:
     """Hands out call starts on ``clock``: planned slots ``interval`` apart, and never more than
-    ``burst`` starts in any ``window`` seconds of actual starts (see the module docstring).
+    ``burst`` writes in any ``window`` seconds of actual writes (see the module docstring).
 
     Callers queue on a FIFO lock. When the pacer has been idle the next slot is now; otherwise it
     is the previous *planned* slot plus ``interval``, so a caller that woke late does not delay
@@ -112,36 +129,62 @@ class Pacer:
             raise ValueError(f"rate must be > 0 requests per second, got {rate}")
         self.rate = rate
         self.interval = (1.0 + PLAN_MARGIN) / rate
-        #: at most ``burst`` actual starts in any ``window`` seconds
+        #: at most ``burst`` actual writes in any ``window`` seconds
         self.burst = max(1, math.floor(rate))
         self.window = self.burst * (1.0 + WINDOW_MARGIN) / rate
         self._clock = clock
         self._next = float("-inf")  # the planned time of the next slot
-        self._starts: deque[float] = deque(maxlen=self.burst)  # the last actual starts
+        self._writes: deque[float] = deque(maxlen=self.burst)  # the last actual writes
         self._lock = asyncio.Lock()
         self._busy_until = float("-inf")
         #: seconds with a caller queued or a slot interval running (see the module docstring)
         self.busy_seconds = 0.0
+        #: seconds writes were held back by the window gate (lateness made up later)
+        self.gated_seconds = 0.0
 
     async def acquire(self) -> float:
-        """Wait for the next slot; return the seconds waited (queueing included)."""
+        """Wait for the next planned slot and the write gate; return the seconds waited
+        (queueing included). The caller then writes and calls :meth:`wrote`."""
         asked = self._clock.monotonic()
         async with self._lock:
-            planned = max(self._next, self._clock.monotonic())
-            slot = planned
-            if len(self._starts) == self.burst:  # the window check on actual starts
-                slot = max(slot, self._starts[0] + self.window)
-            wait = slot - self._clock.monotonic()
+            now = self._clock.monotonic()
+            # queued before its slot came: keep to the plan; the pacer was idle: start afresh
+            planned = max(self._next, now - self.window) if asked <= self._next else now
+            wait = planned - now
             if wait > 0:
                 await self._clock.sleep(wait)
-            started = self._clock.monotonic()
-            self._starts.append(started)
             self._next = planned + self.interval
-        end = slot + self.interval
+        # The gate is passed outside the lock: a write held back (the write `burst` places
+        # before it was late) must not hold the callers after it, whose own gates may be open;
+        # under the lock every later slot would move back by the hold, for good.
+        await self.admit()
+        end = planned + self.interval
         if end > self._busy_until:
             self.busy_seconds += end - max(asked, self._busy_until)
             self._busy_until = end
-        return started - asked
+        return self._clock.monotonic() - asked
+
+    def gate(self) -> float:
+        """The earliest time the next write may go: ``window`` after the write ``burst``
+        places back (``-inf`` while fewer have been written)."""
+        if len(self._writes) < self.burst:
+            return float("-inf")
+        return self._writes[0] + self.window
+
+    async def admit(self) -> None:
+        """Return once a write now keeps at most ``burst`` writes in any ``window`` seconds.
+        Write before the next ``await``, then call :meth:`wrote`."""
+        while True:
+            wait = self.gate() - self._clock.monotonic()
+            if wait <= 0:
+                return
+            self.gated_seconds += wait
+            await self._clock.sleep(wait)
+
+    def wrote(self) -> None:
+        """A request of this API has just been written (call right after the write: a time
+        read after it is never earlier than the bytes left)."""
+        self._writes.append(self._clock.monotonic())
 
 
 class RateLimiter:
@@ -191,6 +234,7 @@ class RateLimiter:
         stats.calls += 1
         stats.wait_seconds += waited
         stats.busy_seconds = pacer.busy_seconds
+        stats.gated_seconds = pacer.gated_seconds
         now = self._clock.monotonic()
         if stats.first_call is None:
             stats.first_call = now
@@ -243,4 +287,8 @@ class RateLimiter:
 
     def stats(self) -> dict[str, ApiStats]:
         """A snapshot of every API's counters, sorted by API name."""
+        for api, stats in self._stats.items():
+            pacer = self._pacers.get(api)
+            if pacer is not None:  # the transport's gate may have held writes since
+                stats.gated_seconds = pacer.gated_seconds
         return {api: self._stats[api].snapshot() for api in sorted(self._stats)}

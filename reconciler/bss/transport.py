@@ -13,6 +13,11 @@ way, without the client knowing about journals)::
 
 (Signing comes first so that the request leaves as its slot comes; it has no effect outside.)
 
+A transport that says ``paces_writes`` (the client's own, :mod:`reconciler.bss.http11`) finds
+the API's :class:`~reconciler.bss.ratelimit.Pacer` in the request's extensions under
+:data:`PACER` and passes its write gate right before the bytes go out; for any other transport
+the write is recorded as ``send`` is called.
+
 Exceptions raised here never carry request headers or bodies: their messages are built from the
 method, the path, the status, the error code and the request id.
 """
@@ -33,7 +38,7 @@ from . import jsonutil
 from .clockoffset import ClockOffset
 from .credentials import Credentials
 from .operations import CallKind, Operation
-from .ratelimit import RateLimiter
+from .ratelimit import PACER, RateLimiter
 from .redact import get_logger
 from .responses import api_error, body_error, request_id
 from .retry import (
@@ -127,10 +132,13 @@ class Executor:
         max_attempts: int,
         user_agent: str,
         read_patience: float = 0.0,
+        paces_writes: bool = False,
     ) -> None:
+        """``paces_writes``: ``http``'s transport passes the pacer's write gate itself."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._read_patience = read_patience
+        self._paces_writes = paces_writes
         self._http = http
         self._clock = clock
         self._limiter = limiter
@@ -163,6 +171,9 @@ class Executor:
             # Signed and built before the slot, so that the request leaves as the slot comes.
             request = self._prepare(op, endpoint, path, credentials, query, payload)
             await self._limiter.acquire(op.name)
+            pacer = self._limiter.pacer(op.name)
+            if self._paces_writes:
+                request.extensions[PACER] = pacer
             if guard is not None:
                 guard.before_attempt(attempt)
             sent = self._clock.monotonic()
@@ -251,6 +262,8 @@ class Executor:
         if guard is not None:
             guard.before_write()
         began = self._clock.time()
+        if PACER not in request.extensions:
+            self._limiter.pacer(op.name).wrote()
         try:
             response = await self._http.send(request)
         except httpx.UnsupportedProtocol:

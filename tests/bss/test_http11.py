@@ -272,3 +272,65 @@ def test_a_configured_proxy_leaves_the_transport_to_httpx() -> None:
     assert isinstance(default_transport({}), Http11Transport)
     assert default_transport({"HTTPS_PROXY": "http://proxy:3128"}) is None
     assert default_transport({"all_proxy": "socks5://proxy:1080"}) is None
+
+
+class RecordingPacer:
+    """Stands in for the API's pacer: records the gate, the write and the note, in order."""
+
+    def __init__(self, events: list[str], at_gate: Callable[[int], Awaitable[None]]) -> None:
+        self.events = events
+        self.at_gate = at_gate
+        self.gates = 0
+
+    async def admit(self) -> None:
+        self.gates += 1
+        self.events.append("gate")
+        await self.at_gate(self.gates)
+
+    def wrote(self) -> None:
+        self.events.append("wrote")
+
+
+def test_the_pacer_gate_comes_right_before_the_write_and_its_note_right_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler.bss.ratelimit import PACER
+
+    events: list[str] = []
+    socket_transport = asyncio.selector_events._SelectorSocketTransport  # type: ignore[attr-defined]
+    original = socket_transport.write
+
+    def spy(self: Any, data: bytes) -> None:
+        if bytes(data).startswith(b"POST "):
+            events.append("write")
+        original(self, data)
+
+    monkeypatch.setattr(socket_transport, "write", spy)
+    writers: list[asyncio.StreamWriter] = []
+
+    class Closing(Server):
+        async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writers.append(writer)
+            await super()._serve(reader, writer)
+
+    async def main() -> None:
+        async def at_gate(n: int) -> None:
+            if n == 2:  # the kept-alive connection is closed by the server while we wait here
+                for writer in writers:
+                    writer.close()
+                await asyncio.sleep(0.1)
+
+        pacer = RecordingPacer(events, at_gate)
+        transport = Http11Transport()
+        async with Closing(ok) as server, httpx.AsyncClient(transport=transport) as client:
+            for _ in range(2):
+                request = client.build_request("POST", server.url + "/v2/x", content=b"{}")
+                request.extensions[PACER] = pacer
+                assert (await client.send(request)).status_code == 200
+            assert transport.connections_made == 2  # the closed one was replaced, not used
+            assert len(server.requests) == 2
+
+    run(main())
+    # request 1: gate, write, note; request 2: gate (its connection closed meanwhile), a new
+    # connection and the gate again, then write and note
+    assert events == ["gate", "write", "wrote", "gate", "gate", "write", "wrote"]

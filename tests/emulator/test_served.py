@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from reconciler.emulator.cli import emulator as emulator_cli
-from reconciler.emulator.server import EmulatorServer, make_server
+from reconciler.emulator.latency import LatencyModel
+from reconciler.emulator.server import EmulatorServer, make_server, stamp_arrivals
 
 from . import demo
 from .client import Api
@@ -177,3 +180,34 @@ def test_cli_serve_needs_ak_and_sk_together(tmp_path: Path) -> None:
         emulator_cli, ["serve", "--ak", "X", "--state", str(tmp_path / "s.json")]
     )
     assert result.exit_code == 2
+
+
+@pytest.mark.skipif(stamp_arrivals(socket.socket()) is None, reason="kernel stamps: Linux only")
+def test_arrivals_are_stamped_when_the_bytes_reached_the_machine() -> None:
+    # The second request arrives while the connection's thread is still sleeping the first
+    # one's latency (0.4 s): a thread's stamp would say it arrived when the thread got to it,
+    # the kernel's says when it came (what the rate window at the server is counted on).
+    srv = make_server("127.0.0.1", 0, seed=DEMO_DOC, latency=LatencyModel.constant(0.4))
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        host, port = "127.0.0.1", int(srv.server_address[1])
+        request = f"GET /v2/partners/issued-coupon-quotas HTTP/1.1\r\nHost: {host}\r\n\r\n"
+        with socket.create_connection((host, port)) as sock:
+            sent = []
+            for _ in range(2):
+                sent.append(time.monotonic())
+                sock.sendall(request.encode())
+                time.sleep(0.1)
+            deadline = time.monotonic() + 10
+            calls: list[dict[str, Any]] = []
+            while len(calls) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                calls = httpx.get(f"{srv.url}/_emulator/calls").json()["calls"]
+        arrived = [float(c["arrived"]) for c in calls if c.get("arrived") is not None]
+        assert len(arrived) == 2
+        assert all(0 <= a - s < 0.05 for a, s in zip(arrived, sent, strict=True))
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=5)

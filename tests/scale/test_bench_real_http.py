@@ -68,4 +68,32 @@ def test_the_report_marks_each_miss() -> None:
     text, misses = real_http.report(results)
     assert misses == 3  # 400/s < 500, 1.02 > 1.01, 11 > 10
     assert "ours / official SDK" in text and "0.50" in text
-    assert text.count("MISS") == 3
+    assert text.count("FAIL") == 3
+
+
+def test_the_breakdown_adds_up_to_the_plan_and_its_excess_to_the_time_over_the_floor() -> None:
+    from bench.realclock import breakdown
+    from reconciler.bss.ratelimit import PLAN_MARGIN
+
+    rate, fill, n = 10.0, 0.12, 101
+    times = {"start": 100.0, "read": 100.0 + 0.05 + 0.3 + 10.0 * (1 + PLAN_MARGIN) + 0.4 + 0.2}
+    times["end"] = times["read"] + 0.07
+    first = 100.05 + 0.3
+    last = first + 10.0 * (1 + PLAN_MARGIN) + 0.4  # 0.4 s held late
+    stats = {
+        "customers": {"calls": 2, "first_call": 100.05, "last_call": 100.15},
+        "resources": {"calls": n, "first_call": first, "last_call": last},
+        "iam": {"calls": 1, "first_call": last + 0.1, "last_call": last + 0.1},
+    }
+    parts = breakdown(times, stats, "resources", rate, fill)
+    assert parts["startup"] == pytest.approx(0.05)
+    assert parts["first_page"] == pytest.approx(0.3)
+    assert parts["planned_margin"] == pytest.approx(10.0 * PLAN_MARGIN)
+    assert parts["late"] == pytest.approx(0.4)
+    assert parts["tail"] == pytest.approx(0.2)
+    assert parts["diff"] == pytest.approx(0.07)
+    assert parts["other_api_after_last_slot"] == pytest.approx(0.1)
+    consecutive = ("startup", "first_page", "slots_ideal", "planned_margin", "late", "tail", "diff")
+    plan = times["end"] - times["start"]
+    assert sum(parts[k] for k in consecutive) == pytest.approx(plan)
+    assert parts["over_floor"] == pytest.approx(plan - (n / rate + fill))

@@ -53,8 +53,9 @@ def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate],
         customer = live.customer(rule.customer)
         if customer is None:
             continue
-        label = f"auto-renew of customer {customer_label(customer)}"
-        if not result.first_declaration(seen, customer.customer_id, rule.source, label):
+        if seen.setdefault(customer.customer_id, rule.source) is not rule.source:
+            label = f"auto-renew of customer {customer_label(customer)}"  # only when needed
+            result.first_declaration(seen, customer.customer_id, rule.source, label)
             continue
         resources = resources_of(live, customer.customer_id)
         _check_overrides(rule, customer, resources, result)
@@ -65,6 +66,8 @@ def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate],
 def _rule_candidates(
     rule: AutoRenewRule, customer: Customer, resources: list[Resource], result: KindResult
 ) -> list[Candidate]:
+    if not rule.resources and not rule.service_types:  # the common case: the default alone
+        return _default_candidates(rule, customer, resources, result)
     found: list[Candidate] = []
     for res in resources:  # no sort needed: make_plan puts changes in canonical order
         want = rule.desired_for(res.resource_id, res.service_type_code or "")
@@ -74,6 +77,22 @@ def _rule_candidates(
         enabled, source = want
         if res.auto_renew != enabled:
             found.append(Candidate(rule, customer, res, enabled, source))
+    return found
+
+
+def _default_candidates(
+    rule: AutoRenewRule, customer: Customer, resources: list[Resource], result: KindResult
+) -> list[Candidate]:
+    """:func:`_rule_candidates` of a rule without overrides (``desired_for`` is its default)."""
+    found: list[Candidate] = []
+    if rule.default is None:
+        return found
+    enabled, source = rule.default, rule.default_source or rule.source
+    for res in resources:
+        if res.status != STATUS_CLOSED:
+            result.in_scope += 1
+            if res.auto_renew != enabled:
+                found.append(Candidate(rule, customer, res, enabled, source))
     return found
 
 
@@ -135,6 +154,8 @@ def _check_overrides(
     service type or a resource ID would otherwise decide nothing and plan "No changes". (The
     customer's ``autoRenew`` default may match nothing yet: it also covers resources the
     customer buys later.)"""
+    if not rule.resources and not rule.service_types:
+        return
     who = f"customer {customer_label(customer)}"
     open_ = [r for r in resources if r.status != STATUS_CLOSED]
     by_id = {r.resource_id: r for r in resources}
