@@ -24,6 +24,8 @@ from reconciler.bss.models import Customer
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from reconciler.kinds.base import LiveState
+    from reconciler.kinds.reads import Subject
     from reconciler.plan.declared import Key, Wanted
 
 #: Customer fields every plan keeps: its label (account name and ID) and the manager check.
@@ -39,6 +41,21 @@ def object_keys(oid: str, name: str | None, resolved: Iterable[Key] = ()) -> lis
         keys.append((None, name))
     keys += [key for key in resolved if key not in keys]
     return keys
+
+
+def entries_naming(
+    live: LiveState, want: Wanted, subject: Subject, oid: str, others: list[Key], *, resolved: bool
+) -> tuple[Any, ...]:
+    """``want``'s entries naming the object ``oid`` (read): by the references resolved to it
+    so far (``resolved``: what the agency check asks), or by any that may name it (what a
+    listing is pruned and a record slimmed by). ``others``: the references other than its bare
+    ID resolved to it."""
+    seen: dict[str, Any] = live.customers if subject == "customer" else live.resellers
+    keys = object_keys(oid, seen[oid].account_name, others)
+    if resolved:
+        found = live.customer_refs if subject == "customer" else live.reseller_refs
+        keys = [(oid, None), *(k for k in keys[1:] if found.get(k) == oid)]
+    return want.naming(subject, keys)
 
 
 class Records:

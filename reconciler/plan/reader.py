@@ -48,13 +48,12 @@ from reconciler.bss.redact import get_logger
 from reconciler.emulator.clock import SystemClock
 from reconciler.errors import ManifestProblem
 from reconciler.kinds.base import LiveState
-from reconciler.kinds.reads import EachListing
 from reconciler.manifests.load import cyclic_gc_paused
 from reconciler.plan.census import Census
-from reconciler.plan.declared import SUBJECTS, PerObject, Wanted, declared
+from reconciler.plan.declared import SUBJECTS, Wanted, declared
 from reconciler.plan.eta import RateMeter, estimate_eta
-from reconciler.plan.kept import Records, object_keys
-from reconciler.plan.listings import Listings
+from reconciler.plan.kept import Records, entries_naming, object_keys
+from reconciler.plan.perobject import PerObjectReads
 from reconciler.plan.pools import ApiPool
 from reconciler.plan.progress import Progress, ReadCounters
 from reconciler.plan.references import (
@@ -79,13 +78,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 QUOTA_IDS_PER_CALL = 50
-#: A pruned listing with nothing kept: one shared list (read-only) for the many objects whose
-#: items are all in sync.
-NOTHING: list[Any] = []
 LIST_QUOTAS = "list_quota_coupons"
 
 
-class Reader(Listings, Resolution):
+class Reader(PerObjectReads, Resolution):
     """Scoped, pipelined, rate-saturating reads of the live partner account."""
 
     def __init__(
@@ -270,14 +266,8 @@ class Reader(Listings, Resolution):
         """``want``'s entries naming the object ``oid`` (read): by the references resolved to it
         so far (``resolved``), or by any reference that may name it (see
         :mod:`reconciler.plan.kept`)."""
-        seen: dict[str, Any] = self.live.customers if subject == "customer" else self.live.resellers
-        name = seen[oid].account_name
         others = self._keys.get((subject, oid), [])
-        keys = object_keys(oid, name, others)
-        if resolved:
-            found = self.live.customer_refs if subject == "customer" else self.live.reseller_refs
-            keys = [(oid, None), *(k for k in keys[1:] if found.get(k) == oid)]
-        return want.naming(subject, keys)
+        return entries_naming(self.live, want, subject, oid, others, resolved=resolved)
 
     def _found(self, subject: Subject, ref: Ref, obj: Any) -> None:
         if subject == "customer":
@@ -336,46 +326,6 @@ class Reader(Listings, Resolution):
         if reseller.account_manager_id:
             self.live.managers_seen.add(reseller.account_manager_id)
         return rid
-
-    def _per_object(self, subject: Subject, oid: str, read: PerObject) -> None:
-        queue = self._queues.get(read.name)
-        if queue is None:
-            queue = self._queues[read.name] = deque()
-            self._jobs[read.name] = functools.partial(self._next, subject, read)
-        queue.append(oid)
-        self.pool(read.api).submit(self._jobs[read.name])
-
-    async def _next(self, subject: Subject, read: PerObject) -> None:
-        """The read of the next object waiting for ``read``."""
-        oid = self._queues[read.name].popleft()
-
-        def done(found: Any) -> None:
-            self.live.reads.setdefault(read.name, {})[oid] = found
-            self._calls[read.api][1] += 1
-            self._open[subject][oid] -= 1
-            if not self._open[subject][oid]:
-                self._ready(subject, oid, counted=True)
-
-        if isinstance(read, EachListing):
-            fetch = functools.partial(read.fetch, self.client, oid)
-            kept = functools.partial(self._kept, subject, oid, read, done)
-            await self._first_page(self.pool(read.api), fetch, read.page, read.key, kept)
-            return
-        done(await read.fetch(self.client, oid))
-        self._tick(read.api)
-
-    def _kept(
-        self, subject: Subject, oid: str, read: EachListing[Any], done: Callable[[Any], None],
-        items: list[Any],
-    ) -> None:  # fmt: skip
-        """A whole listing is in: what its kind's diff needs of it (``read.prune``)."""
-        items = [item for item in items if read.keep(item)]
-        if read.prune is not None:
-            entries = self.entries(self._want_of[read.name], subject, oid, resolved=False)
-            items, in_sync = read.prune(entries, items)
-            self.live.pruned[read.name] = self.live.pruned.get(read.name, 0) + in_sync
-            items = items or NOTHING
-        done(items)
 
     def _ready(self, subject: Subject, oid: str, *, counted: bool = False) -> None:
         """Every per-object read of one customer or reseller is in (``counted``: it had some)."""

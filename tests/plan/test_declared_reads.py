@@ -107,7 +107,9 @@ def test_a_customer_record_keeps_what_the_kinds_naming_it_use() -> None:
     agrees, differs, renews = list(gen.state.customers.values())[:3]
     assert agrees.email and differs.email and renews.email
     managers = [
-        ManagerAssignment(CustomerRef(agrees.customer_id, None, HERE), agrees.account_manager, HERE),
+        ManagerAssignment(
+            CustomerRef(agrees.customer_id, None, HERE), agrees.account_manager, HERE
+        ),
         ManagerAssignment(CustomerRef(None, differs.account_name, HERE), "someone-else", HERE),
     ]
     _, reader, _, _ = read(managers, [rule(CustomerRef(renews.customer_id, None, HERE))])
@@ -126,9 +128,7 @@ def test_resources_already_as_their_rule_wants_are_counted_not_kept() -> None:
     customers = list(gen.state.customers.values())
     _, reader, _, _ = read([], [rule(CustomerRef(c.customer_id, None, HERE)) for c in customers])
     live = reader.live
-    managed = [
-        r for r in gen.state.resources.values() if r.is_main_resource == 1 and r.status != 3
-    ]
+    managed = [r for r in gen.state.resources.values() if r.is_main_resource == 1 and r.status != 3]
     off = [r.resource_id for r in managed if r.expire_policy != 3]  # the rule: all on
     kept = [r.resource_id for resources in live.lists(RESOURCES).values() for r in resources]
     assert sorted(kept) == sorted(off)
