@@ -38,15 +38,25 @@ class LiveState:
     managers_seen: set[str] = field(default_factory=set)
     #: the partner's coupon quota IDs, listed only when a manifest names one not found
     known_quota_ids: set[str] = field(default_factory=set)
-    #: reference text -> resolved id, filled by the reader
+    #: reference text -> resolved id, filled by the reader; a reference by ID alone has no
+    #: entry (100,000 of them): it names the customer with that ID when it was read
     customer_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     reseller_refs: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     #: what the kinds' declared reads found (:mod:`reconciler.kinds.reads`), by read name
     reads: dict[str, Any] = field(default_factory=dict)
+    #: read name -> items its ``prune`` left out as already in sync (``in_sync``)
+    pruned: dict[str, int] = field(default_factory=dict)
 
     def customer(self, ref: CustomerRef) -> Customer | None:
-        cid = self.customer_refs.get((ref.customer_id, ref.account_name))
+        cid = self.customer_id(ref.customer_id, ref.account_name)
         return self.customers.get(cid) if cid else None
+
+    def customer_id(self, ident: str | None, name: str | None) -> str | None:
+        """The ID of the customer a reference (as written) resolved to, if it did."""
+        cid = self.customer_refs.get((ident, name))
+        if cid is None and name is None and ident is not None and ident in self.customers:
+            cid = ident
+        return cid
 
     def reseller(self, ref: ResellerRef) -> IndirectPartner | None:
         rid = self.reseller_refs.get((ref.reseller_id, ref.account_name))
@@ -61,6 +71,11 @@ class LiveState:
         """Object id -> what the read found of it (absent: not read, or unknown to the API)."""
         found: dict[str, T] = self.reads.setdefault(read.name, {})
         return found
+
+    def in_sync(self, read: EachListing[T]) -> int:
+        """How many items of ``read`` its ``prune`` left out of :meth:`lists` because they are
+        already as their entries want."""
+        return self.pruned.get(read.name, 0)
 
     def once(self, read: Once[T]) -> T | None:
         """What a read made once found (``None``: not read)."""

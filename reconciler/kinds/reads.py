@@ -32,6 +32,14 @@ class EachListing(Generic[T]):
     concurrently on the API's worker pool (pages of ``page`` items), de-duplicates by ``key``,
     reads it again when its total moved while paging, and keeps the items ``keep`` accepts in
     ``live.lists(read)[object_id]``.
+
+    ``prune``, when given, is told which of the kind's entries the object is read for (every
+    entry naming it, by ID or by account name) and gets the items ``keep`` accepted; it returns
+    the items the kind's diff needs and how many it left out because they already are as those
+    entries want (``live.in_sync(read)`` adds them up, for the plan's in-scope count). Hundreds
+    of thousands of resources of which nearly all agree with their manifest are then counted,
+    not kept. It must keep every item a decision or a problem of the diff rests on, and any
+    item missing a field that says whether it is in sync.
     """
 
     name: str  #: unique across kinds: ``"<kind id>/<what>"``
@@ -42,6 +50,7 @@ class EachListing(Generic[T]):
     key: Callable[[T], str]
     label: str  #: for the progress line, plural: ``"resource lists"``
     keep: Callable[[T], bool] = lambda _item: True
+    prune: Callable[[Sequence[Any], list[T]], tuple[list[T], int]] | None = None
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from reconciler.apply.journal import Item, Journal, Operation
     from reconciler.apply.ops import ExecContext
     from reconciler.bss.client import BssClient
+    from reconciler.bss.models import Customer
     from reconciler.errors import ManifestProblem, SourcePosition
     from reconciler.gitops.account import ExportAccount, ExportProgress
     from reconciler.kinds.base import KindResult, LiveState
@@ -298,6 +299,16 @@ class Kind(ABC, Generic[E]):
     #: What the reader reads for this kind besides the referenced customers, resellers and
     #: quotas themselves: scheduled by the shared reader at each API's rate.
     reads: ClassVar[tuple[Read, ...]] = ()
+    #: The fields of a customer record (:class:`~reconciler.bss.models.Customer`) its diff and
+    #: its renderings read besides its ID, account name and account manager (which every plan
+    #: keeps): the reader drops the others of the customers only kinds not using them name.
+    customer_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def customer_fields_for(self, entries: Sequence[E], customer: Customer) -> frozenset[str]:
+        """The fields of ``customer`` (as read) its ``entries`` naming it need: by default
+        :attr:`customer_fields`; a kind may need fewer for entries that will plan nothing."""
+        return self.customer_fields
+
     #: True when its changes call the API as the customer (temporary credentials through the
     #: agency the customer granted, ``Call.identity == "customer"``): the plan then needs an
     #: agency name and checks the agency of every customer :meth:`agency_customers` names.

@@ -8,6 +8,7 @@ so a document that skipped validation fails loudly rather than producing a wrong
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -75,11 +76,13 @@ def money(entry: dict[str, YamlValue], key: str) -> Decimal | None:
     return None if found is None else Decimal(found).quantize(CENT)
 
 
-def entries(doc: Document, key: str) -> list[tuple[JsonPath, dict[str, YamlValue]]]:
-    """The items of list ``spec.<key>`` with their paths."""
+def entries(doc: Document, key: str) -> Iterator[tuple[JsonPath, dict[str, YamlValue]]]:
+    """The items of list ``spec.<key>`` with their paths, one at a time (a list of 100,000
+    paths would outweigh the entries built from them)."""
     items = mapping(doc.content.get("spec")).get(key) or []
     assert isinstance(items, list), doc.start
-    return [(("spec", key, index), mapping(entry)) for index, entry in enumerate(items)]
+    for index, entry in enumerate(items):
+        yield ("spec", key, index), mapping(entry)
 
 
 def customer_ref(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> CustomerRef:

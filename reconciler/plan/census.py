@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,12 +37,49 @@ SUGGEST_PAGES = 50
 FRAGMENT_LENGTH = 3
 
 
+#: Separates the strings of one page in :class:`Strings` (names holding it are kept apart).
+SEP = "\0"
+
+
+class Strings:
+    """Strings seen on listing pages, packed one string per page: the IDs and names of every
+    customer a 100,000-customer listing showed are kept for "did you mean" hints, which only
+    a reference that does not resolve needs; as objects in a set they would cost more than a
+    hundred bytes each."""
+
+    def __init__(self) -> None:
+        self._pages: list[str] = []
+        self._odd: set[str] = set()  # strings holding SEP
+
+    def update(self, values: Iterable[str]) -> None:
+        plain = []
+        for value in values:
+            if SEP in value:
+                self._odd.add(value)
+            else:
+                plain.append(value)
+        if plain:
+            self._pages.append(SEP + SEP.join(plain) + SEP)
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        if SEP in value:
+            return value in self._odd
+        wrapped = SEP + value + SEP
+        return any(wrapped in page for page in self._pages)
+
+    def __iter__(self) -> Iterator[str]:
+        """Each string once."""
+        return iter({v for page in self._pages for v in page[1:-1].split(SEP)} | self._odd)
+
+
 @dataclass
 class Seen:
     """What listings of one object type showed."""
 
-    names: set[str] = field(default_factory=set)
-    ids: set[str] = field(default_factory=set)
+    names: Strings = field(default_factory=Strings)
+    ids: Strings = field(default_factory=Strings)
     complete: bool = False
 
 
@@ -59,11 +96,10 @@ class Census:
 
     def record(self, d: Directory[Any], items: Iterable[Any]) -> None:
         seen = self.of(d.what)
+        items = list(items)
+        seen.ids.update(d.id_of(item) for item in items)
+        seen.names.update(name for item in items if (name := d.name_of(item)))
         for item in items:
-            seen.ids.add(d.id_of(item))
-            name = d.name_of(item)
-            if name:
-                seen.names.add(name)
             manager = d.manager_of(item)
             if manager:
                 self.managers.add(manager)

@@ -10,7 +10,7 @@ ETA work from.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from reconciler.kinds.reads import Subject
     from reconciler.kinds.spec import Kind
     from reconciler.manifests.desired import DesiredState
+    from reconciler.plan.references import Ref
 
 Key = tuple[str | None, str | None]
+SUBJECTS: tuple[Subject, ...] = ("customer", "reseller")
 PerObject = EachListing[Any] | EachCall[Any]
 
 
@@ -31,9 +33,10 @@ class Wanted:
     """One kind's entries in the run: the objects they reference and the reads they declare."""
 
     kind: Kind[Any]
-    #: subject -> the reference keys (``(id, account name)`` as written) of the kind's entries
-    keys: dict[str, set[Key]] = field(
-        default_factory=lambda: {"customer": set(), "reseller": set()}
+    #: subject -> reference key (``(id, account name)`` as written) -> the kind's entry naming
+    #: it (:class:`Several` when more than one does, in file order)
+    entries: dict[str, dict[Key, Any]] = field(
+        default_factory=lambda: {"customer": {}, "reseller": {}}
     )
 
     def per_object(self, subject: Subject) -> Iterator[PerObject]:
@@ -52,15 +55,44 @@ class Wanted:
             if isinstance(read, Once):
                 yield read
 
+    def naming(self, subject: Subject, keys: Iterable[Key]) -> tuple[Any, ...]:
+        """Its entries naming an object by any of ``keys``, each once."""
+        by_key = self.entries[subject]
+        found: dict[int, Any] = {}
+        for key in keys:
+            entry = by_key.get(key)
+            for one in entry if type(entry) is Several else () if entry is None else (entry,):
+                found.setdefault(id(one), one)
+        return tuple(found.values())
 
-def _by_subject() -> dict[str, set[Key]]:
-    return {"customer": set(), "reseller": set()}
+
+class Several(list[Any]):
+    """The entries of a kind naming one reference key, when there are several (a single
+    entry is held as it is: 100,000 of them need no list each)."""
 
 
-def wanted(desired: DesiredState) -> list[Wanted]:
-    """Every kind with entries in ``desired``, with the keys its entries reference (a customer
-    named with its reseller is that reseller's: only the reseller is the reader's to resolve)."""
-    found: list[Wanted] = []
+@dataclass
+class Declared:
+    """What the entries of every kind name, from one pass over them (the first output line
+    waits for it: two hundred thousand entries are read once, not once per question)."""
+
+    #: every kind with entries, with its entries by the keys they reference
+    wants: list[Wanted]
+    #: subject -> each object named, once: its first reference in registry and file order
+    refs: dict[str, list[Ref]]
+    #: every coupon quota named, sorted
+    quota_ids: list[str]
+
+
+def declared(desired: DesiredState) -> Declared:
+    """Every kind with entries in ``desired``, with its entries by the keys they reference (a
+    customer named with its reseller is that reseller's: only the reseller is the reader's to
+    resolve), the objects named and the quotas named. Keys are shared across kinds: 100,000
+    customers named by two kinds are 100,000 key tuples, not 200,000."""
+    wants: list[Wanted] = []
+    first: dict[str, dict[Key, Ref]] = {"customer": {}, "reseller": {}}
+    shared: dict[Key, Key] = {}
+    quotas: set[str] = set()
     for kind in registry.KINDS:
         entries = kind.entries(desired)
         if not entries:
@@ -68,24 +100,24 @@ def wanted(desired: DesiredState) -> list[Wanted]:
         want = Wanted(kind)
         for entry in entries:
             refs = kind.references(entry)
-            if refs.reseller is not None:
-                want.keys["reseller"].add((refs.reseller.reseller_id, refs.reseller.account_name))
-            elif refs.customer is not None:
-                want.keys["customer"].add((refs.customer.customer_id, refs.customer.account_name))
-        found.append(want)
-    return found
-
-
-def quota_ids(desired: DesiredState) -> list[str]:
-    """Every coupon quota the entries of any kind name, sorted."""
-    return sorted(
-        {
-            quota.quota_id
-            for kind in registry.KINDS
-            for entry in kind.entries(desired)
-            for quota in kind.references(entry).quotas
-        }
-    )
+            quotas.update(quota.quota_id for quota in refs.quotas)
+            ref: Ref | None = refs.reseller or refs.customer
+            if ref is None:
+                continue
+            subject = "reseller" if refs.reseller is not None else "customer"
+            key = ref.key
+            key = shared.setdefault(key, key)
+            first[subject].setdefault(key, ref)
+            by_key = want.entries[subject]
+            earlier = by_key.setdefault(key, entry)
+            if earlier is entry:
+                continue
+            if type(earlier) is not Several:
+                earlier = by_key[key] = Several([earlier])
+            earlier.append(entry)
+        wants.append(want)
+    refs_of = {subject: list(named.values()) for subject, named in first.items()}
+    return Declared(wants, refs_of, sorted(quotas))
 
 
 def managers_named(desired: DesiredState) -> set[str]:

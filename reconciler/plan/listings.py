@@ -40,23 +40,35 @@ class Listings:
         """Queue a whole listing: the first page, then (urgently) the others it announces."""
 
         async def first() -> None:
-            page = await fetch(0, limit)
-            if len(page.items) < limit or 0 <= page.total <= limit:
-                done(whole(pool.api, limit, [page], key))
-            elif page.total < 0:  # no total: one page after another until a short one
-                items = list(page.items)
-                while len(page.items) == limit:
-                    self._tick(pool.api)
-                    page = await fetch(len(items), limit)
-                    items += page.items
-                done(unique(items, key))
-            else:
-                listing: Listing[T] = Listing(page, limit, attempt)
-                for n in range(1, len(listing.pages)):
-                    pool.submit(self._page_job(pool, listing, n, fetch, key, done), urgent=True)
-            self._tick(pool.api)
+            await self._first_page(pool, fetch, limit, key, done, attempt)
 
         pool.submit(first)
+
+    async def _first_page(
+        self,
+        pool: ApiPool,
+        fetch: Fetch[T],
+        limit: int,
+        key: Callable[[T], str],
+        done: Callable[[list[T]], None],
+        attempt: int = 0,
+    ) -> None:
+        """A listing's first page, in a job of ``pool``; the pages it announces are queued."""
+        page = await fetch(0, limit)
+        if len(page.items) < limit or 0 <= page.total <= limit:
+            done(whole(pool.api, limit, [page], key))
+        elif page.total < 0:  # no total: one page after another until a short one
+            items = list(page.items)
+            while len(page.items) == limit:
+                self._tick(pool.api)
+                page = await fetch(len(items), limit)
+                items += page.items
+            done(unique(items, key))
+        else:
+            listing: Listing[T] = Listing(page, limit, attempt)
+            for n in range(1, len(listing.pages)):
+                pool.submit(self._page_job(pool, listing, n, fetch, key, done), urgent=True)
+        self._tick(pool.api)
 
     def _page_job(
         self,

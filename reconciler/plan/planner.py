@@ -27,7 +27,7 @@ from reconciler.kinds import registry
 from reconciler.kinds.base import KindResult, LiveState
 from reconciler.manifests.load import cyclic_gc_paused
 from reconciler.plan import shared
-from reconciler.plan.declared import Key, managers_named
+from reconciler.plan.declared import Wanted, managers_named
 from reconciler.plan.guards import evaluate
 from reconciler.plan.model import Plan, make_plan
 from reconciler.plan.pools import pool_map, workers_for
@@ -182,32 +182,16 @@ class _AgencyChecks:
 
     def __init__(self, client: BssClient, desired: DesiredState, reader: Reader) -> None:
         self.client = client
-        self.desired = desired
         self.reader = reader
         self.live = reader.live
-        self._entries: dict[str, dict[Key, list[Any]]] | None = None
+        self.kinds = {k.id for k in _agency_kinds(desired)}
         self.started: set[str] = set()
-
-    @property
-    def entries(self) -> dict[str, dict[Key, list[Any]]]:
-        """Kind id -> customer reference -> the kind's entries naming it (built on first use,
-        not before the read)."""
-        if self._entries is None:
-            self._entries = {}
-            for kind in _agency_kinds(self.desired):
-                by_ref = self._entries.setdefault(kind.id, {})
-                for entry in kind.entries(self.desired):
-                    ref = kind.references(entry).customer
-                    if ref is not None:
-                        by_ref.setdefault((ref.customer_id, ref.account_name), []).append(entry)
-        return self._entries
 
     def consider(self, customer_id: str) -> None:
         agency = self.client.agency_name
         if not agency or customer_id in self.started:
             return  # without an agency name, check_agencies explains why, with no call
-        keys = self.reader.references(customer_id)
-        if not any(self._needs(kind, keys, customer_id) for kind in _agency_kinds(self.desired)):
+        if not any(self._needs(want, customer_id) for want in self.reader.wanted):
             return
         self.started.add(customer_id)
 
@@ -216,10 +200,11 @@ class _AgencyChecks:
 
         self.reader.pool(IAM_RATE_OPERATION).submit(job)
 
-    def _needs(self, kind: Kind[Any], keys: list[Key], customer_id: str) -> bool:
-        by_ref = self.entries.get(kind.id, {})
-        entries = [entry for key in keys for entry in by_ref.get(key, ())]
-        return bool(entries) and kind.needs_agency(entries, customer_id, self.live)
+    def _needs(self, want: Wanted, customer_id: str) -> bool:
+        if want.kind.id not in self.kinds:
+            return False
+        entries = self.reader.entries(want, "customer", customer_id, resolved=True)
+        return bool(entries) and want.kind.needs_agency(entries, customer_id, self.live)
 
 
 def missing_agency_name(desired: DesiredState, agency: str | None) -> ManifestProblem | None:

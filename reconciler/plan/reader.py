@@ -40,18 +40,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.bss.redact import get_logger
 from reconciler.emulator.clock import SystemClock
 from reconciler.errors import ManifestProblem
 from reconciler.kinds.base import LiveState
-from reconciler.kinds.reads import EachListing
+from reconciler.manifests.load import cyclic_gc_paused
 from reconciler.plan.census import Census
-from reconciler.plan.declared import PerObject, Wanted, quota_ids, wanted
+from reconciler.plan.declared import SUBJECTS, Wanted, declared
 from reconciler.plan.eta import RateMeter, estimate_eta
-from reconciler.plan.listings import Listings
+from reconciler.plan.kept import Records, entries_naming, object_keys
+from reconciler.plan.perobject import PerObjectReads
 from reconciler.plan.pools import ApiPool
 from reconciler.plan.progress import Progress, ReadCounters
 from reconciler.plan.references import (
@@ -60,9 +62,7 @@ from reconciler.plan.references import (
     Key,
     Ref,
     customer_directory,
-    customer_refs,
     reseller_directory,
-    reseller_refs,
 )
 from reconciler.plan.resolve import Resolution
 
@@ -81,7 +81,7 @@ QUOTA_IDS_PER_CALL = 50
 LIST_QUOTAS = "list_quota_coupons"
 
 
-class Reader(Listings, Resolution):
+class Reader(PerObjectReads, Resolution):
     """Scoped, pipelined, rate-saturating reads of the live partner account."""
 
     def __init__(
@@ -99,15 +99,22 @@ class Reader(Listings, Resolution):
         self.counters = ReadCounters()
         self._pools: dict[str, ApiPool] = {}
         self._failure: BaseException | None = None
-        self._wants: list[Wanted] = []
-        #: (subject, object id) -> per-object reads not yet in; absent: none started
-        self._open: dict[tuple[str, str], int] = {}
-        #: (read name, object id) of every per-object read queued
-        self._started: set[tuple[str, str]] = set()
+        self.wanted: list[Wanted] = []  #: every kind with entries, and its entries by reference
+        self._want_of: dict[str, Wanted] = {}  # per-object read name -> its kind's entries
+        #: subject -> object id -> per-object reads not yet in; absent: none started
+        self._open: dict[str, dict[str, int]] = {"customer": {}, "reseller": {}}
+        #: read name -> the objects it was queued for
+        self._started: dict[str, set[str]] = {}
+        #: read name -> objects waiting for it: one shared job per read sits in its pool's
+        #: queue per object (customers are found far faster than their reads can be made)
+        self._queues: dict[str, deque[str]] = {}
+        self._jobs: dict[str, Callable[[], Any]] = {}
         #: api -> [per-object reads expected, done] (the ETA)
         self._calls: dict[str, list[int]] = {}
         self._on_customer: Callable[[str], None] | None = None
-        self._keys: dict[str, list[Key]] = {}
+        #: (subject, object id) -> references resolved to it other than by its ID alone
+        self._keys: dict[tuple[str, str], list[Key]] = {}
+        self._records = Records()
 
     # -- the pools -------------------------------------------------------------------------
 
@@ -150,9 +157,11 @@ class Reader(Listings, Resolution):
         """Everything ``desired`` mentions. ``on_customer(customer_id)`` runs as soon as every
         per-object read of that customer is in (it may queue jobs on :meth:`pool`)."""
         # Say what is about to happen first: the rest can take hours against the real API.
-        self._wants = wanted(desired)
-        customer_list = customer_refs(desired)
-        reseller_list = reseller_refs(desired)
+        with cyclic_gc_paused():  # 200,000 entries: no full collections while they are read
+            named = declared(desired)
+        self.wanted = named.wants
+        self._want_of = {r.name: w for w in self.wanted for s in SUBJECTS for r in w.per_object(s)}
+        customer_list, reseller_list = named.refs["customer"], named.refs["reseller"]
         c = self.counters
         c.customers, c.resellers = len(customer_list), len(reseller_list)
         self._expect("customer")
@@ -161,13 +170,13 @@ class Reader(Listings, Resolution):
             f"Reading live state for {c.customers:,} customers, {c.resellers:,} resellers..."
         )
         self._on_customer = on_customer
-        for want in self._wants:
+        for want in self.wanted:
             for read in want.once():
                 self._once(read)
         branches = (
             self._subject("customer", customer_list, customer_directory(self.client)),
             self._subject("reseller", reseller_list, reseller_directory(self.client)),
-            self._distributor_quotas(quota_ids(desired)),
+            self._distributor_quotas(named.quota_ids),
         )
         beat = asyncio.ensure_future(self._heartbeat()) if self.progress.heartbeat else None
         try:
@@ -189,12 +198,14 @@ class Reader(Listings, Resolution):
     def _expect(self, subject: Subject) -> set[Key]:
         """The keys of ``subject`` with per-object reads; counts each read's calls (ETA)."""
         keys: set[Key] = set()
-        for want in self._wants:
+        for want in self.wanted:
             for read in want.per_object(subject):
-                self._calls.setdefault(read.api, [0, 0])[0] += len(want.keys[subject])
-                keys |= want.keys[subject]
+                self._calls.setdefault(read.api, [0, 0])[0] += len(want.entries[subject])
+                keys |= want.entries[subject].keys()
             for counted in (*want.per_object(subject), *want.batched(subject)):
-                self.counters.expect(counted.name, counted.label, subject, len(want.keys[subject]))
+                self.counters.expect(
+                    counted.name, counted.label, subject, len(want.entries[subject])
+                )
         return keys
 
     def _tick(self, api: str) -> None:
@@ -237,21 +248,30 @@ class Reader(Listings, Resolution):
         """Resolve ``refs`` (queuing each object's reads as it is found), then the batched
         reads of the objects found; until every read of the subject is in."""
         await self._resolve(refs, d, functools.partial(self._found, subject))
-        apis = {read.api for w in self._wants for read in w.per_object(subject)}
-        for want in self._wants:
-            ids = self._ids(subject, want.keys[subject])
-            for read in want.batched(subject):
-                self._batched(read, sorted(ids))
+        apis = {read.api for w in self.wanted for read in w.per_object(subject)}
+        for want in self.wanted:
+            batched = list(want.batched(subject))
+            ids = sorted(self._ids(subject, want.entries[subject])) if batched else []
+            for read in batched:
+                self._batched(read, ids)
                 apis.add(read.api)
         await self._join(*sorted(apis))
 
-    def _ids(self, subject: Subject, keys: set[Key]) -> set[str]:
-        refs = self.live.customer_refs if subject == "customer" else self.live.reseller_refs
-        return {refs[k] for k in keys if k in refs}
+    def _ids(self, subject: Subject, keys: Iterable[Key]) -> set[str]:
+        if subject == "reseller":
+            refs = self.live.reseller_refs
+            return {refs[k] for k in keys if k in refs}
+        found = (self.live.customer_id(*key) for key in keys)
+        return {cid for cid in found if cid is not None}
 
-    def references(self, customer_id: str) -> list[Key]:
-        """The manifest references (``(customer_id, account_name)``) resolved to a customer."""
-        return self._keys.get(customer_id, [])
+    def entries(
+        self, want: Wanted, subject: Subject, oid: str, *, resolved: bool
+    ) -> tuple[Any, ...]:
+        """``want``'s entries naming the object ``oid`` (read): by the references resolved to it
+        so far (``resolved``), or by any reference that may name it (see
+        :mod:`reconciler.plan.kept`)."""
+        others = self._keys.get((subject, oid), [])
+        return entries_naming(self.live, want, subject, oid, others, resolved=resolved)
 
     def _found(self, subject: Subject, ref: Ref, obj: Any) -> None:
         if subject == "customer":
@@ -260,71 +280,53 @@ class Reader(Listings, Resolution):
             oid = self._reseller_found(ref, obj)
         reads = [
             read
-            for w in self._wants
-            if ref.key in w.keys[subject]
+            for w in self.wanted
+            if ref.key in w.entries[subject]
             for read in w.per_object(subject)
         ]
         # a second reference to an object: the reads already made for it are not made again
-        new = [read for read in reads if (read.name, oid) not in self._started]
+        new = [read for read in reads if oid not in self._started.get(read.name, ())]
         for read in reads:
-            if (read.name, oid) in self._started:
+            if oid in self._started.get(read.name, ()):
                 self._calls[read.api][0] -= 1
                 self.counters.drop(read.name)
-        again = (subject, oid) in self._open
-        self._open[(subject, oid)] = self._open.get((subject, oid), 0) + len(new)
+        is_open = self._open[subject]
+        again = oid in is_open
+        is_open[oid] = is_open.get(oid, 0) + len(new)
         for read in new:
-            self._started.add((read.name, oid))
+            self._started.setdefault(read.name, set()).add(oid)
             self._per_object(subject, oid, read)
         if not again and not new:
             self._ready(subject, oid)
 
+    def _resolved(self, subject: Subject, ref: Ref, oid: str) -> None:
+        """Remember a reference other than the object's bare ID (those are implied)."""
+        if ref.key != (oid, None):
+            self._keys.setdefault((subject, oid), []).append(ref.key)
+
     def _customer_found(self, ref: Ref, customer: Customer) -> str:
         cid = customer.customer_id
-        self.live.customer_refs[ref.key] = cid
-        self._keys.setdefault(cid, []).append(ref.key)
+        if ref.key != (cid, None):  # found by its ID: implied (LiveState.customer_id)
+            self.live.customer_refs[ref.key] = cid
+        self._resolved("customer", ref, cid)
         self.counters.customers_found += 1
-        if cid not in self.live.customers:
-            self.live.customers[cid] = customer
-            if customer.account_manager:
-                self.live.managers_seen.add(customer.account_manager)
-        return cid
+        kept = self.live.customers.get(cid)
+        keys = object_keys(cid, customer.account_name, self._keys.get(("customer", cid), ()))
+        record = self._records.customer(customer, self.wanted, keys, kept, ref.ident)
+        self.live.customers[cid] = record
+        if kept is None and record.account_manager:
+            self.live.managers_seen.add(record.account_manager)
+        return record.customer_id  # the manifest's string when it names the ID: one per customer
 
     def _reseller_found(self, ref: Ref, reseller: IndirectPartner) -> str:
         rid = reseller.indirect_partner_id
         self.live.reseller_refs[ref.key] = rid
+        self._resolved("reseller", ref, rid)
         self.counters.resellers_found += 1
         self.live.resellers.setdefault(rid, reseller)
         if reseller.account_manager_id:
             self.live.managers_seen.add(reseller.account_manager_id)
         return rid
-
-    def _per_object(self, subject: Subject, oid: str, read: PerObject) -> None:
-        pool = self.pool(read.api)
-
-        def done(found: Any) -> None:
-            self.live.reads.setdefault(read.name, {})[oid] = found
-            self._calls[read.api][1] += 1
-            self.counters.done(read.name)
-            self._open[(subject, oid)] -= 1
-            if not self._open[(subject, oid)]:
-                self._ready(subject, oid)
-
-        if isinstance(read, EachListing):
-            keep = read.keep
-            self._list_all(
-                pool,
-                functools.partial(read.fetch, self.client, oid),
-                read.page,
-                read.key,
-                lambda items: done([i for i in items if keep(i)]),
-            )
-            return
-
-        async def job() -> None:
-            done(await read.fetch(self.client, oid))
-            self._tick(read.api)
-
-        pool.submit(job)
 
     def _ready(self, subject: Subject, oid: str) -> None:
         """Every per-object read of one customer or reseller is in."""

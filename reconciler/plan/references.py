@@ -9,9 +9,9 @@ concurrently, with the check that its pages add up (offset paging over a set tha
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from reconciler.bss import operations as ops
 from reconciler.bss.paging import short_listing
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from reconciler.bss.client import BssClient
     from reconciler.bss.models import Customer, IndirectPartner, Page
     from reconciler.kinds.reads import Subject
-    from reconciler.kinds.spec import References
-    from reconciler.manifests.desired import DesiredState
 
 T = TypeVar("T")
 
@@ -35,40 +33,58 @@ LIST_RESELLERS = "list_indirect_partners"
 Key = tuple[str | None, str | None]
 
 
-@dataclass(frozen=True)
-class Ref:
-    ident: str | None
-    name: str | None
-    source: SourcePosition
+class Ref(Protocol):
+    """A customer or reseller as a manifest names it: by ID or by account name. The manifests'
+    :class:`~reconciler.manifests.desired.CustomerRef` and ``ResellerRef`` are refs (no copy of
+    100,000 of them is made for the reader)."""
 
     @property
-    def key(self) -> Key:
-        return (self.ident, self.name)
+    def ident(self) -> str | None: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def source(self) -> SourcePosition: ...
+
+    @property
+    def key(self) -> Key: ...
 
 
 class RefIndex:
-    """The references still unresolved, by id and by account name, for O(1) matching."""
+    """The references still unresolved, by id and by account name, for O(1) matching. A key
+    holds its one reference itself (a tuple only when several share it), so 100,000 of them
+    cost no list each."""
 
     def __init__(self, refs: Iterable[Ref]) -> None:
-        self.by_id: dict[str, list[Ref]] = {}
-        self.by_name: dict[str, list[Ref]] = {}
+        self.by_id: dict[str, Ref | tuple[Ref, ...]] = {}
+        self.by_name: dict[str, Ref | tuple[Ref, ...]] = {}
+        self._count = 0
         for ref in refs:
-            if ref.ident:
-                self.by_id.setdefault(ref.ident, []).append(ref)
-            else:
-                self.by_name.setdefault(ref.name or "", []).append(ref)
+            index, key = (self.by_id, ref.ident) if ref.ident else (self.by_name, ref.name or "")
+            earlier = index.setdefault(key, ref)
+            if earlier is not ref:
+                index[key] = (*_several(earlier), ref)
+            self._count += 1
 
     def take(self, ident: str, name: str | None) -> list[Ref]:
-        found = self.by_id.pop(ident, [])
+        found = list(_several(self.by_id.pop(ident, ())))
         if name:
-            found += self.by_name.pop(name, [])
+            found += _several(self.by_name.pop(name, ()))
+        self._count -= len(found)
         return found
 
     def pending(self) -> list[Ref]:
-        return [r for refs in (*self.by_id.values(), *self.by_name.values()) for r in refs]
+        return [
+            r for refs in (*self.by_id.values(), *self.by_name.values()) for r in _several(refs)
+        ]
 
     def __len__(self) -> int:
-        return sum(map(len, self.by_id.values())) + sum(map(len, self.by_name.values()))
+        return self._count
+
+
+def _several(held: Ref | tuple[Ref, ...]) -> tuple[Ref, ...]:
+    return held if isinstance(held, tuple) else (held,)
 
 
 @dataclass
@@ -200,39 +216,6 @@ def reseller_directory(client: BssClient) -> Directory[IndirectPartner]:
         hint=_export_hint("reseller", "resellers"),
         manager_of=lambda x: x.account_manager_id,
     )
-
-
-def customer_refs(desired: DesiredState) -> list[Ref]:
-    """The partner's customers the entries of every kind name, each once, in file order (a
-    customer named with its reseller is that reseller's, found by the kind's own reads)."""
-    seen: dict[Key, Ref] = {}
-    for refs in _references(desired):
-        ref = refs.customer
-        if ref is not None and refs.reseller is None:
-            seen.setdefault(
-                (ref.customer_id, ref.account_name),
-                Ref(ref.customer_id, ref.account_name, ref.source),
-            )
-    return list(seen.values())
-
-
-def reseller_refs(desired: DesiredState) -> list[Ref]:
-    """The resellers the entries of every kind name, each once, in file order."""
-    seen: dict[Key, Ref] = {}
-    for refs in _references(desired):
-        ref = refs.reseller
-        if ref is not None:
-            seen.setdefault(
-                (ref.reseller_id, ref.account_name),
-                Ref(ref.reseller_id, ref.account_name, ref.source),
-            )
-    return list(seen.values())
-
-
-def _references(desired: DesiredState) -> Iterator[References]:
-    for kind in registry.KINDS:
-        for entry in kind.entries(desired):
-            yield kind.references(entry)
 
 
 def _export_hint(subject: Subject, plural: str) -> str:

@@ -64,7 +64,8 @@ class Resolution:
         self, refs: list[Ref], d: Directory[T], found: Callable[[Ref, T], None]
     ) -> None:
         """Each reference -> its object (``found`` is called as soon as it is known); unknown
-        ones become problems.
+        ones become problems. ``refs`` is taken over (emptied): a reference is let go once its
+        object is found, so 100,000 of them are not all held while the objects' reads run.
 
         After a whole-partner listing, references it did not find are looked up one by one when
         that is cheaper than the listing was (the set may have moved between pages), or when the
@@ -74,16 +75,21 @@ class Resolution:
         if not refs:
             return
         index = RefIndex(refs)
-        listed: set[str] = set()
+        count = len(refs)
+        refs.clear()
+        # The objects listed, counted once each by the hash of their ID (not the ID strings of
+        # 100,000 objects): two IDs sharing a hash count once, so the listing is at worst called
+        # incomplete and the references it missed are looked up one by one.
+        listed: set[int] = set()
 
         def take(items: Sequence[T]) -> None:
             self.census.record(d, items)
             for item in items:
-                listed.add(d.id_of(item))
+                listed.add(hash(d.id_of(item)))
                 for ref in index.take(d.id_of(item), d.name_of(item)):
                     found(ref, item)
 
-        if len(refs) >= PROBE_THRESHOLD:
+        if count >= PROBE_THRESHOLD:
             for attempt in range(REREADS + 1):
                 listed.clear()
                 first = await d.page(0)

@@ -100,3 +100,39 @@ def test_the_same_customer_twice_in_one_kind_is_listed_once() -> None:
     assert ready == [customer.customer_id]
     tally = reader.counters.reads[RESOURCES.name]
     assert (tally.total, tally.done) == (1, 1)
+
+
+def test_a_customer_record_keeps_what_the_kinds_naming_it_use() -> None:
+    """Contact details only where an AccountManagers change will show them (masked); the ID,
+    account name and manager always; the real-name name and label never (no kind uses them)."""
+    gen = generate_partner(30, resellers=0, quotas=0, seed=3, heavy_share=0.0)
+    agrees, differs, renews = list(gen.state.customers.values())[:3]
+    assert agrees.email and differs.email and renews.email
+    managers = [
+        ManagerAssignment(
+            CustomerRef(agrees.customer_id, None, HERE), agrees.account_manager, HERE
+        ),
+        ManagerAssignment(CustomerRef(None, differs.account_name, HERE), "someone-else", HERE),
+    ]
+    _, reader, _, _ = read(managers, [rule(CustomerRef(renews.customer_id, None, HERE))])
+    kept = reader.live.customers
+    assert kept[differs.customer_id].email == differs.email
+    for customer in (agrees, renews):
+        record = kept[customer.customer_id]
+        assert (record.email, record.telephone, record.name, record.label) == (None,) * 4
+        assert record.account_name == customer.account_name
+        assert record.account_manager == customer.account_manager
+    assert all(record.name is None for record in kept.values())
+
+
+def test_resources_already_as_their_rule_wants_are_counted_not_kept() -> None:
+    gen = generate_partner(30, resellers=0, quotas=0, seed=3, heavy_share=0.0)
+    customers = list(gen.state.customers.values())
+    _, reader, _, _ = read([], [rule(CustomerRef(c.customer_id, None, HERE)) for c in customers])
+    live = reader.live
+    managed = [r for r in gen.state.resources.values() if r.is_main_resource == 1 and r.status != 3]
+    off = [r.resource_id for r in managed if r.expire_policy != 3]  # the rule: all on
+    kept = [r.resource_id for resources in live.lists(RESOURCES).values() for r in resources]
+    assert sorted(kept) == sorted(off)
+    assert live.in_sync(RESOURCES) == len(managed) - len(off) > 0
+    assert set(live.lists(RESOURCES)) == {c.customer_id for c in customers}  # each one read

@@ -91,8 +91,11 @@ def funds_live(items: Sequence[FundsEntry], live: LiveState, result: KindResult)
     funds.accounts.update(live.each(RESELLER_ACCOUNTS))
     for cid, balance in live.each(CUSTOMER_BALANCES).items():
         funds.balances[(None, cid)] = balance
-    for (ident, name), cid in live.customer_refs.items():
-        funds.customer_refs[(None, ident, name)] = cid
+    for entry in items:  # the customers the shared reader resolved (named without a reseller)
+        ref = entry.customer
+        found = None if ref is None else live.customer_id(ref.customer_id, ref.account_name)
+        if ref is not None and found is not None and entry.reseller is None:
+            funds.customer_refs[(None, ref.customer_id, ref.account_name)] = found
     books = live.each(RESELLER_CUSTOMERS)
     for entry in items:
         reseller = funds.reseller(entry.reseller)

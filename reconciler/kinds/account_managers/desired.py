@@ -9,17 +9,37 @@ from typing import Any
 from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.manifests.build import customer_ref, entries, text
 from reconciler.manifests.crosschecks import FirstSeen, list_entries, reference
-from reconciler.manifests.desired import CustomerRef, ref_key
+from reconciler.manifests.desired import CustomerRef, Packed, pack_positions, position, ref_key
 from reconciler.manifests.document import Document
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ManagerAssignment:
-    """``customer`` should have account manager ``manager`` (``None``: no manager)."""
+    """``customer`` should have account manager ``manager`` (``None``: no manager).
 
-    customer: CustomerRef
+    One of these per customer of a large account: it keeps its customer reference's fields and
+    both positions in one integer (:func:`~reconciler.manifests.desired.pack_positions`)
+    instead of a :class:`CustomerRef` and two position objects."""
+
+    customer_id: str | None
+    account_name: str | None
     manager: str | None
-    source: SourcePosition
+    _at: Packed
+
+    def __init__(self, customer: CustomerRef, manager: str | None, source: SourcePosition) -> None:
+        put = object.__setattr__
+        put(self, "customer_id", customer.customer_id)
+        put(self, "account_name", customer.account_name)
+        put(self, "manager", manager)
+        put(self, "_at", pack_positions((source, customer.source)))
+
+    @property
+    def customer(self) -> CustomerRef:
+        return CustomerRef(self.customer_id, self.account_name, position(self._at, 1, 2))
+
+    @property
+    def source(self) -> SourcePosition:
+        return position(self._at, 0, 2)
 
 
 def build(doc: Document) -> list[ManagerAssignment]:
@@ -56,4 +76,7 @@ def customers_once(seen: FirstSeen, doc: Document, manifest_kind: str) -> Iterat
         ref = reference(entry, "customer", "customerId")
         if ref is not None:
             label = f"{ref[0]} '{ref[1]}' in {manifest_kind}"
-            yield from seen.check(ref, doc, (*path, ref[0]), label)
+            # an ID is its own key (the manifest's string, no tuple per customer); a name is
+            # keyed with its field, so the two never meet
+            key = ref[1] if ref[0] == "customerId" else ref
+            yield from seen.check(key, doc, (*path, ref[0]), label)

@@ -11,6 +11,7 @@ from reconciler.kinds.account_managers import export as export_module
 from reconciler.kinds.spec import ExportModule, Kind, References
 
 if TYPE_CHECKING:
+    from reconciler.bss.models import Customer
     from reconciler.errors import ManifestProblem
     from reconciler.kinds.account_managers.desired import ManagerAssignment
     from reconciler.kinds.base import KindResult, LiveState
@@ -63,6 +64,18 @@ class AccountManagers(Kind["ManagerAssignment"]):
 
     def references(self, entry: ManagerAssignment) -> References:
         return References(customer=entry.customer)
+
+    #: a change's notes show the customer's contact details, masked
+    customer_fields = frozenset({"telephone", "email"})
+
+    def customer_fields_for(
+        self, entries: Sequence[ManagerAssignment], customer: Customer
+    ) -> frozenset[str]:
+        """The contact details only when an entry will change the manager (a change shows them);
+        the diff's other decisions rest on the manager, which every plan keeps."""
+        if all(entry.manager == customer.account_manager for entry in entries):
+            return frozenset()
+        return self.customer_fields
 
     def managers_named(self, desired: DesiredState) -> set[str]:
         return {m.manager for m in self.entries(desired) if m.manager}

@@ -11,7 +11,14 @@ from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.kinds.account_managers.desired import customers_once
 from reconciler.manifests.build import customer_ref, entries, flag, integer, mapping, text
 from reconciler.manifests.crosschecks import FirstSeen, list_entries
-from reconciler.manifests.desired import CustomerRef, ref_key
+from reconciler.manifests.desired import (
+    CustomerRef,
+    Packed,
+    pack_positions,
+    position,
+    ref_key,
+    unpack_position,
+)
 from reconciler.manifests.document import Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue
 
@@ -24,22 +31,58 @@ class Override:
     source: SourcePosition
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class AutoRenewRule:
     """Auto-renew for one customer's yearly/monthly resources.
 
     Precedence: ``resources`` > ``service_types`` > ``default``; a resource none of them covers
     is unmanaged. ``period_type`` and ``renew_times`` are sent when enabling.
+
+    One of these per customer of a large account: it keeps its customer reference's fields and
+    its three positions in one integer (:func:`~reconciler.manifests.desired.pack_positions`).
     """
 
-    customer: CustomerRef
+    customer_id: str | None
+    account_name: str | None
     default: bool | None
     period_type: str | None
     renew_times: int | None
     service_types: Mapping[str, Override]
     resources: Mapping[str, Override]
-    source: SourcePosition
-    default_source: SourcePosition | None = None
+    _at: Packed
+
+    def __init__(
+        self,
+        customer: CustomerRef,
+        default: bool | None,
+        period_type: str | None,
+        renew_times: int | None,
+        service_types: Mapping[str, Override],
+        resources: Mapping[str, Override],
+        source: SourcePosition,
+        default_source: SourcePosition | None = None,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "customer_id", customer.customer_id)
+        put(self, "account_name", customer.account_name)
+        put(self, "default", default)
+        put(self, "period_type", period_type)
+        put(self, "renew_times", renew_times)
+        put(self, "service_types", service_types)
+        put(self, "resources", resources)
+        put(self, "_at", pack_positions((source, customer.source, default_source)))
+
+    @property
+    def customer(self) -> CustomerRef:
+        return CustomerRef(self.customer_id, self.account_name, position(self._at, 1, 3))
+
+    @property
+    def source(self) -> SourcePosition:
+        return position(self._at, 0, 3)
+
+    @property
+    def default_source(self) -> SourcePosition | None:
+        return unpack_position(self._at, 2, 3)
 
     def desired_for(
         self, resource_id: str, service_type_code: str

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reconciler.errors import did_you_mean
-from reconciler.kinds.auto_renew.reads import resources_of
+from reconciler.kinds.auto_renew.reads import RESOURCES, STATUS_CLOSED, resources_of
 from reconciler.kinds.base import KindResult, LiveState, customer_label
 from reconciler.plan.model import Call, Change, Notice, fingerprint
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from reconciler.manifests.desired import DesiredState
 
 KIND = "auto-renew"
-STATUS_CLOSED = 3
 NOT_RENEWABLE = {4: "frozen", 5: "expired"}
 AUTORENEW_PATH = "/v2/orders/subscriptions/resources/autorenew/{resource_id}"
 #: Its journal operations: the customer calls that switch auto-renew on and off.
@@ -45,8 +44,9 @@ class Candidate:
 
 
 def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate], KindResult]:
-    """Pure diff: the resources to change, plus problems and the in-scope count."""
-    result = KindResult()
+    """Pure diff: the resources to change, plus problems and the in-scope count (the managed
+    resources the reader counted as in sync instead of keeping them included)."""
+    result = KindResult(in_scope=live.in_sync(RESOURCES))
     found: list[Candidate] = []
     seen: dict[str, SourcePosition] = {}
     for rule in rules_of(desired):

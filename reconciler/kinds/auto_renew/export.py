@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from reconciler.gitops import yamlout as y
-from reconciler.kinds.auto_renew.diff import NOT_RENEWABLE, STATUS_CLOSED
-from reconciler.kinds.auto_renew.reads import RESOURCES
+from reconciler.kinds.auto_renew.diff import NOT_RENEWABLE
+from reconciler.kinds.auto_renew.reads import RESOURCES, STATUS_CLOSED
 from reconciler.plan.pools import pool_map, workers_for
 
 if TYPE_CHECKING:

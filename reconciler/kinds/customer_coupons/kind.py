@@ -61,6 +61,8 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
     }
     canonical_key: ClassVar[str] = "customerCoupons"
     reads: ClassVar[tuple[Read, ...]] = READS
+    #: only resale customers (``association_type`` "2") can hold partner coupons
+    customer_fields: ClassVar[frozenset[str]] = frozenset({"association_type"})
     guards: ClassVar[tuple[GuardSpec, ...]] = GUARDS
     operations: ClassVar[tuple[OperationSpec, ...]] = OPERATIONS
     table_columns: ClassVar[tuple[str, ...]] = ("Customer", "Coupons", "Money")
