@@ -147,7 +147,7 @@ class KindResult:
     ) -> bool:
         """False (and a problem) when ``key`` was already declared, e.g. by name and by id."""
         earlier = seen.setdefault(key, source)
-        if earlier is source:
+        if earlier == source:  # positions are values (packed integers), not objects
             return True
         self.problem(source, "", f"{what} is declared twice; also declared at {earlier}")
         return False

@@ -53,9 +53,10 @@ def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate],
         customer = live.customer(rule.customer)
         if customer is None:
             continue
-        if seen.setdefault(customer.customer_id, rule.source) is not rule.source:
+        source = rule.source  # a value made on each access (a packed position)
+        if seen.setdefault(customer.customer_id, source) != source:
             label = f"auto-renew of customer {customer_label(customer)}"  # only when needed
-            result.first_declaration(seen, customer.customer_id, rule.source, label)
+            result.first_declaration(seen, customer.customer_id, source, label)
             continue
         resources = resources_of(live, customer.customer_id)
         _check_overrides(rule, customer, resources, result)

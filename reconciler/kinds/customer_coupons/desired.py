@@ -212,7 +212,7 @@ def local_problems(
     for entry in entries:
         key = next(iter(entry.customer.canonical().items()))
         first = seen.setdefault(key, entry.customer.source)
-        if first is not entry.customer.source:
+        if first != entry.customer.source:
             problems.append(
                 ManifestProblem(
                     entry.customer.source,
