@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.emulator.models import State
+from reconciler.emulator.views import fields_of
 
 _CUSTOMER_SEED_FIELDS = (
     "customer_id", "account_name", "customer", "associated_on", "association_type", "label",
@@ -24,30 +25,21 @@ _QUOTA_SEED_FIELDS = (
 )  # fmt: skip
 
 
-def _plain(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in names:
-        value = getattr(obj, name)
-        if value is not None:
-            out[name] = value
-    return out
-
-
 def seed_document(s: State) -> dict[str, Any]:
     """``s`` as a seed document (for small sizes; ``seed.build_state`` reads it back): the
     partner, its managers, customers with their resources, resellers and quotas."""
     by_customer: dict[str, list[dict[str, Any]]] = {cid: [] for cid in s.customers}
     for res in s.resources.values():
-        by_customer[res.customer_id].append(_plain(res, _RESOURCE_SEED_FIELDS))
+        by_customer[res.customer_id].append(fields_of(res, _RESOURCE_SEED_FIELDS))
     customers = []
     for c in s.customers.values():
-        entry = _plain(c, _CUSTOMER_SEED_FIELDS)
+        entry = fields_of(c, _CUSTOMER_SEED_FIELDS)
         entry["agency_granted"] = c.agency_granted
         entry["resources"] = by_customer[c.customer_id]
         customers.append(entry)
     quotas, issued = [], []
     for q in s.quotas.values():
-        entry = _plain(q, _QUOTA_SEED_FIELDS)
+        entry = fields_of(q, _QUOTA_SEED_FIELDS)
         for money in ("quota_value", "balance"):
             entry[money] = f"{entry[money]:.2f}"
         if q.indirect_partner_id is None:
@@ -69,7 +61,7 @@ def seed_document(s: State) -> dict[str, Any]:
             {"account_name": m.account_name, "name": m.name} for m in s.account_managers.values()
         ],
         "customers": customers,
-        "resellers": [_plain(r, _RESELLER_SEED_FIELDS) for r in s.resellers.values()],
+        "resellers": [fields_of(r, _RESELLER_SEED_FIELDS) for r in s.resellers.values()],
         "quotas": quotas,
         "issued_quotas": issued,
         "records": [],

@@ -63,7 +63,8 @@ _ACCOUNT_FIELDS = (
 )  # fmt: skip
 
 
-def _pick(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+def fields_of(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named attributes of ``obj`` that are set (``None`` left out), as a plain dict."""
     out: dict[str, Any] = {}
     for name in names:
         value = getattr(obj, name)
@@ -73,20 +74,20 @@ def _pick(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def customer(c: Customer) -> dict[str, Any]:
-    out = _pick(c, _CUSTOMER_FIELDS)
+    out = fields_of(c, _CUSTOMER_FIELDS)
     if c.account_manager:
         # At most one entry; with no manager the field is left out (the client must cope).
         out["account_managers"] = [{"account_name": c.account_manager}]
-    out.update(_pick(c, _CUSTOMER_TAIL))
+    out.update(fields_of(c, _CUSTOMER_TAIL))
     return out
 
 
 def reseller(r: Reseller) -> dict[str, Any]:
-    return _pick(r, _RESELLER_FIELDS)
+    return fields_of(r, _RESELLER_FIELDS)
 
 
 def resource(r: Resource, state: State) -> dict[str, Any]:
-    out = _pick(r, _RESOURCE_FIELDS)
+    out = fields_of(r, _RESOURCE_FIELDS)
     if r.parent_resource_id:
         main = state.resources.get(r.parent_resource_id)
         if main is not None:
@@ -97,7 +98,7 @@ def resource(r: Resource, state: State) -> dict[str, Any]:
 
 
 def quota(q: Quota) -> dict[str, Any]:
-    out = _pick(q, _QUOTA_FIELDS)
+    out = fields_of(q, _QUOTA_FIELDS)
     out["limit_infos"] = [dict(item) for item in q.limit_infos]
     return out
 
@@ -115,27 +116,27 @@ def issued_quota(q: Quota, state: State) -> dict[str, Any]:
 
 
 def record(r: QuotaRecord) -> dict[str, Any]:
-    return _pick(r, _RECORD_FIELDS)
+    return fields_of(r, _RECORD_FIELDS)
 
 
 def coupon(c: Coupon) -> dict[str, Any]:
-    out = _pick(c, _COUPON_FIELDS)
+    out = fields_of(c, _COUPON_FIELDS)
     out["use_limits"] = [dict(item) for item in c.use_limits]
     return out
 
 
 def coupon_record(r: CouponRecord) -> dict[str, Any]:
-    return _pick(r, _COUPON_RECORD_FIELDS)
+    return fields_of(r, _COUPON_RECORD_FIELDS)
 
 
 def adjust_record(r: AdjustRecord) -> dict[str, Any]:
-    out = _pick(r, _ADJUST_RECORD_FIELDS)
+    out = fields_of(r, _ADJUST_RECORD_FIELDS)
     out["amount"] = f"{r.amount:.2f}"  # AdjustRecordV3.amount is a string (§7.20)
     return out
 
 
 def account(a: Account) -> dict[str, Any]:
-    return _pick(a, _ACCOUNT_FIELDS)
+    return fields_of(a, _ACCOUNT_FIELDS)
 
 
 def customer_balance(c: Customer) -> dict[str, Any]:
