@@ -3,7 +3,7 @@ drift is shown (the defaults a kind may refine)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -90,10 +90,18 @@ class LiveState:
 COUPON_QUOTA = "coupon-quota"
 
 
-def quota_balance(live: LiveState, quota_id: str) -> Decimal | None:
-    """The balance of one of the partner's own coupon quotas as read (``None``: not read)."""
-    quota = live.distributor_quotas.get(quota_id)
-    return None if quota is None else quota.balance
+def quota_balance(
+    live: LiveState, pool: tuple[str, str], held: Callable[[], Iterable[Any]]
+) -> Decimal | None:
+    """The balance of the coupon quota ``pool`` names, as read (``None``: not a coupon quota,
+    or not read): the partner's own (read by ID), else the first of ``held()`` (the resellers'
+    quotas the kind read, looked at only then) with that ID."""
+    if pool[0] != COUPON_QUOTA:
+        return None
+    quota = live.distributor_quotas.get(pool[1])
+    if quota is not None:
+        return quota.balance
+    return next((q.balance for q in held() if q.quota_id == pool[1]), None)
 
 
 # -- drift -----------------------------------------------------------------------------------

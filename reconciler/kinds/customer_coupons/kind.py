@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.kinds.base import COUPON_QUOTA, KindResult, quota_balance
+from reconciler.kinds.base import KindResult, quota_balance
 from reconciler.kinds.customer_coupons import desired as entries_module
 from reconciler.kinds.customer_coupons import export as export_module
 from reconciler.kinds.customer_coupons import text
@@ -128,13 +128,9 @@ class CustomerCouponsKind(Kind[CustomerCoupons]):
 
     def balance(self, pool: PoolKey, live: LiveState) -> Decimal | None:
         """A quota of the partner (read by ID) or of a reseller (its coupon read)."""
-        if pool[0] != COUPON_QUOTA:
-            return None
-        own = quota_balance(live, pool[1])
-        if own is not None:
-            return own
-        held = (q for bundle in live.each(RESELLERS).values() for q in bundle.quotas)
-        return next((q.balance for q in held if q.quota_id == pool[1]), None)
+        return quota_balance(
+            live, pool, lambda: (q for b in live.each(RESELLERS).values() for q in b.quotas)
+        )
 
     # render --------------------------------------------------------------------------------
 

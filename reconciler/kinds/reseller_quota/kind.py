@@ -135,13 +135,9 @@ class ResellerQuota(Kind["QuotaTarget"]):
         )
 
     def balance(self, pool: PoolKey, live: LiveState) -> Decimal | None:
-        if pool[0] != COUPON_QUOTA:
-            return None
-        own = quota_balance(live, pool[1])
-        if own is not None:
-            return own
-        issued = (q for found in live.lists(ISSUED).values() for q in found)
-        return next((q.balance for q in issued if q.quota_id == pool[1]), None)
+        return quota_balance(
+            live, pool, lambda: (q for found in live.lists(ISSUED).values() for q in found)
+        )
 
     def drift_view(self, desired: DesiredState, live: LiveState) -> DriftView:
         return QuotaDrift(self.entries(desired), live)
