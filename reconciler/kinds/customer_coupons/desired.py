@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ManifestProblem, SourcePosition
+from reconciler.manifests.build import customer_ref, reseller_ref, text
 from reconciler.manifests.desired import CENT, CustomerRef, ResellerRef
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def canonical(entries: Iterable[CustomerCoupons]) -> list[dict[str, Any]]:
 def build(doc: Document) -> list[CustomerCoupons]:
     """The entries of one document that passed the schema (types are asserted, not checked)."""
     spec = _mapping(doc.content.get("spec"))
-    default_quota = _text(spec, "quota")
+    default_quota = text(spec, "quota")
     entries = []
     items = spec.get("customers") or []
     assert isinstance(items, list), doc.start
@@ -121,7 +122,7 @@ def build(doc: Document) -> list[CustomerCoupons]:
         assert isinstance(coupons, list), doc.pos(path)
         entries.append(
             CustomerCoupons(
-                customer=_customer(doc, path, entry),
+                customer=customer_ref(doc, path, entry),
                 reseller=_reseller(doc, path, entry),
                 exclusive=entry.get("exclusive") is True,
                 coupons=tuple(
@@ -138,47 +139,34 @@ def build(doc: Document) -> list[CustomerCoupons]:
 def _coupon(
     doc: Document, path: JsonPath, entry: dict[str, YamlValue], default_quota: str | None
 ) -> DeclaredCoupon:
-    face = _text(entry, "faceValue")
+    face = text(entry, "faceValue")
     assert face is not None, doc.pos(path)
-    own = _text(entry, "quota")
+    own = text(entry, "quota")
     where = doc.pos((*path, "quota")) if own is not None else doc.pos(("spec", "quota"))
     return DeclaredCoupon(
         face_value=Decimal(face).quantize(CENT),
         # no quota anywhere: "" (local_problems reports it at the coupon)
         quota_id=own if own is not None else (default_quota or ""),
-        valid_time=_text(entry, "validTime"),
-        expire_time=_text(entry, "expireTime"),
+        valid_time=text(entry, "validTime"),
+        expire_time=text(entry, "expireTime"),
         cloud_service_types=_strings(entry.get("cloudServiceTypes")),
         product_ids=_strings(entry.get("productIds")),
-        memo=_text(entry, "memo"),
+        memo=text(entry, "memo"),
         source=doc.pos(path),
         quota_source=where if (own is not None or default_quota) else doc.pos(path),
     )
 
 
-def _customer(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> CustomerRef:
-    ident, name = _text(entry, "customerId"), _text(entry, "customer")
-    where = doc.pos((*path, "customerId" if ident is not None else "customer"))
-    return CustomerRef(customer_id=ident, account_name=name, source=where)
-
-
 def _reseller(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> ResellerRef | None:
-    ident, name = _text(entry, "resellerId"), _text(entry, "reseller")
-    if ident is None and name is None:
+    """The entry's reseller (``None``: the partner's own customer)."""
+    if text(entry, "resellerId") is None and text(entry, "reseller") is None:
         return None
-    where = doc.pos((*path, "resellerId" if ident is not None else "reseller"))
-    return ResellerRef(reseller_id=ident, account_name=name, source=where)
+    return reseller_ref(doc, path, entry)
 
 
 def _mapping(value: YamlValue) -> dict[str, YamlValue]:
     assert value is None or isinstance(value, dict), value
     return value or {}
-
-
-def _text(entry: Mapping[str, YamlValue], key: str) -> str | None:
-    value = entry.get(key)
-    assert value is None or isinstance(value, str), (key, value)
-    return value
 
 
 def _strings(value: YamlValue) -> tuple[str, ...] | None:
@@ -242,10 +230,10 @@ def _coupon_problems(coupon: DeclaredCoupon) -> list[ManifestProblem]:
                 coupon.source, "quota", "no quota: set quota here or spec.quota for the document"
             )
         )
-    for name, text in (("validTime", coupon.valid_time), ("expireTime", coupon.expire_time)):
+    for name, when in (("validTime", coupon.valid_time), ("expireTime", coupon.expire_time)):
         # a time the schema rejected is the schema's error, not reported twice
-        if text is not None and re.match(TIME_PATTERN, text) and parse_time(text) is None:
-            out.append(ManifestProblem(coupon.source, name, f"{text!r} is not a date that exists"))
+        if when is not None and re.match(TIME_PATTERN, when) and parse_time(when) is None:
+            out.append(ManifestProblem(coupon.source, name, f"{when!r} is not a date that exists"))
     begin, end = parse_time(coupon.valid_time), parse_time(coupon.expire_time)
     if begin is not None and end is not None and begin >= end:
         out.append(
