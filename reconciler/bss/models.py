@@ -153,7 +153,7 @@ class Resource:
             parent_resource_id=_str(data, "parent_resource_id") or None,
             status=need_int(data, "status"),
             expire_policy=need_int(data, "expire_policy"),
-            expire_time=_shared(get("expire_time")),
+            expire_time=_text(get("expire_time")),  # one per resource: not interned
         )
 
 

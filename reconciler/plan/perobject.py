@@ -36,6 +36,7 @@ class PerObjectReads(Listings):
     _jobs: dict[str, Callable[[], Any]]
     _calls: dict[str, list[int]]
     _open: dict[str, dict[str, int]]
+    _shift: int
     counters: ReadCounters
     _want_of: dict[str, Wanted]
 
@@ -66,8 +67,9 @@ class PerObjectReads(Listings):
             self.live.reads.setdefault(read.name, {})[oid] = found
             self._calls[read.api][1] += 1
             self.counters.done(read.name)
-            self._open[subject][oid] -= 1
-            if not self._open[subject][oid]:
+            is_open = self._open[subject]
+            is_open[oid] -= 1 << self._shift  # one read fewer not in (see Reader._open)
+            if not is_open[oid] >> self._shift:
                 self._ready(subject, oid)
 
         if isinstance(read, EachListing):

@@ -101,10 +101,12 @@ class Reader(PerObjectReads, Resolution):
         self._failure: BaseException | None = None
         self.wanted: list[Wanted] = []  #: every kind with entries, and its entries by reference
         self._want_of: dict[str, Wanted] = {}  # per-object read name -> its kind's entries
-        #: subject -> object id -> per-object reads not yet in; absent: none started
+        #: subject -> object id -> its per-object reads, one small int (absent: none started):
+        #: ``open << self._shift | started``, ``open`` the reads not yet in, ``started`` a bit per
+        #: read queued for it (:attr:`_bit`). One dict, not a set per read and a dict of counts.
         self._open: dict[str, dict[str, int]] = {"customer": {}, "reseller": {}}
-        #: read name -> the objects it was queued for
-        self._started: dict[str, set[str]] = {}
+        self._bit: dict[str, int] = {}  # per-object read name -> its bit in ``started``
+        self._shift = 0
         #: read name -> objects waiting for it: one shared job per read sits in its pool's
         #: queue per object (customers are found far faster than their reads can be made)
         self._queues: dict[str, deque[str]] = {}
@@ -161,6 +163,8 @@ class Reader(PerObjectReads, Resolution):
             named = declared(desired)
         self.wanted = named.wants
         self._want_of = {r.name: w for w in self.wanted for s in SUBJECTS for r in w.per_object(s)}
+        self._bit = {name: 1 << n for n, name in enumerate(self._want_of)}
+        self._shift = len(self._bit)
         customer_list, reseller_list = named.refs["customer"], named.refs["reseller"]
         c = self.counters
         c.customers, c.resellers = len(customer_list), len(reseller_list)
@@ -285,18 +289,21 @@ class Reader(PerObjectReads, Resolution):
             for read in w.per_object(subject)
         ]
         # a second reference to an object: the reads already made for it are not made again
-        new = [read for read in reads if oid not in self._started.get(read.name, ())]
+        is_open = self._open[subject]
+        was = is_open.get(oid)
+        started = 0 if was is None else was & ((1 << self._shift) - 1)
+        new = [read for read in reads if not started & self._bit[read.name]]
         for read in reads:
-            if oid in self._started.get(read.name, ()):
+            if started & self._bit[read.name]:
                 self._calls[read.api][0] -= 1
                 self.counters.drop(read.name)
-        is_open = self._open[subject]
-        again = oid in is_open
-        is_open[oid] = is_open.get(oid, 0) + len(new)
         for read in new:
-            self._started.setdefault(read.name, set()).add(oid)
+            started |= self._bit[read.name]
+        waiting = (0 if was is None else was >> self._shift) + len(new)
+        is_open[oid] = waiting << self._shift | started
+        for read in new:
             self._per_object(subject, oid, read)
-        if not again and not new:
+        if was is None and not new:
             self._ready(subject, oid)
 
     def _resolved(self, subject: Subject, ref: Ref, oid: str) -> None:
@@ -305,7 +312,9 @@ class Reader(PerObjectReads, Resolution):
             self._keys.setdefault((subject, oid), []).append(ref.key)
 
     def _customer_found(self, ref: Ref, customer: Customer) -> str:
-        cid = customer.customer_id
+        # the manifest's string when it names the ID: one string per customer, not two
+        cid = ref.ident if ref.ident == customer.customer_id else customer.customer_id
+        assert cid is not None
         if ref.key != (cid, None):  # found by its ID: implied (LiveState.customer_id)
             self.live.customer_refs[ref.key] = cid
         self._resolved("customer", ref, cid)
@@ -316,7 +325,7 @@ class Reader(PerObjectReads, Resolution):
         self.live.customers[cid] = record
         if kept is None and record.account_manager:
             self.live.managers_seen.add(record.account_manager)
-        return record.customer_id  # the manifest's string when it names the ID: one per customer
+        return record.customer_id  # the first reference's string, the dict's key
 
     def _reseller_found(self, ref: Ref, reseller: IndirectPartner) -> str:
         rid = reseller.indirect_partner_id
