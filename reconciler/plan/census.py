@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,13 +43,13 @@ SEP = "\0"
 
 
 class Strings:
-    """Strings seen on listing pages, packed one string per page: the IDs and names of every
+    """Strings seen on listing pages, one compressed string per page: the IDs and names of every
     customer a 100,000-customer listing showed are kept for "did you mean" hints, which only
     a reference that does not resolve needs; as objects in a set they would cost more than a
-    hundred bytes each."""
+    hundred bytes each, and a page's IDs and names compress to about half."""
 
     def __init__(self) -> None:
-        self._pages: list[str] = []
+        self._pages: list[bytes] = []
         self._odd: set[str] = set()  # strings holding SEP
 
     def update(self, values: Iterable[str]) -> None:
@@ -59,19 +60,19 @@ class Strings:
             else:
                 plain.append(value)
         if plain:
-            self._pages.append(SEP + SEP.join(plain) + SEP)
+            self._pages.append(zlib.compress(SEP.join(plain).encode("utf-8"), 1))
+
+    def expanded(self) -> frozenset[str]:
+        """Every string seen (decompressed once: look many up in this)."""
+        pages = (zlib.decompress(page).decode("utf-8").split(SEP) for page in self._pages)
+        return frozenset(value for page in pages for value in page) | self._odd
 
     def __contains__(self, value: object) -> bool:
-        if not isinstance(value, str):
-            return False
-        if SEP in value:
-            return value in self._odd
-        wrapped = SEP + value + SEP
-        return any(wrapped in page for page in self._pages)
+        return value in self.expanded()
 
     def __iter__(self) -> Iterator[str]:
         """Each string once."""
-        return iter({v for page in self._pages for v in page[1:-1].split(SEP)} | self._odd)
+        return iter(self.expanded())
 
 
 @dataclass
@@ -131,7 +132,8 @@ class Census:
                 await self.read_all(d, pool)
             else:
                 await self._fuzzy([r.name for r in refs if r.name], d, pool)
-        return {ref: _hint(ref, seen, d.what) for ref in refs}
+        names, ids = seen.names.expanded(), seen.ids.expanded()
+        return {ref: _hint(ref, names, ids, d.what) for ref in refs}
 
     async def _fuzzy(self, names: list[str], d: Directory[Any], pool: ApiPool) -> None:
         """A few ``account_name`` (infix) queries per name, instead of a long listing."""
@@ -145,16 +147,16 @@ class Census:
         await pool.join()
 
 
-def _hint(ref: Ref, seen: Seen, what: str) -> str:
+def _hint(ref: Ref, names: frozenset[str], ids: frozenset[str], what: str) -> str:
     """``what`` is also the manifest key: ``customer`` / ``customerId``."""
     if ref.ident:
-        if ref.ident in seen.names:  # an account name written as an ID
+        if ref.ident in names:  # an account name written as an ID
             return f" (did you mean `{what}: {ref.ident}`, an account name?)"
-        return did_you_mean(ref.ident, seen.ids, cutoff=0.8)
+        return did_you_mean(ref.ident, ids, cutoff=0.8)
     name = ref.name or ""
-    if name in seen.ids:  # an ID written as an account name
+    if name in ids:  # an ID written as an account name
         return f' (did you mean `{what}Id: "{name}"`, an ID?)'
-    return did_you_mean(name, seen.names)
+    return did_you_mean(name, names)
 
 
 def _fragments(name: str) -> set[str]:
