@@ -53,6 +53,8 @@ from .retry import (
 from .signing import QueryPairs, sign_for
 
 log = get_logger(__name__)
+#: What an answer's stream is once its body is read (see :meth:`Transport._attempt`).
+_READ = httpx.ByteStream(b"")
 
 _REQUEST_IDS: ContextVar[list[str] | None] = ContextVar("reconciler_request_ids", default=None)
 #: Failures that prove the attempt was not executed: throttled, refused, never sent.
@@ -274,6 +276,10 @@ class Executor:
             detail = str(exc)
             cause = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
             return _Attempt(classify_exception(exc), cause)
+        # httpx binds the read body's stream to its response, a reference cycle: every answer
+        # would be garbage only the cyclic collector frees, and at a page per customer the
+        # pages that reach the old generation stay in memory until a full collection.
+        response.stream = _READ
         self.clock_offset.observe(response.headers.get("date"), began, self._clock.time())
         status = response.status_code
         log.debug("%s %s -> %d", op.method, path, status)
