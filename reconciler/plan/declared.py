@@ -24,6 +24,18 @@ if TYPE_CHECKING:
     from reconciler.plan.references import Ref
 
 Key = tuple[str | None, str | None]
+#: A reference key as :class:`Wanted` holds it: the ID alone when the reference names only an ID
+#: (one string per customer, where a tuple would cost 56 bytes more), else the key itself.
+Held = str | Key
+
+
+def held(key: Key) -> Held:
+    ident, name = key
+    return ident if name is None and ident is not None else key
+
+
+def unheld(key: Held) -> Key:
+    return (key, None) if isinstance(key, str) else key
 SUBJECTS: tuple[Subject, ...] = ("customer", "reseller")
 PerObject = EachListing[Any] | EachCall[Any]
 
@@ -33,9 +45,9 @@ class Wanted:
     """One kind's entries in the run: the objects they reference and the reads they declare."""
 
     kind: Kind[Any]
-    #: subject -> reference key (``(id, account name)`` as written) -> the kind's entry naming
-    #: it (:class:`Several` when more than one does, in file order)
-    entries: dict[str, dict[Key, Any]] = field(
+    #: subject -> reference key (``(id, account name)`` as written, :func:`held`) -> the kind's
+    #: entry naming it (:class:`Several` when more than one does, in file order)
+    entries: dict[str, dict[Held, Any]] = field(
         default_factory=lambda: {"customer": {}, "reseller": {}}
     )
 
@@ -60,10 +72,19 @@ class Wanted:
         by_key = self.entries[subject]
         found: dict[int, Any] = {}
         for key in keys:
-            entry = by_key.get(key)
+            entry = by_key.get(held(key))
             for one in entry if type(entry) is Several else () if entry is None else (entry,):
                 found.setdefault(id(one), one)
         return tuple(found.values())
+
+
+    def names(self, subject: Subject, key: Key) -> bool:
+        """Whether an entry names the reference ``key``."""
+        return held(key) in self.entries[subject]
+
+    def keys(self, subject: Subject) -> Iterator[Key]:
+        """The reference keys its entries name."""
+        return map(unheld, self.entries[subject])
 
 
 class Several(list[Any]):
@@ -90,8 +111,8 @@ def declared(desired: DesiredState) -> Declared:
     resolve), the objects named and the quotas named. Keys are shared across kinds: 100,000
     customers named by two kinds are 100,000 key tuples, not 200,000."""
     wants: list[Wanted] = []
-    first: dict[str, dict[Key, Ref]] = {"customer": {}, "reseller": {}}
-    shared: dict[Key, Key] = {}
+    first: dict[str, dict[Held, Ref]] = {"customer": {}, "reseller": {}}
+    shared: dict[Held, Held] = {}
     quotas: set[str] = set()
     for kind in registry.KINDS:
         entries = kind.entries(desired)
@@ -105,7 +126,7 @@ def declared(desired: DesiredState) -> Declared:
             if ref is None:
                 continue
             subject = "reseller" if refs.reseller is not None else "customer"
-            key = ref.key
+            key = held(ref.key)
             key = shared.setdefault(key, key)
             first[subject].setdefault(key, ref)
             by_key = want.entries[subject]

@@ -199,18 +199,15 @@ class Reader(PerObjectReads, Resolution):
             self.progress.finish()
         return self.live
 
-    def _expect(self, subject: Subject) -> set[Key]:
-        """The keys of ``subject`` with per-object reads; counts each read's calls (ETA)."""
-        keys: set[Key] = set()
+    def _expect(self, subject: Subject) -> None:
+        """Counts each per-object read's calls of ``subject`` (the ETA) and every read's."""
         for want in self.wanted:
             for read in want.per_object(subject):
                 self._calls.setdefault(read.api, [0, 0])[0] += len(want.entries[subject])
-                keys |= want.entries[subject].keys()
             for counted in (*want.per_object(subject), *want.batched(subject)):
                 self.counters.expect(
                     counted.name, counted.label, subject, len(want.entries[subject])
                 )
-        return keys
 
     def _tick(self, api: str) -> None:
         c = self.counters
@@ -255,7 +252,7 @@ class Reader(PerObjectReads, Resolution):
         apis = {read.api for w in self.wanted for read in w.per_object(subject)}
         for want in self.wanted:
             batched = list(want.batched(subject))
-            ids = sorted(self._ids(subject, want.entries[subject])) if batched else []
+            ids = sorted(self._ids(subject, want.keys(subject))) if batched else []
             for read in batched:
                 self._batched(read, ids)
                 apis.add(read.api)
@@ -285,7 +282,7 @@ class Reader(PerObjectReads, Resolution):
         reads = [
             read
             for w in self.wanted
-            if ref.key in w.entries[subject]
+            if w.names(subject, ref.key)
             for read in w.per_object(subject)
         ]
         # a second reference to an object: the reads already made for it are not made again
