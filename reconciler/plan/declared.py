@@ -36,6 +36,8 @@ def held(key: Key) -> Held:
 
 def unheld(key: Held) -> Key:
     return (key, None) if isinstance(key, str) else key
+
+
 SUBJECTS: tuple[Subject, ...] = ("customer", "reseller")
 PerObject = EachListing[Any] | EachCall[Any]
 
@@ -76,7 +78,6 @@ class Wanted:
             for one in entry if type(entry) is Several else () if entry is None else (entry,):
                 found.setdefault(id(one), one)
         return tuple(found.values())
-
 
     def names(self, subject: Subject, key: Key) -> bool:
         """Whether an entry names the reference ``key``."""

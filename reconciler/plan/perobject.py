@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from reconciler.plan.pools import ApiPool
     from reconciler.plan.progress import ReadCounters
 
+
+class _Pending:
+    def __repr__(self) -> str:
+        return "PENDING"
+
+
+#: What ``live.reads[read][object id]`` holds while the object's read is queued or under way:
+#: it marks the read as started (a second reference to the object does not make it again) and
+#: the object as not ready while any of its reads holds it. A kind never sees it: a read ends
+#: with every read in, or raises.
+PENDING: Any = _Pending()
 #: A pruned listing with nothing kept: one shared list (read-only) for the many objects whose
 #: items are all in sync.
 NOTHING: list[Any] = []
@@ -35,8 +46,7 @@ class PerObjectReads(Listings):
     _queues: dict[str, deque[str]]
     _jobs: dict[str, Callable[[], Any]]
     _calls: dict[str, list[int]]
-    _open: dict[str, dict[str, int]]
-    _shift: int
+    _per_subject: dict[str, list[str]]
     counters: ReadCounters
     _want_of: dict[str, Wanted]
 
@@ -64,12 +74,12 @@ class PerObjectReads(Listings):
         oid = self._queues[read.name].popleft()
 
         def done(found: Any) -> None:
-            self.live.reads.setdefault(read.name, {})[oid] = found
+            reads = self.live.reads
+            reads[read.name][oid] = found
             self._calls[read.api][1] += 1
             self.counters.done(read.name)
-            is_open = self._open[subject]
-            is_open[oid] -= 1 << self._shift  # one read fewer not in (see Reader._open)
-            if not is_open[oid] >> self._shift:
+            names = self._per_subject[subject]
+            if not any(reads.get(name, {}).get(oid) is PENDING for name in names):
                 self._ready(subject, oid)
 
         if isinstance(read, EachListing):

@@ -53,7 +53,7 @@ from reconciler.plan.census import Census
 from reconciler.plan.declared import SUBJECTS, Wanted, declared
 from reconciler.plan.eta import RateMeter, estimate_eta
 from reconciler.plan.kept import Records, entries_naming, object_keys
-from reconciler.plan.perobject import PerObjectReads
+from reconciler.plan.perobject import PENDING, PerObjectReads
 from reconciler.plan.pools import ApiPool
 from reconciler.plan.progress import Progress, ReadCounters
 from reconciler.plan.references import (
@@ -101,12 +101,7 @@ class Reader(PerObjectReads, Resolution):
         self._failure: BaseException | None = None
         self.wanted: list[Wanted] = []  #: every kind with entries, and its entries by reference
         self._want_of: dict[str, Wanted] = {}  # per-object read name -> its kind's entries
-        #: subject -> object id -> its per-object reads, one small int (absent: none started):
-        #: ``open << self._shift | started``, ``open`` the reads not yet in, ``started`` a bit per
-        #: read queued for it (:attr:`_bit`). One dict, not a set per read and a dict of counts.
-        self._open: dict[str, dict[str, int]] = {"customer": {}, "reseller": {}}
-        self._bit: dict[str, int] = {}  # per-object read name -> its bit in ``started``
-        self._shift = 0
+        self._per_subject: dict[str, list[str]] = {}  # subject -> its per-object reads' names
         #: read name -> objects waiting for it: one shared job per read sits in its pool's
         #: queue per object (customers are found far faster than their reads can be made)
         self._queues: dict[str, deque[str]] = {}
@@ -163,8 +158,9 @@ class Reader(PerObjectReads, Resolution):
             named = declared(desired)
         self.wanted = named.wants
         self._want_of = {r.name: w for w in self.wanted for s in SUBJECTS for r in w.per_object(s)}
-        self._bit = {name: 1 << n for n, name in enumerate(self._want_of)}
-        self._shift = len(self._bit)
+        self._per_subject = {
+            s: [r.name for w in self.wanted for r in w.per_object(s)] for s in SUBJECTS
+        }
         customer_list, reseller_list = named.refs["customer"], named.refs["reseller"]
         c = self.counters
         c.customers, c.resellers = len(customer_list), len(reseller_list)
@@ -276,31 +272,26 @@ class Reader(PerObjectReads, Resolution):
 
     def _found(self, subject: Subject, ref: Ref, obj: Any) -> None:
         if subject == "customer":
+            again = obj.customer_id in self.live.customers
             oid = self._customer_found(ref, obj)
         else:
+            again = obj.indirect_partner_id in self.live.resellers
             oid = self._reseller_found(ref, obj)
         reads = [
-            read
-            for w in self.wanted
-            if w.names(subject, ref.key)
-            for read in w.per_object(subject)
+            read for w in self.wanted if w.names(subject, ref.key) for read in w.per_object(subject)
         ]
-        # a second reference to an object: the reads already made for it are not made again
-        is_open = self._open[subject]
-        was = is_open.get(oid)
-        started = 0 if was is None else was & ((1 << self._shift) - 1)
-        new = [read for read in reads if not started & self._bit[read.name]]
+        new = []
         for read in reads:
-            if started & self._bit[read.name]:
+            found = self.live.reads.setdefault(read.name, {})
+            if oid in found:  # a second reference: the read made for it is not made again
                 self._calls[read.api][0] -= 1
                 self.counters.drop(read.name)
-        for read in new:
-            started |= self._bit[read.name]
-        waiting = (0 if was is None else was >> self._shift) + len(new)
-        is_open[oid] = waiting << self._shift | started
+            else:
+                found[oid] = PENDING
+                new.append(read)
         for read in new:
             self._per_object(subject, oid, read)
-        if was is None and not new:
+        if not again and not new:
             self._ready(subject, oid)
 
     def _resolved(self, subject: Subject, ref: Ref, oid: str) -> None:
