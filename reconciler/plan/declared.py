@@ -88,6 +88,13 @@ class Wanted:
         return map(unheld, self.entries[subject])
 
 
+    def release(self, subject: Subject) -> None:
+        """Let go of its entries of ``subject`` by reference (the reader does once every
+        reference of the subject is resolved and no read of the kind asks again: 100,000
+        references are a dict of 5 MB); the entries themselves stay in the desired state."""
+        self.entries[subject] = {}
+
+
 class Several(list[Any]):
     """The entries of a kind naming one reference key, when there are several (a single
     entry is held as it is: 100,000 of them need no list each)."""

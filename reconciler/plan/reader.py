@@ -252,6 +252,8 @@ class Reader(PerObjectReads, Resolution):
             for read in batched:
                 self._batched(read, ids)
                 apis.add(read.api)
+            if not any(want.per_object(subject)) and not want.kind.uses_agency:
+                want.release(subject)  # nothing looks its entries up by reference again
         await self._join(*sorted(apis))
 
     def _ids(self, subject: Subject, keys: Iterable[Key]) -> set[str]:
