@@ -61,16 +61,79 @@ class Page(Generic[T]):
     total: int
 
 
-@dataclass(frozen=True, slots=True)
 class Customer:
+    """A customer record (``customer_infos`` item). Frozen; compared by its fields.
+
+    A plan of 100,000 customers keeps one each, mostly with only its ID, account name and
+    account manager (:mod:`reconciler.plan.kept`): the fields rarely used sit in one tuple, or
+    ``None`` when all are, so a kept record is 64 bytes, not 96 as a dataclass of eight."""
+
+    __slots__ = ("_more", "account_manager", "account_name", "customer_id")
+
+    #: Every field, in constructor order.
+    FIELDS = (
+        "customer_id", "account_name", "name", "association_type", "label",
+        "account_manager", "telephone", "email",
+    )  # fmt: skip
     customer_id: str
     account_name: str | None
-    name: str | None  # real-name-verified name (``customer``)
-    association_type: str | None  # "1" referral, "2" resale
-    label: str | None
     account_manager: str | None  # account_managers[0].account_name
-    telephone: str | None
-    email: str | None
+    _more: tuple[str | None, ...] | None  # name, association_type, label, telephone, email
+
+    def __init__(
+        self,
+        customer_id: str,
+        account_name: str | None,
+        name: str | None,  # real-name-verified name (``customer``)
+        association_type: str | None,  # "1" referral, "2" resale
+        label: str | None,
+        account_manager: str | None,
+        telephone: str | None,
+        email: str | None,
+    ) -> None:
+        more = (name, association_type, label, telephone, email)
+        setter = object.__setattr__
+        setter(self, "customer_id", customer_id)
+        setter(self, "account_name", account_name)
+        setter(self, "account_manager", account_manager)
+        setter(self, "_more", None if more == (None,) * 5 else more)
+
+    def _get(self, index: int) -> str | None:
+        return None if self._more is None else self._more[index]
+
+    name = property(lambda self: self._get(0))
+    association_type = property(lambda self: self._get(1))
+    label = property(lambda self: self._get(2))
+    telephone = property(lambda self: self._get(3))
+    email = property(lambda self: self._get(4))
+
+    def replace(self, **changes: str | None) -> Customer:
+        """A copy with ``changes`` (field name -> value)."""
+        return Customer(**{f: changes.get(f, getattr(self, f)) for f in self.FIELDS})
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Customer is frozen: cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Customer is frozen: cannot delete {name}")
+
+    def _values(self) -> tuple[str | None, ...]:
+        return tuple(getattr(self, f) for f in self.FIELDS)
+
+    def __reduce__(self) -> tuple[type[Customer], tuple[str | None, ...]]:
+        return (Customer, self._values())  # copy and pickle build it again, frozen
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Customer:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.FIELDS)
+        return f"Customer({shown})"
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Customer:

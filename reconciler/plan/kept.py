@@ -16,7 +16,6 @@ resolved to it so far, so a kind is never told fewer entries than its diff will 
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.bss.models import Customer
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
 #: Customer fields every plan keeps: its label (account name and ID) and the manager check.
 ALWAYS = frozenset({"customer_id", "account_name", "account_manager"})
 #: The others, dropped unless a kind naming the customer uses them.
-OPTIONAL = tuple(f.name for f in fields(Customer) if f.name not in ALWAYS)
+OPTIONAL = tuple(f for f in Customer.FIELDS if f not in ALWAYS)
 
 
 def object_keys(oid: str, name: str | None, resolved: Iterable[Key] = ()) -> list[Key]:
@@ -86,9 +85,9 @@ class Records:
                 needed |= want.kind.customer_fields_for(entries, customer)
         if kept is not None:
             more = {f: getattr(customer, f) for f in needed if getattr(kept, f) is None}
-            return replace(kept, **more) if any(v is not None for v in more.values()) else kept
+            return kept.replace(**more) if any(v is not None for v in more.values()) else kept
         drop: dict[str, Any] = {f: None for f in OPTIONAL if f not in needed}
         cid = ident if ident == customer.customer_id else customer.customer_id
-        return replace(
-            customer, customer_id=cid, account_manager=self.share(customer.account_manager), **drop
+        return customer.replace(
+            customer_id=cid, account_manager=self.share(customer.account_manager), **drop
         )

@@ -35,7 +35,7 @@ def _holding(
     live.coupons[cid] = coupons
     for c in coupons:
         live.issue_records[c.coupon_id] = [issue_record(c, "RQ" if owner else Q)]
-    return Holding(replace(customer(cid), account_name=f"acct-{cid}"), owner, live)
+    return Holding(customer(cid).replace(account_name=f"acct-{cid}"), owner, live)
 
 
 def _plan(tmp_path: Path, data: CouponExport) -> tuple[str, list[Change]]:

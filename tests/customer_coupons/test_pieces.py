@@ -69,7 +69,7 @@ def _reseller_state(bundle: ResellerCoupons) -> LiveState:
 
 
 def test_a_resellers_customer_is_found_in_the_resellers_list() -> None:
-    shu = replace(customer("c-7"), account_name="shu-brocade")
+    shu = customer("c-7").replace(account_name="shu-brocade")
     held = coupon("A", "50.00", cid="c-7")
     other = coupon("B", "50.00", cid="c-8")
     bundle = ResellerCoupons(
@@ -88,7 +88,7 @@ def test_a_resellers_customer_is_found_in_the_resellers_list() -> None:
 
 
 def test_a_customer_the_reseller_does_not_have_is_an_error_with_a_hint() -> None:
-    bundle = ResellerCoupons((replace(customer("c-7"), account_name="shu-brocade"),), (), (), ())
+    bundle = ResellerCoupons((customer("c-7").replace(account_name="shu-brocade"),), (), (), ())
     e = entry("c-7", declared("50.00"), reseller="r-1", by_name=True)
     e = replace(e, customer=replace(e.customer, account_name="shu-brocad"))
     result = KindResult()
