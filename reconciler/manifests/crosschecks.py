@@ -56,9 +56,14 @@ def spec_of(doc: Document) -> dict[str, YamlValue]:
 
 
 def list_entries(doc: Document, list_key: str) -> Iterator[tuple[JsonPath, dict[str, YamlValue]]]:
-    """The mapping items of ``spec.<list_key>`` with their paths (others are skipped)."""
-    items = spec_of(doc).get(list_key)
-    for index, entry in enumerate(items if isinstance(items, list) else []):
+    """The mapping items of ``spec.<list_key>`` with their paths (others are skipped); of a
+    streamed list's view (``doc.window``), the window's."""
+    if doc.window is not None:
+        start, items = doc.window.of(list_key)
+    else:
+        found = spec_of(doc).get(list_key)
+        start, items = 0, found if isinstance(found, list) else []
+    for index, entry in enumerate(items, start):
         if isinstance(entry, dict):
             yield ("spec", list_key, index), entry
 
