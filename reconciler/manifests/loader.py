@@ -137,7 +137,8 @@ class _Reader:
             text, name, self.limits, self.strings, on_document=file.add, sink=self.sink
         )
         if not file.claimed:
-            return self._unclaimed(name, explicit, parsed.failed and API_GROUP in text, parsed)
+            ours = parsed.failed and API_GROUP.encode() in text
+            return self._unclaimed(name, explicit, ours, parsed)
         self.problems.extend(parsed.problems)
         return True
 
@@ -230,8 +231,10 @@ def _walk(root: Path) -> list[Path]:
 
 def _read_text(
     path: Path, name: str, limits: Limits, problems: list[ManifestProblem]
-) -> tuple[str | None, bytes | None]:
-    """The file's text, or ``None``; also the raw bytes when they were read but are not UTF-8."""
+) -> tuple[bytes | None, bytes | None]:
+    """The file's text as UTF-8 bytes without a byte order mark (what the parser reads: a
+    ``str`` of it would be copied to bytes again), or ``None``; also the raw bytes when they
+    were read but are not UTF-8."""
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:
@@ -242,10 +245,14 @@ def _read_text(
     except OSError as exc:
         problems.append(_file_problem(name, f"cannot read file: {exc.strerror or exc}"))
         return None, None
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    if body.isascii():
+        return body, None
     try:
-        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8"), None
+        body.decode("utf-8")
     except UnicodeDecodeError:
         return None, data
+    return body, None
 
 
 def _not_utf8(name: str, data: bytes) -> ManifestProblem:

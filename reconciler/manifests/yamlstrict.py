@@ -129,7 +129,7 @@ def resolve_plain(text: str) -> YamlValue:
 
 
 def parse_yaml(
-    text: str,
+    text: str | bytes,
     file: str,
     limits: Limits,
     strings: dict[str, str] | None = None,
@@ -137,11 +137,14 @@ def parse_yaml(
     on_document: Callable[[ParsedDocument], None] | None = None,
     sink: ItemSink | None = None,
 ) -> ParseResult:
-    """Parse every document of ``text``; never raises for bad input (but
+    """Parse every document of ``text`` (``bytes``: UTF-8 without a byte order mark, which
+    libyaml reads without a copy); never raises for bad input (but
     :class:`StreamInterrupted`, with a ``sink``). ``strings`` shares equal strings between the
     files of one load (pass the same dict to every call). ``on_document`` is given each
     document as soon as it is read, instead of the result keeping it."""
     builder = _Builder(file, limits, {} if strings is None else strings, on_document, sink)
+    if isinstance(text, bytes) and _LOADER is yaml.SafeLoader:  # no libyaml: parse the text
+        text = text.decode("utf-8")
     try:
         builder.run(yaml.parse(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
@@ -359,7 +362,8 @@ class _Builder:
         line, col = _linecol(mark)
         return SourcePosition(self.file, line, col)
 
-    def syntax_error(self, exc: yaml.MarkedYAMLError, text: str) -> None:
+    def syntax_error(self, exc: yaml.MarkedYAMLError, source: str | bytes) -> None:
+        text = _decoded(source)
         self.failed = True
         mark = exc.problem_mark or exc.context_mark
         message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable input'}"
@@ -375,7 +379,8 @@ class _Builder:
             message += "; a tab: indent with spaces"
         self.problems.append(ManifestProblem(self._position(mark), "", message))
 
-    def reader_error(self, exc: yaml.YAMLError, text: str) -> None:
+    def reader_error(self, exc: yaml.YAMLError, source: str | bytes) -> None:
+        text = _decoded(source)
         self.failed = True
         offset = getattr(exc, "position", 0)
         if _LOADER is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes
@@ -391,6 +396,10 @@ class _Builder:
 
 def _linecol(mark: _Mark | None) -> LineCol:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _decoded(source: str | bytes) -> str:
+    return source if isinstance(source, str) else source.decode("utf-8", "replace")
 
 
 def _line_of(text: str, line: int) -> str:
