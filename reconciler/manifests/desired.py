@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from reconciler.errors import SourcePosition
+from reconciler.manifests import positions as packed_positions
 
 __all__ = [
     "CustomerRef",
@@ -76,16 +77,16 @@ class CustomerRef:
         return {"customer": str(self.account_name)}
 
 
-#: Positions of one entry: one integer (:meth:`SourcePosition.pack`), or a tuple when they are
-#: not all in one file.
+#: Positions of one entry: one integer (:func:`reconciler.manifests.positions.pack`), or a
+#: tuple when they are not all in one file.
 Packed = int | tuple[SourcePosition | None, ...]
 
 
 def pack_positions(positions: tuple[SourcePosition | None, ...]) -> Packed:
     """Several positions of one entry as one integer: a manifest of 100,000 customers holds
-    half a million positions, 56 bytes each as objects."""
+    half a million positions, 56 bytes each as objects, 32 for an entry's few packed."""
     try:
-        return SourcePosition.pack(positions)
+        return packed_positions.pack(positions)
     except ValueError:  # not all in one file
         return positions
 
@@ -94,7 +95,7 @@ def unpack_position(packed: Packed, index: int, count: int) -> SourcePosition | 
     """Position ``index`` of the ``count`` packed by :func:`pack_positions`."""
     if isinstance(packed, tuple):
         return packed[index]
-    return SourcePosition.unpack(packed, index, count)
+    return packed_positions.unpack(packed, index, count)
 
 
 def position(packed: Packed, index: int, count: int) -> SourcePosition:
