@@ -276,9 +276,8 @@ class Kind(ABC, Generic[E]):
 
     #: The list under ``spec`` (e.g. ``customers``) a load may validate, check and build an
     #: item at a time as it parses it, never holding the document whole: only for a kind whose
-    #: :meth:`build` and :meth:`crosschecks` read each item of it alone (nothing else of the
-    #: document) and keep their state in :class:`~reconciler.manifests.crosschecks.FirstSeen`
-    #: (:mod:`reconciler.manifests.stream`). ``None``: the documents are read whole.
+    #: :meth:`build` and :meth:`crosschecks` read each item of it alone, nothing else of the
+    #: document (:mod:`reconciler.manifests.stream`). ``None``: the documents are read whole.
     streamed_list: ClassVar[str | None] = None
 
     def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:

@@ -14,9 +14,10 @@ from reconciler.manifests.crosschecks import FirstSeen, list_entries
 from reconciler.manifests.desired import (
     CustomerRef,
     Packed,
+    by_customer,
+    customer_canonical,
     pack_positions,
     position,
-    ref_key,
     unpack_position,
 )
 from reconciler.manifests.document import Document
@@ -149,9 +150,9 @@ def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> Mapping[str, Ov
 
 
 def canonical(rules: Sequence[AutoRenewRule]) -> Iterator[Mapping[str, Any]]:
-    for rule in sorted(rules, key=lambda r: ref_key(r.customer.canonical())):
+    for rule in by_customer(rules):
         yield {
-            **rule.customer.canonical(),
+            **customer_canonical(rule),
             "autoRenew": rule.default,
             "periodType": rule.period_type,
             "renewTimes": rule.renew_times,
