@@ -20,11 +20,13 @@ Problems from every file are collected; :func:`load_paths` raises them as one
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from reconciler.errors import ManifestError, ManifestProblem, SourcePosition
 from reconciler.kinds import registry
@@ -133,11 +135,16 @@ class _Reader:
                 self.problems.append(_not_utf8(name, data))
             return True
         file = _FileDocuments(name, self._admitted, self.problems)
-        parsed = parse_yaml(
-            text, name, self.limits, self.strings, on_document=file.add, sink=self.sink
-        )
+        try:
+            with text:
+                parsed = parse_yaml(
+                    text, name, self.limits, self.strings, on_document=file.add, sink=self.sink
+                )
+        except OSError as exc:  # gone since it was checked
+            self.problems.append(_file_problem(name, f"cannot read file: {exc.strerror or exc}"))
+            return True
         if not file.claimed:
-            ours = parsed.failed and API_GROUP.encode() in text
+            ours = parsed.failed and API_GROUP in text.whole()
             return self._unclaimed(name, explicit, ours, parsed)
         self.problems.extend(parsed.problems)
         return True
@@ -229,34 +236,75 @@ def _walk(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.as_posix())
 
 
+_BOM = b"\xef\xbb\xbf"
+_CHUNK = 64 * 1024
+
+
+class _FileText:
+    """A manifest file's UTF-8 text (checked, :func:`_read_text`) that the parser reads a
+    chunk at a time, so a file of 100,000 customers is never held whole; read whole only for a
+    message about it. Open it with ``with``."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._stream: BinaryIO | None = None
+
+    def __enter__(self) -> _FileText:
+        self._stream = self._path.open("rb")
+        if self._stream.read(len(_BOM)) != _BOM:
+            self._stream.seek(0)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        self._stream = None
+
+    def read(self, size: int) -> bytes:
+        assert self._stream is not None, "read a _FileText inside 'with'"
+        return self._stream.read(size)
+
+    def whole(self) -> str:
+        return self._path.read_bytes().removeprefix(_BOM).decode("utf-8", "replace")
+
+
 def _read_text(
     path: Path, name: str, limits: Limits, problems: list[ManifestProblem]
-) -> tuple[bytes | None, bytes | None]:
-    """The file's text as UTF-8 bytes without a byte order mark (what the parser reads: a
-    ``str`` of it would be copied to bytes again), or ``None``; also the raw bytes when they
-    were read but are not UTF-8."""
+) -> tuple[_FileText | None, bytes | None]:
+    """The file's text, or ``None``; also the raw bytes when they were read but are not
+    UTF-8. The text is checked a chunk at a time and read again by the parser."""
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:
             msg = f"file is {size} bytes, over the limit of {limits.max_file_bytes}; split it"
             problems.append(_file_problem(name, msg))
             return None, None
-        data = path.read_bytes()
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        with path.open("rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                if decoder.getstate()[0] or not chunk.isascii():
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
     except OSError as exc:
         problems.append(_file_problem(name, f"cannot read file: {exc.strerror or exc}"))
         return None, None
-    body = data.removeprefix(b"\xef\xbb\xbf")
-    if body.isascii():
-        return body, None
-    try:
-        body.decode("utf-8")
     except UnicodeDecodeError:
-        return None, data
-    return body, None
+        return _read_bytes(path, name, problems)
+    return _FileText(path), None
+
+
+def _read_bytes(
+    path: Path, name: str, problems: list[ManifestProblem]
+) -> tuple[None, bytes | None]:
+    try:
+        return None, path.read_bytes()
+    except OSError as exc:
+        problems.append(_file_problem(name, f"cannot read file: {exc.strerror or exc}"))
+        return None, None
 
 
 def _not_utf8(name: str, data: bytes) -> ManifestProblem:
-    body = data.removeprefix(b"\xef\xbb\xbf")
+    body = data.removeprefix(_BOM)
     try:
         body.decode("utf-8")
         start = 0

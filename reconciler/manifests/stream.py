@@ -1,19 +1,21 @@
-"""A long list of a manifest validated, checked and built an item at a time, as it is parsed.
+"""A long list of a manifest validated, checked and built a few items at a time, as it is parsed.
 
 Parsed whole, a document of 100,000 customers is a mapping per customer, all held until the
 document is validated and built; :func:`~reconciler.manifests.load.load_desired` instead has
 the parser hand each item of such a list to a :class:`Stream`
-(:class:`~reconciler.manifests.yamlstrict.ItemSink`) and let go of it, so a load holds one item
-of YAML at a time besides the desired state it builds.
+(:class:`~reconciler.manifests.yamlstrict.ItemSink`) and let go of it, so a load holds a few
+hundred items of YAML at a time besides the desired state it builds.
 
 A list streams when its kind says its items can be taken alone (:attr:`Kind.streamed_list
 <reconciler.kinds.spec.Kind.streamed_list>`), its schema lets its items be validated one at a
 time (:func:`~reconciler.manifests.schemas.item_schema`), and its document names its ``kind``
-before its ``spec``. Each item gets a view, a :class:`Document` holding that item alone
-(``entry``) with the positions of the whole file, which is
+before its ``spec``. Its items go in views of up to :data:`BATCH`: a :class:`Document` holding
+a window of the list (``window``; the items with their indices and positions in the whole
+file, nothing else of the document), which is
 
-* validated against the schema of an item: the problems validating the whole document finds
-  in that item, at the same positions (the document is then validated with that list empty);
+* validated against the schema of the items: one call while they are valid, else each item
+  for its problems, which are those validating the whole document finds in it, at the same
+  positions (the document itself is then validated with that list empty);
 * given to its kind's crosschecks, the same checker its documents get, in file order;
 * built by its kind, when it is valid and no problem has been found so far.
 

@@ -34,11 +34,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import yaml
 
 from reconciler.errors import ManifestProblem, SourcePosition
+from reconciler.manifests.yamlerrors import Source, decoded, reader_problem, syntax_problem
 from reconciler.manifests.yamlnodes import (
     Above,
     ItemSink,
@@ -69,6 +70,7 @@ __all__ = [
     "ParsedDocument",
     "PathKey",
     "PlainNumber",
+    "Source",
     "StreamInterrupted",
     "YamlList",
     "YamlMap",
@@ -129,7 +131,7 @@ def resolve_plain(text: str) -> YamlValue:
 
 
 def parse_yaml(
-    text: str | bytes,
+    text: str | bytes | Source,
     file: str,
     limits: Limits,
     strings: dict[str, str] | None = None,
@@ -137,20 +139,25 @@ def parse_yaml(
     on_document: Callable[[ParsedDocument], None] | None = None,
     sink: ItemSink | None = None,
 ) -> ParseResult:
-    """Parse every document of ``text`` (``bytes``: UTF-8 without a byte order mark, which
-    libyaml reads without a copy); never raises for bad input (but
+    """Parse every document of ``text`` (``bytes`` or a :class:`Source`: UTF-8 without a byte
+    order mark, which libyaml reads without a copy); never raises for bad input (but
     :class:`StreamInterrupted`, with a ``sink``). ``strings`` shares equal strings between the
     files of one load (pass the same dict to every call). ``on_document`` is given each
     document as soon as it is read, instead of the result keeping it."""
     builder = _Builder(file, limits, {} if strings is None else strings, on_document, sink)
-    if isinstance(text, bytes) and _LOADER is yaml.SafeLoader:  # no libyaml: parse the text
-        text = text.decode("utf-8")
+    if not isinstance(text, str) and _LOADER is yaml.SafeLoader:  # no libyaml: parse the text
+        text = decoded(text)
     try:
-        builder.run(yaml.parse(text, Loader=_LOADER))
+        stream: Any = text  # a Source is a SupportsRead[bytes] (the stubs' Protocol is private)
+        builder.run(yaml.parse(stream, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
-        builder.syntax_error(exc, text)
+        builder.failed = True
+        builder.problems.append(syntax_problem(file, exc, text))
     except yaml.YAMLError as exc:
-        builder.reader_error(exc, text)
+        builder.failed = True
+        builder.problems.append(
+            reader_problem(file, exc, text, libyaml=_LOADER is not yaml.SafeLoader)
+        )
     except _Abort:
         builder.failed = True
     if builder.streaming:
@@ -362,46 +369,6 @@ class _Builder:
         line, col = _linecol(mark)
         return SourcePosition(self.file, line, col)
 
-    def syntax_error(self, exc: yaml.MarkedYAMLError, source: str | bytes) -> None:
-        text = _decoded(source)
-        self.failed = True
-        mark = exc.problem_mark or exc.context_mark
-        message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable input'}"
-        context = exc.context_mark
-        if (
-            exc.problem
-            and exc.context
-            and context is not None
-            and _linecol(context) != _linecol(mark)
-        ):
-            message += f" ({exc.context} at line {context.line + 1})"
-        if mark is not None and "\t" in _line_of(text, mark.line)[: mark.column + 1]:
-            message += "; a tab: indent with spaces"
-        self.problems.append(ManifestProblem(self._position(mark), "", message))
-
-    def reader_error(self, exc: yaml.YAMLError, source: str | bytes) -> None:
-        text = _decoded(source)
-        self.failed = True
-        offset = getattr(exc, "position", 0)
-        if _LOADER is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes
-            offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
-        offset = min(max(offset, 0), len(text))
-        line = text.count("\n", 0, offset) + 1
-        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        char = getattr(exc, "character", None)
-        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
-        message = f"character {shown} is not allowed in YAML (control characters are refused)"
-        self.problems.append(ManifestProblem(SourcePosition(self.file, line, col), "", message))
-
 
 def _linecol(mark: _Mark | None) -> LineCol:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-
-
-def _decoded(source: str | bytes) -> str:
-    return source if isinstance(source, str) else source.decode("utf-8", "replace")
-
-
-def _line_of(text: str, line: int) -> str:
-    lines = text.split("\n")
-    return lines[line] if 0 <= line < len(lines) else ""

@@ -271,3 +271,25 @@ def test_an_entry_packs_its_positions_in_60_bits() -> None:
     assert sys.getsizeof((1 << 59) + 1) == 32
     with pytest.raises(ValueError, match="one file"):
         positions.pack((first, SourcePosition("other.yaml", 1, 1)))
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("  description: 中文\x07\n", ":6:18: character #x0007 is not allowed in YAML"),
+        ("  description: 中文\n\tx: 1\n", ":7:1: YAML syntax error"),
+    ],
+    ids=["control character after non-ASCII text", "tab"],
+)
+def test_a_file_is_read_in_chunks_with_the_positions_of_its_text(
+    tmp_path: Path, body: str, expected: str
+) -> None:
+    """The parser reads the file a chunk at a time (its byte order mark skipped); the text is
+    read whole again only for the message, which points where parsing the text points."""
+    text = HEAD.format(kind="AutoRenew", name="x").replace("{name: x}", "\n  name: x\n") + body
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    _, problems = both([path])
+    assert len(problems) == 1 and problems[0].startswith(path.as_posix() + expected)
+    [alone] = parse_yaml(text, path.as_posix(), Limits()).problems
+    assert str(alone) == problems[0]
