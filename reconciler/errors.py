@@ -89,7 +89,9 @@ class SourcePosition(int):
 
     Manifests of 100,000 customers hold half a million of these, so a position is one integer
     (``file number << 64 | line << 32 | col``, 36 bytes) instead of an object with three fields
-    (about 90): equal positions are equal, hash alike, and sort by file name, line and column.
+    (about 90), and an entry packs all of its positions in one
+    (:mod:`reconciler.manifests.positions`): equal positions are equal, hash alike, and sort by
+    file name, line and column.
     It is not a number: use :attr:`file`, :attr:`line` and :attr:`col` (``to_dict`` for JSON).
     """
 
@@ -167,27 +169,6 @@ class SourcePosition(int):
 
     def to_dict(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "col": self.col}
-
-    @staticmethod
-    def pack(positions: Sequence[SourcePosition | None]) -> int:
-        """Positions in one file (``None`` allowed) as one plain integer: the manifests' many
-        small objects keep several positions in one (:meth:`unpack`)."""
-        files = {int(p) >> 64 for p in positions if p is not None}
-        if len(files) > 1:
-            raise ValueError("positions packed together must be in one file")
-        packed = files.pop() if files else 0
-        for pos in positions:
-            packed = (packed << 64) | (0 if pos is None else int(pos) & (_FIELD * _FIELD - 1))
-        return packed
-
-    @staticmethod
-    def unpack(packed: int, index: int, count: int) -> SourcePosition | None:
-        """Position ``index`` of ``count`` packed by :meth:`pack`."""
-        part = (packed >> (64 * (count - 1 - index))) & (_FIELD * _FIELD - 1)
-        if not part:
-            return None
-        number = packed >> (64 * count)
-        return int.__new__(SourcePosition, number * _FIELD * _FIELD + part)
 
 
 @dataclass(frozen=True, order=True)

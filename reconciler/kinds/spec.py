@@ -274,6 +274,12 @@ class Kind(ABC, Generic[E]):
         manifest checksum covers (renaming files, reordering entries or editing comments leaves
         it unchanged). Streamed, so 100,000 entries are hashed without a list of them."""
 
+    #: The list under ``spec`` (e.g. ``customers``) a load may validate, check and build an
+    #: item at a time as it parses it, never holding the document whole: only for a kind whose
+    #: :meth:`build` and :meth:`crosschecks` read each item of it alone, nothing else of the
+    #: document (:mod:`reconciler.manifests.stream`). ``None``: the documents are read whole.
+    streamed_list: ClassVar[str | None] = None
+
     def crosschecks(self) -> Callable[[Document], Iterable[ManifestProblem]]:
         """A fresh checker for one load. It is given every document of this kind in file order
         (a document may be emptied once it has seen it) and returns the problems that document

@@ -47,6 +47,11 @@ class Assembly:
             self._settings = settings_of(doc)
         self._files.setdefault(doc.file)
 
+    def extend(self, kind_id: str, entries: Sequence[Any]) -> None:
+        """Entries built from the items of a list as a load streams them (they come before
+        the rest of their document, which :meth:`add` is given when it ends)."""
+        self._entries[kind_id].extend(entries)
+
     def finish(self) -> DesiredState:
         entries = {k: tuple(v) for k, v in self._entries.items()}
         self._entries.clear()

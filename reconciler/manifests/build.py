@@ -78,10 +78,14 @@ def money(entry: dict[str, YamlValue], key: str) -> Decimal | None:
 
 def entries(doc: Document, key: str) -> Iterator[tuple[JsonPath, dict[str, YamlValue]]]:
     """The items of list ``spec.<key>`` with their paths, one at a time (a list of 100,000
-    paths would outweigh the entries built from them)."""
-    items = mapping(doc.content.get("spec")).get(key) or []
-    assert isinstance(items, list), doc.start
-    for index, entry in enumerate(items):
+    paths would outweigh the entries built from them); of a streamed item's view, that item."""
+    if doc.window is not None:
+        start, items = doc.window.of(key)
+    else:
+        start, found = 0, mapping(doc.content.get("spec")).get(key) or []
+        assert isinstance(found, list), doc.start
+        items = found
+    for index, entry in enumerate(items, start):
         yield ("spec", key, index), mapping(entry)
 
 

@@ -5,7 +5,7 @@ Below every kind (each kind's builder and checks read :class:`Document`), so it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.errors import ManifestProblem, SourcePosition
@@ -18,11 +18,30 @@ SETTINGS = "Settings"
 
 
 @dataclass(frozen=True)
+class Window:
+    """Consecutive items of list ``path`` (``("spec", key)``), the first at index ``start``."""
+
+    path: JsonPath
+    start: int
+    items: Sequence[YamlValue]
+
+    def of(self, key: str) -> tuple[int, Sequence[YamlValue]]:
+        """The index of the first item and the items, when the window is of ``spec.<key>``."""
+        return (self.start, self.items) if self.path == ("spec", key) else (0, ())
+
+
+@dataclass(frozen=True)
 class Document:
     """One manifest document: its plain content and the position of every node in it.
 
     ``index`` counts documents in the file from 0. ``kind`` and ``name`` are ``""`` when the
     document lacks them (validation reports that).
+
+    ``window``: set on the views a streaming load makes of a long list's items as it parses
+    them (:mod:`reconciler.manifests.stream`), a few hundred at a time. Such a view has no other
+    content; :func:`~reconciler.manifests.build.entries` and
+    :func:`~reconciler.manifests.crosschecks.list_entries` yield the window's items, with their
+    paths in the whole document.
     """
 
     file: str
@@ -32,6 +51,7 @@ class Document:
     content: Mapping[str, YamlValue]
     values: Mapping[JsonPath, LineCol] = field(repr=False, compare=False)
     keys: Mapping[JsonPath, LineCol] = field(repr=False, compare=False)
+    window: Window | None = field(default=None, repr=False, compare=False)
 
     def pos(self, path: JsonPath = ()) -> SourcePosition:
         """Where the value at ``path`` starts, or its nearest ancestor's start."""

@@ -1,12 +1,15 @@
 """Load manifests into a :class:`~reconciler.manifests.desired.DesiredState`.
 
-Read every file, validate every document, then build the typed state: a file at a time, so a
-manifest of 100,000 customers never holds all its YAML and all its desired state at once.
+Read every file, validate every document, then build the typed state: a document at a time as
+it is read, and the items of a long list (a manifest's 100,000 customers) one at a time as they
+are parsed (:mod:`reconciler.manifests.stream`), so a load never holds all its YAML and all its
+desired state at once.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,29 +19,47 @@ from reconciler.manifests.assemble import Assembly
 from reconciler.manifests.desired import DesiredState
 from reconciler.manifests.document import Document
 from reconciler.manifests.loader import Limits, load_documents
+from reconciler.manifests.stream import Stream
 from reconciler.manifests.validation import DocumentChecks
+from reconciler.manifests.yamlstrict import StreamInterrupted
+
+logger = logging.getLogger(__name__)
 
 
-def load_desired(paths: Sequence[str | Path], *, limits: Limits | None = None) -> DesiredState:
-    """Load, validate and build; raises :class:`ManifestError` with every problem found."""
+def load_desired(
+    paths: Sequence[str | Path], *, limits: Limits | None = None, stream: bool = True
+) -> DesiredState:
+    """Load, validate and build; raises :class:`ManifestError` with every problem found.
+
+    ``stream=False`` reads every document whole: the same result or the same problems, in more
+    memory (the tests compare the two)."""
     with cyclic_gc_paused():
-        return _load_desired(paths, limits)
+        if stream:
+            try:
+                return _load_desired(paths, limits, streamed=True)
+            except StreamInterrupted as exc:
+                logger.debug("%s ended inside a streamed list: loading again, whole", exc)
+        return _load_desired(paths, limits, streamed=False)
 
 
-def _load_desired(paths: Sequence[str | Path], limits: Limits | None) -> DesiredState:
-    """A file at a time: read it, validate its documents (and against the ones before), build
-    them while nothing is wrong, and let go of them. Every problem of every file is reported."""
+def _load_desired(
+    paths: Sequence[str | Path], limits: Limits | None, *, streamed: bool
+) -> DesiredState:
+    """A document at a time: validate it (and against the ones before), build it while
+    nothing is wrong, and let go of it. Every problem of every file is reported."""
     assembly = Assembly()
     checks = DocumentChecks()
     found: set[ManifestProblem] = set()  # validation problems
+    stream = Stream(checks, assembly, found) if streamed else None
 
-    def each_file(documents: list[Document], loading: list[ManifestProblem]) -> None:
-        for doc in documents:
-            found.update(checks.add(doc))
-            if not found and not loading:
-                assembly.add(doc)
+    def each(doc: Document, loading: list[ManifestProblem]) -> None:
+        found.update(checks.add(doc))
+        if stream is not None:
+            found.update(stream.take())  # its streamed items'
+        if not found and not loading:
+            assembly.add(doc)
 
-    loaded = load_documents(paths, limits=limits, on_file=each_file)
+    loaded = load_documents(paths, limits=limits, on_document=each, sink=stream)
     problems = list(loaded.problems)
     reported = {p.position for p in problems}
     for problem in sorted(found):

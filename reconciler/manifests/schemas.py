@@ -121,3 +121,62 @@ def validator_for(kind: str) -> Validator:
 def fast_check(kind: str) -> Check:
     """A yes-only check of ``kind``'s schema (:mod:`reconciler.manifests.fastschema`)."""
     return compile_schema(_load_schema(SCHEMA_FILES[kind]))
+
+
+_ROOT_KEYS = frozenset({"$schema", "$id", "$defs", "title", "description", "type", "required",
+                        "properties", "additionalProperties"})  # fmt: skip
+_OBJECT_KEYS = _ROOT_KEYS - {"$schema", "$id", "$defs"}
+_LIST_KEYS = frozenset({"title", "description", "type", "items"})
+
+
+@cache
+def item_schema(kind: str, key: str) -> Mapping[str, Any] | None:
+    """The schema of one item of list ``spec.<key>`` of ``kind``'s documents, when checking
+    each item against it, and the document with that list empty against the document's schema,
+    finds exactly the problems of checking the document whole: the list's schema is an
+    ``array`` of ``items`` (no count, uniqueness or ``contains``) and nothing above it (the
+    document's, its ``spec``'s) combines subschemas or matches keys by pattern. ``None``
+    otherwise (the list is then never streamed)."""
+    root = _load_schema(SCHEMA_FILES[kind])
+    spec = root.get("properties", {}).get("spec", {})
+    listed = spec.get("properties", {}).get(key, {}) if isinstance(spec, Mapping) else {}
+    items = listed.get("items") if isinstance(listed, Mapping) else None
+    if not (
+        set(root) <= _ROOT_KEYS
+        and set(spec) <= _OBJECT_KEYS
+        and set(listed) <= _LIST_KEYS
+        and listed.get("type") == "array"
+        and isinstance(items, Mapping)
+        and not set(items) & {"$schema", "$id", "$defs"}
+    ):
+        return None
+    return {**{k: root[k] for k in ("$schema", "$id", "$defs") if k in root}, **items}
+
+
+def _item_schema(kind: str, key: str) -> Mapping[str, Any]:
+    found = item_schema(kind, key)
+    if found is None:
+        raise ValueError(f"{kind}: spec.{key} cannot be validated an item at a time")
+    return found
+
+
+@cache
+def item_validator(kind: str, key: str) -> Validator:
+    """The validator of one item of ``kind``'s list ``spec.<key>`` (:func:`item_schema`)."""
+    return _StrictValidator(_item_schema(kind, key))
+
+
+@cache
+def fast_item_check(kind: str, key: str) -> Check:
+    """A yes-only check of one item of ``kind``'s list ``spec.<key>``."""
+    return compile_schema(_item_schema(kind, key))
+
+
+@cache
+def fast_items_check(kind: str, key: str) -> Check:
+    """A yes-only check of a list of items of ``kind``'s list ``spec.<key>`` (one call for a
+    few hundred: a call costs more than an item)."""
+    schema = _item_schema(kind, key)
+    defs = {k: v for k, v in schema.items() if k in ("$schema", "$id", "$defs")}
+    items = {k: v for k, v in schema.items() if k not in defs}
+    return compile_schema({**defs, "type": "array", "items": items})

@@ -24,16 +24,19 @@ from reconciler.manifests.schemas import (
     DISPATCHER_SCHEMA,
     SCHEMA_FILES,
     fast_check,
+    fast_item_check,
+    item_validator,
     load_schema,
     validator_for,
 )
-from reconciler.manifests.yamlstrict import JsonPath, PlainNumber
+from reconciler.manifests.yamlstrict import JsonPath, PlainNumber, YamlValue
 
 __all__ = [
     "DISPATCHER_SCHEMA",
     "MONEY_PATTERN",
     "SCHEMA_FILES",
     "DocumentChecks",
+    "item_problems",
     "load_schema",
     "schema_problems",
     "validate",
@@ -89,11 +92,17 @@ class DocumentChecks:
         found.extend(self._shared.check(doc))
         kind = registry.by_manifest(doc.kind)
         if kind is not None:
-            check = self._kinds.get(kind.id)
-            if check is None:
-                check = self._kinds[kind.id] = kind.crosschecks()
-            found.extend(check(doc))
+            found.extend(self.of_kind(kind.id)(doc))
         return found
+
+    def of_kind(self, kind_id: str) -> Callable[[Document], Iterable[ManifestProblem]]:
+        """The crosschecks of one kind in this load (:meth:`Kind.crosschecks
+        <reconciler.kinds.spec.Kind.crosschecks>`): a streaming load gives them each item's view
+        as it is parsed, and then the rest of its document."""
+        check = self._kinds.get(kind_id)
+        if check is None:
+            check = self._kinds[kind_id] = registry.kind(kind_id).crosschecks()
+        return check
 
 
 def schema_problems(doc: Document) -> list[ManifestProblem]:
@@ -107,6 +116,22 @@ def schema_problems(doc: Document) -> list[ManifestProblem]:
     content: Any = doc.content  # plain JSON-like data, which the stubs cannot express
     for error in validator_for(kind).iter_errors(content):
         problems.extend(_explain(doc, error))
+    return problems
+
+
+def item_problems(
+    doc: Document, kind: str, path: JsonPath, item: YamlValue
+) -> list[ManifestProblem]:
+    """The JSON Schema problems of one item (at ``path``, ``("spec", key, index)``) of a list a
+    load streams (:func:`~reconciler.manifests.schemas.item_schema`): those validating its whole
+    document finds in it, at the same positions (``doc`` is the item's view)."""
+    key = str(path[1])
+    if fast_item_check(kind, key)(item):
+        return []
+    problems: list[ManifestProblem] = []
+    value: Any = item
+    for error in item_validator(kind, key).iter_errors(value):
+        problems.extend(_explain(doc, error, path))
     return problems
 
 
@@ -136,8 +161,8 @@ def _instance_of(error: ValidationError) -> Any:
     return error.instance
 
 
-def _explain(doc: Document, error: ValidationError) -> list[ManifestProblem]:
-    path: JsonPath = tuple(error.absolute_path)
+def _explain(doc: Document, error: ValidationError, base: JsonPath = ()) -> list[ManifestProblem]:
+    path: JsonPath = (*base, *error.absolute_path)
     if "propertyNames" in error.relative_schema_path:
         key = str(error.instance)
         text = _simple_message(error) or str(error.message)

@@ -12,7 +12,7 @@ import struct
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 
 class PlainNumber(Decimal):
@@ -107,18 +107,44 @@ def _child(node: object, key: PathKey) -> bool:
 
 class Positions(Mapping[JsonPath, LineCol]):
     """Where each node (``keys=False``) or each mapping key (``keys=True``) of a document
-    starts, by JSON path: a view over the positions its mappings and lists keep."""
+    starts, by JSON path: a view over the positions its mappings and lists keep.
 
-    def __init__(self, root: YamlValue, root_at: LineCol, *, keys: bool) -> None:
+    ``root`` is the node at path ``base``: the document's root when ``base`` is ``()``; else a
+    window of a list a load streams (its item ``offset`` is the root's first), and ``above``
+    holds the positions at ``base`` and above it (the document's root, ``spec``, the list)."""
+
+    def __init__(
+        self,
+        root: YamlValue,
+        root_at: LineCol,
+        *,
+        keys: bool,
+        base: JsonPath = (),
+        above: Mapping[JsonPath, LineCol] | None = None,
+        offset: int = 0,
+    ) -> None:
         self._root = root
         self._root_at = root_at
         self._keys = keys
+        self._base = base
+        self._above = above or {}
+        self._offset = offset
 
     def __getitem__(self, path: JsonPath) -> LineCol:
+        depth = len(self._base)
+        if depth:
+            if path[:depth] != self._base:
+                return self._above[path]
+            path = path[depth:]
+            if path and isinstance(path[0], int):
+                path = (path[0] - self._offset, *path[1:])
         if not path:
             if self._keys:
-                raise KeyError(path)
+                return self._above[self._base]  # a list item's or the root's: no key
             return self._root_at
+        return self._find(path)
+
+    def _find(self, path: JsonPath) -> LineCol:
         node: object = self._root
         for key in path[:-1]:
             if not _child(node, key):
@@ -172,3 +198,32 @@ def format_path(path: JsonPath) -> str:
         else:
             out += f'["{key}"]'
     return out
+
+
+#: Where the document, its ``spec`` and a streamed list start, and where the keys of the last
+#: two do, by path: what a streaming parse knows of the nodes above the list's items.
+Above = tuple[Mapping[JsonPath, LineCol], Mapping[JsonPath, LineCol]]
+
+
+class ItemTaker(Protocol):
+    """Takes the items of one streamed list, in order."""
+
+    def take(self, item: YamlValue, at: LineCol) -> None:
+        """The next item, and where it starts."""
+
+    def close(self) -> None:
+        """The list ended."""
+
+
+class ItemSink(Protocol):
+    """What a streaming parse hands the items of long lists to (see the module docstring)."""
+
+    def open(
+        self, file: str, index: int, kind: str, path: JsonPath, above: Above
+    ) -> ItemTaker | None:
+        """List ``path`` (``("spec", key)``) of document ``index`` (of ``kind``) starts: what
+        takes its items one at a time, or ``None`` to keep it whole."""
+
+
+class StreamInterrupted(Exception):
+    """A file ended inside a document whose list items were already handed to the sink."""

@@ -21,24 +21,35 @@ aliases. Here:
 
 Strictness problems are collected and parsing goes on; a YAML syntax error or a cap ends the
 file (``ParseResult.failed``).
+
+Streaming: given an :class:`ItemSink`, each item of a list ``spec.<key>`` of a document whose
+``kind`` came before its ``spec`` is handed to the sink as soon as it is parsed, when the sink
+asks for that list (:meth:`ItemSink.open`), and is kept nowhere: the document then holds that
+list empty. A file that ends inside such a document (a syntax error, a cap) raises
+:class:`StreamInterrupted`, since its items were handed out but the document is not whole.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import yaml
 
 from reconciler.errors import ManifestProblem, SourcePosition
+from reconciler.manifests.yamlerrors import Source, decoded, reader_problem, syntax_problem
 from reconciler.manifests.yamlnodes import (
+    Above,
+    ItemSink,
+    ItemTaker,
     JsonPath,
     LineCol,
     ParsedDocument,
     PathKey,
     PlainNumber,
+    StreamInterrupted,
     YamlList,
     YamlMap,
     YamlValue,
@@ -49,6 +60,9 @@ from reconciler.manifests.yamlnodes import (
 )
 
 __all__ = [
+    "Above",
+    "ItemSink",
+    "ItemTaker",
     "JsonPath",
     "Limits",
     "LineCol",
@@ -56,6 +70,8 @@ __all__ = [
     "ParsedDocument",
     "PathKey",
     "PlainNumber",
+    "Source",
+    "StreamInterrupted",
     "YamlList",
     "YamlMap",
     "YamlValue",
@@ -115,19 +131,37 @@ def resolve_plain(text: str) -> YamlValue:
 
 
 def parse_yaml(
-    text: str, file: str, limits: Limits, strings: dict[str, str] | None = None
+    text: str | bytes | Source,
+    file: str,
+    limits: Limits,
+    strings: dict[str, str] | None = None,
+    *,
+    on_document: Callable[[ParsedDocument], None] | None = None,
+    sink: ItemSink | None = None,
 ) -> ParseResult:
-    """Parse every document of ``text``; never raises for bad input. ``strings`` shares equal
-    strings between the files of one load (pass the same dict to every call)."""
-    builder = _Builder(file, limits, {} if strings is None else strings)
+    """Parse every document of ``text`` (``bytes`` or a :class:`Source`: UTF-8 without a byte
+    order mark, which libyaml reads without a copy); never raises for bad input (but
+    :class:`StreamInterrupted`, with a ``sink``). ``strings`` shares equal strings between the
+    files of one load (pass the same dict to every call). ``on_document`` is given each
+    document as soon as it is read, instead of the result keeping it."""
+    builder = _Builder(file, limits, {} if strings is None else strings, on_document, sink)
+    if not isinstance(text, str) and _LOADER is yaml.SafeLoader:  # no libyaml: parse the text
+        text = decoded(text)
     try:
-        builder.run(yaml.parse(text, Loader=_LOADER))
+        stream: Any = text  # a Source is a SupportsRead[bytes] (the stubs' Protocol is private)
+        builder.run(yaml.parse(stream, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
-        builder.syntax_error(exc, text)
+        builder.failed = True
+        builder.problems.append(syntax_problem(file, exc, text))
     except yaml.YAMLError as exc:
-        builder.reader_error(exc, text)
+        builder.failed = True
+        builder.problems.append(
+            reader_problem(file, exc, text, libyaml=_LOADER is not yaml.SafeLoader)
+        )
     except _Abort:
         builder.failed = True
+    if builder.streaming:
+        raise StreamInterrupted(file)
     return ParseResult(builder.documents, builder.problems, builder.failed)
 
 
@@ -136,7 +170,14 @@ class _Abort(Exception):
 
 
 class _Builder:
-    def __init__(self, file: str, limits: Limits, strings: dict[str, str]) -> None:
+    def __init__(
+        self,
+        file: str,
+        limits: Limits,
+        strings: dict[str, str],
+        on_document: Callable[[ParsedDocument], None] | None = None,
+        sink: ItemSink | None = None,
+    ) -> None:
         self.file = file
         self.limits = limits
         self.documents: list[ParsedDocument] = []
@@ -144,6 +185,12 @@ class _Builder:
         self.failed = False
         self._nodes = 0
         self._strings = strings
+        self._read = 0  # documents read
+        self._on_document = on_document
+        self._sink = sink
+        self.streaming = False  # inside a document some list items of which were handed out
+        self._root: YamlMap | None = None  # the current document's, when a mapping
+        self._above: tuple[dict[JsonPath, LineCol], dict[JsonPath, LineCol]] = ({}, {})
 
     def _share(self, value: str) -> str:
         return self._strings.setdefault(value, value)
@@ -154,16 +201,23 @@ class _Builder:
                 self._document(event, events)
 
     def _document(self, start: yaml.DocumentStartEvent, events: Iterator[yaml.Event]) -> None:
-        if len(self.documents) >= self.limits.max_documents:
+        if self._read >= self.limits.max_documents:
             limit = self.limits.max_documents
             msg = f"more than {limit} documents in one file (the limit); split it into files"
             self._abort(start.start_mark, (), msg)
         event = next(events)
         root_at = _linecol(event.start_mark)
+        self._root = None
+        self._above = ({(): root_at}, {})
         value = self._node(event, events, (), 1)
         next(events)  # DocumentEndEvent
-        index = len(self.documents)
-        self.documents.append(ParsedDocument(index, value, root_at))
+        self._read += 1
+        self.streaming = False
+        parsed = ParsedDocument(self._read - 1, value, root_at)
+        if self._on_document is None:
+            self.documents.append(parsed)
+        else:
+            self._on_document(parsed)
 
     def _node(
         self, event: yaml.Event, events: Iterator[yaml.Event], path: JsonPath, depth: int
@@ -189,6 +243,8 @@ class _Builder:
     def _mapping(self, events: Iterator[yaml.Event], path: JsonPath, depth: int) -> YamlValue:
         result = YamlMap()
         at: list[int] = []
+        if not path:
+            self._root = result
         while not isinstance(event := next(events), yaml.MappingEndEvent):
             key = self._key(event, events, path, depth)
             value_event = next(events)
@@ -201,11 +257,18 @@ class _Builder:
                 self._node(value_event, events, hidden, depth + 1)
                 continue
             at += (pack(_linecol(event.start_mark)), pack(_linecol(value_event.start_mark)))
+            if len(path) < 2 and self._sink is not None:
+                child = (*path, key)
+                self._above[0][child] = _linecol(value_event.start_mark)
+                self._above[1][child] = _linecol(event.start_mark)
             result[key] = self._node(value_event, events, (*path, key), depth + 1)
         result.place(at)
         return result
 
     def _sequence(self, events: Iterator[yaml.Event], path: JsonPath, depth: int) -> YamlValue:
+        take = self._streamed(path)
+        if take is not None:
+            return self._stream(take, events, path, depth)
         items = YamlList()
         at: list[int] = []
         while not isinstance(event := next(events), yaml.SequenceEndEvent):
@@ -213,6 +276,27 @@ class _Builder:
             items.append(self._node(event, events, (*path, len(items)), depth + 1))
         items.place(at)
         return items
+
+    def _streamed(self, path: JsonPath) -> ItemTaker | None:
+        """How to take the items of list ``path`` one at a time, if the sink streams it."""
+        if self._sink is None or len(path) != 2 or path[0] != "spec" or self._root is None:
+            return None
+        kind = self._root.get("kind")
+        if not isinstance(kind, str):
+            return None
+        return self._sink.open(self.file, self._read, kind, path, self._above)
+
+    def _stream(
+        self, taker: ItemTaker, events: Iterator[yaml.Event], path: JsonPath, depth: int
+    ) -> YamlValue:
+        self.streaming = True
+        index = 0
+        while not isinstance(event := next(events), yaml.SequenceEndEvent):
+            at = _linecol(event.start_mark)
+            taker.take(self._node(event, events, (*path, index), depth + 1), at)
+            index += 1
+        taker.close()
+        return YamlList()  # its items went to the sink
 
     def _key(
         self, event: yaml.Event, events: Iterator[yaml.Event], path: JsonPath, depth: int
@@ -285,40 +369,6 @@ class _Builder:
         line, col = _linecol(mark)
         return SourcePosition(self.file, line, col)
 
-    def syntax_error(self, exc: yaml.MarkedYAMLError, text: str) -> None:
-        self.failed = True
-        mark = exc.problem_mark or exc.context_mark
-        message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable input'}"
-        context = exc.context_mark
-        if (
-            exc.problem
-            and exc.context
-            and context is not None
-            and _linecol(context) != _linecol(mark)
-        ):
-            message += f" ({exc.context} at line {context.line + 1})"
-        if mark is not None and "\t" in _line_of(text, mark.line)[: mark.column + 1]:
-            message += "; a tab: indent with spaces"
-        self.problems.append(ManifestProblem(self._position(mark), "", message))
-
-    def reader_error(self, exc: yaml.YAMLError, text: str) -> None:
-        self.failed = True
-        offset = getattr(exc, "position", 0)
-        if _LOADER is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes
-            offset = len(text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
-        offset = min(max(offset, 0), len(text))
-        line = text.count("\n", 0, offset) + 1
-        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        char = getattr(exc, "character", None)
-        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
-        message = f"character {shown} is not allowed in YAML (control characters are refused)"
-        self.problems.append(ManifestProblem(SourcePosition(self.file, line, col), "", message))
-
 
 def _linecol(mark: _Mark | None) -> LineCol:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-
-
-def _line_of(text: str, line: int) -> str:
-    lines = text.split("\n")
-    return lines[line] if 0 <= line < len(lines) else ""

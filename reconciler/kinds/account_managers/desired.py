@@ -9,7 +9,14 @@ from typing import Any
 from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.manifests.build import customer_ref, entries, text
 from reconciler.manifests.crosschecks import FirstSeen, list_entries, reference
-from reconciler.manifests.desired import CustomerRef, Packed, pack_positions, position, ref_key
+from reconciler.manifests.desired import (
+    CustomerRef,
+    Packed,
+    by_customer,
+    customer_canonical,
+    pack_positions,
+    position,
+)
 from reconciler.manifests.document import Document
 
 
@@ -54,8 +61,8 @@ def build(doc: Document) -> list[ManagerAssignment]:
 
 
 def canonical(assignments: Sequence[ManagerAssignment]) -> Iterator[Mapping[str, Any]]:
-    for m in sorted(assignments, key=lambda m: ref_key(m.customer.canonical())):
-        yield {**m.customer.canonical(), "manager": m.manager}
+    for m in by_customer(assignments):
+        yield {**customer_canonical(m), "manager": m.manager}
 
 
 def checks(manifest_kind: str) -> Callable[[Document], Iterator[ManifestProblem]]:

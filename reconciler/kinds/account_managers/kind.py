@@ -53,6 +53,8 @@ class AccountManagers(Kind["ManagerAssignment"]):
 
     # manifests ---------------------------------------------------------------------------
 
+    streamed_list: ClassVar[str | None] = "customers"
+
     def build(self, doc: Document) -> Sequence[ManagerAssignment]:
         return desired.build(doc)
 

@@ -14,9 +14,10 @@ from reconciler.manifests.crosschecks import FirstSeen, list_entries
 from reconciler.manifests.desired import (
     CustomerRef,
     Packed,
+    by_customer,
+    customer_canonical,
     pack_positions,
     position,
-    ref_key,
     unpack_position,
 )
 from reconciler.manifests.document import Document
@@ -31,6 +32,13 @@ class Override:
     source: SourcePosition
 
 
+#: The overrides of a rule without any: one shared empty mapping, not a dict per rule.
+_NO_OVERRIDES: Mapping[str, Override] = MappingProxyType({})
+#: A rule's period type, renewal count, service type and resource overrides.
+_Rest = tuple[str | None, int | None, Mapping[str, Override], Mapping[str, Override]]
+_NO_REST: _Rest = (None, None, _NO_OVERRIDES, _NO_OVERRIDES)
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class AutoRenewRule:
     """Auto-renew for one customer's yearly/monthly resources.
@@ -38,17 +46,16 @@ class AutoRenewRule:
     Precedence: ``resources`` > ``service_types`` > ``default``; a resource none of them covers
     is unmanaged. ``period_type`` and ``renew_times`` are sent when enabling.
 
-    One of these per customer of a large account: it keeps its customer reference's fields and
-    its three positions in one integer (:func:`~reconciler.manifests.desired.pack_positions`).
+    One of these per customer of a large account: it keeps its customer reference's fields, its
+    three positions in one integer (:func:`~reconciler.manifests.desired.pack_positions`) and
+    the fields most rules leave out (period, renewals, overrides) in one tuple, ``None`` when
+    all are left out.
     """
 
     customer_id: str | None
     account_name: str | None
     default: bool | None
-    period_type: str | None
-    renew_times: int | None
-    service_types: Mapping[str, Override]
-    resources: Mapping[str, Override]
+    _rest: _Rest | None
     _at: Packed
 
     def __init__(
@@ -66,11 +73,30 @@ class AutoRenewRule:
         put(self, "customer_id", customer.customer_id)
         put(self, "account_name", customer.account_name)
         put(self, "default", default)
-        put(self, "period_type", period_type)
-        put(self, "renew_times", renew_times)
-        put(self, "service_types", service_types)
-        put(self, "resources", resources)
+        rest = (
+            period_type,
+            renew_times,
+            service_types or _NO_OVERRIDES,
+            resources or _NO_OVERRIDES,
+        )
+        put(self, "_rest", None if rest == _NO_REST else rest)
         put(self, "_at", pack_positions((source, customer.source, default_source)))
+
+    @property
+    def period_type(self) -> str | None:
+        return None if self._rest is None else self._rest[0]
+
+    @property
+    def renew_times(self) -> int | None:
+        return None if self._rest is None else self._rest[1]
+
+    @property
+    def service_types(self) -> Mapping[str, Override]:
+        return _NO_OVERRIDES if self._rest is None else self._rest[2]
+
+    @property
+    def resources(self) -> Mapping[str, Override]:
+        return _NO_OVERRIDES if self._rest is None else self._rest[3]
 
     @property
     def customer(self) -> CustomerRef:
@@ -115,10 +141,6 @@ def build(doc: Document) -> list[AutoRenewRule]:
     return rules
 
 
-#: The overrides of a rule without any: one shared empty mapping, not a dict per rule.
-_NO_OVERRIDES: Mapping[str, Override] = MappingProxyType({})
-
-
 def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> Mapping[str, Override]:
     flags: dict[str, Override] = {}
     for key, enabled in mapping(value).items():
@@ -128,9 +150,9 @@ def _toggles(doc: Document, path: JsonPath, value: YamlValue) -> Mapping[str, Ov
 
 
 def canonical(rules: Sequence[AutoRenewRule]) -> Iterator[Mapping[str, Any]]:
-    for rule in sorted(rules, key=lambda r: ref_key(r.customer.canonical())):
+    for rule in by_customer(rules):
         yield {
-            **rule.customer.canonical(),
+            **customer_canonical(rule),
             "autoRenew": rule.default,
             "periodType": rule.period_type,
             "renewTimes": rule.renew_times,

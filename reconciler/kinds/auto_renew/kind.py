@@ -52,6 +52,8 @@ class AutoRenew(Kind["AutoRenewRule"]):
 
     # manifests ---------------------------------------------------------------------------
 
+    streamed_list: ClassVar[str | None] = "customers"
+
     def build(self, doc: Document) -> Sequence[AutoRenewRule]:
         return desired.build(doc)
 
