@@ -4,7 +4,6 @@ the demo's shapes and on generated accounts (hypothesis), through the real YAML 
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
