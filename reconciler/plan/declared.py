@@ -116,11 +116,11 @@ class Declared:
 def declared(desired: DesiredState) -> Declared:
     """Every kind with entries in ``desired``, with its entries by the keys they reference (a
     customer named with its reseller is that reseller's: only the reseller is the reader's to
-    resolve), the objects named and the quotas named. Keys are shared across kinds: 100,000
-    customers named by two kinds are 100,000 key tuples, not 200,000."""
+    resolve), the objects named and the quotas named. A customer named by ID is held under the
+    manifest's ID string (:func:`held`), one object for every kind; no other index of 100,000
+    keys is built here."""
     wants: list[Wanted] = []
-    first: dict[str, dict[Held, Ref]] = {"customer": {}, "reseller": {}}
-    shared: dict[Held, Held] = {}
+    refs_of: dict[str, list[Ref]] = {"customer": [], "reseller": []}
     quotas: set[str] = set()
     for kind in registry.KINDS:
         entries = kind.entries(desired)
@@ -135,17 +135,16 @@ def declared(desired: DesiredState) -> Declared:
                 continue
             subject = "reseller" if refs.reseller is not None else "customer"
             key = held(ref.key)
-            key = shared.setdefault(key, key)
-            first[subject].setdefault(key, ref)
             by_key = want.entries[subject]
             earlier = by_key.setdefault(key, entry)
             if earlier is entry:
+                if not any(key in w.entries[subject] for w in wants):
+                    refs_of[subject].append(ref)  # its first reference, in registry and file order
                 continue
             if type(earlier) is not Several:
                 earlier = by_key[key] = Several([earlier])
             earlier.append(entry)
         wants.append(want)
-    refs_of = {subject: list(named.values()) for subject, named in first.items()}
     return Declared(wants, refs_of, sorted(quotas))
 
 
