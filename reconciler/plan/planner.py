@@ -26,6 +26,7 @@ from reconciler.errors import (
 from reconciler.kinds import registry
 from reconciler.kinds.base import KindResult, LiveState
 from reconciler.manifests.load import cyclic_gc_paused
+from reconciler.memory import release_free_memory
 from reconciler.plan import shared
 from reconciler.plan.declared import Wanted, managers_named
 from reconciler.plan.guards import evaluate
@@ -110,6 +111,10 @@ async def read_live(
     if check_managers:
         wanted = managers_named(desired)
         await reader.check_managers(wanted - set(desired.settings.account_managers))
+    # The reader's bookkeeping (its pools' jobs refer back to it: a cycle) goes now, not at
+    # some later full collection while the diff builds the plan beside it.
+    del reader
+    release_free_memory(collect=True)
     return live, problems
 
 

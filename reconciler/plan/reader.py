@@ -49,6 +49,7 @@ from reconciler.emulator.clock import SystemClock
 from reconciler.errors import ManifestProblem
 from reconciler.kinds.base import LiveState
 from reconciler.manifests.load import cyclic_gc_paused
+from reconciler.memory import trimmer
 from reconciler.plan.census import Census
 from reconciler.plan.declared import SUBJECTS, Wanted, declared
 from reconciler.plan.eta import RateMeter, estimate_eta
@@ -79,6 +80,8 @@ R = TypeVar("R")
 
 QUOTA_IDS_PER_CALL = 50
 LIST_QUOTAS = "list_quota_coupons"
+#: Calls between two releases of the C heap's free memory (:mod:`reconciler.memory`).
+TRIM_EVERY = 1000
 
 
 class Reader(PerObjectReads, Resolution):
@@ -112,6 +115,7 @@ class Reader(PerObjectReads, Resolution):
         #: (subject, object id) -> references resolved to it other than by its ID alone
         self._keys: dict[tuple[str, str], list[Key]] = {}
         self._records = Records()
+        self._trim = trimmer(TRIM_EVERY)
 
     # -- the pools -------------------------------------------------------------------------
 
@@ -208,6 +212,7 @@ class Reader(PerObjectReads, Resolution):
     def _tick(self, api: str) -> None:
         c = self.counters
         c.calls += 1
+        self._trim()
         self.meter.record(api, self.clock.time())
         self._refresh()
 

@@ -8,6 +8,7 @@ the change stays in later plans until a person has made it.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from reconciler.errors import did_you_mean
@@ -16,7 +17,6 @@ from reconciler.plan.model import Change, fingerprint
 
 if TYPE_CHECKING:
     from reconciler.bss.models import Customer
-    from reconciler.errors import SourcePosition
     from reconciler.kinds.account_managers.desired import ManagerAssignment
     from reconciler.manifests.desired import DesiredState
 
@@ -49,13 +49,13 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
     lacks (the planner's reader looks at every customer before this says "unknown")."""
     result = KindResult()
     known = live.managers_seen | set(desired.settings.account_managers)
-    seen: dict[str, SourcePosition] = {}
+    seen: dict[str, ManagerAssignment] = {}
     for want in _assignments(desired):
         customer = live.customer(want.customer)
         if customer is None:
             continue  # the reader already reported the unknown customer
-        label = f"the account manager of customer {customer_label(customer)}"
-        if not result.first_declaration(seen, customer.customer_id, want.source, label):
+        label = functools.partial(_label, customer)
+        if not result.first_entry(seen, customer.customer_id, want, label):
             continue
         if want.manager is not None and want.manager not in known:
             result.problem(
@@ -70,6 +70,10 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
         if customer.account_manager != want.manager:
             result.changes.append(_change(want, customer))
     return result
+
+
+def _label(customer: Customer) -> str:
+    return f"the account manager of customer {customer_label(customer)}"
 
 
 def _change(want: ManagerAssignment, customer: Customer) -> Change:

@@ -10,6 +10,7 @@ Attached resources follow their main resource, so only main resources are manage
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,20 +49,22 @@ def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate],
     resources the reader counted as in sync instead of keeping them included)."""
     result = KindResult(in_scope=live.in_sync(RESOURCES))
     found: list[Candidate] = []
-    seen: dict[str, SourcePosition] = {}
+    seen: dict[str, AutoRenewRule] = {}
     for rule in rules_of(desired):
         customer = live.customer(rule.customer)
         if customer is None:
             continue
-        source = rule.source  # a value made on each access (a packed position)
-        if seen.setdefault(customer.customer_id, source) != source:
-            label = f"auto-renew of customer {customer_label(customer)}"  # only when needed
-            result.first_declaration(seen, customer.customer_id, source, label)
+        label = functools.partial(_label, customer)
+        if not result.first_entry(seen, customer.customer_id, rule, label):
             continue
         resources = resources_of(live, customer.customer_id)
         _check_overrides(rule, customer, resources, result)
         found += _rule_candidates(rule, customer, resources, result)
     return found, result
+
+
+def _label(customer: Customer) -> str:
+    return f"auto-renew of customer {customer_label(customer)}"
 
 
 def _rule_candidates(
