@@ -51,6 +51,12 @@ class LiveState:
         cid = self.customer_id(ref.customer_id, ref.account_name)
         return self.customers.get(cid) if cid else None
 
+    def named_otherwise(self) -> set[str]:
+        """The customers a reference names other than by its bare ID (by account name): only
+        they can be named by two entries of one kind, as the manifest load refuses one key
+        twice in a kind; a diff's declared-twice table need hold no other."""
+        return set(self.customer_refs.values())
+
     def customer_id(self, ident: str | None, name: str | None) -> str | None:
         """The ID of the customer a reference (as written) resolved to, if it did."""
         cid = self.customer_refs.get((ident, name))

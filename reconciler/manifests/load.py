@@ -22,6 +22,7 @@ from reconciler.manifests.loader import Limits, load_documents
 from reconciler.manifests.stream import Stream
 from reconciler.manifests.validation import DocumentChecks
 from reconciler.manifests.yamlstrict import StreamInterrupted
+from reconciler.memory import release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +34,16 @@ def load_desired(
 
     ``stream=False`` reads every document whole: the same result or the same problems, in more
     memory (the tests compare the two)."""
-    with cyclic_gc_paused():
-        if stream:
-            try:
-                return _load_desired(paths, limits, streamed=True)
-            except StreamInterrupted as exc:
-                logger.debug("%s ended inside a streamed list: loading again, whole", exc)
-        return _load_desired(paths, limits, streamed=False)
+    try:
+        with cyclic_gc_paused():
+            if stream:
+                try:
+                    return _load_desired(paths, limits, streamed=True)
+                except StreamInterrupted as exc:
+                    logger.debug("%s ended inside a streamed list: loading again, whole", exc)
+            return _load_desired(paths, limits, streamed=False)
+    finally:
+        release_free_memory()  # the parser's and validator's buffers, before the read
 
 
 def _load_desired(

@@ -87,7 +87,6 @@ class Wanted:
         """The reference keys its entries name."""
         return map(unheld, self.entries[subject])
 
-
     def release(self, subject: Subject) -> None:
         """Let go of its entries of ``subject`` by reference (the reader does once every
         reference of the subject is resolved and no read of the kind asks again: 100,000

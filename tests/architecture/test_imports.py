@@ -30,12 +30,13 @@ PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
 #: Each top-level part of the package and the parts it may import (besides itself).
 LAYERS: dict[str, set[str]] = {
     "errors": set(),
+    "memory": set(),  # giving freed memory back to the system (the reader, the load)
     "emulator": set(),
     "bss": {"errors", "emulator"},
     "connect": {"errors", "bss", "emulator"},
-    "manifests": {"errors", "kinds"},
+    "manifests": {"errors", "kinds", "memory"},
     "kinds": {"errors", "bss", "emulator", "manifests", "plan", "apply", "render", "gitops"},
-    "plan": {"errors", "bss", "emulator", "manifests", "kinds", "connect"},
+    "plan": {"errors", "bss", "emulator", "manifests", "kinds", "connect", "memory"},
     "render": {"errors", "manifests", "plan", "gitops", "kinds"},
     "files": {"errors"},
     "apply": {"errors", "bss", "emulator", "manifests", "kinds", "plan", "render", "connect"},

@@ -49,13 +49,15 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
     lacks (the planner's reader looks at every customer before this says "unknown")."""
     result = KindResult()
     known = live.managers_seen | set(desired.settings.account_managers)
+    twice = live.named_otherwise()
     seen: dict[str, ManagerAssignment] = {}
     for want in _assignments(desired):
         customer = live.customer(want.customer)
         if customer is None:
             continue  # the reader already reported the unknown customer
         label = functools.partial(_label, customer)
-        if not result.first_entry(seen, customer.customer_id, want, label):
+        cid = customer.customer_id
+        if cid in twice and not result.first_entry(seen, cid, want, label):
             continue
         if want.manager is not None and want.manager not in known:
             result.problem(

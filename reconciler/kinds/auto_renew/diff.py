@@ -49,13 +49,15 @@ def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate],
     resources the reader counted as in sync instead of keeping them included)."""
     result = KindResult(in_scope=live.in_sync(RESOURCES))
     found: list[Candidate] = []
+    twice = live.named_otherwise()
     seen: dict[str, AutoRenewRule] = {}
     for rule in rules_of(desired):
         customer = live.customer(rule.customer)
         if customer is None:
             continue
         label = functools.partial(_label, customer)
-        if not result.first_entry(seen, customer.customer_id, rule, label):
+        cid = customer.customer_id
+        if cid in twice and not result.first_entry(seen, cid, rule, label):
             continue
         resources = resources_of(live, customer.customer_id)
         _check_overrides(rule, customer, resources, result)
