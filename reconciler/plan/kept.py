@@ -1,5 +1,5 @@
-"""What the reader keeps of each object it reads, so a 100,000-customer plan fits in about a
-kilobyte a customer, manifests and live state together (docs/scale.md):
+"""What the reader keeps of each object it reads, so a 100,000-customer plan holds little more
+than a kilobyte a customer at its peak, manifests and live state together (docs/scale.md):
 
 * of a **customer record**, the fields some kind naming that customer uses
   (:attr:`~reconciler.kinds.spec.Kind.customer_fields`, refined per entry by
