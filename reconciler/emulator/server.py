@@ -304,9 +304,11 @@ def serve(
 ) -> None:
     """Serve until interrupted; ``ready`` is called once the socket listens.
 
-    The process switches threads every millisecond (Python's default is 5 ms): a request's
-    thread then notices it, and stamps its arrival (the call log's ``arrived``), within a
-    millisecond even while another request is being answered."""
+    A request's arrival (the call log's ``arrived``) is the kernel's receive time of its first
+    bytes where the kernel stamps them (:func:`stamp_arrivals`: Linux); elsewhere the thread
+    that reads it stamps it, and the process switches threads every millisecond (Python's
+    default is 5 ms) so that stamp is within a millisecond even while another request is being
+    answered."""
     sys.setswitchinterval(0.001)
     server = make_server(
         host,
