@@ -163,6 +163,9 @@ class KindResult:
         earlier = seen.setdefault(key, source)
         if earlier == source:  # positions are values (packed integers), not objects
             return True
+        return self._declared_twice(source, earlier, what)
+
+    def _declared_twice(self, source: SourcePosition, earlier: SourcePosition, what: str) -> bool:
         self.problem(source, "", f"{what} is declared twice; also declared at {earlier}")
         return False
 
@@ -175,7 +178,7 @@ class KindResult:
         earlier = seen.setdefault(key, entry)
         if earlier is entry:
             return True
-        return self.first_declaration({key: earlier.source}, key, entry.source, what())
+        return self._declared_twice(entry.source, earlier.source, what())
 
 
 def customer_label(customer: Customer) -> str:

@@ -55,9 +55,10 @@ def diff(desired: DesiredState, live: LiveState) -> KindResult:
         customer = live.customer(want.customer)
         if customer is None:
             continue  # the reader already reported the unknown customer
-        label = functools.partial(_label, customer)
         cid = customer.customer_id
-        if cid in twice and not result.first_entry(seen, cid, want, label):
+        if cid in twice and not result.first_entry(
+            seen, cid, want, functools.partial(_label, customer)
+        ):
             continue
         if want.manager is not None and want.manager not in known:
             result.problem(

@@ -55,9 +55,10 @@ def candidates(desired: DesiredState, live: LiveState) -> tuple[list[Candidate],
         customer = live.customer(rule.customer)
         if customer is None:
             continue
-        label = functools.partial(_label, customer)
         cid = customer.customer_id
-        if cid in twice and not result.first_entry(seen, cid, rule, label):
+        if cid in twice and not result.first_entry(
+            seen, cid, rule, functools.partial(_label, customer)
+        ):
             continue
         resources = resources_of(live, customer.customer_id)
         _check_overrides(rule, customer, resources, result)
