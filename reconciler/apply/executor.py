@@ -54,6 +54,7 @@ from reconciler.kinds import registry
 from reconciler.kinds.spec import Group
 from reconciler.manifests.desired import DesiredState
 from reconciler.manifests.load import load_desired
+from reconciler.memory import run as run_coroutine
 from reconciler.plan import shared
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.planfile import SavedPlan
@@ -180,7 +181,7 @@ def run_apply(req: ApplyRequest, hooks: ApplyHooks, *, clock: Clock | None = Non
     if isinstance(clock, VirtualClock):
         return clock.run(main)
     try:
-        return asyncio.run(main)
+        return run_coroutine(main)
     except KeyboardInterrupt:
         raise interrupted(req, run_id) from None
 

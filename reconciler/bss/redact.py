@@ -19,6 +19,7 @@ import logging
 import re
 import threading
 from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 MASK = "***"
@@ -27,6 +28,13 @@ _MANY = 32  # above this many secrets, scan by window instead of one str.replace
 _HEADER_RE = re.compile(
     r"(?i)\b(authorization|x-security-token|x-auth-token)(['\"]?\s*[:=]\s*['\"]?)([^'\"\r\n]+)"
 )
+#: The start of a :data:`_HEADER_RE` match that more text could complete: the name, then at most
+#: its separator, then the end of the text. :func:`scrub_blocks` does not cut a block after it.
+_HEADER_OPEN = re.compile(
+    r"(?i)\b(?:authorization|x-security-token|x-auth-token)['\"]?\s*(?:[:=]\s*['\"]?)?\Z"
+)
+#: Characters :func:`scrub_blocks` gathers before it masks and yields a block.
+BLOCK = 1 << 16
 
 
 class _Registry:
@@ -78,6 +86,10 @@ class _Registry:
     def __len__(self) -> int:
         return len(self._masks)
 
+    def snapshot(self) -> _Snapshot:
+        """The values registered now, for several :meth:`scrub` calls that must agree."""
+        return self._current()
+
     def _current(self) -> _Snapshot:
         with self._lock:
             self._drain()
@@ -88,8 +100,10 @@ class _Registry:
                 self._snapshot = _Snapshot(dict(self._masks), ordered, lengths, buckets)
             return self._snapshot
 
-    def scrub(self, text: str) -> str:
-        snap = self._current()
+    def scrub(self, text: str, snap: _Snapshot | None = None) -> str:
+        """``text`` with the registered values masked (as registered now, or in ``snap``)."""
+        if snap is None:
+            snap = self._current()
         if not snap.masks:
             return text
         if len(snap.masks) <= _MANY:
@@ -140,8 +154,39 @@ def unregister_secret(value: str) -> None:
 
 def scrub(text: str) -> str:
     """``text`` with registered secrets and sensitive header values masked."""
-    text = REGISTRY.scrub(text)
+    return _mask_headers(REGISTRY.scrub(text))
+
+
+def _mask_headers(text: str) -> str:
     return _HEADER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+def scrub_blocks(pieces: Iterable[str], size: int = BLOCK) -> Iterator[str]:
+    """:func:`scrub` of ``"".join(pieces)``, the same characters, a block at a time: a plan of
+    100,000 customers is printed without its whole text in memory.
+
+    A block is at least ``size`` characters and ends a line (only the last may not), and it is
+    cut only where no masking could span the cut: every block is masked with the secrets
+    registered when the first is (one snapshot), a cut is never made while a registered value
+    holds a line break, nor after a header name still waiting for its value.
+    """
+    snap = REGISTRY.snapshot()
+    whole = any("\n" in value for value in snap.masks)  # a secret may span any cut
+    pending: list[str] = []
+    count = 0
+    for piece in pieces:
+        pending.append(piece)
+        count += len(piece)
+        if whole or count < size or not piece.endswith("\n"):
+            continue
+        masked = REGISTRY.scrub("".join(pending), snap)
+        if _HEADER_OPEN.search(masked) is not None:
+            count = 0  # try again a block later (the text so far is masked again then)
+            continue
+        yield _mask_headers(masked)
+        pending, count = [], 0
+    if pending:
+        yield _mask_headers(REGISTRY.scrub("".join(pending), snap))
 
 
 class SecretFilter(logging.Filter):

@@ -12,6 +12,8 @@ Every line a command prints passes :func:`emit`, which
    so the runner ignores workflow commands inside even if something slipped through.
 
 Renderers escape each third-party value where they interpolate it; this is the backstop.
+:func:`emit_pieces` does the same for an output given in pieces (a plan's lines), a block of
+lines at a time, and writes exactly what :func:`emit` of the joined pieces writes.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import os
 import secrets
 import stat
 import sys
+from collections.abc import Iterable
 from typing import IO, Any
 
 import click
 
-from reconciler.bss.redact import scrub
+from reconciler.bss.redact import scrub_blocks
 from reconciler.render.escape import for_output
 
 _TOKEN = f"reconciler-{secrets.token_hex(16)}"
@@ -48,13 +51,41 @@ def emit(
     text: str, *, medium: str = "text", err: bool = False, nl: bool = True, colour: bool = False
 ) -> None:
     """Print ``text`` (a whole rendered output or one message) in ``medium``."""
-    safe = for_output(scrub(text), medium, colour=colour)
+    emit_pieces((text,), medium=medium, err=err, nl=nl, colour=colour)
+
+
+def emit_pieces(
+    pieces: Iterable[str],
+    *,
+    medium: str = "text",
+    err: bool = False,
+    nl: bool = True,
+    colour: bool = False,
+) -> None:
+    """:func:`emit` of ``"".join(pieces)``, the same bytes, without the joined text: secrets are
+    masked a block of lines at a time (:func:`reconciler.bss.redact.scrub_blocks`), each block
+    escaped (:func:`for_output` of text cut after a newline is the pieces' escapes joined) and
+    written. Under GitHub Actions the frame opens before the first block that is not blank."""
     stream = _stream(err)
-    if medium == "text" and safe.strip() and _to_job_log(stream):
-        body = safe if safe.endswith("\n") else safe + "\n"
-        click.echo(f"::stop-commands::{_TOKEN}\n{body}::{_TOKEN}::", err=err)
+    framed = medium == "text" and _to_job_log(stream)
+    opened = False
+    blank: list[str] = []  # blank blocks before the first that is not, while the frame waits
+    last = ""
+    for block in scrub_blocks(pieces):
+        safe = for_output(block, medium, colour=colour)
+        if framed and not opened:
+            if not safe.strip():
+                blank.append(safe)
+                continue
+            click.echo(f"::stop-commands::{_TOKEN}\n{''.join(blank)}", err=err, nl=False)
+            opened, blank = True, []
+        click.echo(safe, err=err, nl=False)
+        last = safe or last
+    if opened:
+        end = "" if last.endswith("\n") else "\n"
+        click.echo(f"{end}::{_TOKEN}::", err=err)
         return
-    click.echo(safe, err=err, nl=nl)
+    click.echo("".join(blank), err=err, nl=nl)
 
 
 def error(text: str) -> None:

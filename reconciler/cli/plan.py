@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from reconciler.cli.options import (
     target_option,
     use_colour,
 )
-from reconciler.cli.output import emit
+from reconciler.cli.output import emit, emit_pieces
 from reconciler.errors import (
     EXIT_BLOCKED,
     EXIT_CHANGES,
@@ -178,7 +178,9 @@ def plan(
 
             emit(render_failure(scrub(str(err))), medium="markdown", nl=False)
         raise
-    emit(render(result, fmt), medium=fmt, nl=False, colour=fmt == "text" and use_colour())
+    emit_pieces(
+        render_pieces(result, fmt), medium=fmt, nl=False, colour=fmt == "text" and use_colour()
+    )
     if out is not None:
         write_plan(result, out, manifest_paths=paths)
     sys.exit(plan_exit_code(result, detailed_exitcode))
@@ -192,6 +194,16 @@ def plan_exit_code(plan_: Any, detailed_exitcode: bool) -> int:
     if plan_.status == "unreachable":
         return EXIT_UNREACHABLE
     return EXIT_CHANGES if detailed_exitcode and plan_.has_changes else EXIT_OK
+
+
+def render_pieces(plan_: Any, fmt: str) -> Iterable[str]:
+    """:func:`render` in pieces: the text a line at a time (a plan of 100,000 customers is not
+    held as one string), the other formats whole."""
+    if fmt == "text":
+        from reconciler.render.formats import text_lines
+
+        return text_lines(plan_, colour=use_colour())
+    return (render(plan_, fmt),)
 
 
 def render(plan_: Any, fmt: str) -> str:

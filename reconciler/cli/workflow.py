@@ -5,7 +5,6 @@ The CLI calls these; tests may call them directly. Each function runs its own ev
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ from reconciler.emulator.clock import Clock, SystemClock
 from reconciler.files import write_private
 from reconciler.manifests.desired import DesiredState
 from reconciler.manifests.load import load_desired
+from reconciler.memory import run as run_coroutine
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import plan_key, sealed_document
 from reconciler.plan.planner import PlanContext, build_plan
@@ -62,7 +62,7 @@ def compute_plan(
     if progress is not None:
         progress.line(f"Loading manifests from {', '.join(str(p) for p in paths)}...")
     desired = load_desired(paths)
-    return asyncio.run(
+    return run_coroutine(
         plan_async(
             desired,
             endpoint=endpoint,

@@ -26,7 +26,6 @@ state so each item can show both sides; a test holds the two in step.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import __version__
 from reconciler.kinds import registry
 from reconciler.kinds.spec import HEAL_APPLY, HEAL_MANUAL, HEAL_NONE, DriftView
+from reconciler.memory import run as run_coroutine
 from reconciler.plan import shared
 from reconciler.plan.guards import evaluate
 from reconciler.plan.model import (
@@ -274,7 +274,7 @@ def detect_drift(
             )
             return await detect(desired, conn.client, ctx, clock)
 
-    return asyncio.run(run())
+    return run_coroutine(run())
 
 
 def _managers_known(desired: DesiredState) -> DesiredState:

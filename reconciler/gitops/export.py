@@ -17,7 +17,6 @@ left as it was.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -38,6 +37,7 @@ from reconciler.gitops.export_merge import (
 from reconciler.gitops.export_read import ExportScope, read_account
 from reconciler.gitops.export_yaml import SETTINGS_FILE, render_files
 from reconciler.kinds import registry
+from reconciler.memory import run as run_coroutine
 
 if TYPE_CHECKING:
     from reconciler.emulator.clock import Clock
@@ -87,7 +87,7 @@ def run_export(
             await read_account(conn.client, scope, account, progress=progress, clock=clock)
             return account
 
-    account = asyncio.run(read())
+    account = run_coroutine(read())
     merge = _merge(directory, scope, account, existing, documents, force=force)
     texts = {path.name: text for path, text in merge.texts.items()}
     write_files(directory, texts, check=lambda staged: _check(directory, staged))

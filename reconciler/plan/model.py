@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -40,6 +40,32 @@ def fingerprint(obj: Any) -> str:
 
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def streamed_fingerprint(head: Mapping[str, Any], lists: Mapping[str, Iterable[Any]]) -> str:
+    """:func:`fingerprint` of ``{**head, **lists}`` (each list given as an iterable), hashed a
+    list item at a time: the canonical JSON of a plan of 5,000 changes is never held whole
+    (``json.dumps`` keeps every fragment of it until it joins them: tens of megabytes)."""
+    digest = hashlib.sha256()
+    for chunk in _canonical_chunks(head, lists):
+        digest.update(chunk.encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def _canonical_chunks(head: Mapping[str, Any], lists: Mapping[str, Iterable[Any]]) -> Iterator[str]:
+    """:func:`canonical_json` of ``{**head, **lists}``, in pieces (the same characters)."""
+    keys = sorted({*head, *lists})
+    yield "{"
+    for i, key in enumerate(keys):
+        yield ("," if i else "") + json.dumps(key) + ":"
+        if key not in lists:
+            yield canonical_json(head[key])
+            continue
+        yield "["
+        for j, item in enumerate(lists[key]):
+            yield ("," if j else "") + canonical_json(item)
+        yield "]"
+    yield "}"
 
 
 def _json_default(obj: Any) -> Any:
@@ -290,6 +316,13 @@ class Plan:
     def content(self) -> dict[str, Any]:
         """Everything the checksum covers: all but timestamps and the checksum itself."""
         return {
+            **self._head(),
+            "changes": [c.to_dict() for c in self.changes],
+            "notices": [n.to_dict() for n in self.notices],
+        }
+
+    def _head(self) -> dict[str, Any]:
+        return {
             "format_version": FORMAT_VERSION,
             "endpoint": self.endpoint,
             "partner_id": self.partner_id,
@@ -298,13 +331,18 @@ class Plan:
             "targets": list(self.targets),
             "summary": self.summary(),
             "guards": [g.to_dict() for g in self.guards],
-            "changes": [c.to_dict() for c in self.changes],
-            "notices": [n.to_dict() for n in self.notices],
         }
 
     @property
     def checksum(self) -> str:
-        return fingerprint(self.content())
+        """``fingerprint(self.content())``, a change at a time."""
+        return streamed_fingerprint(
+            self._head(),
+            {
+                "changes": (c.to_dict() for c in self.changes),
+                "notices": (n.to_dict() for n in self.notices),
+            },
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out = self.content()

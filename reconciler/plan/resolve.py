@@ -18,6 +18,7 @@ from reconciler.plan.census import Census, unresolved_problems
 from reconciler.plan.references import (
     PAGE,
     Directory,
+    Distinct,
     Ref,
     RefIndex,
     customer_directory,
@@ -80,18 +81,18 @@ class Resolution:
         # The objects listed, counted once each by the hash of their ID (not the ID strings of
         # 100,000 objects): two IDs sharing a hash count once, so the listing is at worst called
         # incomplete and the references it missed are looked up one by one.
-        listed: set[int] = set()
+        listed = Distinct()
 
         def take(items: Sequence[T]) -> None:
             self.census.record(d, items)
             for item in items:
-                listed.add(hash(d.id_of(item)))
+                listed.add(d.id_of(item))
                 for ref in index.take(d.id_of(item), d.name_of(item)):
                     found(ref, item)
 
         if count >= PROBE_THRESHOLD:
             for attempt in range(REREADS + 1):
-                listed.clear()
+                listed = Distinct()
                 first = await d.page(0)
                 take(first.items)
                 self._tick(d.api)

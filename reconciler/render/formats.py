@@ -11,7 +11,7 @@ annotations); the CLI's output boundary escapes the whole output again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -116,33 +116,41 @@ def styler(colour: bool) -> Callable[[str, str], str]:
 
 
 def render_text(plan: Plan, *, colour: bool = False) -> str:
+    return "".join(text_lines(plan, colour=colour))
+
+
+def text_lines(plan: Plan, *, colour: bool = False) -> Iterator[str]:
+    """:func:`render_text` a line at a time, each ending in a newline: the CLI prints a plan of
+    100,000 customers without holding its text (a list of its lines, the text, its encoding)."""
     style, t = styler(colour), terminal_field
-    lines = [
-        f"Plan for partner {t(plan.partner_id)} at {t(plan.endpoint)}",
-        f"Manifests {plan.manifest_checksum}; plan {plan.checksum}; valid until {plan.expires_at}",
-    ]
+    yield f"Plan for partner {t(plan.partner_id)} at {t(plan.endpoint)}\n"
+    checksums = f"Manifests {plan.manifest_checksum}; plan {plan.checksum}"
+    yield f"{checksums}; valid until {plan.expires_at}\n"
     narrowed = describe_scope(dict(plan.scope))
     if narrowed:
-        lines.append(style(t(narrowed), "~"))
+        yield style(t(narrowed), "~") + "\n"
     for kind, changes in _by_kind(plan.changes).items():
-        lines += ["", f"{title(kind)} ({len(changes)})"]
+        yield f"\n{title(kind)} ({len(changes)})\n"
         for change in changes:
             sign = mark(change)
             head = f"  {sign} {change.action:<15} {t(change.subject)}: {_values(change)}"
-            lines.append(style(head, sign))
+            yield style(head, sign) + "\n"
             money_line = _money_line(change)
             if money_line:
-                lines.append(f"      {money_line}")
-            lines += [f"      {t(note)}" for note in change.notes]
-            lines.append(f"      from {t(change.source)}")
+                yield f"      {money_line}\n"
+            for note in change.notes:
+                yield f"      {t(note)}\n"
+            yield f"      from {t(change.source)}\n"
+    tail: list[str] = []
     if plan.changes:
-        lines += _text_notices(plan.notices, heading=True)
-    lines += _text_guards(plan)
+        tail += _text_notices(plan.notices, heading=True)
+    tail += _text_guards(plan)
     alarm = plan.blocked or plan.status == "unreachable"
-    lines += ["", style(t(summary_line(plan)), "!" if alarm else "")]
+    tail += ["", style(t(summary_line(plan)), "!" if alarm else "")]
     if not plan.changes:  # "Nothing to apply; N declared states cannot be reached", then which
-        lines += _text_notices(plan.notices, heading=False)
-    return "\n".join(lines) + "\n"
+        tail += _text_notices(plan.notices, heading=False)
+    for line in tail:
+        yield line + "\n"
 
 
 def _text_notices(notices: Sequence[Notice], *, heading: bool) -> list[str]:

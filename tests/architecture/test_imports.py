@@ -30,7 +30,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "reconciler"
 #: Each top-level part of the package and the parts it may import (besides itself).
 LAYERS: dict[str, set[str]] = {
     "errors": set(),
-    "memory": set(),  # giving freed memory back to the system (the reader, the load)
+    "memory": set(),  # freed memory back to the system (the reader, the load); memory.run
     "emulator": set(),
     "bss": {"errors", "emulator"},
     "connect": {"errors", "bss", "emulator"},
@@ -39,8 +39,28 @@ LAYERS: dict[str, set[str]] = {
     "plan": {"errors", "bss", "emulator", "manifests", "kinds", "connect", "memory"},
     "render": {"errors", "manifests", "plan", "gitops", "kinds"},
     "files": {"errors"},
-    "apply": {"errors", "bss", "emulator", "manifests", "kinds", "plan", "render", "connect"},
-    "gitops": {"errors", "bss", "emulator", "manifests", "kinds", "plan", "connect", "files"},
+    "apply": {
+        "errors",
+        "bss",
+        "emulator",
+        "manifests",
+        "kinds",
+        "plan",
+        "render",
+        "connect",
+        "memory",
+    },
+    "gitops": {
+        "errors",
+        "bss",
+        "emulator",
+        "manifests",
+        "kinds",
+        "plan",
+        "connect",
+        "files",
+        "memory",
+    },
     "cli": {
         "files",
         "errors",
@@ -53,6 +73,7 @@ LAYERS: dict[str, set[str]] = {
         "apply",
         "gitops",
         "connect",
+        "memory",
     },
     "__init__": {"_version"},
     "_version": set(),  # written by setuptools-scm at build time
