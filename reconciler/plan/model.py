@@ -76,7 +76,7 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON-able: {type(obj).__name__}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call:
     """One API call a change implies. Amounts in ``body`` are strings with two places."""
 
@@ -98,7 +98,7 @@ class Call:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MoneyImpact:
     """The money a change moves. ``unrecoverable`` is spent quota a reclaim cannot bring back."""
 
@@ -121,7 +121,7 @@ class MoneyImpact:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One object that differs from its manifest, and how to make it match."""
 
@@ -156,7 +156,7 @@ class Change:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Notice:
     """Something a reviewer should know that is not a change (e.g. not applicable)."""
 
