@@ -71,21 +71,23 @@ def emit_pieces(
     opened = False
     blank: list[str] = []  # blank blocks before the first that is not, while the frame waits
     last = ""
-    for block in scrub_blocks(pieces):
-        safe = for_output(block, medium, colour=colour)
-        if framed and not opened:
-            if not safe.strip():
-                blank.append(safe)
-                continue
-            click.echo(f"::stop-commands::{_TOKEN}\n{''.join(blank)}", err=err, nl=False)
-            opened, blank = True, []
-        click.echo(safe, err=err, nl=False)
-        last = safe or last
-    if opened:
-        end = "" if last.endswith("\n") else "\n"
-        click.echo(f"{end}::{_TOKEN}::", err=err)
-        return
-    click.echo("".join(blank), err=err, nl=nl)
+    try:
+        for block in scrub_blocks(pieces):
+            safe = for_output(block, medium, colour=colour)
+            if framed and not opened:
+                if not safe.strip():
+                    blank.append(safe)
+                    continue
+                click.echo(f"::stop-commands::{_TOKEN}\n{''.join(blank)}", err=err, nl=False)
+                opened, blank = True, []
+            click.echo(safe, err=err, nl=False)
+            last = safe or last
+    finally:  # a renderer failing half-way still ends the frame: later commands work again
+        if opened:
+            end = "" if last.endswith("\n") else "\n"
+            click.echo(f"{end}::{_TOKEN}::", err=err)
+    if not opened:
+        click.echo("".join(blank), err=err, nl=nl)
 
 
 def error(text: str) -> None:

@@ -55,8 +55,8 @@ class Ref(Protocol):
 class RefIndex:
     """The references still unresolved, by id and by account name, for O(1) matching. A key
     holds its one reference itself (a tuple only when several share it), so 100,000 of them
-    cost no list each. As references are taken the dicts are rebuilt smaller (a dict never
-    shrinks by itself: the index of 100,000 references, 5 MB, would stay until the end)."""
+    cost no list each. As references are taken the index by id is rebuilt smaller (a dict never
+    shrinks by itself: 100,000 references by id, 5 MB, would stay until the end)."""
 
     def __init__(self, refs: Iterable[Ref]) -> None:
         self.by_id: dict[str, Ref | tuple[Ref, ...]] = {}

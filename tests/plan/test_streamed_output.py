@@ -136,6 +136,24 @@ def test_emitting_pieces_writes_what_emitting_the_whole_writes(
         assert blockwise.startswith("::stop-commands::") and blockwise.endswith("::\n")
 
 
+def test_a_renderer_failing_half_way_still_closes_the_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def pieces() -> Iterator[str]:
+        yield "Plan for partner p\n"
+        raise RuntimeError("renderer failed")
+
+    def call() -> None:
+        with pytest.raises(RuntimeError, match="renderer failed"):
+            output.emit_pieces(pieces())
+
+    monkeypatch.setattr(output, "scrub_blocks", lambda p: scrub_blocks(p, size=1))
+    text = written(monkeypatch, True, call)
+    lines = text.splitlines()
+    token = lines[0].removeprefix("::stop-commands::")
+    assert lines == [f"::stop-commands::{token}", "Plan for partner p", f"::{token}::"]
+
+
 def test_a_plans_lines_are_its_text_and_its_checksum_is_hashed_a_change_at_a_time() -> None:
     plan = plan_of(300)
     assert "".join(text_lines(plan)) == render_text(plan)
