@@ -34,7 +34,14 @@ def fmt_money(value: Decimal) -> str:
 
 
 def fingerprint(obj: Any) -> str:
-    """SHA-256 over the canonical JSON of a live object (or any JSON-able value)."""
+    """SHA-256 over the canonical JSON of a live object (or any JSON-able value). A dict's
+    top-level lists are hashed an item at a time (:func:`streamed_fingerprint`, the same
+    digest): a plan's or a saved plan file's changes are never encoded whole."""
+    if isinstance(obj, dict) and all(type(key) is str for key in obj):
+        lists = {k: v for k, v in obj.items() if type(v) is list}
+        if lists:
+            head = {k: v for k, v in obj.items() if k not in lists}
+            return streamed_fingerprint(head, lists)
     return "sha256:" + hashlib.sha256(canonical_json(obj).encode()).hexdigest()
 
 
@@ -346,10 +353,11 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         out = self.content()
+        checksum = fingerprint(out)  # self.checksum, from the content already built
         out["tool_version"] = self.tool_version
         out["created_at"] = self.created_at
         out["expires_at"] = self.expires_at
-        out["checksum"] = self.checksum
+        out["checksum"] = checksum
         return out
 
 

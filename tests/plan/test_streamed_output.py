@@ -10,6 +10,7 @@ never formats the plan (:func:`reconciler.memory.run`). Each must give what the 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import random
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 from reconciler.bss.redact import register_secret, scrub, scrub_blocks, unregister_secret
 from reconciler.cli import output
 from reconciler.memory import run
-from reconciler.plan.model import fingerprint
+from reconciler.plan.model import canonical_json, fingerprint
 from reconciler.plan.references import Distinct, RefIndex
 from reconciler.render.escape import for_output
 from reconciler.render.formats import render_text, text_lines
@@ -160,6 +161,24 @@ def test_a_plans_lines_are_its_text_and_its_checksum_is_hashed_a_change_at_a_tim
     assert all(piece.endswith("\n") for piece in text_lines(plan))  # cut only after lines
     assert plan.checksum == fingerprint(plan.content())
     assert plan_of(0).checksum == fingerprint(plan_of(0).content())
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(obj=st.dictionaries(st.text(max_size=4), json_values, max_size=5))
+def test_a_dicts_fingerprint_hashed_a_list_item_at_a_time_is_the_whole_digest(
+    obj: dict[str, Any],
+) -> None:
+    whole = "sha256:" + hashlib.sha256(canonical_json(obj).encode()).hexdigest()
+    assert fingerprint(obj) == whole
 
 
 def test_running_a_coroutine_never_formats_its_result() -> None:
