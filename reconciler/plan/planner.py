@@ -98,6 +98,7 @@ async def read_live(
     skips it)."""
     no_agency = missing_agency_name(desired, client.agency_name)
     reader = Reader(client, progress=progress, clock=clock)
+    agencies: _AgencyChecks | None = None
     if no_agency is not None or not verify_agencies:
         live = await reader.read(desired)
         live.agency_verified = False
@@ -111,9 +112,10 @@ async def read_live(
     if check_managers:
         wanted = managers_named(desired)
         await reader.check_managers(wanted - set(desired.settings.account_managers))
-    # The reader's bookkeeping (its pools' jobs refer back to it: a cycle) goes now, not at
-    # some later full collection while the diff builds the plan beside it.
-    del reader
+    # The reader's bookkeeping (its pools' jobs refer back to it: a cycle; the agency checks
+    # hold it too) goes now, not at some later full collection while the diff builds the plan
+    # beside it.
+    del reader, agencies
     release_free_memory(collect=True)
     return live, problems
 
