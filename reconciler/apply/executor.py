@@ -270,7 +270,11 @@ async def _locked(
     allow = tuple(req.allow)  # never from the saved plan: a file cannot widen an apply
     targets = parse_targets(saved.targets if saved is not None else req.targets)
     ctx_plan = PlanContext(
-        endpoint=conn.target.label, partner_id=conn.partner_id, allow=allow, targets=targets
+        endpoint=conn.target.label,
+        partner_id=conn.partner_id,
+        allow=allow,
+        targets=targets,
+        keep_credentials=True,  # the changes are made as the customers it checks
     )
     plan = await build_plan(desired, conn.client, ctx_plan, clock)
     journal.update_run(run_id, manifest_checksum=desired.checksum, plan_checksum=plan.checksum)

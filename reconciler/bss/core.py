@@ -203,13 +203,14 @@ class ClientCore:
         """How many temporary-credential requests went to IAM."""
         return self._customers.iam_calls
 
-    async def customer_credentials(self, customer_id: str) -> Credentials:
-        """The customer's temporary credentials (cached; one IAM call per customer at a time).
+    async def customer_credentials(self, customer_id: str, *, keep: bool = True) -> Credentials:
+        """The customer's temporary credentials (cached; one IAM call per customer at a time;
+        ``keep=False``: a check only, nothing of it cached).
 
         Raises :class:`~reconciler.errors.AuthError` when the customer has not granted the agency,
         and :class:`~reconciler.errors.ConfigError` when no agency name is configured.
         """
-        return await self._customers.get(_required(customer_id, "customer_id"))
+        return await self._customers.get(_required(customer_id, "customer_id"), keep=keep)
 
     # -- plumbing ---------------------------------------------------------------------------
 

@@ -109,8 +109,13 @@ class CustomerCredentials:
         del self._cache[customer_id]
         return None
 
-    async def get(self, customer_id: str) -> Credentials:
-        """The customer's temporary credentials, from the cache or from IAM."""
+    async def get(self, customer_id: str, *, keep: bool = True) -> Credentials:
+        """The customer's temporary credentials, from the cache or from IAM.
+
+        ``keep=False``: the caller only checks that they can be had (a plan's agency check)
+        and nothing acts as the customer afterwards, so neither they nor a refusal stay
+        cached: a plan checks thousands of customers, and each one's secrets would otherwise
+        stay in memory (and in the masking registry) until the process ends."""
         if not self._agency:
             raise ConfigError(
                 "acting for a customer needs the name of the agency customers grant to this "
@@ -125,13 +130,13 @@ class CustomerCredentials:
         slot.users += 1
         try:
             async with slot.lock:
-                return await self._get_locked(customer_id, self._agency)
+                return await self._get_locked(customer_id, self._agency, keep)
         finally:
             slot.users -= 1
             if slot.users == 0:
                 del self._slots[customer_id]
 
-    async def _get_locked(self, customer_id: str, agency: str) -> Credentials:
+    async def _get_locked(self, customer_id: str, agency: str, keep: bool) -> Credentials:
         denied = self._denied.get(customer_id)
         if denied is not None:
             until, error = denied
@@ -143,9 +148,11 @@ class CustomerCredentials:
             try:
                 creds = await self._fetch(customer_id, agency)
             except AuthError as exc:
-                self._denied[customer_id] = (self._clock.time() + DENIED_TTL, exc)
+                if keep:
+                    self._denied[customer_id] = (self._clock.time() + DENIED_TTL, exc)
                 raise
-            self._cache[customer_id] = creds
+            if keep:
+                self._cache[customer_id] = creds
         return creds
 
     def invalidate(self, customer_id: str) -> None:

@@ -74,10 +74,12 @@ class Records:
         keys: list[Key],
         kept: Customer | None,
         ident: str | None,
+        name: str | None = None,
     ) -> Customer:
         """What to keep of ``customer`` (read again: ``kept`` is what was kept the first time,
-        completed with the fields the keys now name need). ``ident``: the manifest's string of
-        its ID, when a manifest names it by ID."""
+        completed with the fields the keys now name need). ``ident`` and ``name``: the
+        manifest's strings of its ID and account name, when a manifest names it so (kept
+        instead of the answer's equal strings: one string each per customer, not two)."""
         needed: set[str] = set()
         for want in wants:
             entries = want.naming("customer", keys)
@@ -88,6 +90,10 @@ class Records:
             return kept.replace(**more) if any(v is not None for v in more.values()) else kept
         drop: dict[str, Any] = {f: None for f in OPTIONAL if f not in needed}
         cid = ident if ident == customer.customer_id else customer.customer_id
+        own = name if name is not None and name == customer.account_name else None
         return customer.replace(
-            customer_id=cid, account_manager=self.share(customer.account_manager), **drop
+            customer_id=cid,
+            account_name=own or customer.account_name,
+            account_manager=self.share(customer.account_manager),
+            **drop,
         )

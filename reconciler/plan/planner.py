@@ -55,6 +55,10 @@ class PlanContext:
     verify_agencies: bool = True
     #: ``--target KIND/NAME``: only the declared entries they select are read and planned
     targets: tuple[Target, ...] = ()
+    #: True when the changes will be made with this client (apply): the customers' temporary
+    #: credentials the agency checks obtain stay cached for them. Otherwise (plan, drift)
+    #: none is kept once checked (:meth:`~reconciler.bss.client.BssClient.customer_credentials`)
+    keep_credentials: bool = False
 
 
 def iso(ts: float) -> str:
@@ -76,7 +80,12 @@ async def build_plan(
     """
     desired, narrowing = narrow(desired, ctx.targets)
     live, problems = await read_live(
-        desired, client, progress=progress, verify_agencies=ctx.verify_agencies, clock=clock
+        desired,
+        client,
+        progress=progress,
+        verify_agencies=ctx.verify_agencies,
+        keep_credentials=ctx.keep_credentials,
+        clock=clock,
     )
     return assemble_plan(desired, live, problems, ctx, clock.time(), narrowing=narrowing)
 
@@ -88,6 +97,7 @@ async def read_live(
     progress: Progress | None = None,
     verify_agencies: bool = True,
     check_managers: bool = True,
+    keep_credentials: bool = False,
     clock: Clock | None = None,
 ) -> tuple[LiveState, list[ManifestProblem]]:
     """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
@@ -95,7 +105,7 @@ async def read_live(
 
     ``check_managers``: a manager neither in the roster nor on a customer read is looked for
     on every customer before the diff calls it unknown (drift, which accepts any manager,
-    skips it)."""
+    skips it). ``keep_credentials``: see :attr:`PlanContext.keep_credentials`."""
     no_agency = missing_agency_name(desired, client.agency_name)
     reader = Reader(client, progress=progress, clock=clock)
     agencies: _AgencyChecks | None = None
@@ -104,10 +114,12 @@ async def read_live(
         live.agency_verified = False
         problems = [*reader.problems, *([no_agency] if no_agency else [])]
     else:
-        agencies = _AgencyChecks(client, desired, reader)
+        agencies = _AgencyChecks(client, desired, reader, keep=keep_credentials)
         live = await reader.read(desired, on_customer=agencies.consider)
         needed = {cid for k in _agency_kinds(desired) for cid in k.agency_customers(desired, live)}
-        await check_agencies(client, needed - live.agency.keys(), live, desired)
+        await check_agencies(
+            client, needed - live.agency.keys(), live, desired, keep=keep_credentials
+        )
         problems = reader.problems
     if check_managers:
         wanted = managers_named(desired)
@@ -187,8 +199,11 @@ def _agency_kinds(desired: DesiredState) -> list[Kind[Any]]:
 class _AgencyChecks:
     """Checks a customer's agency as soon as its reads show a change that needs it."""
 
-    def __init__(self, client: BssClient, desired: DesiredState, reader: Reader) -> None:
+    def __init__(
+        self, client: BssClient, desired: DesiredState, reader: Reader, *, keep: bool
+    ) -> None:
         self.client = client
+        self.keep = keep
         self.reader = reader
         self.live = reader.live
         self.kinds = {k.id for k in _agency_kinds(desired)}
@@ -203,7 +218,9 @@ class _AgencyChecks:
         self.started.add(customer_id)
 
         async def job() -> None:
-            self.live.agency[customer_id] = await agency_problem(self.client, customer_id, agency)
+            self.live.agency[customer_id] = await agency_problem(
+                self.client, customer_id, agency, keep=self.keep
+            )
 
         self.reader.pool(IAM_RATE_OPERATION).submit(job)
 
@@ -247,9 +264,15 @@ def require_agency_name(desired: DesiredState, agency: str | None) -> None:
 
 
 async def check_agencies(
-    client: BssClient, customer_ids: set[str], live: LiveState, desired: DesiredState
+    client: BssClient,
+    customer_ids: set[str],
+    live: LiveState,
+    desired: DesiredState,
+    *,
+    keep: bool = False,
 ) -> None:
-    """Fill ``live.agency``: None when the customer's temporary credentials can be had."""
+    """Fill ``live.agency``: None when the customer's temporary credentials can be had
+    (``keep``: and keep them cached, for changes made with this client)."""
     agency = client.agency_name
     if not customer_ids:
         return
@@ -257,7 +280,7 @@ async def check_agencies(
     assert agency is not None  # require_agency_name raised otherwise
 
     async def check(cid: str) -> tuple[str, str | None]:
-        return cid, await agency_problem(client, cid, agency)
+        return cid, await agency_problem(client, cid, agency, keep=keep)
 
     ids = sorted(customer_ids)
     rate = client.rate_for(IAM_RATE_OPERATION)
@@ -270,10 +293,13 @@ def _agency_manifests() -> str:
     return " or ".join(k.manifest_kind for k in registry.KINDS if k.uses_agency)
 
 
-async def agency_problem(client: BssClient, customer_id: str, agency: str) -> str | None:
-    """Why the customer's temporary credentials cannot be had, or ``None`` when they can."""
+async def agency_problem(
+    client: BssClient, customer_id: str, agency: str, *, keep: bool = False
+) -> str | None:
+    """Why the customer's temporary credentials cannot be had, or ``None`` when they can
+    (``keep``: and keep them cached)."""
     try:
-        await client.customer_credentials(customer_id)
+        await client.customer_credentials(customer_id, keep=keep)
     except AgencyDeniedError as err:
         return (
             f"IAM refused the customer's temporary credentials through the agency {agency!r} "

@@ -316,7 +316,7 @@ class Reader(PerObjectReads, Resolution):
         self.counters.customers_found += 1
         kept = self.live.customers.get(cid)
         keys = object_keys(cid, customer.account_name, self._keys.get(("customer", cid), ()))
-        record = self._records.customer(customer, self.wanted, keys, kept, ref.ident)
+        record = self._records.customer(customer, self.wanted, keys, kept, ref.ident, ref.name)
         self.live.customers[cid] = record
         if kept is None and record.account_manager:
             self.live.managers_seen.add(record.account_manager)

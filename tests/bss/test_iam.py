@@ -143,6 +143,46 @@ def test_agency_not_granted_is_a_clear_auth_error_and_asked_once():
     assert fake.calls(AUTORENEW.format("r1")) == []
 
 
+def test_a_check_that_keeps_nothing_caches_neither_credentials_nor_a_refusal():
+    """``keep=False`` (a plan's agency check): the credentials are had, then not kept, nor
+    their secrets registered for masking once dropped; a refusal is not remembered either."""
+    import gc
+
+    from reconciler.bss.redact import scrub
+
+    clock, fake, iam, client = _setup()
+    fake.on("POST", IAM_PATH, iam)
+
+    async def main():
+        async with client:
+            creds = await client.customer_credentials("cust-1", keep=False)
+            secret = creds.sk.reveal()
+            assert scrub(f"x {secret} y") == "x *** y"  # registered while in use
+            del creds
+            gc.collect()
+            masked_after = scrub(f"x {secret} y")
+            await client.customer_credentials("cust-1", keep=False)
+            kept = await client.customer_credentials("cust-1")  # an apply's: cached
+            again = await client.customer_credentials("cust-1")
+            return masked_after, secret, kept is again, client.iam_calls
+
+    masked_after, secret, same, calls = clock.run(main())
+    assert masked_after == f"x {secret} y"  # unregistered: nothing holds the secret
+    assert same and calls == 3  # two checks keep nothing; the third call is cached
+
+    clock, fake, _, client = _setup()
+    fake.on("POST", IAM_PATH, reply(403, {"error": {"code": 403, "message": "forbidden"}}))
+
+    async def denied():
+        async with client:
+            for _ in range(2):
+                with pytest.raises(AuthError):
+                    await client.customer_credentials("cust-9", keep=False)
+            return len(fake.calls(IAM_PATH))
+
+    assert clock.run(denied()) == 2  # each check asks IAM: no refusal is cached
+
+
 def test_missing_agency_name_is_a_config_error():
     clock, fake, _, client = _setup(agency_name=None)
 

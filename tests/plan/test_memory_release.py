@@ -86,17 +86,27 @@ def test_the_reader_is_gone_before_the_diff_with_agency_checks(
 
     monkeypatch.setattr(Reader, "__init__", init)
 
-    async def main() -> int:
+    async def main() -> tuple[int, list[int]]:
+        asked: list[int] = []
         async with client:
-            live, _ = await planner.read_live(desired, client, clock=clock)
-        return len(live.agency)
+            for keep in (False, True):
+                live, _ = await planner.read_live(
+                    desired, client, keep_credentials=keep, clock=clock
+                )
+                granted = [cid for cid, why in live.agency.items() if why is None]
+                before = client.iam_calls
+                await client.customer_credentials(granted[0])
+                asked.append(client.iam_calls - before)
+        return len(live.agency), asked
 
     enabled = gc.isenabled()
     gc.disable()  # only read_live's own collection may free the reader's cycles
     try:
-        checked = clock.run(main())
+        checked, asked = clock.run(main())
         assert checked > 0  # the agency checks ran, holding the reader while they did
-        assert len(readers) == 1 and readers[0]() is None
+        assert len(readers) == 2 and all(reader() is None for reader in readers)
     finally:
         if enabled:
             gc.enable()
+    # a plan keeps none of the credentials its checks obtained; an apply's keeps them
+    assert asked == [1, 0]
