@@ -110,3 +110,53 @@ def test_the_reader_is_gone_before_the_diff_with_agency_checks(
             gc.enable()
     # a plan keeps none of the credentials its checks obtained; an apply's keeps them
     assert asked == [1, 0]
+
+
+def test_a_record_keeps_the_manifests_strings_of_its_id_and_name() -> None:
+    """A customer's record holds the manifest's string of its ID and of its account name
+    where a manifest names it so, not the answer's equal copies (one string each, not two)."""
+    from bench import workload
+    from reconciler.bss.client import BssClient
+    from reconciler.bss.credentials import Credentials, Secret
+    from reconciler.emulator import Emulator, LatencyModel, VirtualClock
+    from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
+    from reconciler.emulator.generate import generate_partner
+    from reconciler.kinds import registry
+    from reconciler.plan.reader import Reader
+
+    gen = generate_partner(80, resellers=4, quotas=8, seed=5)
+    desired = workload.desired_state(gen)
+    clock = VirtualClock()
+    emu = Emulator(clock=clock, state_factory=lambda: gen.state, latency=LatencyModel())
+    creds = DEFAULT_CREDENTIALS
+    client = BssClient(
+        "https://bss.myhuaweicloud.com",
+        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
+        transport=emu.async_transport(),
+        clock=clock,
+    )
+    written: dict[str, set[int]] = {}  # a string -> the manifest's objects of it
+    for kind in registry.KINDS:
+        for entry in kind.entries(desired):
+            ref = kind.references(entry).customer
+            for text in (ref.customer_id, ref.account_name) if ref is not None else ():
+                if text is not None:
+                    written.setdefault(text, set()).add(id(text))
+
+    async def main() -> dict[str, object]:
+        async with client:
+            live = await Reader(client, clock=clock).read(desired)
+        return dict(live.customers)
+
+    customers = clock.run(main())
+    by_name = by_id = 0
+    for cid, record in customers.items():
+        assert isinstance(cid, str)
+        name = getattr(record, "account_name", None)
+        if cid in written:
+            by_id += 1
+            assert id(record.customer_id) in written[cid]  # type: ignore[attr-defined]
+        if name in written:
+            by_name += 1
+            assert id(name) in written[name]
+    assert by_id > 10 and by_name > 3  # both kinds of reference are in the workload
