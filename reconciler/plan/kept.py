@@ -1,11 +1,11 @@
-"""What the reader keeps of each object it reads, so a 100,000-customer plan holds little more
-than a kilobyte a customer at its peak, manifests and live state together (docs/scale.md):
+"""What the reader keeps of each object it reads, so a 100,000-customer plan holds less than a
+kilobyte a customer at its peak, manifests and live state together (docs/scale.md):
 
 * of a **customer record**, the fields some kind naming that customer uses
   (:attr:`~reconciler.kinds.spec.Kind.customer_fields`, refined per entry by
   :meth:`~reconciler.kinds.spec.Kind.customer_fields_for`) besides those every plan shows
-  (:data:`ALWAYS`); its ID string is the manifest's when the manifest names it by ID, and its
-  account manager one shared string per manager;
+  (:data:`ALWAYS`); its ID and account-name strings are the manifest's when a manifest names
+  it so, and its account manager one shared string per manager;
 * of a **listing**, what the kind's ``prune`` says its diff needs, given the entries the object
   is read for (:class:`~reconciler.kinds.reads.EachListing`); the rest are counted.
 
