@@ -27,6 +27,7 @@ from typing import Any
 
 from reconciler.errors import ManifestProblem, SourcePosition
 from reconciler.kinds.account_funds.money import Bounds, money
+from reconciler.manifests.build import customer_ref, reseller_ref
 from reconciler.manifests.desired import CustomerRef, ResellerRef
 from reconciler.manifests.document import Document
 from reconciler.manifests.yamlstrict import JsonPath, YamlValue, format_path
@@ -92,7 +93,7 @@ def entries(doc: Document) -> list[FundsEntry]:
     out: list[FundsEntry] = []
     for list_key in ("customers", "resellers"):
         for path, entry in _items(doc, list_key):
-            customer = _customer(doc, path, entry) if list_key == "customers" else None
+            customer = customer_ref(doc, path, entry) if list_key == "customers" else None
             reseller = _reseller(doc, path, entry)
             assert list_key == "customers" or reseller is not None, doc.pos(path)
             out.append(
@@ -126,19 +127,11 @@ def _money(entry: Mapping[str, YamlValue], key: str) -> Decimal | None:
     return None if text is None else money(text)
 
 
-def _customer(doc: Document, path: JsonPath, entry: Mapping[str, YamlValue]) -> CustomerRef:
-    ident, name = _text(entry, "customerId"), _text(entry, "customer")
-    assert (ident is None) != (name is None), doc.pos(path)
-    where = doc.pos((*path, "customerId" if ident is not None else "customer"))
-    return CustomerRef(customer_id=ident, account_name=name, source=where)
-
-
-def _reseller(doc: Document, path: JsonPath, entry: Mapping[str, YamlValue]) -> ResellerRef | None:
-    ident, name = _text(entry, "resellerId"), _text(entry, "reseller")
-    if ident is None and name is None:
+def _reseller(doc: Document, path: JsonPath, entry: dict[str, YamlValue]) -> ResellerRef | None:
+    """A reseller entry's reseller, or a customer entry's optional one."""
+    if "resellerId" not in entry and "reseller" not in entry:
         return None
-    where = doc.pos((*path, "resellerId" if ident is not None else "reseller"))
-    return ResellerRef(reseller_id=ident, account_name=name, source=where)
+    return reseller_ref(doc, path, entry)
 
 
 class Checks:
