@@ -80,7 +80,7 @@ async def peer_read(client: BssClient, desired: DesiredState) -> LiveState:
     agency = client.agency_name or ""
 
     async def check(cid: str) -> None:
-        live.agency[cid] = await agency_problem(client, cid, agency)
+        live.agency[cid] = await agency_problem(client, cid, agency, keep=False)
 
     await bounded(sorted(customers_needing_agency(found)), check)
     return live

@@ -101,7 +101,7 @@ async def _plan(
     async with client:
         times = {"start": clock.monotonic()}
         desired, narrowing = narrow(desired, ctx.targets)  # as build_plan does
-        live, problems = await read_live(desired, client, clock=clock)
+        live, problems = await read_live(desired, client, keep_credentials=False, clock=clock)
         times["read"] = clock.monotonic()
         plan = assemble_plan(desired, live, problems, ctx, clock.time(), narrowing=narrowing)
         times["end"] = clock.monotonic()

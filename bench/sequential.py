@@ -52,7 +52,9 @@ async def sequential_read(client: BssClient, desired: DesiredState) -> LiveState
     found, _ = auto_renew.candidates(desired, live)
     agency = client.agency_name
     for cid in sorted(auto_renew.customers_needing_agency(found)):
-        live.agency[cid] = await agency_problem(client, cid, agency) if agency else "no agency"
+        live.agency[cid] = (
+            await agency_problem(client, cid, agency, keep=False) if agency else "no agency"
+        )
     return live
 
 

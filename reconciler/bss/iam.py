@@ -4,7 +4,9 @@ Auto-renew calls accept only the customer's identity. The partner asks IAM for t
 and a security token (``POST /v3.0/OS-CREDENTIAL/securitytokens``, signed with the partner's own
 credentials). They are cached per customer until 60 s before they expire; a per-customer lock makes
 concurrent callers share one IAM call, and a refusal (IAM 403: agency not granted) is remembered
-for five minutes so that the callers queued behind it do not ask again.
+for five minutes so that the callers queued behind it do not ask again. A check that will not act
+as the customer (``keep=False``: a plan's agency check) caches neither, so a caller queued behind
+it asks IAM again.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class _Slot:
 
 
 class CustomerCredentials:
-    """Fetches and caches each customer's temporary credentials."""
+    """Fetches and caches each customer's temporary credentials (unless asked not to keep them)."""
 
     def __init__(
         self,
@@ -115,7 +117,8 @@ class CustomerCredentials:
         ``keep=False``: the caller only checks that they can be had (a plan's agency check)
         and nothing acts as the customer afterwards, so neither they nor a refusal stay
         cached: a plan checks thousands of customers, and each one's secrets would otherwise
-        stay in memory (and in the masking registry) until the process ends."""
+        stay in memory (and in the masking registry) until the process ends. A caller queued
+        behind such a check for the same customer then asks IAM itself."""
         if not self._agency:
             raise ConfigError(
                 "acting for a customer needs the name of the agency customers grant to this "

@@ -219,7 +219,12 @@ async def detect(
     desired, narrowing = narrow(desired, ctx.targets)
     require_agency_name(desired, client.agency_name)  # configuration, not drift: stop here
     live, problems = await read_live(
-        desired, client, verify_agencies=ctx.verify_agencies, check_managers=False, clock=clock
+        desired,
+        client,
+        verify_agencies=ctx.verify_agencies,
+        check_managers=False,
+        keep_credentials=False,  # drift acts as no customer
+        clock=clock,
     )
     results = diff_kinds(_managers_known(desired), live)
     for result in results.values():

@@ -97,7 +97,7 @@ async def read_live(
     progress: Progress | None = None,
     verify_agencies: bool = True,
     check_managers: bool = True,
-    keep_credentials: bool = False,
+    keep_credentials: bool,
     clock: Clock | None = None,
 ) -> tuple[LiveState, list[ManifestProblem]]:
     """Everything the diff needs, read once: the live objects the (scoped) manifests mention,
@@ -105,7 +105,8 @@ async def read_live(
 
     ``check_managers``: a manager neither in the roster nor on a customer read is looked for
     on every customer before the diff calls it unknown (drift, which accepts any manager,
-    skips it). ``keep_credentials``: see :attr:`PlanContext.keep_credentials`."""
+    skips it). ``keep_credentials``: see :attr:`PlanContext.keep_credentials` (no default: a
+    caller that then acts as the customers with ``client`` must keep them, or ask IAM twice)."""
     no_agency = missing_agency_name(desired, client.agency_name)
     reader = Reader(client, progress=progress, clock=clock)
     agencies: _AgencyChecks | None = None
@@ -269,7 +270,7 @@ async def check_agencies(
     live: LiveState,
     desired: DesiredState,
     *,
-    keep: bool = False,
+    keep: bool,
 ) -> None:
     """Fill ``live.agency``: None when the customer's temporary credentials can be had
     (``keep``: and keep them cached, for changes made with this client)."""
@@ -294,7 +295,7 @@ def _agency_manifests() -> str:
 
 
 async def agency_problem(
-    client: BssClient, customer_id: str, agency: str, *, keep: bool = False
+    client: BssClient, customer_id: str, agency: str, *, keep: bool
 ) -> str | None:
     """Why the customer's temporary credentials cannot be had, or ``None`` when they can
     (``keep``: and keep them cached)."""
