@@ -11,10 +11,8 @@ import json
 from collections import Counter
 from typing import Any
 
-from reconciler.bss.client import BssClient
-from reconciler.bss.credentials import Credentials, Secret
 from reconciler.emulator import Emulator, VirtualClock
-from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, DEFAULT_XACCOUNT_TYPE
+from reconciler.emulator.credentials import DEFAULT_XACCOUNT_TYPE
 from reconciler.emulator.generate import generate_partner
 from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse
 from reconciler.errors import SourcePosition
@@ -24,6 +22,7 @@ from reconciler.kinds.auto_renew.reads import RESOURCES
 from reconciler.manifests.assemble import desired_state
 from reconciler.manifests.desired import CustomerRef, Settings
 from reconciler.plan.reader import Reader
+from tests.emulated import emulated_client
 
 RESOURCES_PATH = "/v2/orders/suscriptions/resources/query"
 HERE = SourcePosition("m.yaml", 1, 1)
@@ -45,14 +44,7 @@ def read(managers: list[ManagerAssignment], rules: list[AutoRenewRule]) -> tuple
     gen = generate_partner(30, resellers=0, quotas=0, seed=3, heavy_share=0.0)
     clock = VirtualClock()
     emu = CountingEmulator(clock=clock, state_factory=lambda: gen.state, rng_seed=3)
-    creds = DEFAULT_CREDENTIALS
-    client = BssClient(
-        "https://bss.myhuaweicloud.com",
-        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
-        transport=emu.async_transport(),
-        clock=clock,
-        agency_name=DEFAULT_XACCOUNT_TYPE,
-    )
+    client = emulated_client(emu, clock, agency_name=DEFAULT_XACCOUNT_TYPE)
     entries = {"account-manager": tuple(managers), "auto-renew": tuple(rules)}
     desired = desired_state(entries, Settings())
     reader = Reader(client, clock=clock)

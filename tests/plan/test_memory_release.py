@@ -8,6 +8,7 @@ import gc
 import pytest
 
 from reconciler import memory
+from tests.emulated import emulated_client
 
 
 def test_a_trimmer_releases_on_every_nth_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,9 +59,7 @@ def test_the_reader_is_gone_before_the_diff_with_agency_checks(
 
     from bench import workload
     from reconciler.bss.client import BssClient
-    from reconciler.bss.credentials import Credentials, Secret
     from reconciler.emulator import Emulator, LatencyModel, VirtualClock
-    from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
     from reconciler.emulator.generate import generate_partner
     from reconciler.plan import planner
     from reconciler.plan.reader import Reader
@@ -69,16 +68,9 @@ def test_the_reader_is_gone_before_the_diff_with_agency_checks(
     desired = workload.desired_state(gen)
     clock = VirtualClock()
     emu = Emulator(clock=clock, state_factory=lambda: gen.state, latency=LatencyModel())
-    creds = DEFAULT_CREDENTIALS
 
     def client() -> BssClient:
-        return BssClient(
-            "https://bss.myhuaweicloud.com",
-            Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
-            transport=emu.async_transport(),
-            clock=clock,
-            agency_name=desired.settings.agency_name,
-        )
+        return emulated_client(emu, clock, agency_name=desired.settings.agency_name)
 
     readers: list[weakref.ref[Reader]] = []
     made = Reader.__init__
@@ -124,10 +116,7 @@ def test_a_record_keeps_the_manifests_strings_of_its_id_and_name() -> None:
     """A customer's record holds the manifest's string of its ID and of its account name
     where a manifest names it so, not the answer's equal copies (one string each, not two)."""
     from bench import workload
-    from reconciler.bss.client import BssClient
-    from reconciler.bss.credentials import Credentials, Secret
     from reconciler.emulator import Emulator, LatencyModel, VirtualClock
-    from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
     from reconciler.emulator.generate import generate_partner
     from reconciler.kinds import registry
     from reconciler.plan.reader import Reader
@@ -136,13 +125,7 @@ def test_a_record_keeps_the_manifests_strings_of_its_id_and_name() -> None:
     desired = workload.desired_state(gen)
     clock = VirtualClock()
     emu = Emulator(clock=clock, state_factory=lambda: gen.state, latency=LatencyModel())
-    creds = DEFAULT_CREDENTIALS
-    client = BssClient(
-        "https://bss.myhuaweicloud.com",
-        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
-        transport=emu.async_transport(),
-        clock=clock,
-    )
+    client = emulated_client(emu, clock)
     written: dict[str, set[int]] = {}  # a string -> the manifest's objects of it
     for kind in registry.KINDS:
         for entry in kind.entries(desired):

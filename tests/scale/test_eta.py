@@ -5,10 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import workload
-from reconciler.bss.client import BssClient
-from reconciler.bss.credentials import Credentials, Secret
 from reconciler.emulator import Emulator, LatencyModel, VirtualClock
-from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
 from reconciler.emulator.generate import generate_partner
 from reconciler.plan.eta import (
     MIN_SAMPLES,
@@ -20,6 +17,7 @@ from reconciler.plan.eta import (
 )
 from reconciler.plan.progress import Progress, ReadCounters
 from reconciler.plan.reader import Reader
+from tests.emulated import emulated_client
 
 LIST = "list_pay_per_use_customer_resources"
 CUSTOMERS = "list_sub_customers"
@@ -91,15 +89,7 @@ def test_eta_tracks_an_api_slower_than_its_nominal_rate() -> None:
     emu = Emulator(
         clock=clock, state_factory=lambda: gen.state, latency=LatencyModel(), rate_limit=3
     )
-    creds = DEFAULT_CREDENTIALS
-    client = BssClient(
-        "https://bss.myhuaweicloud.com",
-        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
-        transport=emu.async_transport(),
-        clock=clock,
-        max_attempts=100,
-        rng_seed=1,
-    )
+    client = emulated_client(emu, clock, max_attempts=100, rng_seed=1)
     progress = Recorder(clock)
 
     async def main() -> None:

@@ -14,16 +14,15 @@ from typing import Any
 import pytest
 
 from bench import workload
-from reconciler.bss.client import BssClient
-from reconciler.bss.credentials import Credentials, Secret
 from reconciler.emulator import Emulator, LatencyModel, VirtualClock
-from reconciler.emulator.credentials import DEFAULT_CREDENTIALS, DEFAULT_XACCOUNT_TYPE
+from reconciler.emulator.credentials import DEFAULT_XACCOUNT_TYPE
 from reconciler.emulator.generate import generate_partner
 from reconciler.emulator.messages import EmulatorRequest, EmulatorResponse
 from reconciler.emulator.models import Customer
 from reconciler.errors import IncompleteListingError
 from reconciler.kinds.auto_renew.reads import RESOURCES
 from reconciler.plan.reader import Reader
+from tests.emulated import emulated_client
 
 CUSTOMERS_PATH = "/v2/partners/sub-customers/query"
 RESOURCES_PATH = "/v2/orders/suscriptions/resources/query"
@@ -89,14 +88,7 @@ def test_customers_and_resources_moving_while_read() -> None:
         latency=LatencyModel(0.12, 1.5),
         rng_seed=12,
     )
-    creds = DEFAULT_CREDENTIALS
-    client = BssClient(
-        "https://bss.myhuaweicloud.com",
-        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
-        transport=emu.async_transport(),
-        clock=clock,
-        agency_name=DEFAULT_XACCOUNT_TYPE,
-    )
+    client = emulated_client(emu, clock, agency_name=DEFAULT_XACCOUNT_TYPE)
     reader = Reader(client)
 
     async def main() -> None:
@@ -141,14 +133,7 @@ def test_a_clamped_resource_listing_fails_closed() -> None:
     clock = VirtualClock()
     emu = Emulator(clock=clock, state_factory=lambda: gen.state, rng_seed=12)
     emu.add_fault("list_pay_per_use_customer_resources", "page_limit", count=1000, value=60)
-    creds = DEFAULT_CREDENTIALS
-    client = BssClient(
-        "https://bss.myhuaweicloud.com",
-        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
-        transport=emu.async_transport(),
-        clock=clock,
-        agency_name=DEFAULT_XACCOUNT_TYPE,
-    )
+    client = emulated_client(emu, clock, agency_name=DEFAULT_XACCOUNT_TYPE)
     reader = Reader(client)
 
     async def main() -> None:

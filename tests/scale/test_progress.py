@@ -6,16 +6,14 @@ import io
 import re
 
 from bench import workload
-from reconciler.bss.client import BssClient
-from reconciler.bss.credentials import Credentials, Secret
 from reconciler.emulator import Emulator, LatencyModel, VirtualClock
-from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
 from reconciler.emulator.generate import generate_partner
 from reconciler.kinds.auto_renew.reads import RESOURCES as RESOURCE_READ
 from reconciler.kinds.reseller_quota.reads import ISSUED
 from reconciler.plan.progress import Progress, ReadCounters, duration, status_text
 from reconciler.plan.reader import Reader
 from reconciler.render.progress import TtyProgress, tty_progress
+from tests.emulated import emulated_client
 from tests.plan.test_terminal import big_read
 
 RESOURCES = "list_pay_per_use_customer_resources"
@@ -76,13 +74,7 @@ def test_first_line_before_any_call_and_counters_reach_the_totals() -> None:
     desired = workload.desired_state(gen)
     clock = VirtualClock()
     emu = Emulator(clock=clock, state_factory=lambda: gen.state, latency=LatencyModel())
-    creds = DEFAULT_CREDENTIALS
-    client = BssClient(
-        "https://bss.myhuaweicloud.com",
-        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
-        transport=emu.async_transport(),
-        clock=clock,
-    )
+    client = emulated_client(emu, clock)
     progress = Recorder(emu)
     reader = Reader(client, progress=progress, clock=clock)
 
@@ -119,13 +111,7 @@ def test_the_status_line_says_when_the_read_waits_on_a_slow_endpoint() -> None:
     clock = VirtualClock()
     emu = Emulator(clock=clock, state_factory=lambda: gen.state, latency=LatencyModel.constant(0.1))
     emu.add_fault(RESOURCES, "latency", seconds=45.0, count=2)
-    creds = DEFAULT_CREDENTIALS
-    client = BssClient(
-        "https://bss.myhuaweicloud.com",
-        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
-        transport=emu.async_transport(),
-        clock=clock,
-    )
+    client = emulated_client(emu, clock)
     progress = Recording()
 
     async def main() -> None:

@@ -11,13 +11,11 @@ import pytest
 
 from bench import workload
 from bench.plan_scale import minimum_for, run_plan
-from reconciler.bss.client import BssClient
-from reconciler.bss.credentials import Credentials, Secret
 from reconciler.emulator import Emulator, LatencyModel, VirtualClock
-from reconciler.emulator.credentials import DEFAULT_CREDENTIALS
 from reconciler.emulator.generate import GeneratedPartner, generate_partner
 from reconciler.errors import ApiError
 from reconciler.plan.reader import Reader
+from tests.emulated import emulated_client
 
 RESOURCES = "list_pay_per_use_customer_resources"
 
@@ -100,14 +98,7 @@ def test_a_failing_api_stops_the_whole_read() -> None:
     clock = VirtualClock()
     emu = Emulator(clock=clock, state_factory=lambda: gen.state, latency=LatencyModel())
     emu.add_fault(RESOURCES, "http_500", count=1000, skip=50)
-    creds = DEFAULT_CREDENTIALS
-    client = BssClient(
-        "https://bss.myhuaweicloud.com",
-        Credentials(ak=creds.ak, sk=Secret(creds.sk), domain_id=creds.domain_id),
-        transport=emu.async_transport(),
-        clock=clock,
-        read_patience=10.0,
-    )
+    client = emulated_client(emu, clock, read_patience=10.0)
     leftovers: list[asyncio.Task[object]] = []
 
     async def main() -> None:
