@@ -17,14 +17,15 @@ is added to the verdict for the person who may have to settle by hand.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.evidence import Evidence, Verdict, in_window
+from reconciler.apply.evidence import Evidence, Verdict
 from reconciler.apply.journal import iso
+from reconciler.apply.writers import clock_off
 from reconciler.bss.cash import allocatable
 from reconciler.kinds.account_funds.evidence import (
     Transfer,
-    at,
     describe_records,
     facts,
     finding,
@@ -79,22 +80,13 @@ def measure_clock(ctx: ExecContext, op: Operation, record: AdjustRecord) -> None
     """Our answered transfer's record (the ledger id its answer returned) lies outside the call's
     window (:meth:`Evidence.window`, widened by the allowance): the clock that stamps the records
     is further off the ``Date`` header's than the allowance, so the check for other writers may
-    miss records. Reported once; no further money write in this run (:func:`other_writer`)."""
+    miss records. Reported once, in every kind's words (:func:`reconciler.apply.writers.clock_off`);
+    no further money write in this run (:func:`other_writer`)."""
     ev = ctx.evidence()
-    begin, end = ev.window(op)
-    if ctx.records_clock_off is not None or in_window(facts(record), begin, end):
-        return
-    when = record.operation_time.timestamp()
-    off = begin - when if when < begin else when - end
-    ctx.records_clock_off = (
-        f"ledger record {record.trans_id}, whose id the answer to {op.op_id} returned, is "
-        f"stamped {at(record.operation_time)}, {off:.0f} s outside that call's window on the "
-        f"API's Date clock (widened by the records-clock allowance of {ev.skew:g} s): the "
-        "records clock is further off than the allowance and the check for other writers "
-        "cannot be trusted. Raise --records-clock-skew (RECONCILER_RECORDS_CLOCK_SKEW) to at "
-        f"least {ev.skew + off:.0f}, then run apply again"
+    ledger_line = replace(
+        facts(record), noun="ledger", subject=f"the account of {record.customer_id}", did="made"
     )
-    ctx.notice(ctx.records_clock_off)
+    clock_off(ctx, ledger_line, op, ev.window(op), ev.skew)
 
 
 async def settle(
