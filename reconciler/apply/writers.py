@@ -202,11 +202,12 @@ def clock_off(
     """Our own record (the one on the subject our answer returned) lies outside our call's
     window: the records clock is further off the ``Date`` header's than the allowance, and the
     check for other writers may miss records; measured here, reported once, and no further
-    money write in this run (:func:`outside_writes`)."""
+    money write in this run (:func:`outside_writes`). A record inside the window (as
+    :func:`~reconciler.apply.evidence.in_window` reads it: whole seconds) is no finding."""
+    if ctx.records_clock_off is not None or in_window(record, *window):
+        return
     when = record.time.timestamp()
     off = window[0] - when if when < window[0] else when - window[1]
-    if off <= 0 or ctx.records_clock_off is not None:
-        return
     ctx.records_clock_off = (
         f"{record.noun} record {record.id} on {record.subject}, which {op.op_id} {record.did}, is "
         f"stamped {record.time:%Y-%m-%dT%H:%M:%SZ}, {off:.0f} s outside that call's window on "

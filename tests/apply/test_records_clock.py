@@ -102,3 +102,41 @@ def test_our_coupon_reclaim_record_outside_its_window_is_worded_as_a_reclaim(
     assert "coupon reclaim record " in text, run.stderr
     assert f"on {XINGHE_OLD}, which op-" in text and " reclaimed, is stamped " in text, text
     assert "created" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("stamped", "finding"),
+    [
+        (100.0, False),  # the window's first second: records are stamped to the whole second
+        (130.0, False),
+        (99.0, True),
+        (131.0, True),
+    ],
+)
+def test_the_clock_finding_reads_the_window_as_the_records_check_does(
+    stamped: float, finding: bool
+) -> None:
+    """Our record stamped within the window, as :func:`in_window` reads it, is no finding: the
+    window may start mid-second (100.4 here) while records carry whole seconds."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from reconciler.apply.evidence import RecordFacts
+    from reconciler.apply.writers import clock_off
+
+    notices: list[str] = []
+    ctx = SimpleNamespace(records_clock_off=None, notice=notices.append)
+    record = RecordFacts(
+        id="rec-1",
+        recipient="r-1",
+        amount=Decimal("10.00"),
+        result="0",
+        time=datetime.fromtimestamp(stamped, timezone.utc),
+        operator=None,
+        subject="quota q-1",
+    )
+    op = cast("Any", SimpleNamespace(op_id="op-000000000001"))
+    clock_off(cast("Any", ctx), record, op, (100.4, 130.0), 30.0)
+    assert bool(notices) is finding
+    assert (ctx.records_clock_off is not None) is finding
