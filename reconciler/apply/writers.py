@@ -37,6 +37,7 @@ it is reported, nothing is relearned, and until Settings say who we are no recor
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -207,14 +208,15 @@ def clock_off(
     if ctx.records_clock_off is not None or in_window(record, *window):
         return
     when = record.time.timestamp()
-    off = window[0] - when if when < window[0] else when - window[1]
+    off = math.ceil(window[0] - when if when < window[0] else when - window[1])  # whole seconds
+    least = math.ceil(skew) + off
     ctx.records_clock_off = (
         f"{record.noun} record {record.id} on {record.subject}, which {op.op_id} {record.did}, is "
-        f"stamped {record.time:%Y-%m-%dT%H:%M:%SZ}, {off:.0f} s outside that call's window on "
+        f"stamped {record.time:%Y-%m-%dT%H:%M:%SZ}, {off} s outside that call's window on "
         f"the API's Date clock (already widened by the records-clock allowance of {skew:g} s): "
         "the clock that stamps the records is further off the Date header's than the "
         "allowance, so the check for other writers cannot be trusted. Raise "
-        f"--records-clock-skew (RECONCILER_RECORDS_CLOCK_SKEW) to at least {skew + off:.0f}, "
+        f"--records-clock-skew (RECONCILER_RECORDS_CLOCK_SKEW) to at least {least}, "
         "then run apply again"
     )
     ctx.notice(ctx.records_clock_off)

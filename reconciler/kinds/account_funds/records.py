@@ -83,10 +83,11 @@ def measure_clock(ctx: ExecContext, op: Operation, record: AdjustRecord) -> None
     miss records. Reported once, in every kind's words (:func:`reconciler.apply.writers.clock_off`);
     no further money write in this run (:func:`other_writer`)."""
     ev = ctx.evidence()
-    ledger_line = replace(
-        facts(record), noun="ledger", subject=f"the account of {record.customer_id}", did="made"
+    line = facts(record)  # its noun says what moved: a transfer or a reclaim
+    subject = f"the {line.noun} for {record.customer_id}"
+    clock_off(
+        ctx, replace(line, noun="ledger", subject=subject, did="made"), op, ev.window(op), ev.skew
     )
-    clock_off(ctx, ledger_line, op, ev.window(op), ev.skew)
 
 
 async def settle(
