@@ -74,7 +74,7 @@ class Records:
         keys: list[Key],
         kept: Customer | None,
         ident: str | None,
-        name: str | None = None,
+        name: str | None,
     ) -> Customer:
         """What to keep of ``customer`` (read again: ``kept`` is what was kept the first time,
         completed with the fields the keys now name need). ``ident`` and ``name``: the
@@ -90,10 +90,10 @@ class Records:
             return kept.replace(**more) if any(v is not None for v in more.values()) else kept
         drop: dict[str, Any] = {f: None for f in OPTIONAL if f not in needed}
         cid = ident if ident == customer.customer_id else customer.customer_id
-        own = name if name is not None and name == customer.account_name else None
+        written = name if name == customer.account_name else customer.account_name
         return customer.replace(
             customer_id=cid,
-            account_name=own or customer.account_name,
+            account_name=written,
             account_manager=self.share(customer.account_manager),
             **drop,
         )
